@@ -1,0 +1,109 @@
+"""Arrival processes and the lazy merge of many sessions into one timeline.
+
+Pure: functions of a spec and a seeded ``random.Random``; no clock, no I/O. The delivery
+side turns ``due_s`` into wall-clock deadlines with its own injectable clock.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from simulator.events import Event
+    from simulator.scenario_model import ArrivalsSpec, Delay
+
+
+@dataclass(frozen=True, slots=True)
+class Timed:
+    """An event with the moment it is due, in seconds from the start of the run."""
+
+    due_s: float
+    event: Event
+
+
+def arrival_offsets(spec: ArrivalsSpec, rng: random.Random) -> Iterator[float]:
+    """Yield session start offsets (seconds) for the scenario's arrival process, ending by itself."""
+    limit = spec.sessions if spec.sessions is not None else math.inf
+    horizon = spec.duration if spec.duration is not None else math.inf
+    for count, offset in enumerate(_process(spec, rng)):
+        if count >= limit or offset >= horizon:
+            return
+        yield offset
+
+
+def _process(spec: ArrivalsSpec, rng: random.Random) -> Iterator[float]:
+    if spec.process == "burst" and spec.burst is not None:
+        instant = 0.0
+        while True:
+            for _ in range(spec.burst.size):
+                yield instant
+            instant += spec.burst.every
+    elif spec.process == "uniform":
+        index = 0
+        while True:
+            yield index / spec.rate
+            index += 1
+    else:  # poisson: exponential gaps, the first session at 0 so short runs start at once
+        instant = 0.0
+        while True:
+            yield instant
+            instant += rng.expovariate(spec.rate)
+
+
+def draw_delay(delay: Delay, rng: random.Random) -> float:
+    """Draw one delay in seconds from a fixed, uniform or lognormal distribution."""
+    fixed = getattr(delay, "fixed", None)
+    if fixed is not None:
+        return float(fixed)
+    bounds = getattr(delay, "uniform", None)
+    if bounds is not None:
+        return rng.uniform(bounds[0], bounds[1])
+    spec = delay.lognormal  # type: ignore[union-attr]
+    mu = math.log(spec.median)
+    sigma = (math.log(spec.p95) - mu) / 1.6448536269514722  # z of the 95th percentile
+    value = rng.lognormvariate(mu, sigma)
+    cap = getattr(delay, "max", None)
+    return min(value, cap) if cap is not None else value
+
+
+def merge_sessions(sessions: Iterable[tuple[float, Iterable[Timed]]]) -> Iterator[Timed]:
+    """Merge per-session event lists into one stream ordered by due time, lazily.
+
+    ``sessions`` yields ``(start_s, events)`` in increasing ``start_s``; every event of a session
+    is due at or after its start. Memory holds only the sessions still in progress.
+    """
+    heap: list[tuple[float, int, int, Timed]] = []
+    order = 0  # tie-breaker that keeps one session's events in their own order
+    for start_s, events in sessions:
+        while heap and heap[0][0] <= start_s:
+            yield heapq.heappop(heap)[3]
+        for timed in events:
+            heapq.heappush(heap, (timed.due_s, order, 0, timed))
+            order += 1
+    while heap:
+        yield heapq.heappop(heap)[3]
+
+
+def scale(timeline: Iterable[Timed], speed: float) -> Iterator[Timed]:
+    """Play a timeline ``speed`` times faster (``speed`` 60 plays an hour in a minute)."""
+    if speed == 1.0:
+        yield from timeline
+        return
+    for timed in timeline:
+        yield Timed(timed.due_s / speed, timed.event)
+
+
+def fixed_rate(timeline: Iterable[Timed], rate: float) -> Iterator[Timed]:
+    """Re-time a timeline to one event every ``1/rate`` seconds, keeping the order."""
+    for index, timed in enumerate(timeline):
+        yield Timed(index / rate, timed.event)
+
+
+def merge_timelines(timelines: Iterable[Iterable[Timed]]) -> Iterator[Timed]:
+    """Mix several ordered timelines (several scenario files) into one, by due time."""
+    return heapq.merge(*timelines, key=lambda timed: timed.due_s)
