@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from simulator.events import Event
+    from simulator.events import Event, Request
     from simulator.scenario_model import ArrivalsSpec, Delay
 
 
@@ -24,6 +24,16 @@ class Timed:
 
     due_s: float
     event: Event
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A rendered request and when it is due, in seconds from the start of the run."""
+
+    due_s: float
+    request: Request
+    scenario: str
+    event: Event | None = None  # None for replayed requests, whose event is not re-rendered
 
 
 def arrival_offsets(spec: ArrivalsSpec, rng: random.Random) -> Iterator[float]:

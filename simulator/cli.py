@@ -1,0 +1,370 @@
+"""The ``sosim`` command line: thin wiring over the library, with lazy imports for speed."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from simulator.errors import SimulatorError
+
+EXIT_USAGE = 2
+
+# --- shared plumbing ------------------------------------------------------------------
+
+
+class SosimGroup(click.Group):
+    """Turns every SimulatorError into one line on stderr and exit code 2, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command, translating sosim's errors."""
+        try:
+            return super().invoke(ctx)
+        except SimulatorError as exc:
+            fail(str(exc))
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Print ``sosim: error: message`` and exit."""
+    click.echo(f"sosim: error: {message}", err=True)
+    sys.exit(code)
+
+
+def secret_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --secret, --secret-env and --secret-file (a secret is never shown as a default)."""
+    func = click.option(
+        "--secret-file",
+        type=click.Path(dir_okay=False),
+        help="Read the webhook secret from this file (first line).",
+    )(func)
+    func = click.option(
+        "--secret-env", metavar="NAME", help="Read the webhook secret from this environment variable."
+    )(func)
+    return click.option(
+        "--secret",
+        metavar="SECRET",
+        help="The webhook secret that signs requests (overrides the scenario's). "
+        "Prefer --secret-env or --secret-file to keep it out of shell history.",
+    )(func)
+
+
+def resolve_secret(secret: str | None, secret_env: str | None, secret_file: str | None) -> str | None:
+    """Pick the secret from exactly one of the three options, or None."""
+    given = [
+        name
+        for name, value in (
+            ("--secret", secret),
+            ("--secret-env", secret_env),
+            ("--secret-file", secret_file),
+        )
+        if value
+    ]
+    if len(given) > 1:
+        fail(f"give only one of {', '.join(given)}")
+    if secret_env:
+        value = os.environ.get(secret_env)
+        if value is None:
+            fail(f"--secret-env {secret_env}: the environment variable is not set")
+        return value
+    if secret_file:
+        try:
+            return Path(secret_file).read_text(encoding="utf-8").splitlines()[0].strip()
+        except (OSError, IndexError) as exc:
+            fail(f"--secret-file {secret_file}: cannot read a secret ({exc})")
+    return secret
+
+
+def timing_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the options that choose how fast requests go out."""
+    for decorator in reversed(
+        [
+            click.option(
+                "--speed",
+                type=float,
+                metavar="X",
+                help="Play the timeline X times faster (60 plays an hour in a minute).",
+            ),
+            click.option("--rate", metavar="N/s", help="Send at a fixed rate, e.g. 500/s or 30/min."),
+            click.option("--max-rate", is_flag=True, help="Send as fast as the target answers."),
+        ]
+    ):
+        func = decorator(func)
+    return func
+
+
+@click.group(cls=SosimGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sosim", prog_name="sosim")
+def main() -> None:
+    """sosim: signed SuperOffice chatsession.* webhooks from YAML scenarios.
+
+    \b
+    Quick start:
+      sosim run scenarios/support-chat.yaml          # fire at a built-in local receiver
+      sosim run scenarios/busy-hour.yaml --target http://127.0.0.1:8000/hook --speed 60
+      sosim generate scenarios/support-chat.yaml --out fixtures.jsonl
+      sosim validate scenarios/*.yaml
+    """
+
+
+# --- validate -------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def validate(files: tuple[str, ...]) -> None:
+    """Check scenario files; print file:line: field: problem for each error (exit 2)."""
+    from simulator.scenario import load_scenario
+
+    bad = 0
+    for file in files:
+        try:
+            scenario = load_scenario(file)
+        except SimulatorError as exc:
+            click.echo(str(exc), err=True)
+            bad += 1
+            continue
+        bound = scenario.arrivals.sessions or "unbounded"
+        limit = f"{bound} sessions" if scenario.arrivals.sessions else ""
+        if scenario.arrivals.duration:
+            limit = (limit + ", " if limit else "") + f"{scenario.arrivals.duration:g}s"
+        click.echo(f"ok: {file} ({scenario.name}: {limit}, {scenario.arrivals.process})")
+    if bad:
+        sys.exit(EXIT_USAGE)
+
+
+# --- generate -------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--out", "-o", required=True, type=click.Path(), help="Output file (jsonl) or directory.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "dir", "http"]),
+    default="jsonl",
+    show_default=True,
+    help="jsonl: one request per line; dir: body + headers files; http: raw HTTP request files.",
+)
+@click.option("--seed", type=int, help="Override the scenarios' seed.")
+@click.option("--sessions", type=click.IntRange(min=1), help="Override how many sessions to generate.")
+@click.option(
+    "--now",
+    "use_now",
+    is_flag=True,
+    help="Use wall-clock Timestamps (from now) instead of the scenario's fixed start.",
+)
+@click.option("--http-path", default="/webhook", show_default=True, help="Request path in http files.")
+@secret_options
+def generate(
+    scenarios: tuple[str, ...],
+    out: str,
+    fmt: str,
+    seed: int | None,
+    sessions: int | None,
+    use_now: bool,
+    http_path: str,
+    secret: str | None,
+    secret_env: str | None,
+    secret_file: str | None,
+) -> None:
+    """Write every request exactly as it would be sent, as fixture files."""
+    from datetime import UTC, datetime
+
+    from simulator.fixtures import write_fixtures
+    from simulator.plan import PlanOptions, plan
+    from simulator.scenario import load_scenarios
+
+    loaded = load_scenarios(scenarios)
+    if any(s.arrivals.sessions is None for s in loaded) and sessions is None:
+        _check_bounded(loaded)
+    options = PlanOptions(
+        seed=seed,
+        sessions=sessions,
+        secret=resolve_secret(secret, secret_env, secret_file),
+        start=datetime.now(UTC) if use_now else None,
+    )
+    header = {"scenarios": list(scenarios), "seed": seed, "now": use_now}
+    items = ((p.due_s, p.scenario, p.request) for p in plan(loaded, options))
+    count = write_fixtures(items, out, fmt, header, http_path=http_path)  # type: ignore[arg-type]
+    click.echo(f"wrote {count} requests to {out} ({fmt})", err=True)
+
+
+def _check_bounded(scenarios: list[Any]) -> None:
+    for scenario in scenarios:
+        if scenario.arrivals.duration is None and scenario.arrivals.sessions is None:
+            fail(f"{scenario.source}: arrivals has neither sessions nor duration")
+
+
+# --- sign -----------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("file", required=False, type=click.File("rb"))
+@click.option(
+    "--verify",
+    "signature",
+    metavar="SIGNATURE",
+    help="Check this X-SuperOffice-Signature instead of printing one (exit 1 if invalid).",
+)
+@secret_options
+def sign(
+    file: Any, signature: str | None, secret: str | None, secret_env: str | None, secret_file: str | None
+) -> None:
+    """Sign a body from FILE or stdin (base64 HMAC-SHA256), or --verify a signature."""
+    from simulator import signing
+
+    key = resolve_secret(secret, secret_env, secret_file)
+    if not key:
+        fail("a secret is needed: --secret, --secret-env or --secret-file")
+    body = (file or click.get_binary_stream("stdin")).read()
+    if signature is None:
+        click.echo(signing.sign(body, key))
+        return
+    if signing.verify(body, key, signature):
+        click.echo("valid")
+        return
+    click.echo("invalid signature", err=True)
+    sys.exit(1)
+
+
+# --- events ---------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the catalogue as JSON.")
+def events(as_json: bool) -> None:
+    """List the chat event catalogue with its fields and enums."""
+    from simulator.catalogue import catalogue, format_catalogue
+
+    data = catalogue()
+    if as_json:
+        import json
+
+        click.echo(json.dumps(data, indent=2))
+    else:
+        click.echo(format_catalogue(data))
+
+
+# --- run ------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--target",
+    metavar="URL",
+    help="Where to send: http(s)://host:port/path or asgi://module:app/path. "
+    "Without it, a built-in verifying receiver on 127.0.0.1 takes the traffic.",
+)
+@secret_options
+@click.option("--seed", type=int, help="Override the scenarios' seed.")
+@click.option("--sessions", type=click.IntRange(min=1), help="Override how many sessions to play.")
+@click.option("--duration", metavar="DURATION", help="Play sessions arriving within this time, e.g. 10m.")
+@timing_options
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Requests in flight at once (sessions run concurrently, each in order).",
+)
+@click.option("--timeout", metavar="DURATION", default="10s", show_default=True, help="Per-request timeout.")
+@click.option(
+    "--delivery",
+    type=click.Choice(["netserver", "once", "custom"]),
+    default="netserver",
+    show_default=True,
+    help="Retry rules: NetServer's (3 attempts, 1s/4s, TooManyErrors "
+    "after 9), once (no retries), or custom (see --retry-delays ...).",
+)
+@click.option("--retry-delays", metavar="LIST", help="custom: waits between attempts, e.g. 1s,4s.")
+@click.option(
+    "--success",
+    "success_codes",
+    metavar="CODES",
+    help="custom: statuses that count as delivered, e.g. 200 or 2xx.",
+)
+@click.option(
+    "--disable-after",
+    type=click.IntRange(min=0),
+    help="custom: consecutive failures before TooManyErrors (0 never disables).",
+)
+@click.option(
+    "--on-failure",
+    type=click.Choice(["requeue", "discard"]),
+    help="custom: what a failed cycle does with its event.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "httpx", "lean"]),
+    default="auto",
+    show_default=True,
+    help="HTTP client: lean (fast HTTP/1.1 load engine) or httpx (HTTPS, HTTP/2, proxies).",
+)
+@click.option(
+    "--scenario-time", is_flag=True, help="Keep the scenarios' own start time in Timestamps instead of now."
+)
+@click.option("--record", type=click.Path(dir_okay=False), help="Record every attempt to this JSONL file.")
+@click.option("--report", type=click.Path(dir_okay=False), help="Write the report as JSON.")
+@click.option("--junit", type=click.Path(dir_okay=False), help="Write JUnit XML for CI.")
+@click.option(
+    "--fail-if",
+    "fail_if",
+    multiple=True,
+    metavar="EXPR",
+    help="Exit 1 when crossed, e.g. 'p99 > 250ms', 'error_rate > 0.1%', 'lag_p99 > 50ms'.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No live progress and no summary.")
+def run(scenarios: tuple[str, ...], **options: Any) -> None:
+    """Fire scenarios at a URL with controlled timing; report and exit 0, 1 (threshold) or 2."""
+    from simulator.runner import RunConfig, run_from_cli
+
+    secret = resolve_secret(options.pop("secret"), options.pop("secret_env"), options.pop("secret_file"))
+    config = RunConfig.from_cli(scenarios, secret=secret, **options)
+    sys.exit(run_from_cli(config))
+
+
+# --- receive --------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0: any free)."
+)
+@secret_options
+@click.option("--path", help="Only accept this path (others get 404).")
+@click.option(
+    "--respond",
+    type=click.IntRange(100, 599),
+    default=200,
+    show_default=True,
+    help="Status for requests that pass verification.",
+)
+@click.option(
+    "--fail-rate",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.0,
+    show_default=True,
+    help="Share of requests answered 500 anyway (exercises the sender's retries).",
+)
+@click.option(
+    "--latency", metavar="DURATION", default="0ms", show_default=True, help="Wait this long before answering."
+)
+@click.option("--record", type=click.Path(dir_okay=False), help="Capture what arrives to this JSONL file.")
+@click.option("--max-requests", type=click.IntRange(min=1), help="Stop after this many requests.")
+@click.option("--quiet", "-q", is_flag=True, help="No live tally.")
+def receive(**options: Any) -> None:
+    """Run a verifying webhook receiver; exit 1 when anything failed verification."""
+    from simulator.receive_cli import ReceiveConfig, receive_from_cli
+
+    secret = resolve_secret(options.pop("secret"), options.pop("secret_env"), options.pop("secret_file"))
+    sys.exit(receive_from_cli(ReceiveConfig.from_cli(secret=secret, **options)))

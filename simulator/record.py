@@ -1,0 +1,232 @@
+"""The recording format: versioned JSONL, one header line, then one line per request or attempt.
+
+The same format serves ``run --record`` (attempts with outcomes), ``generate --format jsonl``
+(requests with due times) and ``receive --record`` (what arrived), so ``replay`` reads all
+three. Bodies are stored exactly: as text when they are UTF-8, else as base64.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from simulator.errors import RecordingError
+from simulator.events import Request
+from simulator.outcome import Attempt, RunInfo, RunResult, StateChange
+
+FORMAT = "sosim-recording"
+VERSION = 1
+
+
+def encode_body(body: bytes) -> dict[str, str]:
+    """Store a body exactly: ``{"body": text}`` for UTF-8, else ``{"body_b64": ...}``."""
+    try:
+        return {"body": body.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {"body_b64": base64.b64encode(body).decode("ascii")}
+
+
+def decode_body(line: dict[str, Any]) -> bytes:
+    """Return the exact body bytes of a recorded line."""
+    if "body_b64" in line:
+        return base64.b64decode(line["body_b64"])
+    body = line.get("body")
+    if not isinstance(body, str):
+        raise KeyError("body")
+    return body.encode("utf-8")
+
+
+def header_line(kind: str, **fields: Any) -> dict[str, Any]:
+    """The first line of every recording: format, version and what produced it."""
+    return {"format": FORMAT, "version": VERSION, "kind": kind, **fields}
+
+
+def request_line(request: Request, **fields: Any) -> dict[str, Any]:
+    """One request as a JSON-ready dict: event, ids, exact headers and body."""
+    return {
+        "type": "request",
+        **fields,
+        "event": request.event,
+        "event_id": request.event_id,
+        "primary_key": request.session_id,
+        "headers": [list(pair) for pair in request.headers],
+        **encode_body(request.body),
+    }
+
+
+def attempt_line(attempt: Attempt) -> dict[str, Any]:
+    """One delivery attempt and its outcome."""
+    line = request_line(
+        attempt.request,
+        scenario=attempt.scenario,
+        intended_s=round(attempt.intended_s, 6),
+        sent_s=round(attempt.sent_s, 6),
+        cycle=attempt.cycle,
+        attempt=attempt.attempt,
+    )
+    line["type"] = "attempt"
+    line["status"] = attempt.status
+    line["latency_ms"] = round(attempt.service_s * 1000, 3)
+    line["delivered"] = attempt.delivered
+    line["error"] = attempt.error
+    if attempt.error_detail:
+        line["error_detail"] = attempt.error_detail
+    if attempt.fault:
+        line["fault"] = attempt.fault
+    return line
+
+
+class JsonlWriter:
+    """Writes JSON lines; with ``flush_each`` every line reaches the OS at once, so a crash or
+    Ctrl-C loses nothing already written (recordings); fixtures skip that cost."""
+
+    def __init__(self, path: str | Path, *, flush_each: bool = True) -> None:
+        self.path = Path(path)
+        self._flush_each = flush_each
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file: IO[str] | None = self.path.open("w", encoding="utf-8", newline="\n")
+
+    def write(self, line: dict[str, Any]) -> None:
+        """Append one line and flush it to the OS."""
+        if self._file is None:
+            return
+        self._file.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
+        if self._flush_each:
+            self._file.flush()
+
+    def close(self) -> None:
+        """Close the file (idempotent)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class Recorder:
+    """A run handler that records every attempt (``run --record``)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._writer = JsonlWriter(path)
+        self.path = self._writer.path
+
+    def start(self, info: RunInfo) -> None:
+        """Write the header line."""
+        self._writer.write(header_line("run", **asdict(info)))
+
+    def handle_attempt(self, attempt: Attempt) -> None:
+        """Write one attempt."""
+        self._writer.write(attempt_line(attempt))
+
+    def handle_state(self, change: StateChange) -> None:
+        """Write a webhook state change."""
+        self._writer.write({"type": "state", **asdict(change)})
+
+    def finish(self, result: RunResult) -> None:
+        """Write the end line and close the file."""
+        self._writer.write({"type": "end", **asdict(result)})
+        self._writer.close()
+
+
+# --- reading --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRequest:
+    """A request read back from a recording, with its timing."""
+
+    request: Request
+    offset_s: float  # intended offset from the start of the recording
+    scenario: str
+    cycle: int
+    attempt: int
+    delivered: bool | None
+    line: int
+
+
+def read_recording(path: str | Path, warn: Any = None) -> tuple[dict[str, Any], Iterator[RecordedRequest]]:
+    """Open a recording: return its header and a lazy iterator over its requests.
+
+    A truncated last line, as a crash leaves it, is skipped with a warning through ``warn``.
+    """
+    file = Path(path)
+    try:
+        handle = file.open("r", encoding="utf-8")
+    except OSError as exc:
+        raise RecordingError(f"{file}: cannot open ({exc.strerror or exc})") from None
+    first = handle.readline()
+    if not first.strip():
+        handle.close()
+        raise RecordingError(f"{file}:1: the file is empty, expected a sosim recording header")
+    header = _parse_line(file, 1, first, last=False)
+    _check_header(file, header)
+    return header, _requests(file, handle, warn)
+
+
+def _check_header(file: Path, header: dict[str, Any]) -> None:
+    if header.get("format") != FORMAT:
+        raise RecordingError(f"{file}:1: not a sosim recording (the first line must have format {FORMAT!r})")
+    version = header.get("version")
+    if not isinstance(version, int) or version > VERSION:
+        raise RecordingError(
+            f"{file}:1: recording version {version!r} is newer than this sosim reads (up to {VERSION}); "
+            "upgrade sosim"
+        )
+
+
+def _parse_line(file: Path, number: int, text: str, *, last: bool) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RecordingError(f"{file}:{number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(value, dict):
+        raise RecordingError(f"{file}:{number}: expected a JSON object")
+    return value
+
+
+def _requests(file: Path, handle: IO[str], warn: Any) -> Iterator[RecordedRequest]:
+    with handle:
+        number = 1
+        pending: str | None = None
+        for text in handle:
+            number += 1
+            if pending is not None:
+                yield from _one(file, number - 1, pending)
+            pending = text
+        if pending is not None:
+            if not pending.endswith("\n"):
+                try:
+                    json.loads(pending)
+                except json.JSONDecodeError:
+                    if warn is not None:
+                        warn(f"{file}:{number}: skipped a truncated last line (the run was cut off)")
+                    return
+            yield from _one(file, number, pending)
+
+
+def _one(file: Path, number: int, text: str) -> Iterator[RecordedRequest]:
+    if not text.strip():
+        return
+    line = _parse_line(file, number, text, last=False)
+    if line.get("type") not in ("request", "attempt"):
+        return
+    try:
+        headers = tuple((str(k), str(v)) for k, v in line["headers"])
+        request = Request(
+            str(line["event"]), str(line["event_id"]), int(line["primary_key"]), headers, decode_body(line)
+        )
+        offset = float(line.get("intended_s", line.get("due_s", 0.0)))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RecordingError(f"{file}:{number}: a request line lacks a valid {exc} field") from None
+    delivered = line.get("delivered")
+    yield RecordedRequest(
+        request,
+        offset,
+        str(line.get("scenario", "")),
+        int(line.get("cycle", 1)),
+        int(line.get("attempt", 1)),
+        delivered if isinstance(delivered, bool) else None,
+        number,
+    )
