@@ -350,16 +350,18 @@ class _SessionBuilder:
         self.profile = self._profile(locale)
         topic = rng.choices(population.topics, weights=[t.weight for t in population.topics])[0]
         known = rng.random() < population.known_customer_probability
+        # Bot channels start in the queue with the bot active, skipping pre-chat and FAQ (§1.11).
+        bot = rng.random() < flow.chatbot.probability
         contact_id = rng.randint(population.contacts.first, population.contacts.last) if known else 0
         person_id = rng.randint(population.persons.first, population.persons.last) if known else 0
         self.fields = SessionFields(
             alert_level=_choose(rng, flow.alert_level),
-            chatbot_is_active=rng.random() < flow.chatbot.probability,
+            chatbot_is_active=bot,
             consented=rng.random() < flow.consent_probability,
             contact_id=contact_id,
             customer_alias=self.profile.alias,
             customer_id=person_id,
-            status=so.ChatSessionStatus[_choose(rng, flow.entry)],
+            status=S.InQueue if bot else so.ChatSessionStatus[_choose(rng, flow.entry)],
             topic_id=topic.id,
         )
         self.slots = {

@@ -54,7 +54,7 @@ def parse_scenario(text: str, source: str = "<inline>", env: Mapping[str, str] |
     try:
         scenario = Scenario.model_validate({**data, "source": source})
     except ValidationError as exc:
-        raise _first_error(exc, lines, source) from None
+        raise _first_error(exc, lines, source, data) from None
     return scenario
 
 
@@ -73,7 +73,10 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, dict[Path_, int]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise ScenarioError(source, line, "", f"YAML syntax error: {exc.problem or exc}") from None
+        problem = f"YAML syntax error: {exc.problem or exc}"
+        if exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
+            problem += f" ({exc.context} that starts on line {exc.context_mark.line + 1})"
+        raise ScenarioError(source, line, "", problem) from None
     except yaml.YAMLError as exc:
         raise ScenarioError(source, None, "", f"YAML error: {exc}") from None
     finally:
@@ -81,7 +84,17 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, dict[Path_, int]]:
     return data, lines
 
 
-def _collect_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int], source: str) -> None:
+def _collect_lines(
+    node: yaml.Node, path: Path_, lines: dict[Path_, int], source: str, active: frozenset[int] = frozenset()
+) -> None:
+    if id(node) in active:
+        raise ScenarioError(
+            source,
+            node.start_mark.line + 1,
+            _dotted(path),
+            "recursive YAML alias (an anchor contains itself)",
+        )
+    active = active | {id(node)}
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
@@ -93,11 +106,11 @@ def _collect_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int], source
                 )
             seen.add(key)
             lines[(*path, key)] = key_node.start_mark.line + 1
-            _collect_lines(value_node, (*path, key), lines, source)
+            _collect_lines(value_node, (*path, key), lines, source, active)
             lines[(*path, key)] = key_node.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _collect_lines(item, (*path, index), lines, source)
+            _collect_lines(item, (*path, index), lines, source, active)
 
 
 def _line_of(path: Path_, lines: dict[Path_, int]) -> int | None:
@@ -149,18 +162,26 @@ def _env_value(
 # --- pydantic errors to one clear line ----------------------------------------------
 
 
-def _first_error(exc: ValidationError, lines: dict[Path_, int], source: str) -> ScenarioError:
+def _first_error(exc: ValidationError, lines: dict[Path_, int], source: str, data: Any) -> ScenarioError:
     error = exc.errors(include_url=False)[0]
-    path = _clean_loc(error["loc"])
+    path = _clean_loc(error["loc"], data, error["type"])
     problem = _describe(error, path)
     return ScenarioError(source, _line_of(path, lines), _dotted(path), problem)
 
 
-def _clean_loc(loc: tuple[int | str, ...]) -> Path_:
-    """Drop pydantic's union-branch names (``Fixed``, ``function-before[...]``) from a location."""
+def _clean_loc(loc: tuple[int | str, ...], data: Any, kind: str) -> Path_:
+    """Keep the parts of a pydantic location that index into the user's data (drop branch tags)."""
     cleaned: list[str | int] = []
-    for part in loc:
-        if isinstance(part, str) and (part[:1].isupper() or "[" in part or part.startswith("function")):
+    node = data
+    for i, part in enumerate(loc):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            part = str(part)  # a mapping key, even when YAML read it as a number
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif i == len(loc) - 1 and kind == "missing":
+            pass
+        else:
             continue
         cleaned.append(part)
     return tuple(cleaned)
@@ -179,7 +200,9 @@ def _describe(error: Any, path: Path_) -> str:
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
         return f"{error['input']!r} is not allowed (allowed: {expected.replace(' or ', ', ')})"
-    if "tagged" in kind or kind in ("model_type", "model_attributes_type"):
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"expected a mapping (key: value), got {type(error['input']).__name__}"
+    if "tagged" in kind:
         return f"{message}"
     return message
 

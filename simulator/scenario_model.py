@@ -14,7 +14,9 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     field_validator,
     model_validator,
 )
@@ -117,7 +119,31 @@ def _bare_duration(value: Any) -> Any:
     return value
 
 
-Delay = Annotated[Fixed | Uniform | Lognormal, BeforeValidator(_bare_duration)]
+def _delay_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        found = [k for k in ("fixed", "uniform", "lognormal") if k in value]
+        return found[0] if len(found) == 1 else None
+    return (
+        getattr(value, "__class__", type(None)).__name__.lower()
+        if isinstance(value, Fixed | Uniform | Lognormal)
+        else None
+    )
+
+
+Delay = Annotated[
+    Annotated[Fixed, Tag("fixed")]
+    | Annotated[Uniform, Tag("uniform")]
+    | Annotated[Lognormal, Tag("lognormal")],
+    Discriminator(
+        _delay_kind,
+        custom_error_type="delay",
+        custom_error_message=(
+            "expected a duration (30s), {fixed: 30s}, {uniform: [10s, 1m]}"
+            " or {lognormal: {median: 30s, p95: 2m}}"
+        ),
+    ),
+    BeforeValidator(_bare_duration),
+]
 
 
 class CountRange(Strict):
@@ -133,7 +159,10 @@ class CountRange(Strict):
         return bounds
 
 
-Count = NonNegativeInt | CountRange
+Count = Annotated[
+    Annotated[NonNegativeInt, Tag("count")] | Annotated[CountRange, Tag("range")],
+    Discriminator(lambda v: "range" if isinstance(v, dict | CountRange) else "count"),
+]
 
 
 # --- webhook and payload ------------------------------------------------------------
@@ -146,7 +175,7 @@ class WebhookSpec(Strict):
     context_identifier: str = so.DEFAULT_CONTEXT_IDENTIFIER
     secret: str | None = None
     netserver_version: str = so.DEFAULT_NETSERVER_VERSION
-    events: tuple[str, ...] = so.CHAT_EVENTS
+    events: tuple[ChatEventName, ...] = so.CHAT_EVENTS
     headers: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("events")

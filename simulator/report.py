@@ -1,0 +1,492 @@
+"""Run statistics in constant memory, and the report a run ends with.
+
+``RunStats`` is a run handler: it folds every attempt into HDR histograms and counters, so
+a run of a million events needs no more memory than a run of a thousand. Only the
+per-second series grows, with the length of the run.
+
+Definitions the report relies on:
+
+- a *request* is the final attempt of one delivery cycle; it is *delivered* or *failed*;
+- *service* time runs from the actual send to the answer, *latency from intended* from the
+  time the attempt was due (so queueing in sosim cannot hide a slow receiver), *lag* is how
+  late the attempt went out; service and latency count only attempts that got an answer;
+- the per-second series buckets attempts by ``int(sent_s)``: ``sent`` counts attempts that
+  went out in that second (retries included), ``delivered``/``failed`` the requests whose
+  final attempt went out then, the percentiles are of service time and lag.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from array import array
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from itertools import accumulate
+from typing import Any, Final
+from urllib.parse import urlsplit, urlunsplit
+
+from hdrh.histogram import HdrHistogram
+
+from simulator import __version__
+from simulator import superoffice as so
+from simulator.outcome import Attempt, RunInfo, RunResult, StateChange
+from simulator.report_writers import render_summary, write_json, write_junit
+from simulator.thresholds import MetricKind, Threshold, ThresholdResult, evaluate
+from simulator.units import parse_rate
+
+__all__ = [
+    "EventCounts",
+    "FaultCounts",
+    "RunStats",
+    "render_summary",
+    "write_json",
+    "write_junit",
+]
+
+_US_PER_S: Final = 1_000_000
+_HIGHEST_US: Final = 3_600 * _US_PER_S  # 1 h: anything slower is recorded as 1 h
+_SIGNIFICANT_DIGITS: Final = 3
+_PERCENTILES: Final = (50.0, 90.0, 99.0, 99.9)
+_JSON_UNITS: Final[dict[MetricKind, str]] = {
+    "time": "ms",
+    "fraction": "fraction",
+    "count": "count",
+    "per_second": "per_s",
+}
+TOO_MANY_ERRORS: Final = so.WebhookState.TooManyErrors.name
+
+
+def _to_us(seconds: float) -> int:
+    """Whole microseconds, clamped to the histograms' range (negative clock skew counts as 0)."""
+    return min(max(round(seconds * _US_PER_S), 0), _HIGHEST_US)
+
+
+def _target_count(percentile: float, count: int) -> int:
+    """The rank a percentile falls on (HdrHistogram's rule, so both histograms agree)."""
+    return max(int(percentile * count / 100 + 0.5), 1)
+
+
+class _Durations:
+    """An HDR histogram of durations (1 us .. 1 h, 3 significant digits) with exact mean and max."""
+
+    __slots__ = ("_histogram", "_max_s", "_sum_s", "count")
+
+    def __init__(self) -> None:
+        self._histogram = HdrHistogram(1, _HIGHEST_US, _SIGNIFICANT_DIGITS)
+        self.count = 0
+        self._sum_s = 0.0
+        self._max_s = 0.0
+
+    def record(self, seconds: float) -> int:
+        """Record a duration; return it in whole microseconds, as recorded."""
+        us = _to_us(seconds)
+        self._histogram.record_value(us)
+        self.count += 1
+        self._sum_s += us / _US_PER_S
+        self._max_s = max(self._max_s, us / _US_PER_S)
+        return us
+
+    def percentile(self, percentile: float) -> float:
+        """Seconds at ``percentile`` (never above the exact max), NaN when empty."""
+        if not self.count:
+            return math.nan
+        value_us: int = self._histogram.get_value_at_percentile(percentile)
+        return min(value_us / _US_PER_S, self._max_s)
+
+    def percentiles(self, percentiles: Sequence[float]) -> dict[float, float]:
+        """Several percentiles in one pass over the histogram."""
+        if not self.count:
+            return dict.fromkeys(percentiles, math.nan)
+        values = self._histogram.get_percentile_to_value_dict(list(percentiles))
+        return {p: min(values[p] / _US_PER_S, self._max_s) for p in percentiles}
+
+    @property
+    def max_s(self) -> float:
+        return self._max_s if self.count else math.nan
+
+    @property
+    def mean_s(self) -> float:
+        return self._sum_s / self.count if self.count else math.nan
+
+
+# Log-linear buckets for the per-second histograms: exact below 64 us, then 32 buckets per
+# power of two (about 3% precision) up to 1 h, in one fixed array of 896 counters (3.5 KB).
+_COARSE_SUB_BITS: Final = 5
+_COARSE_SUB: Final = 1 << _COARSE_SUB_BITS
+_COARSE_SIZE: Final = ((_HIGHEST_US.bit_length() - _COARSE_SUB_BITS - 1) + 2) * _COARSE_SUB
+
+
+def _coarse_index(us: int) -> int:
+    if us < 2 * _COARSE_SUB:
+        return us
+    shift = us.bit_length() - _COARSE_SUB_BITS - 1
+    return (shift << _COARSE_SUB_BITS) + (us >> shift)
+
+
+def _coarse_upper_us(index: int) -> int:
+    if index < 2 * _COARSE_SUB:
+        return index
+    shift = (index >> _COARSE_SUB_BITS) - 1
+    low = ((index & (_COARSE_SUB - 1)) + _COARSE_SUB) << shift
+    return low + (1 << shift) - 1
+
+
+class _CoarseHistogram:
+    """A small fixed-size histogram for one second of the series."""
+
+    __slots__ = ("_counts", "count")
+
+    def __init__(self) -> None:
+        self._counts = array("I", [0]) * _COARSE_SIZE
+        self.count = 0
+
+    def record(self, us: int) -> None:
+        self._counts[_coarse_index(us)] += 1
+        self.count += 1
+
+    def percentiles_ms(self, percentiles: Iterable[float]) -> list[float | None]:
+        if not self.count:
+            return [None for _ in percentiles]
+        cumulative = list(accumulate(self._counts))
+        return [
+            _coarse_upper_us(bisect_left(cumulative, _target_count(p, self.count))) / 1000
+            for p in percentiles
+        ]
+
+
+class _Second:
+    """The figures of one second of the run."""
+
+    __slots__ = ("delivered", "failed", "lag", "sent", "service")
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.delivered = 0
+        self.failed = 0
+        self.service = _CoarseHistogram()
+        self.lag = _CoarseHistogram()
+
+    def row(self, t: int) -> dict[str, Any]:
+        p50, p90, p99 = self.service.percentiles_ms((50.0, 90.0, 99.0))
+        (lag_p99,) = self.lag.percentiles_ms((99.0,))
+        return {
+            "t": t,
+            "sent": self.sent,
+            "delivered": self.delivered,
+            "failed": self.failed,
+            "p50_ms": p50,
+            "p90_ms": p90,
+            "p99_ms": p99,
+            "lag_p99_ms": lag_p99,
+        }
+
+
+@dataclasses.dataclass(slots=True)
+class EventCounts:
+    """Requests of one event type (``sent`` = delivered + failed) and their retries."""
+
+    sent: int = 0
+    delivered: int = 0
+    failed: int = 0
+    retries: int = 0
+
+
+@dataclasses.dataclass(slots=True)
+class FaultCounts:
+    """Attempts sent with one injected fault, and what came back."""
+
+    sent: int = 0
+    status_codes: Counter[int] = dataclasses.field(default_factory=Counter)
+    errors: Counter[str] = dataclasses.field(default_factory=Counter)
+
+
+class RunStats:
+    """Aggregates a run in constant memory; a Handler, and the source of every report."""
+
+    def __init__(self, thresholds: Sequence[Threshold] = ()) -> None:
+        self.thresholds = tuple(thresholds)
+        self.info: RunInfo | None = None
+        self.result: RunResult | None = None
+        self.service = _Durations()
+        self.latency = _Durations()
+        self.lag = _Durations()
+        self.attempts = 0
+        self.requests = 0
+        self.delivered = 0
+        self.failed = 0
+        self.retries = 0
+        self.events: dict[str, EventCounts] = {}
+        self.status_codes: Counter[int] = Counter()
+        self.errors: Counter[str] = Counter()
+        self.faults: dict[str, FaultCounts] = {}
+        self.state_changes: list[StateChange] = []
+        self.first_sent_s: float | None = None
+        self.last_sent_s: float | None = None
+        self._seconds: dict[int, _Second] = {}
+
+    # --- Handler ------------------------------------------------------------------------
+
+    def start(self, info: RunInfo) -> None:
+        """Keep the run's settings for the report."""
+        self.info = info
+
+    def handle_attempt(self, attempt: Attempt) -> None:
+        """Fold one attempt into the counters and histograms."""
+        self.attempts += 1
+        sent_s = attempt.sent_s
+        if self.first_sent_s is None or sent_s < self.first_sent_s:
+            self.first_sent_s = sent_s
+        if self.last_sent_s is None or sent_s > self.last_sent_s:
+            self.last_sent_s = sent_s
+        second = self._second(sent_s)
+        second.sent += 1
+        second.lag.record(self.lag.record(attempt.lag_s))
+
+        event = self.events.get(attempt.request.event)
+        if event is None:
+            event = self.events[attempt.request.event] = EventCounts()
+        if attempt.attempt > 1:
+            self.retries += 1
+            event.retries += 1
+        if attempt.status is not None:
+            second.service.record(self.service.record(attempt.service_s))
+            self.latency.record(attempt.latency_s)
+            self.status_codes[attempt.status] += 1
+        if attempt.error is not None:
+            self.errors[attempt.error] += 1
+        if attempt.fault is not None:
+            self._count_fault(attempt.fault, attempt)
+        if attempt.final:
+            self.requests += 1
+            event.sent += 1
+            if attempt.delivered:
+                self.delivered += 1
+                event.delivered += 1
+                second.delivered += 1
+            else:
+                self.failed += 1
+                event.failed += 1
+                second.failed += 1
+
+    def handle_state(self, change: StateChange) -> None:
+        """Remember a webhook state change."""
+        self.state_changes.append(change)
+
+    def finish(self, result: RunResult) -> None:
+        """Keep how the run ended."""
+        self.result = result
+
+    def _second(self, sent_s: float) -> _Second:
+        t = max(int(sent_s), 0)
+        second = self._seconds.get(t)
+        if second is None:
+            second = self._seconds[t] = _Second()
+        return second
+
+    def _count_fault(self, name: str, attempt: Attempt) -> None:
+        fault = self.faults.get(name)
+        if fault is None:
+            fault = self.faults[name] = FaultCounts()
+        fault.sent += 1
+        if attempt.status is not None:
+            fault.status_codes[attempt.status] += 1
+        if attempt.error is not None:
+            fault.errors[attempt.error] += 1
+
+    # --- derived figures ----------------------------------------------------------------
+
+    @property
+    def error_rate(self) -> float:
+        """Failed requests / requests; NaN before any request."""
+        return self.failed / self.requests if self.requests else math.nan
+
+    @property
+    def achieved_rate(self) -> float:
+        """Requests per second between the first and the last send; NaN when that span is 0."""
+        if not self.requests:
+            return 0.0
+        if self.first_sent_s is None or self.last_sent_s is None or self.last_sent_s <= self.first_sent_s:
+            return math.nan
+        return self.requests / (self.last_sent_s - self.first_sent_s)
+
+    @property
+    def target_rate(self) -> float | None:
+        """The planned rate from ``RunInfo.extra["target_rate"]``, when the run had one."""
+        text = self.info.extra.get("target_rate") if self.info else None
+        if not text:
+            return None
+        try:
+            return parse_rate(text)
+        except ValueError:
+            return None
+
+    @property
+    def final_state(self) -> str | None:
+        """The webhook's state at the end (or the latest known, before the run finished)."""
+        if self.result is not None:
+            return self.result.webhook_state
+        return self.state_changes[-1].state if self.state_changes else None
+
+    @property
+    def too_many_errors_at(self) -> float | None:
+        """When the webhook turned TooManyErrors, if it did."""
+        return next((c.at_s for c in self.state_changes if c.state == TOO_MANY_ERRORS), None)
+
+    def status_class(self, hundreds: int) -> int:
+        """Attempts answered with a status in ``hundreds`` (4 for 4xx)."""
+        return sum(n for status, n in self.status_codes.items() if status // 100 == hundreds)
+
+    def run_summary(self) -> dict[str, Any] | None:
+        """The run's settings for reports, with any password in the target URL hidden."""
+        if self.info is None:
+            return None
+        run = dataclasses.asdict(self.info)
+        run["target"] = redact_url(self.info.target)
+        run["scenarios"] = list(self.info.scenarios)
+        run["extra"] = dict(sorted(self.info.extra.items()))
+        return run
+
+    def metric(self, name: str) -> float:
+        """A threshold metric by name, in normalised units; NaN when it cannot be measured."""
+        getter = _METRICS.get(name)
+        if getter is None:
+            raise KeyError(f"unknown metric {name!r}")
+        return getter(self)
+
+    def evaluate_thresholds(self) -> list[ThresholdResult]:
+        """Check every threshold the stats were made with."""
+        return [evaluate(threshold, self) for threshold in self.thresholds]
+
+    def series(self) -> list[dict[str, Any]]:
+        """One row per second from 0 to the last second with a send (quiet seconds are zeros)."""
+        if not self._seconds:
+            return []
+        empty = _Second()
+        return [self._seconds.get(t, empty).row(t) for t in range(max(self._seconds) + 1)]
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON-ready report (durations in ms; unmeasurable figures are None)."""
+        info = self.info
+        return {
+            "sosim_version": info.sosim_version if info else __version__,
+            "run": self.run_summary(),
+            "result": dataclasses.asdict(self.result) if self.result else None,
+            "totals": {
+                "attempts": self.attempts,
+                "requests": self.requests,
+                "delivered": self.delivered,
+                "failed": self.failed,
+                "retries": self.retries,
+                "error_rate": _number(self.error_rate),
+            },
+            "rate": {
+                "achieved_per_s": _number(round(self.achieved_rate, 3)),
+                "target_per_s": self.target_rate,
+                "planned": self.result.planned if self.result else None,
+                "first_sent_s": self.first_sent_s,
+                "last_sent_s": self.last_sent_s,
+            },
+            "latency_ms": {
+                "service": _durations_dict(self.service),
+                "from_intended": _durations_dict(self.latency),
+            },
+            "lag_ms": {
+                "p50": _ms(self.lag.percentile(50)),
+                "p99": _ms(self.lag.percentile(99)),
+                "max": _ms(self.lag.max_s),
+            },
+            "events": {name: dataclasses.asdict(counts) for name, counts in sorted(self.events.items())},
+            "status_codes": {str(status): n for status, n in sorted(self.status_codes.items())},
+            "errors": dict(sorted(self.errors.items())),
+            "faults": {name: _fault_dict(fault) for name, fault in sorted(self.faults.items())},
+            "webhook": {
+                "final_state": self.final_state,
+                "too_many_errors_at_s": self.too_many_errors_at,
+                "changes": [dataclasses.asdict(change) for change in self.state_changes],
+            },
+            "series": self.series(),
+            "thresholds": [threshold_dict(result) for result in self.evaluate_thresholds()],
+        }
+
+
+def _percentile_getter(histogram: str, percentile: float) -> Callable[[RunStats], float]:
+    return lambda stats: getattr(stats, histogram).percentile(percentile)
+
+
+_METRICS: Final[dict[str, Callable[[RunStats], float]]] = {
+    **{f"p{p:g}": _percentile_getter("service", p) for p in _PERCENTILES},
+    "max": lambda s: s.service.max_s,
+    "mean": lambda s: s.service.mean_s,
+    **{f"latency_p{p:g}": _percentile_getter("latency", p) for p in _PERCENTILES},
+    "latency_max": lambda s: s.latency.max_s,
+    "lag_p50": _percentile_getter("lag", 50.0),
+    "lag_p99": _percentile_getter("lag", 99.0),
+    "lag_max": lambda s: s.lag.max_s,
+    "error_rate": lambda s: s.error_rate,
+    "failed": lambda s: float(s.failed),
+    "delivered": lambda s: float(s.delivered),
+    "sent": lambda s: float(s.requests),
+    "attempts": lambda s: float(s.attempts),
+    "retries": lambda s: float(s.retries),
+    "status_4xx": lambda s: float(s.status_class(4)),
+    "status_5xx": lambda s: float(s.status_class(5)),
+    "rate": lambda s: s.achieved_rate,
+}
+
+
+def threshold_dict(result: ThresholdResult) -> dict[str, Any]:
+    """A threshold verdict for the JSON report (time limits and values in ms)."""
+    threshold = result.threshold
+    scale = 1000.0 if threshold.kind == "time" else 1.0
+    return {
+        "expression": threshold.text,
+        "metric": threshold.metric,
+        "op": threshold.op,
+        "limit": round(threshold.value * scale, 6),
+        "actual": _number(round(result.actual * scale, 6)),
+        "unit": _JSON_UNITS[threshold.kind],
+        "crossed": result.crossed,
+        "verdict": result.verdict,
+        "message": result.describe(),
+    }
+
+
+def _number(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
+
+def _ms(seconds: float) -> float | None:
+    return None if math.isnan(seconds) else round(seconds * 1000, 3)
+
+
+def _durations_dict(durations: _Durations) -> dict[str, Any]:
+    values = durations.percentiles(_PERCENTILES)
+    return {
+        "count": durations.count,
+        **{f"p{p:g}": _ms(values[p]) for p in _PERCENTILES},
+        "max": _ms(durations.max_s),
+        "mean": _ms(durations.mean_s),
+    }
+
+
+def _fault_dict(fault: FaultCounts) -> dict[str, Any]:
+    return {
+        "sent": fault.sent,
+        "status_codes": {str(status): n for status, n in sorted(fault.status_codes.items())},
+        "errors": dict(sorted(fault.errors.items())),
+    }
+
+
+def redact_url(url: str) -> str:
+    """Hide a password in a URL's user info, so a report never carries a credential."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
