@@ -224,7 +224,8 @@ def sign(
     key = resolve_secret(secret, secret_env, secret_file)
     if not key:
         fail("a secret is needed: --secret, --secret-env or --secret-file")
-    body = (file or click.get_binary_stream("stdin")).read()
+    stream: Any = file if file is not None else sys.stdin.buffer
+    body: bytes = stream.read()
     if signature is None:
         click.echo(signing.sign(body, key))
         return

@@ -238,7 +238,7 @@ class Deliverer:
         delivered = self.policy.is_success(status)
         gone = status == so.GONE_STATUS and self.policy.disable_on_gone
         last_in_cycle = delivered or gone or item.attempt >= self.policy.attempts_per_cycle
-        request = item.request if headers == item.request.headers else replace(item.request, headers=headers)
+        request = item.request if headers == item.request.headers else item.request._replace(headers=headers)
         attempt = Attempt(
             request=request,
             scenario=item.scenario,

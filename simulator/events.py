@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from simulator import superoffice as so
 from simulator.signing import sign
@@ -43,9 +43,12 @@ class CustomerProfile:
     locale: str
 
 
-@dataclass(frozen=True, slots=True)
-class SessionFields:
-    """The chat session's state as ``FieldValues`` reports it."""
+class SessionFields(NamedTuple):
+    """The chat session's state as ``FieldValues`` reports it.
+
+    A NamedTuple rather than a dataclass: it is copied on every status change and hashed for
+    the FieldValues cache, and tuples do both several times faster.
+    """
 
     alert_level: int = 0
     chatbot_is_active: bool = False
@@ -63,18 +66,10 @@ class SessionFields:
 
     def changed_keys(self, other: SessionFields) -> tuple[str, ...]:
         """The PascalCase FieldValues keys whose value differs between ``self`` and ``other``."""
-        return tuple(
-            key
-            for key, attr in zip(so.FIELD_VALUE_KEYS, _FIELD_ATTRS, strict=True)
-            if getattr(self, attr) != getattr(other, attr)
-        )
+        return tuple(key for key, a, b in zip(so.FIELD_VALUE_KEYS, self, other, strict=True) if a != b)
 
 
-_FIELD_ATTRS = tuple(f for f in SessionFields.__slots__)  # same order as FIELD_VALUE_KEYS
-
-
-@dataclass(frozen=True, slots=True)
-class ChatMessage:
+class ChatMessage(NamedTuple):
     """One saved chat message; the webhook names it, the mock REST API serves it."""
 
     message_id: int
@@ -87,9 +82,12 @@ class ChatMessage:
     ticks: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One webhook event of one chat session, before it is bound to a webhook."""
+class Event(NamedTuple):
+    """One webhook event of one chat session, before it is bound to a webhook.
+
+    Events, messages and requests are NamedTuples: immutable like frozen dataclasses, but built
+    several times faster, which matters at 100,000 events a second.
+    """
 
     name: str
     session_id: int
@@ -136,8 +134,7 @@ class Webhook:
         return replace(self, secret=secret)
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+class Request(NamedTuple):
     """A rendered webhook request: exact headers and body, ready for any sink."""
 
     event: str
@@ -265,30 +262,23 @@ def body_bytes(event: Event, webhook: Webhook, event_id: str | None = None) -> b
 def _fast_compact_body(event: Event, webhook: Webhook, event_id: str) -> bytes:
     options = webhook.payload
     head, tail = _static_parts(webhook.context_identifier, webhook.name)
-    changes = _changes(event, options)
-    changes_json = "[" + ",".join(_encode_str(c) for c in changes) + "]" if changes else "[]"
-    parts = [
-        '{"EventId":"',
-        event_id,
-        '","Timestamp":"',
-        format_timestamp(event.ticks, options.timestamp_digits),
-        '","Changes":',
-        changes_json,
-        ',"Event":',
-        _encode_str(event.name),
-        ',"PrimaryKey":',
-        str(event.session_id),
-        ',"Entity":',
-        _encode_str(_entity(event.name)),
-        head,
-        str(event.changed_by),
-        tail,
-    ]
-    if event.name in options.field_values_on:
-        parts.append(',"FieldValues":')
-        parts.append(_field_values_json(event.fields, options))
-    parts.append("}")
-    return "".join(parts).encode("utf-8")
+    name = event.name
+    field_values = (
+        ',"FieldValues":' + _field_values_json(event.fields, options)
+        if name in options.field_values_on
+        else ""
+    )
+    return (
+        f'{{"EventId":"{event_id}","Timestamp":"{format_timestamp(event.ticks, options.timestamp_digits)}",'
+        f'"Changes":{_changes_json(_changes(event, options))},"Event":{_encode_str(name)},'
+        f'"PrimaryKey":{event.session_id},"Entity":{_encode_str(_entity(name))}'
+        f"{head}{event.changed_by}{tail}{field_values}}}"
+    ).encode()
+
+
+@lru_cache(maxsize=256)
+def _changes_json(changes: tuple[str, ...]) -> str:
+    return "[" + ",".join(_encode_str(c) for c in changes) + "]"
 
 
 @lru_cache(maxsize=64)
@@ -299,7 +289,26 @@ def _static_parts(context_identifier: str, webhook_name: str) -> tuple[str, str]
 
 
 def _field_values_json(fields: SessionFields, options: PayloadOptions) -> str:
+    if (
+        options.field_value_keys == "pascal"
+        and options.id_types == "mixed"
+        and options.booleans == "bool"
+        and (options.customer_alias == "string")
+    ):
+        return _default_field_values_json(fields)
     return json.dumps(field_values(fields, options), ensure_ascii=False, separators=(",", ":"))
+
+
+@lru_cache(maxsize=4096)
+def _default_field_values_json(f: SessionFields) -> str:
+    """FieldValues in the default style; cached because a session's state repeats across events."""
+    return (
+        f'{{"AlertLevel":{f.alert_level},"ChatbotIsactive":{"true" if f.chatbot_is_active else "false"},'
+        f'"Consented":{"true" if f.consented else "false"},"ContactId":"{f.contact_id}",'
+        f'"CustomerAlias":{_encode_str(f.customer_alias)},"CustomerId":"{f.customer_id}",'
+        f'"ProjectId":{f.project_id},"Rating":{f.rating},"SaleId":{f.sale_id},"Status":{int(f.status)},'
+        f'"TicketId":{f.ticket_id},"TopicId":{f.topic_id},"UserId":{f.user_id}}}'
+    )
 
 
 def header_name(canonical: str, spelling: HeaderSpelling) -> str:
@@ -319,17 +328,30 @@ def build_headers(
 ) -> tuple[tuple[str, str], ...]:
     """Return the request headers in NetServer's order, signed when the webhook has a secret."""
     spelling = webhook.payload.header_spelling
-    headers: list[tuple[str, str]] = [
-        (so.HEADER_CONTENT_TYPE, so.CONTENT_TYPE_JSON),
-        (so.HEADER_USER_AGENT, f"{so.USER_AGENT_PRODUCT}/{webhook.netserver_version}"),
-        (header_name(so.HEADER_EVENT, spelling), event_name),
-        (header_name(so.HEADER_EVENT_ID, spelling), event_id),
-    ]
-    headers.extend(extra)
+    head = _header_prefix(webhook.netserver_version, spelling, event_name)
+    headers = (*head, (_id_header(spelling), event_id), *extra)
     if webhook.secret:
-        headers.append((header_name(so.HEADER_SIGNATURE, spelling), sign(body, webhook.secret)))
-    headers.extend(webhook.headers)
-    return tuple(headers)
+        headers = (*headers, (_signature_header(spelling), sign(body, webhook.secret)))
+    return (*headers, *webhook.headers) if webhook.headers else headers
+
+
+@lru_cache(maxsize=256)
+def _header_prefix(version: str, spelling: HeaderSpelling, event_name: str) -> tuple[tuple[str, str], ...]:
+    return (
+        (so.HEADER_CONTENT_TYPE, so.CONTENT_TYPE_JSON),
+        (so.HEADER_USER_AGENT, f"{so.USER_AGENT_PRODUCT}/{version}"),
+        (header_name(so.HEADER_EVENT, spelling), event_name),
+    )
+
+
+@lru_cache(maxsize=4)
+def _id_header(spelling: HeaderSpelling) -> str:
+    return header_name(so.HEADER_EVENT_ID, spelling)
+
+
+@lru_cache(maxsize=4)
+def _signature_header(spelling: HeaderSpelling) -> str:
+    return header_name(so.HEADER_SIGNATURE, spelling)
 
 
 def render(event: Event, webhook: Webhook, *, event_id: str | None = None) -> Request:

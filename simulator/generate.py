@@ -11,10 +11,10 @@ from __future__ import annotations
 import random
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from simulator import superoffice as so
 from simulator.events import TICKS_PER_SECOND, ChatMessage, CustomerProfile, Event, SessionFields
@@ -292,9 +292,9 @@ class _SessionBuilder:
         )
         self.events.append(Timed(self.now, event))
 
-    def _status(self, status: so.ChatSessionStatus, changed_by: int | None = None, **changes: object) -> None:
+    def _status(self, status: so.ChatSessionStatus, changed_by: int | None = None, **changes: Any) -> None:
         before = self.fields
-        self.fields = replace(before, status=status, **changes)  # type: ignore[arg-type]
+        self.fields = before._replace(status=status, **changes)
         changed = self.fields.changed_keys(before)
         if changed:
             by = self.system_id if changed_by is None else changed_by
@@ -504,7 +504,7 @@ class _SessionBuilder:
         self.agent = new_agent
         self.slots["agent"] = new_agent.name.split(" ")[0]
         self._post(T.Special, "", new_agent.name, new_agent.associate_id, ST.TransferedSession)
-        self.fields = replace(self.fields, user_id=new_agent.user_id)
+        self.fields = self.fields._replace(user_id=new_agent.user_id)
 
     def _end(self) -> None:
         spec = self.flow.end

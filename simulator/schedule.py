@@ -10,24 +10,21 @@ import heapq
 import math
 import random
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from simulator.events import Event, Request
     from simulator.scenario_model import ArrivalsSpec, Delay
 
 
-@dataclass(frozen=True, slots=True)
-class Timed:
+class Timed(NamedTuple):
     """An event with the moment it is due, in seconds from the start of the run."""
 
     due_s: float
     event: Event
 
 
-@dataclass(frozen=True, slots=True)
-class Planned:
+class Planned(NamedTuple):
     """A rendered request and when it is due, in seconds from the start of the run."""
 
     due_s: float
@@ -67,18 +64,18 @@ def _process(spec: ArrivalsSpec, rng: random.Random) -> Iterator[float]:
 
 def draw_delay(delay: Delay, rng: random.Random) -> float:
     """Draw one delay in seconds from a fixed, uniform or lognormal distribution."""
-    fixed = getattr(delay, "fixed", None)
-    if fixed is not None:
-        return float(fixed)
-    bounds = getattr(delay, "uniform", None)
-    if bounds is not None:
-        return rng.uniform(bounds[0], bounds[1])
-    spec = delay.lognormal  # type: ignore[union-attr]
+    from simulator.scenario_model import Fixed, Uniform
+
+    # isinstance, not getattr with a default: a missing attribute on a pydantic model is slow.
+    if isinstance(delay, Fixed):
+        return delay.fixed
+    if isinstance(delay, Uniform):
+        return rng.uniform(delay.uniform[0], delay.uniform[1])
+    spec = delay.lognormal
     mu = math.log(spec.median)
     sigma = (math.log(spec.p95) - mu) / 1.6448536269514722  # z of the 95th percentile
     value = rng.lognormvariate(mu, sigma)
-    cap = getattr(delay, "max", None)
-    return min(value, cap) if cap is not None else value
+    return min(value, delay.max) if delay.max is not None else value
 
 
 def merge_sessions(sessions: Iterable[tuple[float, Iterable[Timed]]]) -> Iterator[Timed]:

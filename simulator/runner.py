@@ -1,0 +1,368 @@
+"""``sosim run`` as a library: wire scenarios, timing, transport, handlers and reports.
+
+Everything the CLI does is here, so a Python user can do the same with ``run(config)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from simulator import __version__
+from simulator import superoffice as so
+from simulator.deliver import NETSERVER, ONCE, Deliverer, DeliveryPolicy, call_finish
+from simulator.errors import UsageError
+from simulator.outcome import Handler, RunInfo, RunResult
+from simulator.schedule import Planned
+from simulator.thresholds import Threshold, ThresholdResult, parse_threshold
+from simulator.units import parse_duration, parse_rate
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    """Everything one run needs; built from the CLI or by hand."""
+
+    scenarios: tuple[str, ...]
+    target: str | None = None
+    secret: str | None = None
+    seed: int | None = None
+    sessions: int | None = None
+    duration_s: float | None = None
+    speed: float | None = None
+    rate: float | None = None
+    max_rate: bool = False
+    concurrency: int = 64
+    timeout_s: float = 10.0
+    policy: DeliveryPolicy = NETSERVER
+    engine: Literal["auto", "httpx", "lean"] = "auto"
+    scenario_time: bool = False
+    record: str | None = None
+    report: str | None = None
+    junit: str | None = None
+    thresholds: tuple[Threshold, ...] = ()
+    quiet: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_cli(cls, scenarios: tuple[str, ...], **options: Any) -> RunConfig:
+        """Validate and convert the command line's raw strings."""
+        chosen = [n for n in ("speed", "rate", "max_rate") if options.get(n)]
+        if len(chosen) > 1:
+            raise UsageError(f"choose one of --speed, --rate, --max-rate (got {', '.join(chosen)})")
+        speed = options.get("speed")
+        if speed is not None and speed <= 0:
+            raise UsageError("--speed must be above 0, e.g. --speed 60")
+        return cls(
+            scenarios=scenarios,
+            target=options.get("target"),
+            secret=options.get("secret"),
+            seed=options.get("seed"),
+            sessions=options.get("sessions"),
+            duration_s=_option(parse_duration, "--duration", options.get("duration")),
+            speed=speed,
+            rate=_option(parse_rate, "--rate", options.get("rate")),
+            max_rate=bool(options.get("max_rate")),
+            concurrency=options.get("concurrency") or 64,
+            timeout_s=_option(parse_duration, "--timeout", options.get("timeout")) or 10.0,
+            policy=policy_from_cli(options),
+            engine=options.get("engine") or "auto",
+            scenario_time=bool(options.get("scenario_time")),
+            record=options.get("record"),
+            report=options.get("report"),
+            junit=options.get("junit"),
+            thresholds=tuple(parse_threshold(text) for text in options.get("fail_if") or ()),
+            quiet=bool(options.get("quiet")),
+        )
+
+
+def _option(parse: Any, name: str, value: str | None) -> Any:
+    if value is None:
+        return None
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise UsageError(f"{name} {value!r}: {exc}") from None
+
+
+def policy_from_cli(options: dict[str, Any]) -> DeliveryPolicy:
+    """Build the delivery policy from --delivery and the custom options."""
+    mode = options.get("delivery") or "netserver"
+    custom = {k: options.get(k) for k in ("retry_delays", "success_codes", "disable_after", "on_failure")}
+    given = [k for k, v in custom.items() if v is not None]
+    if mode != "custom":
+        if given:
+            flags = ", ".join("--" + k.replace("_", "-").replace("success-codes", "success") for k in given)
+            raise UsageError(f"{flags} need --delivery custom")
+        return NETSERVER if mode == "netserver" else ONCE
+    policy = NETSERVER
+    if custom["retry_delays"] is not None:
+        text = str(custom["retry_delays"]).strip()
+        delays = tuple(_option(parse_duration, "--retry-delays", p) for p in text.split(",") if p.strip())
+        policy = replace(policy, retry_delays=delays)
+    if custom["success_codes"] is not None:
+        policy = replace(policy, success_statuses=parse_statuses(str(custom["success_codes"])))
+    if custom["disable_after"] is not None:
+        policy = replace(policy, disable_after=int(custom["disable_after"]) or None)
+    if custom["on_failure"] is not None:
+        policy = replace(policy, on_cycle_failure=custom["on_failure"])
+    return replace(policy, name="custom")
+
+
+def parse_statuses(text: str) -> frozenset[int]:
+    """Parse ``200``, ``2xx`` or ``200,201,204`` into a set of status codes."""
+    codes: set[int] = set()
+    for part in (p.strip().lower() for p in text.split(",") if p.strip()):
+        if len(part) == 3 and part.endswith("xx") and part[0] in "12345":
+            base = int(part[0]) * 100
+            codes.update(range(base, base + 100))
+        elif part.isdigit() and 100 <= int(part) <= 599:
+            codes.add(int(part))
+        else:
+            raise UsageError(f"--success {text!r}: {part!r} is not a status (use e.g. 200, 2xx or 200,204)")
+    return frozenset(codes)
+
+
+# --- timing -----------------------------------------------------------------------------
+
+
+def retime(planned: Iterable[Planned], *, speed: float | None, rate: float | None) -> Iterator[Planned]:
+    """Apply --speed (scale due times) or --rate (one request every 1/rate seconds)."""
+    if rate:
+        for index, item in enumerate(planned):
+            yield item._replace(due_s=index / rate)
+    elif speed and speed != 1.0:
+        for item in planned:
+            yield item._replace(due_s=item.due_s / speed)
+    else:
+        yield from planned
+
+
+def timing_label(config: RunConfig) -> str:
+    """Describe the timing for reports."""
+    if config.max_rate:
+        return "max-rate"
+    if config.rate:
+        return f"rate {config.rate:g}/s"
+    if config.speed and config.speed != 1.0:
+        return f"speed {config.speed:g}x"
+    return "scenario"
+
+
+# --- the run ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class RunOutcome:
+    """What a finished run leaves: stats, threshold verdicts, the receiver's tally, the exit code."""
+
+    stats: Any
+    thresholds: list[ThresholdResult]
+    result: RunResult
+    exit_code: int
+    receiver_tally: Any = None
+    messages: list[str] = field(default_factory=list)
+
+
+def run(config: RunConfig, *, console: Any = None, extra_handlers: Sequence[Handler] = ()) -> RunOutcome:
+    """Run scenarios against the target (or a built-in receiver) and return the outcome."""
+    from simulator.plan import PlanOptions, plan
+    from simulator.report import RunStats
+    from simulator.scenario import load_scenarios, webhook_for
+
+    scenarios = load_scenarios(config.scenarios)
+    webhooks = [webhook_for(s, config.secret) for s in scenarios]
+    now = datetime.now(UTC)
+    speed = config.speed or 1.0
+    options = PlanOptions(
+        seed=config.seed,
+        sessions=config.sessions,
+        duration_s=config.duration_s,
+        secret=config.secret,
+        start=None if config.scenario_time else now,
+        time_scale=1.0 / speed if not config.rate else 1.0,
+    )
+    _check_bounded(scenarios, config)
+    with ExitStack() as stack:
+        target, receiver = _target(config, webhooks, stack)
+        stats = RunStats(config.thresholds)
+        handlers: list[Handler] = [stats, *extra_handlers]
+        if config.record:
+            from simulator.record import Recorder
+
+            handlers.append(Recorder(config.record))
+        info = RunInfo(
+            command="run",
+            scenarios=config.scenarios,
+            seed=config.seed if config.seed is not None else scenarios[0].seed,
+            target=target,
+            started_at=now.isoformat().replace("+00:00", "Z"),
+            timing=timing_label(config),
+            delivery=config.policy.name,
+            concurrency=config.concurrency,
+            sosim_version=__version__,
+            signed=any(w.secret for w in webhooks),
+            extra={**config.extra, **({"target_rate": f"{config.rate:g}"} if config.rate else {})},
+        )
+        planned = retime(plan(scenarios, options), speed=config.speed, rate=config.rate)
+        max_rate = config.max_rate or (config.target is None and not (config.speed or config.rate))
+        result = _deliver(config, target, planned, handlers, webhooks[0], info, console, stats, max_rate)
+        tally = receiver.checker.tally if receiver is not None else None
+    results = stats.evaluate_thresholds()
+    code = exit_code(stats, results, result, tally)
+    return RunOutcome(stats, results, result, code, tally)
+
+
+def _check_bounded(scenarios: Sequence[Any], config: RunConfig) -> None:
+    for scenario in scenarios:
+        arrivals = scenario.arrivals
+        if (
+            config.sessions is None
+            and config.duration_s is None
+            and not (arrivals.sessions or arrivals.duration)
+        ):
+            raise UsageError(f"{scenario.source}: arrivals has neither sessions nor duration")
+
+
+def _target(config: RunConfig, webhooks: Sequence[Any], stack: ExitStack) -> tuple[str, Any]:
+    if config.target:
+        return config.target, None
+    from simulator.receiver import ReceiverConfig, ReceiverThread
+
+    secrets = {w.secret for w in webhooks}
+    receiver = stack.enter_context(ReceiverThread(ReceiverConfig(secret=next(iter(secrets)))))
+    return str(receiver.url) + "webhook", receiver
+
+
+def _deliver(
+    config: RunConfig,
+    target: str,
+    planned: Iterable[Planned],
+    handlers: list[Handler],
+    webhook: Any,
+    info: RunInfo,
+    console: Any,
+    stats: Any,
+    max_rate: bool,
+) -> RunResult:
+    from simulator.transport import install_uvloop, open_transport
+
+    install_uvloop()
+    transport = open_transport(
+        target,
+        engine=config.engine,
+        timeout=config.timeout_s,
+        concurrency=config.concurrency,
+    )
+    outputs = list(handlers)
+    result = RunResult(0.0, True, "Active", 0, "not started")
+
+    async def main() -> RunResult:
+        deliverer = Deliverer(
+            transport,
+            outputs,
+            webhook=webhook,
+            policy=config.policy,
+            concurrency=config.concurrency,
+            max_rate=max_rate,
+        )
+        if console is not None and not config.quiet and console.is_terminal:
+            from simulator.progress import LiveProgress
+
+            outputs.append(
+                LiveProgress(
+                    console,
+                    metric=stats.metric,
+                    in_flight=lambda: deliverer.in_flight,
+                    target_rate=config.rate,
+                )
+            )
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        presses = 0
+
+        def on_sigint() -> None:
+            nonlocal presses
+            presses += 1
+            deliverer.stop()
+            if presses > 1 and task is not None:
+                task.cancel()
+
+        # Off the main thread (embedded in tests) this fails; Ctrl-C then raises KeyboardInterrupt.
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signal.SIGINT, on_sigint)
+        for handler in outputs:
+            handler.start(info)
+        try:
+            return await deliverer.run(planned)
+        finally:
+            await transport.aclose()
+
+    try:
+        result = asyncio.run(main())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        result = RunResult(result.elapsed_s, True, "Active", 0, "interrupted")
+    finally:
+        call_finish(outputs, result, lambda exc: print(f"sosim: warning: {exc}", file=sys.stderr))
+    return result
+
+
+def exit_code(stats: Any, thresholds: Sequence[ThresholdResult], result: RunResult, tally: Any) -> int:
+    """1 when a threshold is crossed, the webhook gave up, nothing was delivered or the receiver
+    saw bad requests; else 0."""
+    from simulator.receiver import verdict_ok
+
+    if any(r.crossed for r in thresholds):
+        return EXIT_FAILED
+    if result.webhook_state != so.WebhookState.Active.name:
+        return EXIT_FAILED
+    if stats.metric("sent") > 0 and stats.metric("delivered") == 0:
+        return EXIT_FAILED
+    if tally is not None and not verdict_ok(tally):
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def run_from_cli(config: RunConfig) -> int:
+    """Run, print progress and the summary, write the reports; return the exit code."""
+    from rich.console import Console
+
+    from simulator.report_writers import render_summary, write_json, write_junit
+
+    console = Console(stderr=True)
+    outcome = run(config, console=console)
+    if config.report:
+        write_json(outcome.stats, config.report)
+    if config.junit:
+        write_junit(outcome.stats, outcome.thresholds, config.junit)
+    if not config.quiet:
+        render_summary(outcome.stats, outcome.thresholds, console)
+        if outcome.receiver_tally is not None:
+            _print_receiver(outcome.receiver_tally, console)
+        if config.record:
+            console.print(f"recording: {config.record}")
+    return outcome.exit_code
+
+
+def _print_receiver(tally: Any, console: Any) -> None:
+    from rich.table import Table
+
+    from simulator.receiver import verdict_ok, verdict_table
+
+    table = Table(title="built-in receiver's verdict", show_header=False, title_justify="left")
+    for label, value in verdict_table(tally):
+        table.add_row(label, value)
+    console.print(table)
+    console.print(
+        "[green]receiver: all requests verified[/]"
+        if verdict_ok(tally)
+        else "[red]receiver: some requests failed verification[/]"
+    )
