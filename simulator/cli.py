@@ -333,6 +333,62 @@ def run(scenarios: tuple[str, ...], **options: Any) -> None:
     sys.exit(run_from_cli(config))
 
 
+# --- replay ---------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("source", type=click.Path())
+@click.option("--target", metavar="URL", help="Where to send (default: the built-in verifying receiver).")
+@timing_options
+@secret_options
+@click.option("--resign", is_flag=True, help="Sign every request again with the given secret.")
+@click.option(
+    "--new-event-ids",
+    is_flag=True,
+    help="Give each request a fresh EventId (body and header agree; re-signed).",
+)
+@click.option("--shift-timestamps", is_flag=True, help="Move Timestamps to now, keeping their spacing.")
+@click.option(
+    "--only", "only_events", multiple=True, metavar="EVENT", help="Replay only this event type (repeatable)."
+)
+@click.option("--only-failed", is_flag=True, help="Replay only requests that were never delivered.")
+@click.option("--sessions", "session_ids", metavar="ID,...", help="Replay only these sessions (PrimaryKey).")
+@click.option("--with-retries", is_flag=True, help="Replay every recorded attempt, not only the first.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Requests in flight at once.",
+)
+@click.option("--timeout", metavar="DURATION", default="10s", show_default=True, help="Per-request timeout.")
+@click.option(
+    "--delivery",
+    type=click.Choice(["netserver", "once", "custom"]),
+    default="netserver",
+    show_default=True,
+    help="Retry rules, as for run.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "httpx", "lean"]),
+    default="auto",
+    show_default=True,
+    help="HTTP client, as for run.",
+)
+@click.option("--record", type=click.Path(dir_okay=False), help="Record every attempt to this JSONL file.")
+@click.option("--report", type=click.Path(dir_okay=False), help="Write the report as JSON.")
+@click.option("--junit", type=click.Path(dir_okay=False), help="Write JUnit XML for CI.")
+@click.option("--fail-if", "fail_if", multiple=True, metavar="EXPR", help="Exit 1 when crossed, as for run.")
+@click.option("--quiet", "-q", is_flag=True, help="No live progress and no summary.")
+def replay(source: str, **options: Any) -> None:
+    """Replay a recording, capture or fixture output: same bytes, same relative timing."""
+    from simulator.replay_cli import replay_from_cli
+
+    secret = resolve_secret(options.pop("secret"), options.pop("secret_env"), options.pop("secret_file"))
+    sys.exit(replay_from_cli(source, secret=secret, **options))
+
+
 # --- receive --------------------------------------------------------------------------
 
 

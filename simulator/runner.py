@@ -175,10 +175,10 @@ class RunOutcome:
 def run(config: RunConfig, *, console: Any = None, extra_handlers: Sequence[Handler] = ()) -> RunOutcome:
     """Run scenarios against the target (or a built-in receiver) and return the outcome."""
     from simulator.plan import PlanOptions, plan
-    from simulator.report import RunStats
     from simulator.scenario import load_scenarios, webhook_for
 
     scenarios = load_scenarios(config.scenarios)
+    _check_bounded(scenarios, config)
     webhooks = [webhook_for(s, config.secret) for s in scenarios]
     now = datetime.now(UTC)
     speed = config.speed or 1.0
@@ -190,9 +190,41 @@ def run(config: RunConfig, *, console: Any = None, extra_handlers: Sequence[Hand
         start=None if config.scenario_time else now,
         time_scale=1.0 / speed if not config.rate else 1.0,
     )
-    _check_bounded(scenarios, config)
+    seed = config.seed if config.seed is not None else scenarios[0].seed
+    return execute(
+        config,
+        plan(scenarios, options),
+        command="run",
+        webhook=webhooks[0],
+        receiver_secret=webhooks[0].secret,
+        signed=any(w.secret for w in webhooks),
+        seed=seed,
+        started=now,
+        console=console,
+        extra_handlers=extra_handlers,
+    )
+
+
+def execute(
+    config: RunConfig,
+    planned: Iterable[Planned],
+    *,
+    command: str,
+    webhook: Any,
+    receiver_secret: str | None,
+    signed: bool,
+    seed: int | None = None,
+    started: datetime | None = None,
+    console: Any = None,
+    extra_handlers: Sequence[Handler] = (),
+    check_order: bool = True,
+) -> RunOutcome:
+    """Deliver planned requests with the config's timing, rules and outputs (run and replay)."""
+    from simulator.report import RunStats
+
+    now = started or datetime.now(UTC)
     with ExitStack() as stack:
-        target, receiver = _target(config, webhooks, stack)
+        target, receiver = _target(config, receiver_secret, stack, check_order)
         stats = RunStats(config.thresholds)
         handlers: list[Handler] = [stats, *extra_handlers]
         if config.record:
@@ -200,21 +232,21 @@ def run(config: RunConfig, *, console: Any = None, extra_handlers: Sequence[Hand
 
             handlers.append(Recorder(config.record))
         info = RunInfo(
-            command="run",
+            command=command,
             scenarios=config.scenarios,
-            seed=config.seed if config.seed is not None else scenarios[0].seed,
+            seed=seed,
             target=target,
             started_at=now.isoformat().replace("+00:00", "Z"),
             timing=timing_label(config),
             delivery=config.policy.name,
             concurrency=config.concurrency,
             sosim_version=__version__,
-            signed=any(w.secret for w in webhooks),
+            signed=signed,
             extra={**config.extra, **({"target_rate": f"{config.rate:g}"} if config.rate else {})},
         )
-        planned = retime(plan(scenarios, options), speed=config.speed, rate=config.rate)
+        timed = retime(planned, speed=config.speed, rate=config.rate)
         max_rate = config.max_rate or (config.target is None and not (config.speed or config.rate))
-        result = _deliver(config, target, planned, handlers, webhooks[0], info, console, stats, max_rate)
+        result = _deliver(config, target, timed, handlers, webhook, info, console, stats, max_rate)
         tally = receiver.checker.tally if receiver is not None else None
     results = stats.evaluate_thresholds()
     code = exit_code(stats, results, result, tally)
@@ -232,13 +264,13 @@ def _check_bounded(scenarios: Sequence[Any], config: RunConfig) -> None:
             raise UsageError(f"{scenario.source}: arrivals has neither sessions nor duration")
 
 
-def _target(config: RunConfig, webhooks: Sequence[Any], stack: ExitStack) -> tuple[str, Any]:
+def _target(config: RunConfig, secret: str | None, stack: ExitStack, check_order: bool) -> tuple[str, Any]:
     if config.target:
         return config.target, None
-    from simulator.receiver import ReceiverConfig, ReceiverThread
+    from simulator.receiver import ReceiverConfig, ReceiverThread, WebhookChecker
 
-    secrets = {w.secret for w in webhooks}
-    receiver = stack.enter_context(ReceiverThread(ReceiverConfig(secret=next(iter(secrets)))))
+    checker = WebhookChecker(secret, check_order=check_order)
+    receiver = stack.enter_context(ReceiverThread(ReceiverConfig(secret=secret), checker=checker))
     return str(receiver.url) + "webhook", receiver
 
 
@@ -333,12 +365,17 @@ def exit_code(stats: Any, thresholds: Sequence[ThresholdResult], result: RunResu
 
 def run_from_cli(config: RunConfig) -> int:
     """Run, print progress and the summary, write the reports; return the exit code."""
+    return present(config, lambda console: run(config, console=console))
+
+
+def present(config: RunConfig, produce: Any) -> int:
+    """Produce an outcome with a console, write the reports, print the summary; return the exit code."""
     from rich.console import Console
 
     from simulator.report_writers import render_summary, write_json, write_junit
 
     console = Console(stderr=True)
-    outcome = run(config, console=console)
+    outcome: RunOutcome = produce(console)
     if config.report:
         write_json(outcome.stats, config.report)
     if config.junit:

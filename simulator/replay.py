@@ -1,0 +1,191 @@
+"""Replay: recordings, captures and fixtures back onto the wire, same bytes, same timing.
+
+The source is read lazily; the selected requests become ``Planned`` items that go through the
+same scheduler, deliverer, report and exit codes as ``sosim run``.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from simulator import superoffice as so
+from simulator.errors import RecordingError, UsageError
+from simulator.events import TICKS_PER_SECOND, Request, format_timestamp
+from simulator.record import RecordedRequest, read_recording
+from simulator.schedule import Planned
+from simulator.signing import sign
+
+_EVENT_ID = re.compile(rb'("EventId"\s*:\s*")([^"]*)(")')
+_TIMESTAMP = re.compile(rb'("Timestamp"\s*:\s*")(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,7}))?Z(")')
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayOptions:
+    """What to replay and how to change it on the way."""
+
+    secret: str | None = None  # the secret to sign with when --resign or a body change needs it
+    resign: bool = False
+    new_event_ids: bool = False
+    shift_timestamps: bool = False
+    only_events: frozenset[str] = frozenset()
+    only_failed: bool = False
+    sessions: frozenset[int] = frozenset()
+    with_retries: bool = False
+
+
+Warn = Callable[[str], None]
+
+
+def recording_path(source: str | Path) -> Path:
+    """Return the JSONL file behind a source: the file itself, or a fixture directory's manifest."""
+    path = Path(source)
+    if path.is_dir():
+        manifest = path / "manifest.jsonl"
+        if not manifest.exists():
+            raise RecordingError(
+                f"{path}: a directory without manifest.jsonl (not a sosim fixture directory)"
+            )
+        return manifest
+    if not path.exists():
+        raise RecordingError(f"{path}: no such file or directory")
+    return path
+
+
+def open_source(
+    source: str | Path, warn: Warn | None = None
+) -> tuple[dict[str, Any], Iterator[RecordedRequest]]:
+    """Read a source's header and return a lazy iterator over its recorded requests."""
+    return read_recording(recording_path(source), warn)
+
+
+def failed_event_ids(source: str | Path) -> set[str]:
+    """EventIds that never got a delivered answer (a first pass over the source)."""
+    header, records = open_source(source)
+    if header.get("kind") == "fixtures":
+        raise UsageError("--only-failed needs a recording or capture: fixtures have no outcomes")
+    seen: set[str] = set()
+    delivered: set[str] = set()
+    for record in records:
+        seen.add(record.request.event_id)
+        if record.delivered:
+            delivered.add(record.request.event_id)
+    return seen - delivered
+
+
+def select(
+    records: Iterator[RecordedRequest], options: ReplayOptions, failed: set[str] | None
+) -> Iterator[RecordedRequest]:
+    """Keep the requests the options ask for: the first attempt of each EventId unless --with-retries."""
+    seen: set[str] = set()
+    for record in records:
+        request = record.request
+        if options.only_events and request.event not in options.only_events:
+            continue
+        if options.sessions and request.session_id not in options.sessions:
+            continue
+        if failed is not None and request.event_id not in failed:
+            continue
+        if not options.with_retries:
+            if request.event_id in seen:
+                continue
+            seen.add(request.event_id)
+        yield record
+
+
+def replay_plan(
+    source: str | Path,
+    options: ReplayOptions,
+    *,
+    now: datetime | None = None,
+    warn: Warn | None = None,
+) -> tuple[dict[str, Any], Iterator[Planned]]:
+    """Open a source and return its header and the requests to send, timed from 0."""
+    failed = failed_event_ids(source) if options.only_failed else None
+    header, records = open_source(source, warn)
+    scenario = ",".join(header.get("scenarios") or []) or Path(source).name
+    rewriter = Rewriter(options, now or datetime.now(UTC))
+    return header, _planned(select(records, options, failed), rewriter, scenario)
+
+
+def _planned(records: Iterator[RecordedRequest], rewriter: Rewriter, scenario: str) -> Iterator[Planned]:
+    first: float | None = None
+    for record in records:
+        if first is None:
+            first = record.offset_s
+        yield Planned(max(0.0, record.offset_s - first), rewriter(record.request), scenario, None)
+
+
+class Rewriter:
+    """Applies --new-event-ids, --shift-timestamps and --resign to one request."""
+
+    def __init__(self, options: ReplayOptions, now: datetime) -> None:
+        self.options = options
+        self.now_ticks = round((now - _EPOCH).total_seconds() * TICKS_PER_SECOND)
+        self.shift: int | None = None  # ticks added to every Timestamp, fixed by the first request
+
+    def __call__(self, request: Request) -> Request:
+        """Return the request as it should be replayed."""
+        options = self.options
+        body, event_id = request.body, request.event_id
+        if options.new_event_ids:
+            event_id = str(uuid.uuid4())
+            body = _EVENT_ID.sub(lambda m: m.group(1) + event_id.encode() + m.group(3), body, count=1)
+        if options.shift_timestamps:
+            body = _TIMESTAMP.sub(self._shifted, body, count=1)
+        changed = body != request.body
+        headers = request.headers
+        if event_id != request.event_id:
+            headers = _set_header(headers, so.HEADER_EVENT_ID, event_id)
+        if options.resign or (changed and _has(headers, so.HEADER_SIGNATURE)):
+            if not options.secret:
+                raise UsageError(
+                    "the replayed bodies change (--new-event-ids/--shift-timestamps) or --resign was given: "
+                    "pass --secret (or --secret-env/--secret-file) so they can be signed again"
+                )
+            headers = _set_header(headers, so.HEADER_SIGNATURE, sign(body, options.secret))
+        return Request(request.event, event_id, request.session_id, headers, body)
+
+    def _shifted(self, match: re.Match[bytes]) -> bytes:
+        seconds = datetime.strptime(match.group(2).decode(), "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+        fraction = (match.group(3) or b"").decode()
+        ticks = round((seconds - _EPOCH).total_seconds()) * TICKS_PER_SECOND + int(
+            (fraction or "0").ljust(7, "0")
+        )
+        if self.shift is None:
+            self.shift = self.now_ticks - ticks
+        full = format_timestamp(ticks + self.shift, "7")  # YYYY-MM-DDTHH:MM:SS.fffffffZ
+        digits = full[20:27][: len(fraction)]  # keep the recording's own number of fraction digits
+        text = full[:19] + (f".{digits}" if digits else "") + "Z"
+        return match.group(1) + text.encode() + match.group(4)
+
+
+def _has(headers: tuple[tuple[str, str], ...], name: str) -> bool:
+    wanted = name.lower()
+    return any(key.lower() == wanted for key, _ in headers)
+
+
+def _set_header(headers: tuple[tuple[str, str], ...], name: str, value: str) -> tuple[tuple[str, str], ...]:
+    """Replace a header's value where it is (keeping its spelling), or append it."""
+    wanted = name.lower()
+    if not _has(headers, name):
+        return (*headers, (name, value))
+    return tuple((key, value if key.lower() == wanted else old) for key, old in headers)
+
+
+def parse_sessions(text: str | None) -> frozenset[int]:
+    """Parse ``--sessions 178105,178106``."""
+    if not text:
+        return frozenset()
+    try:
+        return frozenset(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise UsageError(
+            f"--sessions {text!r}: expected session ids (PrimaryKey) separated by commas"
+        ) from None
