@@ -19,6 +19,7 @@ PURE = [
     "units",
     "phrases",
     "catalogue",
+    "checker",
 ]
 FORBIDDEN = {"httpx", "click", "rich", "asyncio", "socket", "httptools", "uvloop"}
 PACKAGE = Path(__file__).resolve().parents[2] / "simulator"
