@@ -191,7 +191,11 @@ def generate(
         secret=resolve_secret(secret, secret_env, secret_file),
         start=datetime.now(UTC) if use_now else None,
     )
-    header = {"scenarios": list(scenarios), "seed": seed, "now": use_now}
+    header = {
+        "scenarios": list(scenarios),
+        "seed": seed if seed is not None else loaded[0].seed,
+        "now": use_now,
+    }
     items = ((p.due_s, p.scenario, p.request) for p in plan(loaded, options))
     count = write_fixtures(items, out, fmt, header, http_path=http_path)  # type: ignore[arg-type]
     click.echo(f"wrote {count} requests to {out} ({fmt})", err=True)
