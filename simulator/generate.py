@@ -115,6 +115,7 @@ class Generator:
     start_ticks: int
     time_scale: float
     agents: tuple[Agent, ...]
+    burst: int = 0
 
     def sessions(self, limit: int | None = None) -> Iterator[SessionPlan]:
         """Yield session plans in arrival order (at most ``limit``)."""
@@ -122,7 +123,8 @@ class Generator:
         for index, start_s in enumerate(arrivals):
             if limit is not None and index >= limit:
                 return
-            yield self.session(index, start_s)
+            # The burst fault: the first sessions all arrive at the same instant.
+            yield self.session(index, 0.0 if index < self.burst else start_s)
 
     def session(self, index: int, start_s: float) -> SessionPlan:
         """Build session number ``index`` starting at ``start_s``."""
@@ -140,6 +142,7 @@ def make_generator(
     seed: int | None = None,
     start: datetime | None = None,
     time_scale: float = 1.0,
+    burst: int = 0,
 ) -> Generator:
     """Prepare generation for a scenario; ``seed`` and ``start`` override the scenario's own."""
     run_seed = scenario.seed if seed is None else seed
@@ -148,7 +151,7 @@ def make_generator(
     first_locale = next(iter(scenario.locales))
     pool = identity_pool(first_locale, run_seed, scenario.population.identity_pool)
     agents = tuple(_agent(spec, i, pool) for i, spec in enumerate(scenario.population.agents))
-    return Generator(scenario, run_seed, start_ticks, time_scale, agents)
+    return Generator(scenario, run_seed, start_ticks, time_scale, agents, burst)
 
 
 def _agent(spec: AgentSpec, index: int, pool: IdentityPool) -> Agent:
@@ -163,9 +166,11 @@ def generate_sessions(
     start: datetime | None = None,
     time_scale: float = 1.0,
     limit: int | None = None,
+    burst: int = 0,
 ) -> Iterator[SessionPlan]:
-    """Yield the scenario's sessions in arrival order."""
-    return make_generator(scenario, seed=seed, start=start, time_scale=time_scale).sessions(limit)
+    """Yield the scenario's sessions in arrival order (the first ``burst`` all at time 0)."""
+    generator = make_generator(scenario, seed=seed, start=start, time_scale=time_scale, burst=burst)
+    return generator.sessions(limit)
 
 
 def timeline(
@@ -175,9 +180,12 @@ def timeline(
     start: datetime | None = None,
     time_scale: float = 1.0,
     limit: int | None = None,
+    burst: int = 0,
 ) -> Iterator[Timed]:
     """Yield every event of the scenario ordered by due time, in constant memory."""
-    plans = generate_sessions(scenario, seed=seed, start=start, time_scale=time_scale, limit=limit)
+    plans = generate_sessions(
+        scenario, seed=seed, start=start, time_scale=time_scale, limit=limit, burst=burst
+    )
     return merge_sessions((plan.start_s, plan.events) for plan in plans)
 
 

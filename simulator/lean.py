@@ -258,6 +258,33 @@ class LeanTransport:
         async with self._slots:
             return await self._exchange(data)
 
+    async def send_slowly(
+        self, headers: Headers, body: bytes, *, chunks: int = 8, interval_s: float = 0.1
+    ) -> Response:
+        """Send like :meth:`send`, but the body trickles in ``chunks`` pieces ``interval_s`` apart,
+        on a connection of its own (the ``slow-body`` fault)."""
+        data = self.request_bytes(headers, body)
+        head, rest = data[: len(data) - len(body)], data[len(data) - len(body) :]
+        size = max(1, -(-len(rest) // chunks))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._timeout + chunks * interval_s
+        async with self._slots:
+            conn = await self._connect(loop, deadline)
+            timer = loop.call_at(deadline, conn.time_out, self._timeout_detail)
+            try:
+                waiter = conn.request(head)
+                for start in range(0, len(rest), size):
+                    await asyncio.sleep(interval_s)
+                    if conn.usable():
+                        assert conn.transport is not None
+                        conn.transport.write(rest[start : start + size])
+                return await waiter
+            except _Disconnected as exc:
+                raise TransportError(exc.kind, exc.detail) from None
+            finally:
+                timer.cancel()
+                conn.close()
+
     async def aclose(self) -> None:
         """Close every idle connection; connections in use close when their request ends."""
         self._closed = True

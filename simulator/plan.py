@@ -23,6 +23,7 @@ class PlanOptions:
     secret: str | None = None
     start: datetime | None = None
     time_scale: float = 1.0
+    burst: int = 0  # the burst fault: this many sessions start at the same instant
 
 
 def adjust(scenario: Scenario, options: PlanOptions) -> Scenario:
@@ -35,11 +36,16 @@ def adjust(scenario: Scenario, options: PlanOptions) -> Scenario:
     return scenario.model_copy(update={"arrivals": arrivals})
 
 
-def plan_events(timeline_: Iterable[Timed], webhook: Webhook, scenario: str) -> Iterator[Planned]:
-    """Render each subscribed event of a timeline for ``webhook``, lazily."""
+def plan_events(
+    timeline_: Iterable[Timed], webhook: Webhook, scenario: str, burst_below: int = 0
+) -> Iterator[Planned]:
+    """Render each subscribed event of a timeline for ``webhook``, lazily; sessions with an id
+    below ``burst_below`` are tagged with the burst fault."""
     for timed in timeline_:
-        if timed.event.name in webhook.events:
-            yield Planned(timed.due_s, render(timed.event, webhook), scenario, timed.event)
+        event = timed.event
+        if event.name in webhook.events:
+            fault = "burst" if event.session_id < burst_below else None
+            yield Planned(timed.due_s, render(event, webhook), scenario, event, fault)
 
 
 def plan(scenarios: Sequence[Scenario], options: PlanOptions) -> Iterator[Planned]:
@@ -47,8 +53,15 @@ def plan(scenarios: Sequence[Scenario], options: PlanOptions) -> Iterator[Planne
     streams = []
     for scenario in scenarios:
         adjusted = adjust(scenario, options)
-        events = timeline(adjusted, seed=options.seed, start=options.start, time_scale=options.time_scale)
-        streams.append(plan_events(events, webhook_for(adjusted, options.secret), scenario.name))
+        events = timeline(
+            adjusted,
+            seed=options.seed,
+            start=options.start,
+            time_scale=options.time_scale,
+            burst=options.burst,
+        )
+        burst_below = scenario.population.first_session_id + options.burst if options.burst else 0
+        streams.append(plan_events(events, webhook_for(adjusted, options.secret), scenario.name, burst_below))
     if len(streams) == 1:
         return streams[0]
     return heapq.merge(*streams, key=lambda planned: planned.due_s)

@@ -31,6 +31,8 @@ class Planned(NamedTuple):
     request: Request
     scenario: str
     event: Event | None = None  # None for replayed requests, whose event is not re-rendered
+    fault: str | None = None  # the injected fault this request carries, for recording and report
+    probe: bool = False  # an injected extra: sent once, outside the retry rules and failure count
 
 
 def arrival_offsets(spec: ArrivalsSpec, rng: random.Random) -> Iterator[float]:

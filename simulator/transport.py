@@ -20,6 +20,7 @@ import importlib
 import importlib.util
 import os
 import sys
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 from urllib.parse import quote, urlsplit
@@ -299,6 +300,35 @@ class HttpxTransport:
             tuple((name.decode("latin-1"), value.decode("latin-1")) for name, value in raw),
             kept,
         )
+
+    async def send_slowly(
+        self, headers: Headers, body: bytes, *, chunks: int = 8, interval_s: float = 0.1
+    ) -> Response:
+        """Send with the body trickling in ``chunks`` pieces ``interval_s`` apart (``slow-body``)."""
+        size = max(1, -(-len(body) // chunks))
+
+        async def trickle() -> AsyncIterator[bytes]:
+            for start in range(0, len(body), size):
+                await asyncio.sleep(interval_s)
+                yield body[start : start + size]
+
+        named = {name.lower() for name, _ in headers}
+        length = () if "content-length" in named else (("Content-Length", str(len(body))),)
+        raw_headers = [(name.encode(), value.encode()) for name, value in (*headers, *length)]
+        request = httpx.Request("POST", self._url, headers=raw_headers, content=trickle())
+        async with self._slots:
+            try:
+                async with asyncio.timeout(self._timeout + chunks * interval_s):
+                    response = await self._client.send(request, stream=True)
+                    try:
+                        kept = await _read_capped(response)
+                    finally:
+                        await response.aclose()
+            except TimeoutError:
+                raise TransportError("timeout", self._timeout_detail) from None
+            except httpx.RequestError as exc:
+                raise _from_httpx_error(exc) from None
+        return Response(response.status_code, (), kept)
 
     async def aclose(self) -> None:
         """Close the client and its connections."""
