@@ -43,8 +43,6 @@ FAULTS = PROBES + SHAPING
 DEFAULT_RATE = 0.05
 DEFAULT_BURST = 20
 DEFAULT_OVERSIZE = 2 * 1024 * 1024
-#: Seconds after the original that a probe copy goes out.
-PROBE_GAP_S = 0.002
 #: How old (in timeline seconds) a request must be before stale-replay sends it again.
 STALE_AGE_S = 30.0
 
@@ -152,7 +150,7 @@ class Injector:
             yield from self._release_due(item.due_s)
             yield item
             if held is not None:
-                yield held._replace(due_s=item.due_s + PROBE_GAP_S)  # overtaken by its successor
+                yield held._replace(due_s=item.due_s)  # overtaken by its successor
             yield from self._probes(item, by_name)
             self._past.append(item)
         yield from sorted(self._held.values(), key=lambda p: p.due_s)
@@ -183,7 +181,7 @@ class Injector:
                     continue
                 source = self.rng.choice(old)
             request = self._mutate(spec, source.request)
-            yield Planned(item.due_s + PROBE_GAP_S, request, item.scenario, None, spec.name, True)
+            yield Planned(item.due_s, request, item.scenario, None, spec.name, True)
 
     def _mutate(self, spec: FaultSpec, request: Request) -> Request:
         name = spec.name
