@@ -321,6 +321,11 @@ def events(as_json: bool) -> None:
 @click.option("--report", type=click.Path(dir_okay=False), help="Write the report as JSON.")
 @click.option("--junit", type=click.Path(dir_okay=False), help="Write JUnit XML for CI.")
 @click.option(
+    "--html",
+    type=click.Path(dir_okay=False),
+    help="Write a self-contained HTML report with charts (opens offline).",
+)
+@click.option(
     "--fail-if",
     "fail_if",
     multiple=True,
@@ -383,6 +388,11 @@ def run(scenarios: tuple[str, ...], **options: Any) -> None:
 @click.option("--record", type=click.Path(dir_okay=False), help="Record every attempt to this JSONL file.")
 @click.option("--report", type=click.Path(dir_okay=False), help="Write the report as JSON.")
 @click.option("--junit", type=click.Path(dir_okay=False), help="Write JUnit XML for CI.")
+@click.option(
+    "--html",
+    type=click.Path(dir_okay=False),
+    help="Write a self-contained HTML report with charts (opens offline).",
+)
 @click.option("--fail-if", "fail_if", multiple=True, metavar="EXPR", help="Exit 1 when crossed, as for run.")
 @click.option("--quiet", "-q", is_flag=True, help="No live progress and no summary.")
 def replay(source: str, **options: Any) -> None:

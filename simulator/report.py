@@ -12,13 +12,16 @@ Definitions the report relies on:
   late the attempt went out; service and latency count only attempts that got an answer;
 - the per-second series buckets attempts by ``int(sent_s)``: ``sent`` counts attempts that
   went out in that second (retries included), ``delivered``/``failed`` the requests whose
-  final attempt went out then, the percentiles are of service time and lag.
+  final attempt went out then, ``retries``/``status_4xx``/``status_5xx``/``errors`` the
+  attempts of that second that were retries, got a 4xx or 5xx, or got no answer; the
+  percentiles are of service time and lag.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import operator
 from array import array
 from bisect import bisect_left
 from collections import Counter
@@ -32,6 +35,7 @@ from hdrh.histogram import HdrHistogram
 from simulator import __version__
 from simulator import superoffice as so
 from simulator.outcome import Attempt, RunInfo, RunResult, StateChange
+from simulator.report_sessions import SessionSample
 from simulator.report_writers import render_summary, write_json, write_junit
 from simulator.thresholds import MetricKind, Threshold, ThresholdResult, evaluate
 from simulator.units import parse_rate
@@ -102,6 +106,24 @@ class _Durations:
         values = self._histogram.get_percentile_to_value_dict(list(percentiles))
         return {p: min(values[p] / _US_PER_S, self._max_s) for p in percentiles}
 
+    def distribution(self, ticks_per_half_distance: int = 5) -> list[tuple[float, float]]:
+        """(percentile, seconds) steps of HdrHistogram's percentile distribution, below 100%.
+
+        The steps halve the distance to 100% ``ticks_per_half_distance`` at a time, as
+        HdrHistogram's own percentile output does, so the tail is plotted as finely as the middle.
+        """
+        if not self.count:
+            return []
+        steps: list[tuple[float, float]] = []
+        for step in self._histogram.get_percentile_iterator(ticks_per_half_distance):
+            percentile = float(step.percentile_level_iterated_to)
+            if percentile >= 100.0:
+                break
+            if steps and steps[-1][0] == percentile:
+                continue
+            steps.append((percentile, min(step.value_iterated_to / _US_PER_S, self._max_s)))
+        return steps
+
     @property
     def max_s(self) -> float:
         return self._max_s if self.count else math.nan
@@ -146,6 +168,12 @@ class _CoarseHistogram:
         self._counts[_coarse_index(us)] += 1
         self.count += 1
 
+    def add(self, other: _CoarseHistogram) -> None:
+        """Fold another second's histogram into this one (for series coarser than a second)."""
+        if other.count:
+            self._counts = array("I", map(operator.add, self._counts, other._counts))
+            self.count += other.count
+
     def percentiles_ms(self, percentiles: Iterable[float]) -> list[float | None]:
         if not self.count:
             return [None for _ in percentiles]
@@ -157,40 +185,74 @@ class _CoarseHistogram:
 
 
 class _Second:
-    """The figures of one second of the run."""
+    """The figures of one second of the run (or of several, merged)."""
 
-    __slots__ = ("delivered", "failed", "lag", "sent", "service")
+    __slots__ = (
+        "delivered",
+        "errors",
+        "failed",
+        "lag",
+        "retries",
+        "sent",
+        "service",
+        "status_4xx",
+        "status_5xx",
+    )
 
     def __init__(self) -> None:
         self.sent = 0
         self.delivered = 0
         self.failed = 0
+        self.retries = 0
+        self.status_4xx = 0
+        self.status_5xx = 0
+        self.errors = 0
         self.service = _CoarseHistogram()
         self.lag = _CoarseHistogram()
 
+    def add(self, other: _Second) -> None:
+        """Fold another second into this one."""
+        self.sent += other.sent
+        self.delivered += other.delivered
+        self.failed += other.failed
+        self.retries += other.retries
+        self.status_4xx += other.status_4xx
+        self.status_5xx += other.status_5xx
+        self.errors += other.errors
+        self.service.add(other.service)
+        self.lag.add(other.lag)
+
     def row(self, t: int) -> dict[str, Any]:
         p50, p90, p99 = self.service.percentiles_ms((50.0, 90.0, 99.0))
-        (lag_p99,) = self.lag.percentiles_ms((99.0,))
+        lag_p50, lag_p99 = self.lag.percentiles_ms((50.0, 99.0))
         return {
             "t": t,
             "sent": self.sent,
             "delivered": self.delivered,
             "failed": self.failed,
+            "retries": self.retries,
+            "status_4xx": self.status_4xx,
+            "status_5xx": self.status_5xx,
+            "errors": self.errors,
             "p50_ms": p50,
             "p90_ms": p90,
             "p99_ms": p99,
+            "lag_p50_ms": lag_p50,
             "lag_p99_ms": lag_p99,
         }
 
 
 @dataclasses.dataclass(slots=True)
 class EventCounts:
-    """Requests of one event type (``sent`` = delivered + failed) and their retries."""
+    """Requests of one event type (``sent`` = delivered + failed), their retries, and the answers
+    their attempts got."""
 
     sent: int = 0
     delivered: int = 0
     failed: int = 0
     retries: int = 0
+    status_codes: Counter[int] = dataclasses.field(default_factory=Counter)
+    errors: Counter[str] = dataclasses.field(default_factory=Counter)
 
 
 @dataclasses.dataclass(slots=True)
@@ -222,6 +284,8 @@ class RunStats:
         self.errors: Counter[str] = Counter()
         self.faults: dict[str, FaultCounts] = {}
         self.state_changes: list[StateChange] = []
+        #: The slowest and the failed sessions, with their attempts' details (bounded).
+        self.sessions = SessionSample()
         self.first_sent_s: float | None = None
         self.last_sent_s: float | None = None
         self._seconds: dict[int, _Second] = {}
@@ -250,12 +314,22 @@ class RunStats:
         if attempt.attempt > 1:
             self.retries += 1
             event.retries += 1
-        if attempt.status is not None:
+            second.retries += 1
+        status = attempt.status
+        if status is not None:
             second.service.record(self.service.record(attempt.service_s))
             self.latency.record(attempt.latency_s)
-            self.status_codes[attempt.status] += 1
+            self.status_codes[status] += 1
+            event.status_codes[status] += 1
+            if status >= 500:
+                second.status_5xx += 1
+            elif status >= 400:
+                second.status_4xx += 1
         if attempt.error is not None:
             self.errors[attempt.error] += 1
+            event.errors[attempt.error] += 1
+            second.errors += 1
+        self.sessions.handle_attempt(attempt)
         if attempt.fault is not None:
             self._count_fault(attempt.fault, attempt)
         if attempt.final:
@@ -359,12 +433,34 @@ class RunStats:
         """Check every threshold the stats were made with."""
         return [evaluate(threshold, self) for threshold in self.thresholds]
 
-    def series(self) -> list[dict[str, Any]]:
-        """One row per second from 0 to the last second with a send (quiet seconds are zeros)."""
+    def series(self, step: int = 1) -> list[dict[str, Any]]:
+        """One row per second from 0 to the last second with a send (quiet seconds are zeros).
+
+        With ``step`` > 1, one row per ``step`` seconds: counts are totals over the step, ``t``
+        is its first second, percentiles are of the merged histograms.
+        """
         if not self._seconds:
             return []
-        empty = _Second()
-        return [self._seconds.get(t, empty).row(t) for t in range(max(self._seconds) + 1)]
+        last = max(self._seconds)
+        if step <= 1:
+            empty = _Second()
+            return [self._seconds.get(t, empty).row(t) for t in range(last + 1)]
+        rows = []
+        for start in range(0, last + 1, step):
+            merged = _Second()
+            for t in range(start, min(start + step, last + 1)):
+                second = self._seconds.get(t)
+                if second is not None:
+                    merged.add(second)
+            rows.append(merged.row(start))
+        return rows
+
+    def distribution_ms(self) -> dict[str, list[list[float]]]:
+        """HDR percentile distributions ``[[percentile, ms], ...]`` of service time and latency."""
+        return {
+            "service": [[p, round(s * 1000, 3)] for p, s in self.service.distribution()],
+            "from_intended": [[p, round(s * 1000, 3)] for p, s in self.latency.distribution()],
+        }
 
     def summary(self) -> dict[str, Any]:
         """The JSON-ready report (durations in ms; unmeasurable figures are None)."""
@@ -397,7 +493,7 @@ class RunStats:
                 "p99": _ms(self.lag.percentile(99)),
                 "max": _ms(self.lag.max_s),
             },
-            "events": {name: dataclasses.asdict(counts) for name, counts in sorted(self.events.items())},
+            "events": {name: _event_dict(counts) for name, counts in sorted(self.events.items())},
             "status_codes": {str(status): n for status, n in sorted(self.status_codes.items())},
             "errors": dict(sorted(self.errors.items())),
             "faults": {name: _fault_dict(fault) for name, fault in sorted(self.faults.items())},
@@ -407,6 +503,7 @@ class RunStats:
                 "changes": [dataclasses.asdict(change) for change in self.state_changes],
             },
             "series": self.series(),
+            "distribution_ms": self.distribution_ms(),
             "thresholds": [threshold_dict(result) for result in self.evaluate_thresholds()],
         }
 
@@ -468,6 +565,17 @@ def _durations_dict(durations: _Durations) -> dict[str, Any]:
         **{f"p{p:g}": _ms(values[p]) for p in _PERCENTILES},
         "max": _ms(durations.max_s),
         "mean": _ms(durations.mean_s),
+    }
+
+
+def _event_dict(counts: EventCounts) -> dict[str, Any]:
+    return {
+        "sent": counts.sent,
+        "delivered": counts.delivered,
+        "failed": counts.failed,
+        "retries": counts.retries,
+        "status_codes": {str(status): n for status, n in sorted(counts.status_codes.items())},
+        "errors": dict(sorted(counts.errors.items())),
     }
 
 

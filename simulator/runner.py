@@ -48,6 +48,7 @@ class RunConfig:
     record: str | None = None
     report: str | None = None
     junit: str | None = None
+    html: str | None = None
     thresholds: tuple[Threshold, ...] = ()
     quiet: bool = False
     extra: dict[str, str] = field(default_factory=dict)
@@ -79,6 +80,7 @@ class RunConfig:
             record=options.get("record"),
             report=options.get("report"),
             junit=options.get("junit"),
+            html=options.get("html"),
             thresholds=tuple(parse_threshold(text) for text in options.get("fail_if") or ()),
             quiet=bool(options.get("quiet")),
         )
@@ -380,6 +382,10 @@ def present(config: RunConfig, produce: Any) -> int:
         write_json(outcome.stats, config.report)
     if config.junit:
         write_junit(outcome.stats, outcome.thresholds, config.junit)
+    if config.html:
+        from simulator.report_html import write_html
+
+        write_html(outcome.stats, outcome.thresholds, config.html)
     if not config.quiet:
         render_summary(outcome.stats, outcome.thresholds, console)
         if outcome.receiver_tally is not None:

@@ -1,0 +1,399 @@
+"""The HTML report in a real browser: Debian's chromium opens it headless and offline, every chart
+draws, the page logs no JavaScript error and loads nothing from the network, and a click on a
+swimlane shows that attempt's request and response.
+
+Chromium is driven over the DevTools protocol on a pipe (``--remote-debugging-pipe``), so the
+test needs no extra package. The screenshots are kept in ``tests/artifacts/`` for people to look at.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import json
+import os
+import random
+import select
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from simulator.events import Request
+from simulator.outcome import Attempt, ErrorKind, RunInfo, RunResult, StateChange
+from simulator.report import RunStats
+from simulator.report_html import write_html
+from simulator.runner import RunConfig, run
+from simulator.thresholds import parse_threshold
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser")) if p), None)
+WIDTH = 1400
+BASE_CHARTS = {"throughput", "latency", "distribution", "lag", "answers", "retries", "sessions"}
+
+
+class Browser:
+    """Headless chromium on a DevTools pipe: one page, its console, exceptions and network requests."""
+
+    def __init__(self, profile: Path) -> None:
+        assert CHROMIUM is not None
+        to_chrome_r, self._to_chrome = os.pipe()
+        self._from_chrome, from_chrome_w = os.pipe()
+        # Move chromium's ends above 4, so that placing them on fds 3 and 4 cannot clobber one another.
+        to_chrome_r, from_chrome_w = (_above_4(fd) for fd in (to_chrome_r, from_chrome_w))
+        flags = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--hide-scrollbars",
+            "--mute-audio",
+            f"--user-data-dir={profile}",
+            "--remote-debugging-pipe",
+            "about:blank",
+        ]
+        # DevTools reads commands on fd 3 and writes answers on fd 4: a tiny Python trampoline puts the
+        # pipe ends there and becomes chromium (no preexec_fn, which is unsafe with threads).
+        trampoline = "import os, sys; os.dup2(int(sys.argv[1]), 3); os.dup2(int(sys.argv[2]), 4); "
+        trampoline += (
+            "os.close(int(sys.argv[1])); os.close(int(sys.argv[2])); os.execv(sys.argv[3], sys.argv[3:])"
+        )
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", trampoline, str(to_chrome_r), str(from_chrome_w), CHROMIUM, *flags],
+            pass_fds=(to_chrome_r, from_chrome_w),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        os.close(to_chrome_r)
+        os.close(from_chrome_w)
+        self._buffer = b""
+        self._ids = iter(range(1, 1_000_000))
+        self.events: list[dict[str, Any]] = []
+        target = self._call("Target.createTarget", url="about:blank")["targetId"]
+        self._session = self._call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            self.call(f"{domain}.enable")
+
+    def close(self) -> None:
+        """Stop chromium and close the pipes."""
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        os.close(self._to_chrome)
+        os.close(self._from_chrome)
+
+    def call(self, method: str, **params: Any) -> dict[str, Any]:
+        """Send a command to the page and return its result."""
+        return self._call(method, session=self._session, **params)
+
+    def _call(self, method: str, session: str | None = None, **params: Any) -> dict[str, Any]:
+        ident = next(self._ids)
+        message: dict[str, Any] = {"id": ident, "method": method, "params": params}
+        if session is not None:
+            message["sessionId"] = session
+        os.write(self._to_chrome, json.dumps(message).encode() + b"\0")
+        while True:
+            reply = self._read(timeout=30)
+            if reply.get("id") == ident:
+                if "error" in reply:
+                    raise AssertionError(f"{method}: {reply['error']}")
+                result: dict[str, Any] = reply.get("result", {})
+                return result
+            self.events.append(reply)
+
+    def _read(self, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while b"\0" not in self._buffer:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([self._from_chrome], [], [], max(left, 0))
+            if not ready:
+                raise AssertionError("chromium did not answer on the DevTools pipe")
+            chunk = os.read(self._from_chrome, 1 << 20)
+            if not chunk:
+                raise AssertionError("chromium closed the DevTools pipe")
+            self._buffer += chunk
+        message, _, self._buffer = self._buffer.partition(b"\0")
+        parsed: dict[str, Any] = json.loads(message)
+        return parsed
+
+    def evaluate(self, expression: str) -> Any:
+        """The JSON value of a JavaScript expression in the page."""
+        reply = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        if "exceptionDetails" in reply:
+            raise AssertionError(f"{expression}: {reply['exceptionDetails']}")
+        return reply["result"].get("value")
+
+    def open(self, url: str, height: int = 1000) -> None:
+        """Load ``url`` in a WIDTH-wide window and wait until the report's self-check has run."""
+        self.resize(height)
+        self.call("Page.navigate", url=url)
+        self.wait_for("document.body && document.body.dataset.chartsOk !== undefined")
+
+    def resize(self, height: int) -> None:
+        """Set the window to WIDTH x height CSS pixels."""
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=WIDTH,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+
+    def wait_for(self, expression: str, timeout: float = 15) -> None:
+        """Poll a JavaScript condition until it holds."""
+        deadline = time.monotonic() + timeout
+        while not self.evaluate(expression):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {expression}")
+            time.sleep(0.05)
+
+    def click(self, x: float, y: float) -> None:
+        """A left click at viewport coordinates."""
+        for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
+            self.call("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
+
+    def screenshot(self, path: Path) -> None:
+        """A PNG of the whole page, saved to ``path``."""
+        height = int(self.evaluate("document.documentElement.scrollHeight"))
+        self.resize(height)
+        self.evaluate("new Promise(r => requestAnimationFrame(() => setTimeout(r, 200)))")
+        shot = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=False)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(shot["data"]))
+
+    def console_messages(self) -> list[str]:
+        """Console calls, uncaught exceptions and log entries the page produced."""
+        messages = []
+        for event in self.events:
+            params = event.get("params", {})
+            if event.get("method") == "Runtime.consoleAPICalled":
+                args = " ".join(str(a.get("value", a.get("description", ""))) for a in params["args"])
+                messages.append(f"console.{params['type']}: {args}")
+            elif event.get("method") == "Runtime.exceptionThrown":
+                details = params["exceptionDetails"]
+                messages.append(
+                    f"exception: {details.get('exception', {}).get('description', details['text'])}"
+                )
+            elif event.get("method") == "Log.entryAdded":
+                entry = params["entry"]
+                messages.append(f"log.{entry['level']}: {entry['text']}")
+        return messages
+
+    def requested_urls(self) -> list[str]:
+        """Every URL the page asked the network stack for."""
+        return [
+            e["params"]["request"]["url"]
+            for e in self.events
+            if e.get("method") == "Network.requestWillBeSent"
+        ]
+
+
+def _above_4(fd: int) -> int:
+    """A duplicate of ``fd`` numbered 10 or above; ``fd`` itself is closed."""
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+    os.close(fd)
+    return moved
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Browser]:
+    """A headless chromium; skipped only where chromium is not installed (.ci/run installs it)."""
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (apt-get install chromium); .ci/run installs it")
+    chrome = Browser(tmp_path / "profile")
+    try:
+        yield chrome
+    finally:
+        chrome.close()
+
+
+# --- a synthetic run with every kind of trouble -----------------------------------------------
+
+EVENTS = ("chatsession.created", "chatsession.message", "chatsession.changed")
+OUTAGE = (60.0, 75.0)  # the receiver answers 503 to a third of the attempts
+TOO_MANY_ERRORS_AT = 150.0
+
+
+def _request(event: str, session: int, index: int, fault: str | None) -> Request:
+    body = json.dumps(
+        {
+            "EventId": f"evt-{session}-{index}",
+            "Event": event,
+            "PrimaryKey": session,
+            "Entity": "chatsession",
+            "FieldValues": {"Status": index % 5, "CustomerAlias": "Åsa Ørsted", "Note": "x" * 300},
+        }
+    ).encode()
+    headers = (
+        ("Content-Type", "application/json; charset=utf-8"),
+        ("X-SuperOffice-Event", event),
+        ("X-SuperOffice-EventId", f"evt-{session}-{index}"),
+        ("X-SuperOffice-Signature", "bad" if fault == "bad-signature" else "c2lnbmF0dXJl"),
+    )
+    return Request(event, f"evt-{session}-{index}", session, headers, body)
+
+
+def _answer(rng: random.Random, due: float, fault: str | None) -> tuple[int | None, ErrorKind | None, float]:
+    if fault == "bad-signature":
+        return 401, None, 0.004
+    if rng.random() < 0.002:
+        return None, "timeout", 10.0
+    if OUTAGE[0] <= due < OUTAGE[1] and rng.random() < 0.33:
+        return 503, None, 0.002
+    return 200, None, rng.lognormvariate(-4.2, 0.6)
+
+
+def synthetic_stats() -> RunStats:
+    """About 4,000 attempts over 150 s: a 503 outage with retries, timeouts, faults, TooManyErrors."""
+    rng = random.Random(7)
+    stats = RunStats([parse_threshold("p99 > 250ms"), parse_threshold("error_rate > 1%")])
+    stats.start(
+        RunInfo(
+            command="run",
+            scenarios=("scenarios/support-chat.yaml",),
+            seed=7,
+            target="http://ci:hunter2@127.0.0.1:8080/hook",
+            started_at="2024-05-01T12:00:00Z",
+            timing="rate 25/s",
+            delivery="netserver",
+            concurrency=64,
+            sosim_version="0.1.0",
+            signed=True,
+            extra={"target_rate": "25"},
+        )
+    )
+    attempts: list[Attempt] = []
+    for session in range(1000, 1380):
+        start = rng.uniform(0, 140)
+        for index in range(10):
+            event = EVENTS[0] if index == 0 else EVENTS[2] if index == 9 else EVENTS[1]
+            fault = (
+                "bad-signature" if rng.random() < 0.01 else "malformed-json" if rng.random() < 0.005 else None
+            )
+            due = start + index * rng.uniform(0.5, 2.0)
+            for number, delay in enumerate((0.0, 1.0, 4.0), start=1):
+                intended = due + delay
+                if intended >= TOO_MANY_ERRORS_AT:
+                    break
+                status, error, service = _answer(rng, intended, fault)
+                delivered = status == 200
+                final = delivered or number == 3 or fault is not None
+                sent = intended + rng.expovariate(1 / 0.004)
+                attempts.append(
+                    Attempt(
+                        request=_request(event, session, index, fault),
+                        scenario="support-chat",
+                        cycle=1,
+                        attempt=number,
+                        intended_s=intended,
+                        sent_s=sent,
+                        done_s=sent + service,
+                        status=status,
+                        error=error,
+                        error_detail="no answer within 10s" if error else "",
+                        delivered=delivered,
+                        final=final,
+                        fault=fault,
+                        response_body=b'{"error": "busy"}' if status == 503 else b"",
+                    )
+                )
+                if final:
+                    break
+    for attempt in sorted(attempts, key=lambda a: a.done_s):
+        stats.handle_attempt(attempt)
+    stats.handle_state(StateChange(TOO_MANY_ERRORS_AT, "Support chat bridge", "TooManyErrors", "9 failures"))
+    stats.finish(RunResult(150.2, False, "TooManyErrors", len(attempts), "webhook disabled"))
+    return stats
+
+
+FAULT_CASES = [("fault bad-signature", None), ("fault malformed-json", "FAIL malformed-json: expected 4xx")]
+
+
+def check_page(browser: Browser, expected: set[str]) -> list[dict[str, Any]]:
+    """Assert that every expected chart drew data marks, with no script error or network request."""
+    check = browser.evaluate("window.sosimReport")
+    assert check["errors"] == []
+    assert browser.console_messages() == []
+    assert {c["id"] for c in check["charts"]} == expected
+    for chart in check["charts"]:
+        assert chart["marks"] > 0, f"{chart['title']} has no data"
+        assert chart["pixels"] > 50, f"{chart['title']} drew nothing"
+    assert browser.evaluate("document.body.dataset.chartsOk") == "true"
+    assert all(url.startswith("file://") for url in browser.requested_urls()), browser.requested_urls()
+    return list(check["charts"])
+
+
+# --- the tests ---------------------------------------------------------------------------------
+
+
+def test_every_chart_of_a_troubled_run_draws_offline(browser: Browser, tmp_path: Path) -> None:
+    """A run with an outage, retries, timeouts, faults and TooManyErrors draws all eight charts."""
+    stats = synthetic_stats()
+    report = tmp_path / "report.html"
+    write_html(stats, stats.evaluate_thresholds(), report, FAULT_CASES)
+
+    browser.open(report.as_uri())
+    check_page(browser, BASE_CHARTS | {"faults"})
+    assert "hunter2" not in browser.evaluate("document.documentElement.outerHTML")
+    browser.screenshot(ARTIFACTS / "report-synthetic.png")
+    assert (ARTIFACTS / "report-synthetic.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_clicking_a_swimlane_bar_shows_its_request_and_response(browser: Browser, tmp_path: Path) -> None:
+    """A click on an attempt in the swimlanes shows that attempt's headers, body and response."""
+    stats = synthetic_stats()
+    report = tmp_path / "report.html"
+    write_html(stats, stats.evaluate_thresholds(), report, FAULT_CASES)
+    browser.open(report.as_uri())
+    browser.resize(int(browser.evaluate("document.documentElement.scrollHeight")))
+    shown_first = browser.evaluate("window.sosimReport.selected()")
+    bars = browser.evaluate("window.sosimReport.sessionBars()")
+    bar = next(b for b in bars if b["lane"] < 10 and b["lane"] != shown_first["lane"])
+
+    browser.click(bar["x"], bar["y"])
+
+    assert browser.evaluate("window.sosimReport.selected()") == {
+        "lane": bar["lane"],
+        "attempt": bar["attempt"],
+    }
+    facts = browser.evaluate("document.querySelector('#detail .facts').textContent")
+    assert f"Session {bar['session_id']}: {bar['event']}" in facts
+    assert f"EventId {bar['event_id']}" in facts
+    headers = browser.evaluate("document.getElementById('detail-headers').textContent")
+    body = browser.evaluate("document.getElementById('detail-body').textContent")
+    response = browser.evaluate("document.getElementById('detail-response').textContent")
+    assert f"X-SuperOffice-Event: {bar['event']}" in headers
+    assert f'"PrimaryKey": {bar["session_id"]}' in body
+    assert response.startswith(("HTTP ", "no answer"))
+    browser.screenshot(ARTIFACTS / "report-synthetic-clicked.png")
+
+
+def test_a_real_run_writes_a_report_that_draws(browser: Browser, tmp_path: Path) -> None:
+    """A real run against the built-in receiver writes a report whose charts all draw."""
+    config = RunConfig(
+        scenarios=(str(ROOT / "scenarios" / "support-chat.yaml"),), sessions=3, rate=50, quiet=True
+    )
+    outcome = run(config)
+    report = tmp_path / "run.html"
+    write_html(outcome.stats, outcome.thresholds, report)
+
+    browser.open(report.as_uri())
+    charts = check_page(browser, BASE_CHARTS)
+    assert next(c for c in charts if c["id"] == "sessions")["marks"] >= outcome.stats.attempts // 10
+    browser.screenshot(ARTIFACTS / "report-run.png")
