@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import time
+from collections import deque
 from typing import Protocol
 
 
@@ -34,18 +37,26 @@ class MonotonicClock:
             await asyncio.sleep(0)
 
 
+# Yields a waker spends at most waiting for the loop to settle, so a task that never blocks
+# cannot freeze virtual time.
+_MAX_SETTLE_YIELDS = 10_000
+# On loops that hide their ready queue (uvloop), how many quiet checks in a row count as settled.
+_QUIET_CHECKS = 3
+
+
 class FakeClock:
     """Virtual time for tests: waiting jumps the clock forward instead of sleeping.
 
-    Sleepers wake in deadline order: a sleeper waits until no other task can run (every task
-    is blocked on this clock or on I/O that completes at once), then time jumps to the
-    earliest deadline.
+    Time moves only when the event loop has settled, that is when no task or callback can run
+    without time passing. Then the earliest sleeper wakes, at exactly its deadline; sleepers
+    with equal deadlines wake in the order they went to sleep. A cancelled sleeper does not
+    move the clock.
     """
 
     def __init__(self, start: float = 0.0) -> None:
         self.time = start
-        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
-        self._order = 0
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []  # a heap
+        self._order = itertools.count()
         self._waker: asyncio.Task[None] | None = None
 
     def now(self) -> float:
@@ -57,24 +68,55 @@ class FakeClock:
         self.time += seconds
 
     async def sleep_until(self, deadline: float) -> None:
-        """Wait in virtual time; returns once every earlier sleeper has woken."""
+        """Wait in virtual time until ``deadline``."""
         if deadline <= self.time:
             await asyncio.sleep(0)
             return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._order += 1
-        self._sleepers.append((deadline, self._order, future))
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        heapq.heappush(self._sleepers, (deadline, next(self._order), future))
         if self._waker is None or self._waker.done():
-            self._waker = asyncio.ensure_future(self._wake_in_order())
+            self._waker = loop.create_task(self._wake_in_order())
         await future
 
     async def _wake_in_order(self) -> None:
-        while self._sleepers:
-            # Let every runnable task run first, so nobody is overtaken in virtual time.
-            for _ in range(20):
-                await asyncio.sleep(0)
-            self._sleepers.sort()
-            deadline, _, future = self._sleepers.pop(0)
+        while True:
+            await _settle()
+            # Cancelled sleepers (a wait that lost a race, a stopped timer) are nobody's deadline.
+            while self._sleepers and self._sleepers[0][2].done():
+                heapq.heappop(self._sleepers)
+            if not self._sleepers:
+                return
+            deadline, _, future = heapq.heappop(self._sleepers)
             self.time = max(self.time, deadline)
-            if not future.done():
-                future.set_result(None)
+            future.set_result(None)
+
+
+async def _settle() -> None:
+    """Yield until nothing else on the loop can run (best effort on loops other than asyncio's)."""
+    loop = asyncio.get_running_loop()
+    ready = getattr(loop, "_ready", None)  # asyncio's queue of runnable callbacks
+    quiet = 0
+    for _ in range(_MAX_SETTLE_YIELDS):
+        await asyncio.sleep(0)
+        if isinstance(ready, deque):
+            if not ready:
+                return
+        elif _others_blocked():
+            quiet += 1
+            if quiet >= _QUIET_CHECKS:
+                return
+        else:
+            quiet = 0
+
+
+def _others_blocked() -> bool:
+    """Whether every other task waits on a future that is not done yet."""
+    me = asyncio.current_task()
+    for task in asyncio.all_tasks():
+        if task is me:
+            continue
+        waiter = getattr(task, "_fut_waiter", None)
+        if waiter is None or waiter.done():
+            return False
+    return True

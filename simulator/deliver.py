@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 from simulator import superoffice as so
 from simulator.clock import Clock, MonotonicClock
 from simulator.events import Event, Request, Webhook, header_name, render
-from simulator.outcome import Attempt, Handler, Response, RunResult, StateChange
+from simulator.outcome import Attempt, ErrorKind, Handler, Response, RunResult, StateChange
 from simulator.schedule import Planned
+from simulator.signing import sign
 
 if TYPE_CHECKING:
     from simulator.transport import AsyncTransport
@@ -55,6 +57,11 @@ class DeliveryPolicy:
 NETSERVER = DeliveryPolicy()
 ONCE = DeliveryPolicy(name="once", retry_delays=(), disable_after=None, on_cycle_failure="discard")
 
+ACTIVE = so.WebhookState.Active.name
+TOO_MANY_ERRORS = so.WebhookState.TooManyErrors.name
+
+_BODY_EVENT_ID = re.compile(rb'("EventId"\s*:\s*")([^"]*)(")')
+
 
 def cycle_event_id(event_id: str, cycle: int) -> str:
     """Derive the EventId of a later delivery cycle, deterministically, as a v4-shaped GUID."""
@@ -75,12 +82,17 @@ class _Item:
     intended: float  # absolute clock time the next attempt is due
     cycle: int = 1
     attempt: int = 1
+    fault: str | None = None  # an injected fault, passed on to the attempt
+    probe: bool = False  # an injected extra: sent once, outside the retry rules and failure count
 
 
 @dataclass(slots=True)
 class _Lane:
     busy: bool = False
     pending: deque[_Item] = field(default_factory=deque)
+
+
+_Next = Literal["finish", "retry", "requeue"]
 
 
 class Deliverer:
@@ -92,35 +104,48 @@ class Deliverer:
         handlers: Sequence[Handler],
         *,
         webhook: Webhook | None = None,
+        webhooks: Mapping[str, Webhook] | None = None,
         policy: DeliveryPolicy = NETSERVER,
         concurrency: int = 64,
         clock: Clock | None = None,
         max_rate: bool = False,
     ) -> None:
+        """Deliver through ``transport``; ``webhooks`` maps a scenario name to its own webhook
+        (secret, spelling) for re-rendering new cycles, ``webhook`` serves every other scenario."""
         self.transport = transport
         self.handlers = handlers
         self.webhook = webhook or Webhook()
+        self.webhooks = dict(webhooks or {})
         self.policy = policy
         self.concurrency = max(1, concurrency)
         self.clock = clock or MonotonicClock()
         self.max_rate = max_rate
-        self.state = "Active"
+        self.state = ACTIVE
         self.consecutive_failures = 0
+        self.delivered = 0
+        self.last_failure = ""  # "HTTP 500" or "connect: 127.0.0.1:8000: Connection refused"
         self.in_flight = 0
-        self.unsent = 0  # planned requests never sent because the webhook stopped
+        self.unsent = 0  # requests dropped unsent (or between retries) because the run stopped
         self._stop = asyncio.Event()
-        self._ready: asyncio.Queue[_Item | None] = asyncio.Queue(maxsize=self.concurrency * 4)
+        self._reason = ""
+        self._error: Exception | None = None
+        # Ready items; dispatch waits while more than `_backlog` are queued, so a run at
+        # --max-rate does not render the whole plan ahead of the workers.
+        self._ready: asyncio.Queue[_Item | None] = asyncio.Queue()
+        self._backlog = self.concurrency * 4
+        self._room = asyncio.Event()
         self._lanes: dict[object, _Lane] = {}
         self._open_items = 0
         self._idle = asyncio.Event()
-        self._timers: set[asyncio.Task[None]] = set()
+        self._timers: dict[asyncio.Task[None], _Item] = {}
         self._start = 0.0
 
     # -- public ------------------------------------------------------------------------
 
     def stop(self) -> None:
-        """Stop taking new events; requests in flight finish or time out."""
+        """Stop sending: nothing new goes out, requests in flight finish or time out."""
         self._stop.set()
+        self._drop_retries()
 
     @property
     def stopped(self) -> bool:
@@ -128,30 +153,45 @@ class Deliverer:
         return self._stop.is_set()
 
     async def run(self, planned: Iterable[Planned]) -> RunResult:
-        """Deliver every planned request, then return how the run ended."""
+        """Deliver every planned request, then return how the run ended.
+
+        Re-raises the first exception a handler raised, after the run has wound down.
+        """
         self._start = self.clock.now()
         workers = [asyncio.ensure_future(self._worker()) for _ in range(self.concurrency)]
-        interrupted = False
         count = 0
         try:
             count = await self._dispatch(planned)
             await self._drain()
         except asyncio.CancelledError:
-            interrupted = True
+            for worker in workers:  # cancelled twice (a second Ctrl-C): abandon requests in flight
+                worker.cancel()
             raise
         finally:
-            for timer in self._timers:
-                timer.cancel()
+            self._drop_retries()
             for _ in workers:
-                self._force_put(None)
+                self._ready.put_nowait(None)
             await asyncio.gather(*workers, return_exceptions=True)
-        interrupted = interrupted or (self._stop.is_set() and self.state == "Active")
+        if self._error is not None:
+            raise self._error
+        interrupted = self._stop.is_set() and self.state == ACTIVE
         return RunResult(
             elapsed_s=self.clock.now() - self._start,
             interrupted=interrupted,
             webhook_state=self.state,
             planned=count,
+            reason=self._result_reason(interrupted),
+            unsent=self.unsent,
         )
+
+    def _result_reason(self, interrupted: bool) -> str:
+        if self._reason:
+            return self._reason
+        if interrupted:
+            return "stopped before the end of the plan"
+        if self.delivered == 0 and self.last_failure:
+            return f"nothing was delivered; the last failure: {self.last_failure}"
+        return ""
 
     # -- dispatch ----------------------------------------------------------------------
 
@@ -159,16 +199,24 @@ class Deliverer:
         count = 0
         for item in planned:
             if self._stop.is_set():
-                self.unsent += 1 if self.state != "Active" else 0
                 break
-            count += 1
             deadline = self._start if self.max_rate else self._start + item.due_s
             if deadline > self.clock.now():
                 await self._wait_or_stop(deadline)
                 if self._stop.is_set():
                     break
-            lane_key = (item.scenario, item.request.session_id)
-            queued = _Item(item.event, item.request, item.scenario, lane_key, deadline)
+            count += 1
+            # A probe neither waits for its session nor holds it up: it has a lane of its own.
+            lane_key = ("probe", count) if item.probe else (item.scenario, item.request.session_id)
+            queued = _Item(
+                item.event,
+                item.request,
+                item.scenario,
+                lane_key,
+                deadline,
+                fault=item.fault,
+                probe=item.probe,
+            )
             self._open_items += 1
             self._idle.clear()
             await self._enqueue(queued)
@@ -184,6 +232,7 @@ class Deliverer:
             stopper.cancel()
 
     async def _enqueue(self, item: _Item) -> None:
+        """Hand a new item to the workers, or park it behind its session's item in progress."""
         lane = self._lanes.get(item.lane)
         if lane is None:
             lane = self._lanes[item.lane] = _Lane()
@@ -191,16 +240,10 @@ class Deliverer:
             lane.pending.append(item)
             return
         lane.busy = True
-        await self._ready.put(item)
-
-    def _force_put(self, item: _Item | None) -> None:
-        try:
-            self._ready.put_nowait(item)
-        except asyncio.QueueFull:
-            # Retries and lane hand-offs must never block a worker; let the queue grow briefly.
-            self._ready._queue.append(item)  # type: ignore[attr-defined]
-            self._ready._unfinished_tasks += 1  # type: ignore[attr-defined]
-            self._ready._wakeup_next(self._ready._getters)  # type: ignore[attr-defined]
+        while self._ready.qsize() >= self._backlog:
+            self._room.clear()
+            await self._room.wait()
+        self._ready.put_nowait(item)
 
     async def _drain(self) -> None:
         while self._open_items > 0:
@@ -211,33 +254,41 @@ class Deliverer:
     async def _worker(self) -> None:
         while True:
             item = await self._ready.get()
+            if self._ready.qsize() < self._backlog:
+                self._room.set()
             if item is None:
                 return
-            if self.state != "Active":
+            if self._stop.is_set():
                 self.unsent += 1
                 self._finish_item(item)
                 continue
             await self._attempt(item)
 
     async def _attempt(self, item: _Item) -> None:
-        headers = self._headers_for(item)
+        webhook = self._webhook_for(item.scenario)
+        headers = self._headers_for(item, webhook)
         sent = self.clock.now()
         self.in_flight += 1
         status: int | None = None
-        error = None
+        error: ErrorKind | None = None
         detail = ""
         response = Response(0)
         try:
-            response = await self.transport.send(headers, item.request.body)
+            response = await self._send(item, headers)
             status = response.status
         except Exception as exc:  # any transport failure is a failed attempt, never a crash
             error, detail = _classify(exc)
         finally:
             self.in_flight -= 1
         done = self.clock.now()
+
         delivered = self.policy.is_success(status)
         gone = status == so.GONE_STATUS and self.policy.disable_on_gone
-        last_in_cycle = delivered or gone or item.attempt >= self.policy.attempts_per_cycle
+        disable_reason = ""
+        following: _Next = "finish"
+        if not item.probe:
+            disable_reason = self._count_outcome(delivered, gone, status, error, detail)
+            following = self._next_step(item, delivered, gone, disable_reason)
         request = item.request if headers == item.request.headers else item.request._replace(headers=headers)
         attempt = Attempt(
             request=request,
@@ -251,102 +302,159 @@ class Deliverer:
             error=error,
             error_detail=detail,
             delivered=delivered,
-            final=last_in_cycle,
+            final=following != "retry",
+            fault=item.fault,
             response_body=response.body[:4000],
         )
-        for handler in self.handlers:
-            handler.handle_attempt(attempt)
-        self._after_attempt(item, delivered, gone, done)
-
-    def _after_attempt(self, item: _Item, delivered: bool, gone: bool, done: float) -> None:
-        if delivered:
-            self.consecutive_failures = 0
-            self._finish_item(item)
-            return
-        self.consecutive_failures += 1
-        if gone:
-            self._disable(done, f"the target answered {so.GONE_STATUS} Gone")
-        elif self.policy.disable_after is not None and self.consecutive_failures >= self.policy.disable_after:
-            self._disable(done, f"{self.consecutive_failures} consecutive failed attempts")
-        if self.state != "Active":
-            self._finish_item(item)
-        elif item.attempt < self.policy.attempts_per_cycle:
+        self._tell("handle_attempt", attempt)
+        if disable_reason:
+            self._disable(done, disable_reason)
+        if following == "retry" and not self._stop.is_set():
             self._retry_later(item, done + self.policy.retry_delays[item.attempt - 1])
-        elif self.policy.on_cycle_failure == "requeue":
+        elif following == "requeue" and not self._stop.is_set():
             self._requeue(item, done)
         else:
             self._finish_item(item)
 
+    async def _send(self, item: _Item, headers: tuple[tuple[str, str], ...]) -> Response:
+        if item.fault == "slow-body":
+            send_slowly = getattr(self.transport, "send_slowly", None)
+            if send_slowly is not None:
+                response: Response = await send_slowly(headers, item.request.body)
+                return response
+        return await self.transport.send(headers, item.request.body)
+
+    def _count_outcome(
+        self, delivered: bool, gone: bool, status: int | None, error: ErrorKind | None, detail: str
+    ) -> str:
+        """Update the failure count; return why the webhook must turn TooManyErrors now, or ''."""
+        if delivered:
+            self.delivered += 1
+            self.consecutive_failures = 0
+            return ""
+        self.consecutive_failures += 1
+        self.last_failure = f"HTTP {status}" if status is not None else f"{error}: {detail}"
+        if self.state != ACTIVE:
+            return ""
+        if gone:
+            return f"the target answered {so.GONE_STATUS} Gone"
+        limit = self.policy.disable_after
+        if limit is not None and self.consecutive_failures >= limit:
+            return f"{self.consecutive_failures} consecutive failed attempts, the last: {self.last_failure}"
+        return ""
+
+    def _next_step(self, item: _Item, delivered: bool, gone: bool, disable_reason: str) -> _Next:
+        if delivered or gone or disable_reason or self._stop.is_set():
+            return "finish"
+        if item.attempt < self.policy.attempts_per_cycle:
+            return "retry"
+        return "requeue" if self.policy.on_cycle_failure == "requeue" else "finish"
+
     def _retry_later(self, item: _Item, when: float) -> None:
         retry = replace(item, attempt=item.attempt + 1, intended=when)
+        timer = asyncio.ensure_future(self._ready_at(retry))
+        self._timers[timer] = retry
+        timer.add_done_callback(lambda done: self._timers.pop(done, None))
 
-        async def fire() -> None:
-            await self.clock.sleep_until(when)
-            self._force_put(retry)
+    async def _ready_at(self, item: _Item) -> None:
+        await self.clock.sleep_until(item.intended)
+        self._ready.put_nowait(item)
 
-        timer = asyncio.ensure_future(fire())
-        self._timers.add(timer)
-        timer.add_done_callback(self._timers.discard)
+    def _drop_retries(self) -> None:
+        """Forget the retries still waiting for their time (the run is stopping)."""
+        timers, self._timers = self._timers, {}
+        for timer, item in timers.items():
+            if timer.done():  # it has already handed its item to the workers
+                continue
+            timer.cancel()
+            self.unsent += 1
+            self._finish_item(item)
 
     def _requeue(self, item: _Item, now: float) -> None:
         """A failed cycle goes to the back of its session's queue with a new EventId."""
         cycle = item.cycle + 1
         request = self._rerender(item, cycle)
         again = replace(item, request=request, cycle=cycle, attempt=1, intended=now)
-        lane = self._lanes[item.lane]
-        lane.pending.append(again)
+        self._lanes[item.lane].pending.append(again)
         self._open_items += 1
         self._finish_item(item)
 
     def _rerender(self, item: _Item, cycle: int) -> Request:
-        first_id = cycle_event_id(item.request.event_id, 1)
-        new_id = (
-            cycle_event_id(first_id, cycle)
-            if item.cycle == 1
-            else cycle_event_id(item.request.event_id, cycle)
-        )
+        new_id = cycle_event_id(item.request.event_id, cycle)
+        webhook = self._webhook_for(item.scenario)
         if item.event is not None:
-            return render(item.event, self.webhook, event_id=new_id)
-        return item.request  # a replayed request whose event is unknown keeps its bytes
+            return render(item.event, webhook, event_id=new_id)
+        return with_event_id(item.request, new_id, webhook.secret)
 
     def _finish_item(self, item: _Item) -> None:
         lane = self._lanes.get(item.lane)
         if lane is not None:
             if lane.pending:
-                following = lane.pending.popleft()
-                following.intended = max(following.intended, self.clock.now())
-                self._force_put(following)
+                # The next event of the session keeps its own intended time: waiting for its
+                # predecessor is lag, not a new schedule.
+                self._ready.put_nowait(lane.pending.popleft())
             else:
-                lane.busy = False
                 del self._lanes[item.lane]
         self._open_items -= 1
         if self._open_items <= 0:
             self._idle.set()
 
     def _disable(self, at: float, reason: str) -> None:
-        if self.state != "Active":
-            return
-        self.state = "TooManyErrors"
-        change = StateChange(at - self._start, self.webhook.name, self.state, reason)
-        for handler in self.handlers:
-            handler.handle_state(change)
-        self._stop.set()
+        self.state = TOO_MANY_ERRORS
+        self._reason = f"{TOO_MANY_ERRORS}: {reason}"
+        self._tell("handle_state", StateChange(at - self._start, self.webhook.name, self.state, reason))
+        self.stop()
 
-    def _headers_for(self, item: _Item) -> tuple[tuple[str, str], ...]:
+    def _tell(self, method: str, record: Attempt | StateChange) -> None:
+        """Call every handler; a failing one stops the run, and ``run`` re-raises its error."""
+        for handler in self.handlers:
+            try:
+                getattr(handler, method)(record)
+            except Exception as exc:  # an output that breaks must not hang the workers
+                if self._error is None:
+                    self._error = exc
+                self.stop()
+
+    def _webhook_for(self, scenario: str) -> Webhook:
+        return self.webhooks.get(scenario, self.webhook)
+
+    def _headers_for(self, item: _Item, webhook: Webhook) -> tuple[tuple[str, str], ...]:
         mode = self.policy.retry_header
         if mode == "never" or (mode == "count" and item.attempt == 1):
             return item.request.headers
-        name = header_name(so.HEADER_RETRY, self.webhook.payload.header_spelling)
+        name = header_name(so.HEADER_RETRY, webhook.payload.header_spelling)
         return (*item.request.headers, (name, str(item.attempt - 1)))
 
 
-def _classify(exc: BaseException) -> tuple[Literal["timeout", "connect", "protocol"], str]:
+def with_event_id(request: Request, event_id: str, secret: str | None) -> Request:
+    """Give a request whose event is unknown (a replay) a new EventId in body and header, re-signed.
+
+    Keeps the request as it is when that cannot be done consistently: the body has no
+    ``EventId``, or the request is signed and no secret is known.
+    """
+    body, count = _BODY_EVENT_ID.subn(lambda m: m[1] + event_id.encode() + m[3], request.body, count=1)
+    id_name, signature_name = so.HEADER_EVENT_ID.lower(), so.HEADER_SIGNATURE.lower()
+    signed = any(name.lower() == signature_name for name, _ in request.headers)
+    if count == 0 or (signed and not secret):
+        return request
+    headers = []
+    for name, value in request.headers:
+        lowered = name.lower()
+        if lowered == id_name:
+            value = event_id
+        elif lowered == signature_name and secret:
+            value = sign(body, secret)
+        headers.append((name, value))
+    return Request(request.event, event_id, request.session_id, tuple(headers), body)
+
+
+def _classify(exc: BaseException) -> tuple[ErrorKind, str]:
     kind = getattr(exc, "kind", None)
-    if kind in ("timeout", "connect", "protocol"):
+    if kind == "timeout" or kind == "connect" or kind == "protocol":
         return kind, str(getattr(exc, "detail", exc))
     if isinstance(exc, TimeoutError):
         return "timeout", "timed out"
-    if isinstance(exc, ConnectionError | OSError):
+    if isinstance(exc, OSError):
         return "connect", str(exc) or type(exc).__name__
     return "protocol", f"{type(exc).__name__}: {exc}"
 

@@ -102,6 +102,7 @@ class RunResult:
     webhook_state: str
     planned: int  # requests the run meant to send (0 when unknown)
     reason: str = ""
+    unsent: int = 0  # requests never sent (or retries dropped) because the run or webhook stopped
 
 
 class Handler(Protocol):

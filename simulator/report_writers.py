@@ -183,6 +183,8 @@ def _closing_lines(stats: RunStats) -> list[tuple[str, str]]:
         ended = "interrupted" if result.interrupted else "finished"
         reason = f" ({result.reason})" if result.reason else ""
         lines.append((f"Run {ended} after {format_duration(result.elapsed_s)}{reason}.", ""))
+        if result.unsent:
+            lines.append((f"{result.unsent} planned request(s) or retries were never sent.", "yellow"))
     too_many_errors_at = stats.too_many_errors_at
     if too_many_errors_at is not None:
         at = format_duration(too_many_errors_at)

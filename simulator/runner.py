@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import signal
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -18,13 +18,13 @@ from typing import Any, Literal
 from simulator import __version__
 from simulator import superoffice as so
 from simulator.deliver import NETSERVER, ONCE, Deliverer, DeliveryPolicy, call_finish
-from simulator.errors import UsageError
+from simulator.errors import SimulatorError, UsageError
 from simulator.outcome import Handler, RunInfo, RunResult
 from simulator.schedule import Planned
 from simulator.thresholds import Threshold, ThresholdResult, parse_threshold
 from simulator.units import parse_duration, parse_rate
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +103,7 @@ def policy_from_cli(options: dict[str, Any]) -> DeliveryPolicy:
     if mode != "custom":
         if given:
             flags = ", ".join("--" + k.replace("_", "-").replace("success-codes", "success") for k in given)
-            raise UsageError(f"{flags} need --delivery custom")
+            raise UsageError(f"{flags} {'needs' if len(given) == 1 else 'need'} --delivery custom")
         return NETSERVER if mode == "netserver" else ONCE
     policy = NETSERVER
     if custom["retry_delays"] is not None:
@@ -130,6 +130,8 @@ def parse_statuses(text: str) -> frozenset[int]:
             codes.add(int(part))
         else:
             raise UsageError(f"--success {text!r}: {part!r} is not a status (use e.g. 200, 2xx or 200,204)")
+    if not codes:
+        raise UsageError("--success needs at least one status, e.g. 200, 2xx or 200,204")
     return frozenset(codes)
 
 
@@ -198,6 +200,7 @@ def run(config: RunConfig, *, console: Any = None, extra_handlers: Sequence[Hand
         plan(scenarios, options),
         command="run",
         webhook=webhooks[0],
+        webhooks={s.name: w for s, w in zip(scenarios, webhooks, strict=True)},
         receiver_secret=webhooks[0].secret,
         signed=any(w.secret for w in webhooks),
         seed=seed,
@@ -213,6 +216,7 @@ def execute(
     *,
     command: str,
     webhook: Any,
+    webhooks: Mapping[str, Any] | None = None,
     receiver_secret: str | None,
     signed: bool,
     seed: int | None = None,
@@ -248,7 +252,9 @@ def execute(
         )
         timed = retime(planned, speed=config.speed, rate=config.rate)
         max_rate = config.max_rate or (config.target is None and not (config.speed or config.rate))
-        result = _deliver(config, target, timed, handlers, webhook, info, console, stats, max_rate)
+        result = _deliver(
+            config, target, timed, handlers, (webhook, webhooks), info, console, stats, max_rate
+        )
         tally = receiver.checker.tally if receiver is not None else None
     results = stats.evaluate_thresholds()
     code = exit_code(stats, results, result, tally)
@@ -281,15 +287,14 @@ def _deliver(
     target: str,
     planned: Iterable[Planned],
     handlers: list[Handler],
-    webhook: Any,
+    webhooks: tuple[Any, Mapping[str, Any] | None],
     info: RunInfo,
     console: Any,
     stats: Any,
     max_rate: bool,
 ) -> RunResult:
-    from simulator.transport import install_uvloop, open_transport
+    from simulator.transport import open_transport
 
-    install_uvloop()
     transport = open_transport(
         target,
         engine=config.engine,
@@ -303,7 +308,8 @@ def _deliver(
         deliverer = Deliverer(
             transport,
             outputs,
-            webhook=webhook,
+            webhook=webhooks[0],
+            webhooks=webhooks[1],
             policy=config.policy,
             concurrency=config.concurrency,
             max_rate=max_rate,
@@ -340,13 +346,30 @@ def _deliver(
         finally:
             await transport.aclose()
 
+    failure: Exception | None = None
     try:
-        result = asyncio.run(main())
+        with asyncio.Runner(loop_factory=event_loop_factory()) as loop_runner:
+            result = loop_runner.run(main())
     except (KeyboardInterrupt, asyncio.CancelledError):
         result = RunResult(result.elapsed_s, True, "Active", 0, "interrupted")
+    except OSError as exc:  # an output failed (disk full, unwritable path): stop and say so
+        failure = exc
+        result = RunResult(result.elapsed_s, True, "Active", 0, f"aborted: {exc}")
     finally:
         call_finish(outputs, result, lambda exc: print(f"sosim: warning: {exc}", file=sys.stderr))
+    if failure is not None:
+        raise SimulatorError(f"the run stopped: {failure}") from None
     return result
+
+
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop when it is installed (a scoped choice: the process-wide policy stays as it is)."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
 
 
 def exit_code(stats: Any, thresholds: Sequence[ThresholdResult], result: RunResult, tally: Any) -> int:
@@ -354,6 +377,8 @@ def exit_code(stats: Any, thresholds: Sequence[ThresholdResult], result: RunResu
     saw bad requests; else 0."""
     from simulator.receiver import verdict_ok
 
+    if result.interrupted and result.webhook_state == so.WebhookState.Active.name:
+        return EXIT_INTERRUPTED
     if any(r.crossed for r in thresholds):
         return EXIT_FAILED
     if result.webhook_state != so.WebhookState.Active.name:

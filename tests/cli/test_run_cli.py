@@ -1,0 +1,163 @@
+"""`sosim run` as a user runs it, in a subprocess: exit codes, messages, output files and Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from simulator.receiver import ReceiverConfig, ReceiverThread
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "cli-run-secret"
+
+
+def sosim(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m simulator ARGS`` from the repository root and wait for it."""
+    return subprocess.run(
+        [sys.executable, "-m", "simulator", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=_env(),
+    )
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["SOSIM_SECRET"] = SECRET
+    env.pop("COLUMNS", None)
+    return env
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def _failures(junit: Path) -> list[ET.Element]:
+    return list(ET.parse(junit).getroot().iter("failure"))
+
+
+def test_run_against_the_built_in_receiver_exits_0_and_writes_every_file(tmp_path: Path) -> None:
+    """A clean run exits 0 and leaves a recording, a JSON report and a JUnit file that all parse."""
+    record, report, junit = tmp_path / "run.jsonl", tmp_path / "report.json", tmp_path / "junit.xml"
+    done = sosim(
+        "run", "scenarios/support-chat.yaml", "--sessions", "3", "--quiet",
+        "--record", str(record), "--report", str(report), "--junit", str(junit),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+
+    lines = _jsonl(record)
+    assert lines[0]["format"] == "sosim-recording" and lines[0]["kind"] == "run"
+    attempts = [line for line in lines if line.get("type") == "attempt"]
+    assert attempts and all(line["status"] == 200 and line["delivered"] for line in attempts)
+    assert lines[-1]["type"] == "end" and lines[-1]["webhook_state"] == "Active"
+
+    summary = json.loads(report.read_text(encoding="utf-8"))
+    assert summary["totals"]["delivered"] == summary["totals"]["requests"] == len(attempts)
+    assert summary["totals"]["failed"] == 0
+
+    root = ET.parse(junit).getroot()
+    assert root.tag == "testsuites" and root.get("failures") == "0"
+    assert _failures(junit) == []
+
+
+def test_crossed_threshold_exits_1_with_a_junit_failure(tmp_path: Path) -> None:
+    """--fail-if 'p99 > 0.001ms' cannot hold on a real network: exit 1 and a failed JUnit test case."""
+    junit = tmp_path / "junit.xml"
+    done = sosim(
+        "run", "scenarios/support-chat.yaml", "--sessions", "3", "--quiet",
+        "--fail-if", "p99 > 0.001ms", "--junit", str(junit),
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    (failure,) = _failures(junit)
+    assert "p99" in (failure.get("message") or "")
+
+
+def test_malformed_threshold_exits_2_with_one_line_and_no_traceback() -> None:
+    """--fail-if 'bogus > 1' is a usage error: exit 2 and a single line naming the unknown metric."""
+    done = sosim("run", "scenarios/support-chat.yaml", "--sessions", "3", "--fail-if", "bogus > 1")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("sosim: error: --fail-if 'bogus > 1'")
+    assert "bogus" in lines[0]
+
+
+@pytest.fixture
+def slow_receiver() -> Iterator[ReceiverThread]:
+    """A verifying receiver that takes half a second over each answer."""
+    with ReceiverThread(ReceiverConfig(secret=SECRET, latency_s=0.5)) as receiver:
+        yield receiver
+
+
+def _attempt_lines(path: Path) -> int:
+    try:
+        return path.read_text(encoding="utf-8").count('"type":"attempt"')
+    except FileNotFoundError:
+        return 0
+
+
+def _wait_for(path: Path, attempts: int, process: subprocess.Popen[str], within_s: float) -> None:
+    deadline = time.monotonic() + within_s
+    while _attempt_lines(path) < attempts:
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            _, stderr = process.communicate()
+            pytest.fail(f"no {attempts} recorded attempts in {within_s} s; stderr:\n{stderr}")
+        time.sleep(0.05)
+
+
+def _interrupt(process: subprocess.Popen[str], within_s: float) -> tuple[int, str]:
+    process.send_signal(signal.SIGINT)
+    try:
+        _, stderr = process.communicate(timeout=within_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        pytest.fail(f"sosim run did not end within {within_s} s of Ctrl-C")
+    return process.returncode, stderr
+
+
+def _popen(args: Sequence[str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "simulator", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )
+
+
+def test_ctrl_c_stops_cleanly_and_closes_the_recording(slow_receiver: ReceiverThread, tmp_path: Path) -> None:
+    """Ctrl-C mid-run: sosim ends within seconds, without a traceback, and the recording is complete."""
+    record = tmp_path / "busy.jsonl"
+    args = [
+        "run", "scenarios/busy-hour.yaml", "--target", slow_receiver.url + "webhook",
+        "--speed", "1", "--record", str(record),
+    ]  # fmt: skip
+    process = _popen(args)
+    _wait_for(record, 2, process, within_s=30.0)
+    code, stderr = _interrupt(process, within_s=5.0)
+
+    assert "Traceback" not in stderr
+    assert code in (0, 1, 130), stderr
+    assert "interrupted" in stderr  # the summary says how the run ended
+    lines = _jsonl(record)  # every line parses
+    assert lines[0]["format"] == "sosim-recording"
+    assert lines[-1]["type"] == "end"
+    assert lines[-1]["interrupted"] is True
+    assert sum(line.get("type") == "attempt" for line in lines) >= 2

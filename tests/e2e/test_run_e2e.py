@@ -1,0 +1,309 @@
+"""End-to-end tests for ``sosim run`` as a library: real servers on 127.0.0.1, real HTTP, real time.
+
+Two kinds of server: sosim's own verifying receiver, and an independent minimal one written
+here on ``http.server`` that checks signatures with ``hmac`` itself, so sosim is not judged by
+its own code. Retry tests use short custom delays; one test keeps NetServer's real 1 s / 4 s.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import io
+import itertools
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+from rich.console import Console
+
+from simulator import superoffice as so
+from simulator.receiver import ReceiverConfig, ReceiverThread
+from simulator.report import RunStats, render_summary
+from simulator.runner import EXIT_FAILED, EXIT_OK, RunConfig, RunOutcome, policy_from_cli, run
+
+pytestmark = pytest.mark.e2e
+
+SECRET = "e2e-run-secret"
+SUPPORT_CHAT = str(Path(__file__).resolve().parents[2] / "scenarios" / "support-chat.yaml")
+TOO_MANY_ERRORS = so.WebhookState.TooManyErrors.name
+FAST_RETRIES = policy_from_cli({"delivery": "custom", "retry_delays": "0.1s,0.2s"})
+
+
+def config(target: str | None, **options: Any) -> RunConfig:
+    """A quiet run of support-chat at full speed, signed with SECRET."""
+    settings: dict[str, Any] = {"sessions": 5, "max_rate": True, "secret": SECRET, "quiet": True}
+    settings.update(options)
+    return RunConfig(scenarios=(SUPPORT_CHAT,), target=target, **settings)
+
+
+# --- an independent receiver --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """One request as the independent server saw it."""
+
+    at: float  # time.monotonic() when its body was read
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+    signature_ok: bool
+
+    @property
+    def event_id(self) -> str | None:
+        return self.headers.get("x-superoffice-eventid")
+
+    @property
+    def retry(self) -> str | None:
+        return self.headers.get("x-superoffice-retry")
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        doc: dict[str, Any] = json.loads(self.body)
+        return doc
+
+
+Decide = Callable[[Arrival, list[Arrival]], int]
+
+
+class _Hook(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as a production receiver would
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        digest = hmac.new(SECRET.encode("utf-8"), body, hashlib.sha256).digest()
+        expected = base64.b64encode(digest).decode("ascii")
+        given = headers.get("x-superoffice-signature", "")
+        arrival = Arrival(time.monotonic(), headers, body, hmac.compare_digest(expected, given))
+        server: IndependentServer = self.server  # type: ignore[assignment]
+        with server.lock:
+            server.arrivals.append(arrival)
+            status = server.decide(arrival, server.arrivals) if arrival.signature_ok else 401
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep the test output clean."""
+
+
+class IndependentServer(ThreadingHTTPServer):
+    """A minimal webhook receiver that counts TCP connections and answers by ``decide``."""
+
+    daemon_threads = True
+
+    def __init__(self, decide: Decide) -> None:
+        super().__init__(("127.0.0.1", 0), _Hook)
+        self.decide = decide
+        self.lock = threading.Lock()
+        self.arrivals: list[Arrival] = []
+        self.connections = 0
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        accepted = super().get_request()
+        self.connections += 1
+        return accepted
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/hook"
+
+
+@contextmanager
+def independent_server(decide: Decide = lambda arrival, seen: 200) -> Iterator[IndependentServer]:
+    """Serve on an ephemeral port in a thread for the duration of the block."""
+    server = IndependentServer(decide)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def first_cycle_fails(arrival: Arrival, seen: list[Arrival]) -> int:
+    """500 for every request carrying the first EventId the server saw, 200 for the rest."""
+    return 500 if arrival.event_id == seen[0].event_id else 200
+
+
+def without_event_id(payload: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in payload.items() if key != "EventId"}
+
+
+# --- against sosim's receiver ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", ["lean", "httpx"])
+def test_every_request_verified_by_the_receiver_and_counted_in_the_stats(
+    engine: Literal["lean", "httpx"],
+) -> None:
+    """With either engine, every request of a run passes the receiver's checks and the stats agree."""
+    with ReceiverThread(ReceiverConfig(secret=SECRET)) as receiver:
+        outcome = run(config(receiver.url + "webhook", engine=engine))
+        tally = receiver.checker.tally
+    stats: RunStats = outcome.stats
+    assert outcome.exit_code == EXIT_OK
+    assert tally.problems == {}
+    assert tally.received == tally.accepted == stats.attempts == stats.requests == stats.delivered > 100
+    assert stats.failed == 0 and stats.retries == 0
+    assert stats.status_codes == {200: stats.attempts}
+    assert dict(tally.events) == {name: counts.sent for name, counts in stats.events.items()}
+    assert tally.sessions == 5
+    assert outcome.result.webhook_state == so.WebhookState.Active.name
+    assert not outcome.result.interrupted
+
+
+def test_built_in_receiver_is_used_without_a_target() -> None:
+    """Without --target the run verifies itself against the embedded receiver and reports its tally."""
+    outcome = run(config(None, sessions=3))
+    assert outcome.exit_code == EXIT_OK
+    assert outcome.receiver_tally is not None
+    assert outcome.receiver_tally.accepted == outcome.stats.attempts > 0
+    assert outcome.receiver_tally.problems == {}
+
+
+@pytest.mark.parametrize("engine", ["lean", "httpx"])
+def test_connections_are_kept_alive_across_many_requests(engine: Literal["lean", "httpx"]) -> None:
+    """200+ requests at --concurrency 4 travel over at most 4 TCP connections."""
+    with independent_server() as server:
+        outcome = run(config(server.url, sessions=10, concurrency=4, engine=engine))
+    assert outcome.exit_code == EXIT_OK
+    assert len(server.arrivals) == outcome.stats.attempts >= 200
+    assert all(arrival.signature_ok for arrival in server.arrivals)
+    assert 1 <= server.connections <= 4
+
+
+# --- NetServer's rules, seen from an independent receiver -----------------------------
+
+
+def test_retries_carry_the_same_event_id_and_a_retry_count() -> None:
+    """A failing request is retried with the same EventId, body and signature; Retry is absent, 1, 2."""
+    with independent_server(first_cycle_fails) as server:
+        outcome = run(config(server.url, sessions=1, concurrency=1, policy=FAST_RETRIES))
+    first = server.arrivals[:3]
+    assert {arrival.event_id for arrival in first} == {first[0].event_id}
+    assert {arrival.body for arrival in first} == {first[0].body}
+    assert [arrival.retry for arrival in first] == [None, "1", "2"]
+    assert all(arrival.signature_ok for arrival in server.arrivals)
+    gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(first)]
+    assert gaps[0] >= 0.09 and gaps[1] >= 0.19  # the custom 0.1 s and 0.2 s waits, never shorter
+    assert gaps[0] < gaps[1]
+    assert outcome.stats.retries == 2
+
+
+def test_a_failed_cycle_is_sent_again_last_with_a_new_event_id() -> None:
+    """After a failed cycle the payload comes back after the session's other events, under a new EventId."""
+    with independent_server(first_cycle_fails) as server:
+        outcome = run(config(server.url, sessions=1, concurrency=1, policy=FAST_RETRIES))
+    arrivals = server.arrivals
+    original, again = arrivals[0], arrivals[-1]
+    assert again.event_id not in (None, original.event_id)
+    assert again.payload["EventId"] == again.event_id
+    assert again.signature_ok
+    assert again.retry is None
+    assert without_event_id(again.payload) == without_event_id(original.payload)
+    event_ids = [arrival.event_id for arrival in arrivals]
+    assert event_ids.count(again.event_id) == 1
+    assert event_ids.count(original.event_id) == 3
+    assert len(arrivals) == outcome.stats.attempts == outcome.stats.requests + 2
+    assert outcome.stats.delivered == outcome.stats.requests - 1  # the failed cycle is one failed request
+    assert outcome.result.webhook_state == so.WebhookState.Active.name
+
+
+def test_nine_failures_at_netserver_spacing_turn_the_webhook_too_many_errors() -> None:
+    """Against a receiver that always fails: 9 attempts, 1 s then 4 s apart in each cycle, then silence."""
+    with independent_server(lambda arrival, seen: 500) as server:
+        outcome = run(config(server.url, sessions=1, concurrency=1))
+        time.sleep(0.3)  # anything sent after TooManyErrors would arrive now
+        arrivals = list(server.arrivals)
+    assert len(arrivals) == 9
+    for cycle in (arrivals[0:3], arrivals[3:6], arrivals[6:9]):
+        assert {arrival.event_id for arrival in cycle} == {cycle[0].event_id}
+        assert [arrival.retry for arrival in cycle] == [None, "1", "2"]
+        assert cycle[1].at - cycle[0].at == pytest.approx(1.0, abs=0.3)
+        assert cycle[2].at - cycle[1].at == pytest.approx(4.0, abs=0.3)
+    assert len({arrival.event_id for arrival in arrivals}) == 3
+    assert outcome.exit_code == EXIT_FAILED
+    assert outcome.result.webhook_state == TOO_MANY_ERRORS
+    assert outcome.stats.too_many_errors_at == pytest.approx(15.0, abs=1.0)
+    assert "9 consecutive failed attempts" in outcome.result.reason
+
+
+# --- a target that is down --------------------------------------------------------------
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def _summary_text(outcome: RunOutcome) -> str:
+    console = Console(record=True, width=200, file=io.StringIO())
+    render_summary(outcome.stats, outcome.thresholds, console)
+    return console.export_text()
+
+
+@dataclass
+class _Recording:
+    lines: list[dict[str, Any]] = field(default_factory=list)
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [line for line in self.lines if line.get("type") == kind]
+
+
+def _read_recording(path: Path) -> _Recording:
+    return _Recording([json.loads(text) for text in path.read_text(encoding="utf-8").splitlines()])
+
+
+def test_target_down_exits_1_says_connection_refused_and_keeps_the_recording(
+    closed_port: int, tmp_path: Path
+) -> None:
+    """A target that refuses connections: exit 1, a message naming the refusal, and a complete recording."""
+    recording = tmp_path / "down.jsonl"
+    target = f"http://127.0.0.1:{closed_port}/hook"
+    outcome = run(config(target, sessions=12, record=str(recording)))
+    assert outcome.exit_code == EXIT_FAILED
+    assert outcome.stats.delivered == 0
+    assert outcome.stats.errors["connect"] == outcome.stats.attempts >= 9
+    assert outcome.result.webhook_state == TOO_MANY_ERRORS
+    assert "Connection refused" in outcome.result.reason
+    assert "Connection refused" in _summary_text(outcome)
+    lines = _read_recording(recording)
+    assert lines.lines[0]["format"] == "sosim-recording"
+    assert lines.lines[0]["target"] == target
+    attempts = lines.of_type("attempt")
+    assert len(attempts) == outcome.stats.attempts
+    assert all(
+        line["error"] == "connect" and "Connection refused" in line["error_detail"] for line in attempts
+    )
+    assert lines.of_type("state")[0]["state"] == TOO_MANY_ERRORS
+    assert lines.lines[-1]["type"] == "end"
+
+
+def test_target_down_with_delivery_once_still_names_the_refusal(closed_port: int) -> None:
+    """Without TooManyErrors (--delivery once) the outcome still says why nothing was delivered."""
+    outcome = run(
+        config(
+            f"http://127.0.0.1:{closed_port}/hook", sessions=1, policy=policy_from_cli({"delivery": "once"})
+        )
+    )
+    assert outcome.exit_code == EXIT_FAILED
+    assert outcome.result.webhook_state == so.WebhookState.Active.name
+    assert outcome.result.reason.startswith("nothing was delivered")
+    assert "Connection refused" in outcome.result.reason
