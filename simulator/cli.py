@@ -332,6 +332,20 @@ def events(as_json: bool) -> None:
     metavar="EXPR",
     help="Exit 1 when crossed, e.g. 'p99 > 250ms', 'error_rate > 0.1%', 'lag_p99 > 50ms'.",
 )
+@click.option(
+    "--fault",
+    multiple=True,
+    metavar="NAME[=RATE]",
+    help="Inject a fault (repeatable): duplicate, reorder, bad-signature, missing-signature, "
+    "stale-replay, tampered-body, malformed-json, wrong-content-type, oversized-body, slow-body, "
+    "burst=N, header-case.",
+)
+@click.option(
+    "--expect",
+    multiple=True,
+    metavar="FAULT=CODES",
+    help="What a correct receiver answers a fault, e.g. bad-signature=401,403 or malformed-json=4xx.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No live progress and no summary.")
 def run(scenarios: tuple[str, ...], **options: Any) -> None:
     """Fire scenarios at a URL with controlled timing; report and exit 0, 1 (threshold) or 2."""
@@ -394,6 +408,20 @@ def run(scenarios: tuple[str, ...], **options: Any) -> None:
     help="Write a self-contained HTML report with charts (opens offline).",
 )
 @click.option("--fail-if", "fail_if", multiple=True, metavar="EXPR", help="Exit 1 when crossed, as for run.")
+@click.option(
+    "--fault",
+    multiple=True,
+    metavar="NAME[=RATE]",
+    help="Inject a fault (repeatable): duplicate, reorder, bad-signature, missing-signature, "
+    "stale-replay, tampered-body, malformed-json, wrong-content-type, oversized-body, slow-body, "
+    "burst=N, header-case.",
+)
+@click.option(
+    "--expect",
+    multiple=True,
+    metavar="FAULT=CODES",
+    help="What a correct receiver answers a fault, e.g. bad-signature=401,403 or malformed-json=4xx.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No live progress and no summary.")
 def replay(source: str, **options: Any) -> None:
     """Replay a recording, capture or fixture output: same bytes, same relative timing."""

@@ -304,6 +304,7 @@ class Deliverer:
             delivered=delivered,
             final=following != "retry",
             fault=item.fault,
+            probe=item.probe,
             response_body=response.body[:4000],
         )
         self._tell("handle_attempt", attempt)

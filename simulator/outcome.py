@@ -49,6 +49,7 @@ class Attempt:
     final: bool = True  # no further attempt follows for this request in this cycle
     fault: str | None = None
     response_body: bytes = b""
+    probe: bool = False  # an injected fault probe: judged by its expectation, not counted as traffic
 
     @property
     def service_s(self) -> float:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from simulator.errors import UsageError
+from simulator.faults import Injector
 from simulator.replay import ReplayOptions, parse_sessions, replay_plan
 from simulator.runner import RunConfig, RunOutcome, execute, present
 
@@ -29,6 +31,10 @@ def replay(config: RunConfig, options: ReplayOptions, *, console: Any = None) ->
     """Replay ``config.scenarios[0]`` (a recording, capture or fixtures) with the run machinery."""
     source = config.scenarios[0]
     header, planned = replay_plan(source, options, warn=_warn)
+    if any(f.name == "burst" for f in config.faults):
+        raise UsageError("--fault burst changes when sessions start: use it with sosim run, not replay")
+    if config.faults:
+        planned = Injector(config.faults, options.secret, 0)(planned)
     # Replays of shuffled or filtered traffic need not be in session order.
     filtered = bool(options.only_events or options.only_failed or options.sessions or options.with_retries)
     return execute(

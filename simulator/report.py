@@ -298,6 +298,10 @@ class RunStats:
 
     def handle_attempt(self, attempt: Attempt) -> None:
         """Fold one attempt into the counters and histograms."""
+        if attempt.probe and attempt.fault is not None:
+            # Injected probes are judged against their expectation, not counted as traffic.
+            self._count_fault(attempt.fault, attempt)
+            return
         self.attempts += 1
         sent_s = attempt.sent_s
         if self.first_sent_s is None or sent_s < self.first_sent_s:

@@ -9,10 +9,10 @@ import json
 import os
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Final
+from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
 from simulator import superoffice as so
 from simulator.thresholds import ThresholdResult, format_value
@@ -32,9 +32,10 @@ _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff
 _PERCENTILE_COLUMNS: Final = ("p50", "p90", "p99", "p99.9", "max")
 
 
-def write_json(stats: RunStats, path: str | Path) -> None:
-    """Write the JSON report (``RunStats.summary()``, threshold verdicts included)."""
-    text = json.dumps(stats.summary(), indent=2, ensure_ascii=False, allow_nan=False)
+def write_json(stats: RunStats, path: str | Path, extra: Mapping[str, Any] | None = None) -> None:
+    """Write the JSON report (``RunStats.summary()``, threshold verdicts included, plus ``extra``
+    sections such as fault verdicts)."""
+    text = json.dumps({**stats.summary(), **(extra or {})}, indent=2, ensure_ascii=False, allow_nan=False)
     _write_whole(Path(path), text + "\n")
 
 

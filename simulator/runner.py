@@ -19,6 +19,7 @@ from simulator import __version__
 from simulator import superoffice as so
 from simulator.deliver import NETSERVER, ONCE, Deliverer, DeliveryPolicy, call_finish
 from simulator.errors import SimulatorError, UsageError
+from simulator.faults import FaultReport, FaultSpec, Injector, parse_expectation, parse_fault
 from simulator.outcome import Handler, RunInfo, RunResult
 from simulator.schedule import Planned
 from simulator.thresholds import Threshold, ThresholdResult, parse_threshold
@@ -51,6 +52,7 @@ class RunConfig:
     html: str | None = None
     thresholds: tuple[Threshold, ...] = ()
     quiet: bool = False
+    faults: tuple[FaultSpec, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -82,8 +84,29 @@ class RunConfig:
             junit=options.get("junit"),
             html=options.get("html"),
             thresholds=tuple(parse_threshold(text) for text in options.get("fail_if") or ()),
+            faults=faults_from_cli(options.get("fault") or (), options.get("expect") or ()),
             quiet=bool(options.get("quiet")),
         )
+
+
+def faults_from_cli(faults: Iterable[str], expectations: Iterable[str]) -> tuple[FaultSpec, ...]:
+    """Parse --fault and --expect; an expectation for a fault that is not injected is an error."""
+    specs = {spec.name: spec for spec in map(parse_fault, faults)}
+    for name, allowed in map(parse_expectation, expectations):
+        if name not in specs:
+            raise UsageError(f"--expect {name}=...: add --fault {name} too (nothing would be judged)")
+        specs[name] = replace(specs[name], expect=allowed)
+    return tuple(specs.values())
+
+
+def merge_faults(cli: Sequence[FaultSpec], scenarios: Sequence[Any]) -> tuple[FaultSpec, ...]:
+    """The scenarios' own `faults:` sections, overridden by --fault for the same name."""
+    merged: dict[str, FaultSpec] = {}
+    for scenario in scenarios:
+        for name, value in scenario.faults.items():
+            merged[name] = FaultSpec(name, value.rate, tuple(value.expect), value.size)
+    merged.update({spec.name: spec for spec in cli})
+    return tuple(merged.values())
 
 
 def _option(parse: Any, name: str, value: str | None) -> Any:
@@ -173,6 +196,7 @@ class RunOutcome:
     result: RunResult
     exit_code: int
     receiver_tally: Any = None
+    faults: FaultReport | None = None
     messages: list[str] = field(default_factory=list)
 
 
@@ -195,9 +219,16 @@ def run(config: RunConfig, *, console: Any = None, extra_handlers: Sequence[Hand
         time_scale=1.0 / speed if not config.rate else 1.0,
     )
     seed = config.seed if config.seed is not None else scenarios[0].seed
+    faults = merge_faults(config.faults, scenarios)
+    burst = next((int(f.rate) for f in faults if f.name == "burst"), 0)
+    planned = plan(scenarios, replace(options, burst=burst))
+    probes = tuple(f for f in faults if f.name != "burst")
+    if probes:
+        planned = Injector(probes, webhooks[0].secret, seed or 0)(planned)
+    _refuse_unsigned(scenarios, config)
     return execute(
-        config,
-        plan(scenarios, options),
+        replace(config, faults=faults),
+        planned,
         command="run",
         webhook=webhooks[0],
         webhooks={s.name: w for s, w in zip(scenarios, webhooks, strict=True)},
@@ -229,10 +260,15 @@ def execute(
     from simulator.report import RunStats
 
     now = started or datetime.now(UTC)
+    fault_report = FaultReport(config.faults) if config.faults else None
+    # Reordered traffic is expected to arrive out of order: the built-in receiver must not flag it.
+    check_order = check_order and not any(f.name == "reorder" for f in config.faults)
     with ExitStack() as stack:
         target, receiver = _target(config, receiver_secret, stack, check_order)
         stats = RunStats(config.thresholds)
         handlers: list[Handler] = [stats, *extra_handlers]
+        if fault_report is not None:
+            handlers.append(fault_report)
         if config.record:
             from simulator.record import Recorder
 
@@ -255,10 +291,40 @@ def execute(
         result = _deliver(
             config, target, timed, handlers, (webhook, webhooks), info, console, stats, max_rate
         )
-        tally = receiver.checker.tally if receiver is not None else None
+        # With faults injected, forged requests are meant to fail verification: their verdicts
+    # decide instead of the receiver's tally.
+    tally = receiver.checker.tally if receiver is not None and fault_report is None else None
     results = stats.evaluate_thresholds()
     code = exit_code(stats, results, result, tally)
-    return RunOutcome(stats, results, result, code, tally)
+    if code == EXIT_OK and fault_report is not None and not fault_report.passed:
+        code = EXIT_FAILED
+    return RunOutcome(stats, results, result, code, tally, fault_report)
+
+
+def _refuse_unsigned(scenarios: Sequence[Any], config: RunConfig) -> None:
+    """Never send unsigned traffic off this machine when a scenario declares an (empty) secret."""
+    if config.secret or config.target is None or _is_loopback(config.target):
+        return
+    for scenario in scenarios:
+        if scenario.webhook.secret == "":
+            raise UsageError(
+                f"{scenario.source}: webhook.secret is declared but empty, and {config.target} is not on "
+                "this machine: refusing to send unsigned webhooks. Set the secret (export the variable "
+                "the scenario names, or pass --secret-env NAME / --secret-file PATH)."
+            )
+
+
+def _is_loopback(target: str) -> bool:
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = urlsplit(target).hostname or ""
+    if target.startswith("asgi://") or host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _check_bounded(scenarios: Sequence[Any], config: RunConfig) -> None:
@@ -403,16 +469,22 @@ def present(config: RunConfig, produce: Any) -> int:
 
     console = Console(stderr=True)
     outcome: RunOutcome = produce(console)
+    cases = outcome.faults.junit_cases() if outcome.faults else []
     if config.report:
-        write_json(outcome.stats, config.report)
+        extra = {"fault_verdicts": outcome.faults.summary()} if outcome.faults else None
+        write_json(outcome.stats, config.report, extra)
     if config.junit:
-        write_junit(outcome.stats, outcome.thresholds, config.junit)
+        write_junit(outcome.stats, outcome.thresholds, config.junit, cases)
     if config.html:
         from simulator.report_html import write_html
 
-        write_html(outcome.stats, outcome.thresholds, config.html)
+        write_html(outcome.stats, outcome.thresholds, config.html, cases)
     if not config.quiet:
         render_summary(outcome.stats, outcome.thresholds, console)
+        if outcome.faults is not None:
+            for verdict in outcome.faults.verdicts.values():
+                style = "green" if verdict.passed else "red"
+                console.print(f"[{style}]{verdict.describe()}[/]")
         if outcome.receiver_tally is not None:
             _print_receiver(outcome.receiver_tally, console)
         if config.record:

@@ -204,7 +204,41 @@ class OverrideSpec(Strict):
                     f"unknown payload field {key!r} (allowed: {', '.join(so.PAYLOAD_KEYS)}, "
                     "or FieldValues.<Key> such as FieldValues.AlertLevel)"
                 )
-        return values
+        return {key: _checked_override(key, value) for key, value in values.items()}
+
+
+_BOOL_FIELDS = frozenset({"ChatbotIsactive", "Consented"})
+_TEXT_FIELDS = frozenset({"ContactId", "CustomerId", "CustomerAlias"})  # strings or ints by option
+
+
+def _checked_override(key: str, value: Any) -> Any:
+    """Refuse override values that would make an invalid payload; a status name becomes its int."""
+    head, _, tail = key.partition(".")
+    field = tail[:1].upper() + tail[1:] if tail else head
+    if field == "Status":
+        names = [m.name for m in so.ChatSessionStatus]
+        if isinstance(value, str) and value in names:
+            return int(so.ChatSessionStatus[value])
+        if isinstance(value, int) and not isinstance(value, bool) and value in set(so.ChatSessionStatus):
+            return value
+        raise ValueError(f"{key}: {value!r} is not a ChatSessionStatus (allowed: {', '.join(names)} or 0-11)")
+    if field in _BOOL_FIELDS and not isinstance(value, bool):
+        raise ValueError(f"{key}: {value!r} is not true or false")
+    is_int = isinstance(value, int) and not isinstance(value, bool)
+    if head == "FieldValues" and field not in _BOOL_FIELDS | _TEXT_FIELDS and not is_int:
+        raise ValueError(f"{key}: {value!r} is not a whole number")
+    if field in ("PrimaryKey", "ChangedByAssociateId") and not is_int:
+        raise ValueError(f"{key}: {value!r} is not a whole number")
+    if field in (
+        "EventId",
+        "Timestamp",
+        "Event",
+        "Entity",
+        "ContextIdentifier",
+        "WebhookName",
+    ) and not isinstance(value, str):
+        raise ValueError(f"{key}: {value!r} is not a string")
+    return value
 
 
 class PayloadSpec(Strict):
@@ -448,6 +482,35 @@ class FlowSpec(Strict):
         return check_weights_sum_to_one(weights)
 
 
+# --- faults -------------------------------------------------------------------------
+
+
+def _bytes(value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip().upper().replace("IB", "B")
+        for unit, factor in (("KB", 1024), ("MB", 1024**2), ("GB", 1024**3), ("B", 1)):
+            if text.endswith(unit) and text[: -len(unit)].strip().replace(".", "", 1).isdigit():
+                return int(float(text[: -len(unit)]) * factor)
+    return value
+
+
+class FaultOptions(Strict):
+    """One fault in a scenario: how often (or, for burst, how many sessions) and the answers that pass."""
+
+    rate: Annotated[float, Field(gt=0)]
+    expect: tuple[str, ...] = ()
+    size: Annotated[int, BeforeValidator(_bytes), Field(ge=1)] = 2 * 1024 * 1024
+
+
+def _fault_shorthand(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: ({"rate": v} if isinstance(v, int | float) and not isinstance(v, bool) else v)
+            for k, v in value.items()
+        }
+    return value
+
+
 # --- the scenario -------------------------------------------------------------------
 
 
@@ -472,6 +535,8 @@ class Scenario(Strict):
     population: PopulationSpec = PopulationSpec()
     arrivals: ArrivalsSpec
     flow: FlowSpec = FlowSpec()
+    #: Faults to inject (simulator.faults): {duplicate: 0.05, bad-signature: {rate: 0.01, expect: [401]}}.
+    faults: Annotated[dict[str, FaultOptions], BeforeValidator(_fault_shorthand)] = {}
     #: Where the file came from, for messages; not part of the YAML.
     source: str = Field(default="<inline>", exclude=True)
 
@@ -479,6 +544,20 @@ class Scenario(Strict):
     @classmethod
     def _weights_sum_to_one(cls, weights: dict[Any, float]) -> dict[Any, float]:
         return check_weights_sum_to_one(weights)
+
+    @field_validator("faults")
+    @classmethod
+    def _known_faults(cls, faults: dict[str, FaultOptions]) -> dict[str, FaultOptions]:
+        from simulator.faults import FAULTS, parse_expectation
+
+        for name, options in faults.items():
+            if name not in FAULTS:
+                raise ValueError(f"unknown fault {name!r} (allowed: {', '.join(FAULTS)})")
+            if name != "burst" and options.rate > 1:
+                raise ValueError(f"{name}: rate must be at most 1 (burst takes a session count)")
+            if options.expect:
+                parse_expectation(f"{name}={','.join(options.expect)}")
+        return faults
 
     @field_validator("start")
     @classmethod

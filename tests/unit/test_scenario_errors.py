@@ -376,3 +376,23 @@ def test_file_that_is_not_utf8_is_a_scenario_error(tmp_path: Path) -> None:
         load_scenario(file)
     assert info.value.path == str(file)
     assert "cannot read the file" in info.value.problem
+
+
+def test_override_with_unknown_status_is_refused_at_load() -> None:
+    """An override that would send a status that does not exist fails at load time, naming it."""
+    text = "name: x\narrivals: {sessions: 1}\npayload:\n  overrides:\n    - set: {FieldValues.Status: Bogus}"
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(text, source="o.yaml")
+    assert info.value.line == 5 and "Bogus" in str(info.value) and "InQueue" in str(info.value)
+
+
+def test_override_status_name_becomes_its_number() -> None:
+    """A status override may use the name; the payload gets its integer value."""
+    text = "name: x\narrivals: {sessions: 1}\npayload:\n  overrides:\n    - set: {FieldValues.Status: Closed}"
+    assert parse_scenario(text).payload.overrides[0].set == {"FieldValues.Status": 9}
+
+
+def test_unknown_fault_in_scenario() -> None:
+    """A scenario's faults section names only known faults."""
+    with pytest.raises(ScenarioError, match="unknown fault 'explode'"):
+        parse_scenario("name: x\narrivals: {sessions: 1}\nfaults: {explode: 0.1}\n", source="f.yaml")

@@ -1,0 +1,94 @@
+"""A secret never leaks: not in output, reports, recordings or --help; unsigned traffic stays home."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+SECRET = "Sup3r-S3cret-Value-42"
+SCENARIO = """
+name: hygiene
+webhook: {secret: "${HYGIENE_SECRET}"}
+arrivals: {sessions: 3}
+"""
+
+
+def sosim(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "simulator", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_secret_appears_nowhere(tmp_path: Path) -> None:
+    """After a run signed with a secret, no output file or stream contains the secret."""
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(SCENARIO)
+    outputs = {name: tmp_path / name for name in ("rec.jsonl", "report.json", "junit.xml", "report.html")}
+    done = sosim(
+        "run",
+        str(scenario),
+        "--record",
+        str(outputs["rec.jsonl"]),
+        "--report",
+        str(outputs["report.json"]),
+        "--junit",
+        str(outputs["junit.xml"]),
+        "--html",
+        str(outputs["report.html"]),
+        env={"HYGIENE_SECRET": SECRET},
+    )
+    assert done.returncode == 0, done.stderr
+    assert SECRET not in done.stdout + done.stderr
+    for path in outputs.values():
+        assert path.exists() and SECRET not in path.read_text(encoding="utf-8"), path.name
+
+
+def test_secret_options_show_no_defaults() -> None:
+    """--help for run mentions the secret options but shows no secret value."""
+    done = sosim("run", "--help", env={"SOSIM_SECRET": SECRET})
+    assert "--secret-env" in done.stdout and "--secret-file" in done.stdout
+    assert SECRET not in done.stdout
+
+
+def test_secret_from_file_and_env(tmp_path: Path) -> None:
+    """--secret-file and --secret-env sign like --secret, and a missing variable is a clear error."""
+    body = tmp_path / "body.json"
+    body.write_text('{"a":1}')
+    secret_file = tmp_path / "secret.txt"
+    secret_file.write_text(SECRET + "\n")
+    direct = sosim("sign", str(body), "--secret", SECRET).stdout
+    assert sosim("sign", str(body), "--secret-file", str(secret_file)).stdout == direct
+    assert (
+        sosim("sign", str(body), "--secret-env", "HYGIENE_SECRET", env={"HYGIENE_SECRET": SECRET}).stdout
+        == direct
+    )
+    missing = sosim("sign", str(body), "--secret-env", "NOT_SET_ANYWHERE_42")
+    assert (
+        missing.returncode == 2
+        and "NOT_SET_ANYWHERE_42" in missing.stderr
+        and "Traceback" not in missing.stderr
+    )
+
+
+def test_refuses_unsigned_traffic_off_this_machine(tmp_path: Path) -> None:
+    """A declared but empty secret and a non-loopback target: refused with the fix, nothing sent."""
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(SCENARIO.replace('"${HYGIENE_SECRET}"', '"${HYGIENE_SECRET:-}"'))
+    done = sosim("run", str(scenario), "--target", "http://receiver.invalid/hook")
+    assert done.returncode == 2
+    assert "refusing to send unsigned webhooks" in done.stderr and "--secret-env" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_scenario_with_unknown_status_is_rejected_at_load(tmp_path: Path) -> None:
+    """A scenario that would produce invalid payloads (an unknown status) fails before anything is sent."""
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(SCENARIO + "flow:\n  entry: {Waiting: 1.0}\n")
+    done = sosim("run", str(scenario), env={"HYGIENE_SECRET": SECRET})
+    assert done.returncode == 2 and "flow.entry" in done.stderr and "InQueue" in done.stderr
