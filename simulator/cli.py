@@ -110,6 +110,7 @@ def main() -> None:
       sosim run scenarios/busy-hour.yaml --target http://127.0.0.1:8000/hook --speed 60
       sosim generate scenarios/support-chat.yaml --out fixtures.jsonl
       sosim validate scenarios/*.yaml
+      sosim api scenarios/support-chat.yaml --port 8765   # the mock SuperOffice chat API
     """
 
 
@@ -346,6 +347,12 @@ def events(as_json: bool) -> None:
     metavar="FAULT=CODES",
     help="What a correct receiver answers a fault, e.g. bad-signature=401,403 or malformed-json=4xx.",
 )
+@click.option(
+    "--serve-api",
+    metavar="HOST:PORT",
+    help="While the run goes, serve the mock SuperOffice chat REST API on HOST:PORT "
+    "(e.g. 127.0.0.1:8765): each session as of the last webhook sent, for receivers that call back.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No live progress and no summary.")
 def run(scenarios: tuple[str, ...], **options: Any) -> None:
     """Fire scenarios at a URL with controlled timing; report and exit 0, 1 (threshold) or 2."""
@@ -429,6 +436,48 @@ def replay(source: str, **options: Any) -> None:
 
     secret = resolve_secret(options.pop("secret"), options.pop("secret_env"), options.pop("secret_file"))
     sys.exit(replay_from_cli(source, secret=secret, **options))
+
+
+# --- api ------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (0: any free)."
+)
+@click.option("--seed", type=int, help="Override the scenarios' seed (use the one you generated with).")
+@click.option("--sessions", type=click.IntRange(min=1), help="Override how many sessions to generate.")
+@click.option(
+    "--token",
+    "tokens",
+    multiple=True,
+    metavar="TOKEN",
+    help="Accept only this Bearer/SOTicket credential (repeatable); default: any non-empty one.",
+)
+def api(
+    scenarios: tuple[str, ...],
+    host: str,
+    port: int,
+    seed: int | None,
+    sessions: int | None,
+    tokens: tuple[str, ...],
+) -> None:
+    """Serve the mock SuperOffice chat REST API with the scenarios' generated sessions (final state)."""
+    from simulator.mockapi_server import serve_scenarios
+
+    sys.exit(
+        serve_scenarios(
+            scenarios,
+            host=host,
+            port=port,
+            seed=seed,
+            sessions=sessions,
+            tokens=tokens,
+            echo=lambda line: click.echo(line, err=True),
+        )
+    )
 
 
 # --- receive --------------------------------------------------------------------------

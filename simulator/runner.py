@@ -53,6 +53,7 @@ class RunConfig:
     thresholds: tuple[Threshold, ...] = ()
     quiet: bool = False
     faults: tuple[FaultSpec, ...] = ()
+    serve_api: str | None = None  # HOST:PORT: serve the mock SuperOffice API while the run goes
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -64,6 +65,11 @@ class RunConfig:
         speed = options.get("speed")
         if speed is not None and speed <= 0:
             raise UsageError("--speed must be above 0, e.g. --speed 60")
+        serve_api = options.get("serve_api")
+        if serve_api:
+            from simulator.mockapi_server import parse_host_port
+
+            parse_host_port(serve_api)  # a wrong value is a usage error before anything starts
         return cls(
             scenarios=scenarios,
             target=options.get("target"),
@@ -85,6 +91,7 @@ class RunConfig:
             html=options.get("html"),
             thresholds=tuple(parse_threshold(text) for text in options.get("fail_if") or ()),
             faults=faults_from_cli(options.get("fault") or (), options.get("expect") or ()),
+            serve_api=serve_api or None,
             quiet=bool(options.get("quiet")),
         )
 
@@ -222,6 +229,13 @@ def run(config: RunConfig, *, console: Any = None, extra_handlers: Sequence[Hand
     faults = merge_faults(config.faults, scenarios)
     burst = next((int(f.rate) for f in faults if f.name == "burst"), 0)
     planned = plan(scenarios, replace(options, burst=burst))
+    live_api = None
+    if config.serve_api:
+        from simulator.mockapi_server import LiveApi
+
+        # Noted before the Injector, so a reordered webhook still finds its session's earlier messages.
+        live_api = LiveApi.from_option(config.serve_api, scenarios, seed=config.seed)
+        planned = live_api.follow(planned)
     probes = tuple(f for f in faults if f.name != "burst")
     if probes:
         planned = Injector(probes, webhooks[0].secret, seed or 0)(planned)
@@ -238,6 +252,7 @@ def run(config: RunConfig, *, console: Any = None, extra_handlers: Sequence[Hand
         started=now,
         console=console,
         extra_handlers=extra_handlers,
+        live_api=live_api,
     )
 
 
@@ -255,6 +270,7 @@ def execute(
     console: Any = None,
     extra_handlers: Sequence[Handler] = (),
     check_order: bool = True,
+    live_api: Any = None,
 ) -> RunOutcome:
     """Deliver planned requests with the config's timing, rules and outputs (run and replay)."""
     from simulator.report import RunStats
@@ -265,6 +281,12 @@ def execute(
     check_order = check_order and not any(f.name == "reorder" for f in config.faults)
     with ExitStack() as stack:
         target, receiver = _target(config, receiver_secret, stack, check_order)
+        wrap_transport = None
+        if live_api is not None:
+            stack.enter_context(live_api)  # stops serving when the run ends, Ctrl-C included
+            wrap_transport = live_api.wrap
+            if console is not None and not config.quiet:
+                console.print(f"mock SuperOffice API: {live_api.url}/<ContextIdentifier>/api/v1/")
         stats = RunStats(config.thresholds)
         handlers: list[Handler] = [stats, *extra_handlers]
         if fault_report is not None:
@@ -289,7 +311,16 @@ def execute(
         timed = retime(planned, speed=config.speed, rate=config.rate)
         max_rate = config.max_rate or (config.target is None and not (config.speed or config.rate))
         result = _deliver(
-            config, target, timed, handlers, (webhook, webhooks), info, console, stats, max_rate
+            config,
+            target,
+            timed,
+            handlers,
+            (webhook, webhooks),
+            info,
+            console,
+            stats,
+            max_rate,
+            wrap_transport=wrap_transport,
         )
         # With faults injected, forged requests are meant to fail verification: their verdicts
     # decide instead of the receiver's tally.
@@ -358,6 +389,7 @@ def _deliver(
     console: Any,
     stats: Any,
     max_rate: bool,
+    wrap_transport: Callable[[Any], Any] | None = None,
 ) -> RunResult:
     from simulator.transport import open_transport
 
@@ -367,6 +399,8 @@ def _deliver(
         timeout=config.timeout_s,
         concurrency=config.concurrency,
     )
+    if wrap_transport is not None:
+        transport = wrap_transport(transport)  # announces each event to the mock API before sending
     outputs = list(handlers)
     result = RunResult(0.0, True, "Active", 0, "not started")
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 PURE = [
+    "mockapi",
+    "mockapi_shapes",
     "superoffice",
     "signing",
     "events",

@@ -1,0 +1,150 @@
+"""The mock SuperOffice API over real HTTP on 127.0.0.1: the server, ``--serve-api``'s live
+following of a delivery, and ``sosim api``'s serving function."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from simulator.deliver import ONCE, Deliverer
+from simulator.errors import UsageError
+from simulator.generate import generate_sessions
+from simulator.mockapi import ChatState, MockApi
+from simulator.mockapi_server import ApiServerThread, LiveApi
+from simulator.plan import plan_events
+from simulator.receiver import ReceivedRequest, ReceiverConfig, ReceiverThread, Verdict
+from simulator.scenario import parse_scenario, webhook_for
+from simulator.schedule import merge_sessions
+from simulator.transport import open_transport
+
+pytestmark = pytest.mark.e2e
+
+AUTH = {"Authorization": "Bearer e2e"}
+SCENARIO = """
+name: mockapi-e2e
+seed: 11
+webhook: {context_identifier: Cust4242, secret: e2e-secret}
+arrivals: {sessions: 3, process: uniform, rate: 1/min}
+flow:
+  queue: {abandon_probability: 0}
+  conversation: {turns: 2}
+"""
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ApiServerThread]:
+    """The scenario's final state served on a free 127.0.0.1 port."""
+    with ApiServerThread(MockApi(ChatState.from_scenario(parse_scenario(SCENARIO)))) as running:
+        yield running
+
+
+def test_http_server_answers_sessions_messages_and_paging(server: ApiServerThread) -> None:
+    """Over HTTP, one keep-alive connection gets a session, its messages and the after= page."""
+    sid = server.api.state.session_ids[0]
+    base = f"{server.url}/Cust4242/api/v1"
+    with httpx.Client(headers=AUTH) as client:
+        session = client.get(f"{base}/ChatSession/{sid}")
+        messages = client.get(f"{base}/ChatSession/{sid}/Messages", params={"after": 0}).json()
+        page = client.get(
+            f"{base}/chatsession/{sid}/messages", params={"after": messages[1]["ChatMessageId"]}
+        )
+    assert session.status_code == 200
+    assert session.headers["content-type"] == "application/json; charset=utf-8"
+    assert session.json()["_Links"]["Self"] == f"{base}/ChatSession/{sid}"
+    assert [m["ChatMessageId"] for m in page.json()] == [m["ChatMessageId"] for m in messages[2:]]
+
+
+def test_http_server_answers_agent_posts_401_and_404(server: ApiServerThread) -> None:
+    """The agent POST with a JSON body works; no token gets 401, an unknown id 404."""
+    sid = server.api.state.session_ids[1]
+    base = f"{server.url}/api/v1"
+    agent = httpx.post(
+        f"{base}/Agents/Chat/GetChatMessages", json={"ChatSessionId": sid, "After": 0}, headers=AUTH
+    )
+    unauthorized = httpx.get(f"{base}/ChatSession/{sid}")
+    unknown = httpx.get(f"{base}/ChatSession/1", headers=AUTH)
+    assert agent.status_code == 200 and agent.json()[0]["ChatSessionId"] == sid
+    assert unauthorized.status_code == 401 and unauthorized.json()["Error"] is True
+    assert unknown.status_code == 404 and unknown.json()["ErrorMessage"] == "ChatSession id 1 not found"
+
+
+def test_http_server_refuses_a_port_in_use() -> None:
+    """Starting on a port that is taken is a one-line usage error, not a traceback."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(UsageError, match="cannot serve the mock API"):
+            ApiServerThread(MockApi(), "127.0.0.1", port).start()
+
+
+def test_live_api_serves_each_message_while_its_webhook_is_handled() -> None:
+    """With --serve-api, a receiver calling back during a message webhook finds that message last."""
+    scenario = parse_scenario(SCENARIO)
+    webhook = webhook_for(scenario)
+    plans = list(generate_sessions(scenario))
+    timeline = merge_sessions((p.start_s, p.events) for p in plans)
+    live = LiveApi([scenario], "127.0.0.1", 0)
+    newest: dict[str, int | None] = {}
+
+    def call_back(request: ReceivedRequest, verdict: Verdict) -> None:
+        payload = json.loads(request.body)
+        if payload["Event"] != "chatsession.message":
+            return
+        url = f"{live.url}/{payload['ContextIdentifier']}/api/v1/ChatSession/{payload['PrimaryKey']}/Messages"
+        messages = httpx.get(url, headers=AUTH).json()
+        newest[payload["EventId"]] = messages[-1]["ChatMessageId"] if messages else None
+
+    with live, ReceiverThread(ReceiverConfig(secret="e2e-secret"), on_request=call_back) as receiver:
+
+        async def run() -> None:
+            transport = live.wrap(open_transport(receiver.url, timeout=5.0))
+            deliverer = Deliverer(transport, [], webhook=webhook, policy=ONCE, concurrency=4, max_rate=True)
+            try:
+                await deliverer.run(live.follow(plan_events(timeline, webhook, scenario.name)))
+            finally:
+                await transport.aclose()
+
+        asyncio.run(run())
+    expected = {
+        t.event.event_id: t.event.message.message_id for p in plans for t in p.events if t.event.message
+    }
+    assert newest == expected
+    assert receiver.checker.tally.received == sum(len(p.events) for p in plans)
+
+
+def test_sosim_api_function_serves_until_interrupted(tmp_path: Path) -> None:
+    """serve_scenarios (behind `sosim api`) prints its URL, serves the final state and exits 0 on Ctrl-C."""
+    scenario_file = tmp_path / "scenario.yaml"
+    scenario_file.write_text(SCENARIO, encoding="utf-8")
+    code = (
+        "import sys; from simulator.mockapi_server import serve_scenarios; "
+        f"sys.exit(serve_scenarios([{str(scenario_file)!r}], port=0, "
+        "echo=lambda line: print(line, flush=True)))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        url = first.split(" on ")[1].split(" ")[0]
+        hint = process.stdout.readline()
+        answer = httpx.get(f"{url}/Cust4242/api/v1/ChatSession/178105", headers=AUTH, timeout=5)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+    finally:
+        process.kill()
+    assert "(3 sessions)" in first
+    assert "/Cust4242/api/v1/ChatSession/178105/Messages?after=0" in hint
+    assert answer.status_code == 200 and answer.json()["Status"] in {"Finished", "Closed"}
