@@ -44,9 +44,16 @@ class NaiveHandler(BaseHTTPRequestHandler):
         pass
 
 
+class NaiveServer(ThreadingHTTPServer):
+    """http.server's default listen backlog of 5 drops connections under a burst; raise it."""
+
+    request_queue_size = 128
+    daemon_threads = True
+
+
 @pytest.fixture
 def naive_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), NaiveHandler)
+    server = NaiveServer(("127.0.0.1", 0), NaiveHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
