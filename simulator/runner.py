@@ -295,21 +295,28 @@ def execute(
             from simulator.record import Recorder
 
             handlers.append(Recorder(config.record))
+        # With no target and no timing asked for, the built-in receiver gets the traffic at once.
+        max_rate = config.max_rate or (config.target is None and not (config.speed or config.rate))
         info = RunInfo(
             command=command,
             scenarios=config.scenarios,
             seed=seed,
             target=target,
             started_at=now.isoformat().replace("+00:00", "Z"),
-            timing=timing_label(config),
+            timing="max-rate" if max_rate else timing_label(config),
             delivery=config.policy.name,
             concurrency=config.concurrency,
             sosim_version=__version__,
             signed=signed,
             extra={**config.extra, **({"target_rate": f"{config.rate:g}"} if config.rate else {})},
         )
+        if console is not None and not config.quiet:
+            where = "the built-in verifying receiver at " + target if receiver is not None else target
+            console.print(
+                f"sosim {command}: {', '.join(config.scenarios)} -> {where} "
+                f"({info.timing}, {config.policy.name} delivery, concurrency {config.concurrency})"
+            )
         timed = retime(planned, speed=config.speed, rate=config.rate)
-        max_rate = config.max_rate or (config.target is None and not (config.speed or config.rate))
         result = _deliver(
             config,
             target,
