@@ -543,3 +543,136 @@ def locustfile(show_options: bool) -> None:
     click.echo(str(locustfile_path()))
     if importlib.util.find_spec("locust") is None:
         click.echo("sosim: note: Locust is not installed: pip install 'sosim[locust]'", err=True)
+
+
+# --- tenant ---------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address the API listens on.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="API port (0: any free)."
+)
+@click.option(
+    "--wait-for-webhooks",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Play once this many webhooks are registered through the API.",
+)
+@click.option(
+    "--wait-timeout", metavar="DURATION", default="10m", show_default=True, help="Give up waiting after this."
+)
+@click.option("--seed", type=int, help="Override the scenarios' seed.")
+@click.option("--sessions", type=click.IntRange(min=1), help="Override how many sessions to play.")
+@click.option("--duration", metavar="DURATION", help="Play sessions arriving within this time, e.g. 10m.")
+@click.option("--speed", type=float, metavar="X", help="Play the timeline X times faster.")
+@click.option("--rate", metavar="N/s", help="Raise events at a fixed rate, e.g. 50/s.")
+@click.option(
+    "--scenario-time", is_flag=True, help="Keep the scenarios' own start time in Timestamps instead of now."
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Requests in flight at once, per webhook.",
+)
+@click.option("--timeout", metavar="DURATION", default="10s", show_default=True, help="Per-request timeout.")
+@click.option(
+    "--ping-timeout", metavar="DURATION", default="10s", show_default=True, help="Timeout of the test event."
+)
+@click.option(
+    "--drain-timeout",
+    metavar="DURATION",
+    default="60s",
+    show_default=True,
+    help="After the last event, how long webhooks may take to send what they still have.",
+)
+@click.option(
+    "--delivery",
+    type=click.Choice(["netserver", "once", "custom"]),
+    default="netserver",
+    show_default=True,
+    help="Retry rules, as for run.",
+)
+@click.option("--retry-delays", metavar="LIST", help="custom: waits between attempts, e.g. 1s,4s.")
+@click.option("--success", "success_codes", metavar="CODES", help="custom: statuses that count as delivered.")
+@click.option(
+    "--disable-after",
+    type=click.IntRange(min=0),
+    help="custom: consecutive failures before TooManyErrors (0 never disables).",
+)
+@click.option(
+    "--on-failure", type=click.Choice(["requeue", "discard"]), help="custom: what a failed cycle does."
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "httpx", "lean"]),
+    default="auto",
+    show_default=True,
+    help="HTTP client, as for run.",
+)
+@click.option("--insecure", is_flag=True, help="Accept any TLS certificate (NetServer does not).")
+@click.option(
+    "--allow-http",
+    type=click.Choice(["localhost", "always", "never"]),
+    default="localhost",
+    show_default=True,
+    help="Accept http:// TargetUrls: on this machine only, anywhere, or never (NetServer: never).",
+)
+@click.option(
+    "--ping-on",
+    type=click.Choice(["active", "always", "create", "never"]),
+    default="active",
+    show_default=True,
+    help="Which saves send the test event: those that leave the webhook Active, every save, "
+    "only POST, or none.",
+)
+@click.option(
+    "--while-inactive",
+    type=click.Choice(["drop", "hold"]),
+    default="drop",
+    show_default=True,
+    help="Events raised while a webhook is Stopped or TooManyErrors: never sent to it, or sent on resume.",
+)
+@click.option(
+    "--rotation",
+    type=click.Choice(["keep", "resign"]),
+    default="keep",
+    show_default=True,
+    help="After a secret change, a request in a retry cycle keeps its signature, or is signed again.",
+)
+@click.option(
+    "--rotate-secret",
+    multiple=True,
+    metavar="AT=ENVVAR[@WEBHOOK]",
+    help="Change the secret AT into the run to the value of ENVVAR (repeatable), e.g. 30s=NEW_SECRET; "
+    "@ID or @NAME limits it to one webhook.",
+)
+@click.option(
+    "--state-numbering",
+    type=click.Choice(["note", "enum"]),
+    default="note",
+    show_default=True,
+    help="FieldValues.state of webhook state events: 0-2 as the state-events page notes, or 1-3.",
+)
+@click.option(
+    "--token",
+    "tokens",
+    multiple=True,
+    metavar="TOKEN",
+    help="Accept only this Bearer/SOTicket credential (repeatable); default: any non-empty one.",
+)
+@click.option("--report", type=click.Path(dir_okay=False), help="Write the report as JSON.")
+@click.option("--junit", type=click.Path(dir_okay=False), help="Write JUnit XML for CI.")
+@click.option("--html", type=click.Path(dir_okay=False), help="Write a self-contained HTML report.")
+@click.option("--fail-if", "fail_if", multiple=True, metavar="EXPR", help="Exit 1 when crossed, as for run.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary.")
+def tenant(scenarios: tuple[str, ...], **options: Any) -> None:
+    """Be the SuperOffice tenant: apps register webhooks through the API, sosim fans the scenarios out."""
+    from simulator.tenant_cli import tenant_from_cli
+    from simulator.tenant_config import TenantConfig
+
+    sys.exit(tenant_from_cli(TenantConfig.from_cli(scenarios, **options)))

@@ -12,13 +12,13 @@ import asyncio
 import hashlib
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 from simulator import superoffice as so
 from simulator.clock import Clock, MonotonicClock
-from simulator.events import Event, Request, Webhook, header_name, render
+from simulator.events import Event, HeaderSpelling, Request, Webhook, header_name, render
 from simulator.outcome import Attempt, ErrorKind, Handler, Response, RunResult, StateChange
 from simulator.schedule import Planned
 from simulator.signing import sign
@@ -94,6 +94,11 @@ class _Lane:
 
 _Next = Literal["finish", "retry", "requeue"]
 
+#: What a deliverer does when its webhook leaves Active: "end" the run (``sosim run``), or pause
+#: and keep running until ``set_state`` makes it Active again, dropping ("drop") or keeping
+#: ("hold") the requests it has not sent yet.
+Inactive = Literal["end", "drop", "hold"]
+
 
 class Deliverer:
     """Runs one delivery: reads planned requests, sends them, tells the handlers."""
@@ -109,9 +114,15 @@ class Deliverer:
         concurrency: int = 64,
         clock: Clock | None = None,
         max_rate: bool = False,
+        inactive: Inactive = "end",
+        resign: bool = False,
+        label: str | None = None,
     ) -> None:
         """Deliver through ``transport``; ``webhooks`` maps a scenario name to its own webhook
-        (secret, spelling) for re-rendering new cycles, ``webhook`` serves every other scenario."""
+        (secret, spelling) for re-rendering new cycles, ``webhook`` serves every other scenario.
+
+        ``inactive``: see :data:`Inactive`. ``resign`` signs every attempt with the current secret,
+        not the one its request was first signed with. ``label`` names the webhook in state changes."""
         self.transport = transport
         self.handlers = handlers
         self.webhook = webhook or Webhook()
@@ -139,6 +150,12 @@ class Deliverer:
         self._idle = asyncio.Event()
         self._timers: dict[asyncio.Task[None], _Item] = {}
         self._start = 0.0
+        self.inactive: Inactive = inactive
+        self.resign = resign
+        self.label = label
+        self._paused = False
+        self._held: deque[_Item] = deque()
+        self._source_done = False
 
     # -- public ------------------------------------------------------------------------
 
@@ -146,22 +163,54 @@ class Deliverer:
         """Stop sending: nothing new goes out, requests in flight finish or time out."""
         self._stop.set()
         self._drop_retries()
+        self._drop_held()
+
+    def set_state(self, state: str) -> None:
+        """Follow a state change made elsewhere (an app's PUT): Active resumes, any other pauses.
+
+        With ``inactive="end"`` leaving Active stops the run. Resuming resets the failure count.
+        Does not tell the handlers: whoever changed the state reports it.
+        """
+        if state == ACTIVE:
+            self._resume()
+            return
+        self.state = state
+        if self.inactive == "end":
+            self.stop()
+        else:
+            self._pause()
+
+    def swap_webhook(self, webhook: Webhook, webhooks: Mapping[str, Webhook] | None = None) -> None:
+        """Sign with another definition (a new secret) from now on: new cycles are rendered with it,
+        requests already rendered keep their signature unless ``resign`` is set."""
+        self.webhook = webhook
+        if webhooks is not None:
+            self.webhooks = dict(webhooks)
 
     @property
     def stopped(self) -> bool:
         """Whether the run was told to stop or the webhook gave up."""
         return self._stop.is_set()
 
-    async def run(self, planned: Iterable[Planned]) -> RunResult:
+    async def run(
+        self, planned: Iterable[Planned] | AsyncIterable[Planned], *, start: float | None = None
+    ) -> RunResult:
         """Deliver every planned request, then return how the run ended.
 
+        ``planned`` may be an async iterable (a live feed); it must end by itself, since ``stop``
+        does not interrupt a source waiting for its next item. ``start`` is the clock time that
+        ``due_s`` counts from (default: now), so several deliverers can share one timeline.
         Re-raises the first exception a handler raised, after the run has wound down.
         """
-        self._start = self.clock.now()
+        self._start = self.clock.now() if start is None else start
         workers = [asyncio.ensure_future(self._worker()) for _ in range(self.concurrency)]
         count = 0
         try:
             count = await self._dispatch(planned)
+            self._source_done = True
+            if self._paused:  # nothing can resume a finished run: what waits is never sent
+                self._drop_retries()
+                self._drop_held()
             await self._drain()
         except asyncio.CancelledError:
             for worker in workers:  # cancelled twice (a second Ctrl-C): abandon requests in flight
@@ -195,32 +244,44 @@ class Deliverer:
 
     # -- dispatch ----------------------------------------------------------------------
 
-    async def _dispatch(self, planned: Iterable[Planned]) -> int:
+    async def _dispatch(self, planned: Iterable[Planned] | AsyncIterable[Planned]) -> int:
         count = 0
-        for item in planned:
-            if self._stop.is_set():
-                break
-            deadline = self._start if self.max_rate else self._start + item.due_s
-            if deadline > self.clock.now():
-                await self._wait_or_stop(deadline)
-                if self._stop.is_set():
+        if isinstance(planned, AsyncIterable):
+            async for item in planned:
+                if not await self._dispatch_one(item, count + 1):
                     break
+                count += 1
+            return count
+        for item in planned:
+            if not await self._dispatch_one(item, count + 1):
+                break
             count += 1
-            # A probe neither waits for its session nor holds it up: it has a lane of its own.
-            lane_key = ("probe", count) if item.probe else (item.scenario, item.request.session_id)
-            queued = _Item(
-                item.event,
-                item.request,
-                item.scenario,
-                lane_key,
-                deadline,
-                fault=item.fault,
-                probe=item.probe,
-            )
-            self._open_items += 1
-            self._idle.clear()
-            await self._enqueue(queued)
         return count
+
+    async def _dispatch_one(self, item: Planned, number: int) -> bool:
+        """Wait for ``item``'s deadline and queue it; False when the run stopped instead."""
+        if self._stop.is_set():
+            return False
+        deadline = self._start if self.max_rate else self._start + item.due_s
+        if deadline > self.clock.now():
+            await self._wait_or_stop(deadline)
+            if self._stop.is_set():
+                return False
+        # A probe neither waits for its session nor holds it up: it has a lane of its own.
+        lane_key = ("probe", number) if item.probe else (item.scenario, item.request.session_id)
+        queued = _Item(
+            item.event,
+            item.request,
+            item.scenario,
+            lane_key,
+            deadline,
+            fault=item.fault,
+            probe=item.probe,
+        )
+        self._open_items += 1
+        self._idle.clear()
+        await self._enqueue(queued)
+        return True
 
     async def _wait_or_stop(self, deadline: float) -> None:
         sleeper = asyncio.ensure_future(self.clock.sleep_until(deadline))
@@ -262,10 +323,23 @@ class Deliverer:
                 self.unsent += 1
                 self._finish_item(item)
                 continue
+            if self._paused:
+                self._park(item)
+                continue
             await self._attempt(item)
+
+    def _park(self, item: _Item) -> None:
+        """Keep an item until the webhook is Active again ("hold"), or drop it."""
+        if self.inactive == "hold" and not self._source_done:
+            self._held.append(item)  # it keeps its lane: the session's later items wait behind it
+            return
+        self.unsent += 1
+        self._finish_item(item)
 
     async def _attempt(self, item: _Item) -> None:
         webhook = self._webhook_for(item.scenario)
+        if self.resign:
+            item.request = resigned(item.request, webhook.secret, webhook.payload.header_spelling)
         headers = self._headers_for(item, webhook)
         sent = self.clock.now()
         self.in_flight += 1
@@ -347,6 +421,8 @@ class Deliverer:
     def _next_step(self, item: _Item, delivered: bool, gone: bool, disable_reason: str) -> _Next:
         if delivered or gone or disable_reason or self._stop.is_set():
             return "finish"
+        if self._paused and self.inactive == "drop":
+            return "finish"
         if item.attempt < self.policy.attempts_per_cycle:
             return "retry"
         return "requeue" if self.policy.on_cycle_failure == "requeue" else "finish"
@@ -370,6 +446,26 @@ class Deliverer:
             timer.cancel()
             self.unsent += 1
             self._finish_item(item)
+
+    def _drop_held(self) -> None:
+        """Forget the items held while the webhook was not Active (the run is stopping)."""
+        held, self._held = self._held, deque()
+        for item in held:
+            self.unsent += 1
+            self._finish_item(item)
+
+    def _pause(self) -> None:
+        self._paused = True
+        if self.inactive == "drop" or self._source_done:
+            self._drop_retries()
+
+    def _resume(self) -> None:
+        self.state = ACTIVE
+        self.consecutive_failures = 0
+        self._paused = False
+        held, self._held = self._held, deque()
+        for item in held:
+            self._ready.put_nowait(item)
 
     def _requeue(self, item: _Item, now: float) -> None:
         """A failed cycle goes to the back of its session's queue with a new EventId."""
@@ -403,8 +499,12 @@ class Deliverer:
     def _disable(self, at: float, reason: str) -> None:
         self.state = TOO_MANY_ERRORS
         self._reason = f"{TOO_MANY_ERRORS}: {reason}"
-        self._tell("handle_state", StateChange(at - self._start, self.webhook.name, self.state, reason))
-        self.stop()
+        label = self.webhook.name if self.label is None else self.label
+        self._tell("handle_state", StateChange(at - self._start, label, self.state, reason))
+        if self.inactive == "end":
+            self.stop()
+        else:
+            self._pause()
 
     def _tell(self, method: str, record: Attempt | StateChange) -> None:
         """Call every handler; a failing one stops the run, and ``run`` re-raises its error."""
@@ -447,6 +547,28 @@ def with_event_id(request: Request, event_id: str, secret: str | None) -> Reques
             value = sign(body, secret)
         headers.append((name, value))
     return Request(request.event, event_id, request.session_id, tuple(headers), body)
+
+
+def resigned(request: Request, secret: str | None, spelling: HeaderSpelling = "canonical") -> Request:
+    """Return ``request`` signed with ``secret`` (unsigned when None), other headers unchanged; a new
+    signature goes right after the EventId header, where ``build_headers`` puts it."""
+    signature_name = so.HEADER_SIGNATURE.lower()
+    value = sign(request.body, secret) if secret else None
+    headers: list[tuple[str, str]] = []
+    placed = False
+    for name, old in request.headers:
+        if name.lower() == signature_name:
+            if value is not None and not placed:
+                headers.append((name, value))
+                placed = True
+            continue
+        headers.append((name, old))
+    if value is not None and not placed:
+        id_name = so.HEADER_EVENT_ID.lower()
+        at = next((i + 1 for i, (name, _) in enumerate(headers) if name.lower() == id_name), len(headers))
+        headers.insert(at, (header_name(so.HEADER_SIGNATURE, spelling), value))
+    new_headers = tuple(headers)
+    return request if new_headers == request.headers else request._replace(headers=new_headers)
 
 
 def _classify(exc: BaseException) -> tuple[ErrorKind, str]:

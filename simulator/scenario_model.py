@@ -511,6 +511,18 @@ def _fault_shorthand(value: Any) -> Any:
     return value
 
 
+class RotateSpec(Strict):
+    """A scheduled secret rotation of `sosim tenant` (seconds after the scenario starts playing)."""
+
+    at: Seconds
+    to: Annotated[str, Field(min_length=1)]
+    webhook: int | str | None = None  # a WebhookId or a Name; None: every registered webhook
+
+
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, dict) else value
+
+
 # --- the scenario -------------------------------------------------------------------
 
 
@@ -537,6 +549,8 @@ class Scenario(Strict):
     flow: FlowSpec = FlowSpec()
     #: Faults to inject (simulator.faults): {duplicate: 0.05, bad-signature: {rate: 0.01, expect: [401]}}.
     faults: Annotated[dict[str, FaultOptions], BeforeValidator(_fault_shorthand)] = {}
+    #: sosim tenant: change webhook secrets mid-run, e.g. {at: 30s, to: ${NEW_SECRET}} (or a list).
+    rotate_secret: Annotated[tuple[RotateSpec, ...], BeforeValidator(_one_or_many)] = ()
     #: Where the file came from, for messages; not part of the YAML.
     source: str = Field(default="<inline>", exclude=True)
 

@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 PURE = [
+    "tenant_model",
+    "tenant_registry",
+    "tenant_events",
     "mockapi",
     "mockapi_shapes",
     "superoffice",

@@ -1,0 +1,34 @@
+"""``sosim tenant`` on the terminal: run, write the reports, print the summary; return the exit code."""
+
+from __future__ import annotations
+
+from simulator.tenant import run_tenant
+from simulator.tenant_config import TenantConfig
+from simulator.tenant_report import print_webhooks
+
+__all__ = ["tenant_from_cli"]
+
+
+def tenant_from_cli(config: TenantConfig) -> int:
+    """Run the tenant with a console, write --report/--junit/--html, print the summary."""
+    from rich.console import Console
+
+    from simulator.report_writers import render_summary, write_json, write_junit
+
+    console = Console(stderr=True)
+    outcome = run_tenant(config, console=console)
+    cases = outcome.junit_cases()
+    if config.report:
+        write_json(outcome.stats, config.report, {"tenant": outcome.section})
+    if config.junit:
+        write_junit(outcome.stats, outcome.thresholds, config.junit, cases)
+    if config.html:
+        from simulator.report_html import write_html
+
+        write_html(outcome.stats, outcome.thresholds, config.html, cases)
+    if not config.quiet:
+        render_summary(outcome.stats, outcome.thresholds, console)
+        print_webhooks(outcome.hooks, console)
+        for message in outcome.messages:
+            console.print(f"[yellow]{message}[/]")
+    return outcome.exit_code

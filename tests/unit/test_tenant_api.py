@@ -1,0 +1,277 @@
+"""The tenant's Webhook REST surface in process: TenantApi.handle with a scripted ping, no network."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from simulator import superoffice as so
+from simulator.events import Request, Webhook
+from simulator.mockapi import ApiResponse, ChatState, MockApiOptions
+from simulator.signing import verify
+from simulator.tenant_api import ApiSettings, PingResult, TenantApi, WebhookEndpoints
+from simulator.tenant_model import WEBHOOK_KEYS
+from simulator.tenant_registry import Registry
+
+AUTH = {"Authorization": "Bearer test-token"}
+ROOT = "http://127.0.0.1:8765"
+TARGET = "http://127.0.0.1:9999/hook"
+
+
+@dataclass
+class Pings:
+    """A scripted target: answers each test event with ``status`` and keeps what it got."""
+
+    status: int | None = 200
+    body: str = "ok"
+    got: list[tuple[str, Request]] = field(default_factory=list)
+
+    def __call__(self, url: str, request: Request) -> PingResult:
+        self.got.append((url, request))
+        if self.status is None:
+            return PingResult(None, "connect: Connection refused")
+        return PingResult(self.status, f"HTTP/1.1 {self.status}\r\n\r\n{self.body}")
+
+
+@dataclass
+class Api:
+    """A TenantApi with its registry, pings and signals at hand."""
+
+    api: TenantApi
+    registry: Registry
+    pings: Pings
+    signals: list[tuple[str, int, Any]]
+
+    def call(
+        self, method: str, path: str, body: Any = None, *, query: str = "", headers: Any = None
+    ) -> ApiResponse:
+        data = body if isinstance(body, bytes) else (b"" if body is None else json.dumps(body).encode())
+        return self.api.handle(method, path, query, AUTH if headers is None else headers, data, root=ROOT)
+
+    def register(self, **body: Any) -> dict[str, Any]:
+        answer = self.call("POST", "/api/v1/Webhook", {"TargetUrl": TARGET, **body})
+        assert answer.status == 200, answer.body
+        result: dict[str, Any] = answer.json()
+        return result
+
+
+@pytest.fixture
+def api() -> Api:
+    """A tenant API for Cust12345 whose target answers 200 unless a test says otherwise."""
+    registry = Registry()
+    pings = Pings()
+    signals: list[tuple[str, int, Any]] = []
+    state = ChatState()
+    state.add_tenant("Cust12345")
+    endpoints = WebhookEndpoints(
+        registry,
+        Webhook(name="sosim", context_identifier="Cust12345"),
+        pinger=pings,
+        settings=ApiSettings(),
+        signal=lambda name, key, data: signals.append((name, key, data)),
+    )
+    return Api(TenantApi(endpoints, state=state, options=MockApiOptions()), registry, pings, signals)
+
+
+def test_post_registers_after_a_signed_test_event_and_answers_the_webhook(api: Api) -> None:
+    """POST Webhook pings the target with X-Hook-Test: true, signed with the new secret, then saves."""
+    body = api.register(Name="app", Events=["chatsession.message"], Secret="s3cret", Headers={"X-App": "1"})
+    assert list(body) == [*WEBHOOK_KEYS, "_Links"]
+    assert body["WebhookId"] == 1 and body["State"] == "Active" and body["Secret"] == "s3cret"
+    assert body["_Links"]["Self"] == f"{ROOT}/api/v1/Webhook/1"
+    url, ping = api.pings.got[0]
+    assert url == TARGET
+    assert ping.header(so.HEADER_HOOK_TEST) == "true"
+    assert ping.header(so.HEADER_EVENT) == "test"
+    assert ping.header("X-App") == "1"
+    assert verify(ping.body, "s3cret", ping.header(so.HEADER_SIGNATURE))
+    assert json.loads(ping.body)["WebhookName"] == "app"
+    assert len(api.registry) == 1
+
+
+def test_a_target_that_does_not_answer_200_refuses_the_save_with_its_answer(api: Api) -> None:
+    """A 500 to the test event: 400, the documented error body naming its status and body; nothing saved."""
+    api.pings.status, api.pings.body = 500, "database down"
+    answer = api.call("POST", "/api/v1/Webhook", {"TargetUrl": TARGET})
+    error = answer.json()
+    assert answer.status == 400
+    assert list(error) == ["Error", "ErrorType", "ErrorMessage", "ErrorSource"]
+    assert error["Error"] is True and error["ErrorType"] == "ArgumentException"
+    assert "answered 500" in error["ErrorMessage"] and "database down" in error["ErrorMessage"]
+    assert len(api.registry) == 0
+    api.pings.status = None
+    assert (
+        "did not answer" in api.call("POST", "/api/v1/Webhook", {"TargetUrl": TARGET}).json()["ErrorMessage"]
+    )
+
+
+def test_an_unsigned_webhook_gets_an_unsigned_test_event(api: Api) -> None:
+    """Without a Secret the test event carries no X-SuperOffice-Signature."""
+    api.register()
+    assert api.pings.got[0][1].header(so.HEADER_SIGNATURE) is None
+
+
+def test_saving_a_stopped_webhook_does_not_ping(api: Api) -> None:
+    """With the default ping rule only saves that leave the webhook Active send the test event."""
+    api.register(State="Stopped")
+    assert api.pings.got == []
+
+
+def test_get_list_filters_and_default(api: Api) -> None:
+    """GET Webhook filters by nameFilter, eventFilter and statusFilter; GET Webhook/default has no _Links."""
+    api.register(Name="a", Events=["chatsession.created"])
+    api.register(Name="b", Events=["chatsession.message"], State="Stopped")
+    names = [w["Name"] for w in api.call("GET", "/api/v1/Webhook").json()]
+    assert names == ["a", "b"]
+    assert [w["Name"] for w in api.call("GET", "/api/v1/Webhook", query="nameFilter=B").json()] == ["b"]
+    assert [
+        w["Name"] for w in api.call("GET", "/api/v1/webhook", query="eventFilter=chatsession.created").json()
+    ] == ["a"]
+    assert [w["Name"] for w in api.call("GET", "/api/v1/Webhook", query="statusFilter=Stopped").json()] == [
+        "b"
+    ]
+    assert len(api.call("GET", "/api/v1/Webhook", query="statusFilter=Unknown").json()) == 2
+    default = api.call("GET", "/Cust12345/api/v1/Webhook/default").json()
+    assert default["Events"] == ["contact.created", "contact.deleted"] and "_Links" not in default
+
+
+def test_put_patch_and_delete_change_the_stored_webhook(api: Api) -> None:
+    """PUT changes what it names, PATCH applies JSON Patch, DELETE answers 204 and the id is gone (404)."""
+    api.register(Name="app", Secret="one")
+    put = api.call("PUT", "/api/v1/Webhook/1", {"Secret": "two"})
+    assert put.status == 200 and put.json()["Secret"] == "two" and put.json()["Name"] == "app"
+    assert verify(api.pings.got[-1][1].body, "two", api.pings.got[-1][1].header(so.HEADER_SIGNATURE))
+    patch = api.call("PATCH", "/api/v1/Webhook/1", [{"op": "replace", "path": "/State", "value": "Stopped"}])
+    assert patch.json()["State"] == "Stopped"
+    assert patch.json()["Updated"] != "0001-01-01T00:00:00"
+    assert api.call("DELETE", "/api/v1/Webhook/1").status == 204
+    assert api.call("GET", "/api/v1/Webhook/1").status == 404
+
+
+def test_a_failed_ping_on_update_keeps_the_old_secret(api: Api) -> None:
+    """A PUT whose test event is refused changes nothing: the stored secret stays."""
+    api.register(Secret="one")
+    api.pings.status = 401
+    assert api.call("PUT", "/api/v1/Webhook/1", {"Secret": "two"}).status == 400
+    assert api.call("GET", "/api/v1/Webhook/1").json()["Secret"] == "one"
+
+
+def test_test_endpoint_reports_success_and_the_targets_answer(api: Api) -> None:
+    """POST Webhook/Test answers {Success, Message, TableRight, FieldProperties} and saves nothing."""
+    answer = api.call("POST", "/api/v1/Webhook/Test", {"TargetUrl": TARGET})
+    assert answer.status == 200
+    assert answer.json() == {
+        "Success": True,
+        "Message": "HTTP/1.1 200\r\n\r\nok",
+        "TableRight": None,
+        "FieldProperties": {},
+    }
+    api.pings.status = 503
+    assert api.call("POST", "/api/v1/Webhook/Test", {"TargetUrl": TARGET}).json()["Success"] is False
+    assert len(api.registry) == 0
+
+
+def test_last_error_is_a_json_string(api: Api) -> None:
+    """GET Webhook/{id}/LastError answers the last failed answer as a JSON string ("" before any)."""
+    api.register()
+    assert api.call("GET", "/api/v1/Webhook/1/LastError").json() == ""
+    api.registry.record_attempt(1, False, "HTTP/1.1 500 Internal Server Error\r\n\r\nboom")
+    assert api.call("GET", "/api/v1/Webhook/1/LastError").json().endswith("boom")
+
+
+def test_signal_hands_the_event_on_and_answers_204(api: Api) -> None:
+    """POST Webhook/{eventName}/{primaryKey} passes name, key and data to the delivery side."""
+    answer = api.call("POST", "/api/v1/Webhook/Button.Clicked/42", {"windowName": "foo"})
+    assert (answer.status, answer.body) == (204, b"")
+    agent = api.call("POST", "/api/v1/Agents/Webhook/SignalEvent", {"EventName": "x.y", "PrimaryKey": 1})
+    assert agent.status == 204
+    assert api.signals == [("Button.Clicked", 42, {"windowName": "foo"}), ("x.y", 1, None)]
+
+
+def test_agent_methods_mirror_the_rest_endpoints(api: Api) -> None:
+    """Agents/Webhook: CreateDefault, Save (0 creates, an id updates), Get, GetAll, GetLastError, Delete."""
+    default = api.call("POST", "/api/v1/Agents/Webhook/CreateDefaultWebhook").json()
+    saved = api.call(
+        "POST", "/api/v1/Agents/Webhook/SaveWebhook", {**default, "TargetUrl": TARGET, "Name": "ag"}
+    )
+    assert saved.status == 200 and saved.json()["WebhookId"] == 1 and "_Links" not in saved.json()
+    renamed = api.call("POST", "/api/v1/Agents/Webhook/SaveWebhook", {**saved.json(), "Name": "ag2"})
+    assert renamed.json()["WebhookId"] == 1 and renamed.json()["Name"] == "ag2"
+    assert api.call("POST", "/api/v1/Agents/Webhook/GetWebhook", query="webhookId=1").json()["Name"] == "ag2"
+    found = api.call(
+        "POST", "/api/v1/Agents/Webhook/GetAllWebhooks", {"NameFilter": "ag2", "StatusFilter": "Active"}
+    )
+    assert [w["WebhookId"] for w in found.json()] == [1]
+    assert api.call("POST", "/api/v1/Agents/Webhook/GetLastError", {"WebhookId": 1}).json() == ""
+    assert api.call("POST", "/api/v1/Agents/Webhook/DeleteWebhook", query="WebhookId=1").status == 204
+    assert api.call("POST", "/api/v1/Agents/Webhook/GetWebhook", query="webhookId=1").status == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "query", "status"),
+    [
+        ("POST", "/api/v1/Webhook", b"{not json", "", 400),
+        ("POST", "/api/v1/Webhook", b"", "", 400),
+        ("POST", "/api/v1/Webhook", b"[1, 2]", "", 400),
+        ("POST", "/api/v1/Webhook", b'{"TargetUrl": 12}', "", 400),
+        ("POST", "/api/v1/Webhook", b'{"TargetUrl": "x", "Events": "a"}', "", 400),
+        ("POST", "/api/v1/Webhook", b'{"TargetUrl": "not a url"}', "", 400),
+        ("POST", "/api/v1/Webhook", b"\xff\xfe", "", 400),
+        ("PUT", "/api/v1/Webhook/1", b'{"State": 7}', "", 400),
+        ("PATCH", "/api/v1/Webhook/1", b'[{"op": "move", "path": "/Name"}]', "", 400),
+        ("PATCH", "/api/v1/Webhook/1", b'[{"op": "test", "path": "/Name", "value": "zz"}]', "", 409),
+        ("PATCH", "/api/v1/Webhook/1", b'"State"', "", 400),
+        ("GET", "/api/v1/Webhook/999", b"", "", 404),
+        ("PUT", "/api/v1/Webhook/999", b'{"Name": "x"}', "", 404),
+        ("PATCH", "/api/v1/Webhook/999", b"[]", "", 404),
+        ("DELETE", "/api/v1/Webhook/999", b"", "", 404),
+        ("GET", "/api/v1/Webhook/999/LastError", b"", "", 404),
+        ("GET", "/api/v1/Webhook/abc", b"", "", 404),
+        ("GET", "/api/v1/Webhook/99999999999", b"", "", 404),
+        ("GET", "/api/v1/Webhook", b"", "statusFilter=Sleeping", 400),
+        ("POST", "/api/v1/Webhook/foo.bar/notanumber", b"", "", 404),
+        ("POST", "/api/v1/Webhook/foo.bar/1", b"[1]", "", 400),
+        ("DELETE", "/api/v1/Webhook", b"", "", 405),
+        ("GET", "/api/v1/Webhook/Test", b"", "", 405),
+        ("GET", "/api/v1/Agents/Webhook/GetWebhook", b"", "webhookId=1", 405),
+        ("POST", "/api/v1/Agents/Webhook/GetWebhook", b"", "", 400),
+        ("POST", "/api/v1/Agents/Webhook/GetWebhook", b"", "webhookId=x", 400),
+        ("POST", "/api/v1/Agents/Webhook/GetLastError", b'{"WebhookId": "1"}', "", 400),
+        ("POST", "/api/v1/Agents/Webhook/SaveWebhook", b'{"WebhookId": true}', "", 400),
+        ("POST", "/api/v1/Agents/Webhook/SignalEvent", b'{"EventName": 3}', "", 400),
+        ("POST", "/api/v1/Agents/Webhook/SignalEvent", b'{"EventName": "a.b", "Data": [1]}', "", 400),
+        ("POST", "/api/v1/Agents/Webhook/Nope", b"", "", 404),
+        ("GET", "/Cust99999/api/v1/Webhook", b"", "", 404),
+    ],
+)
+def test_bad_requests_get_the_documented_4xx_and_never_a_5xx(
+    api: Api, method: str, path: str, body: bytes, query: str, status: int
+) -> None:
+    """Malformed JSON, wrong types, unknown ids and routes, wrong methods: a 4xx with the error body."""
+    api.register(Name="app")
+    answer = api.call(method, path, body, query=query)
+    assert answer.status == status, answer.body
+    assert answer.json()["Error"] is True and answer.json()["ErrorType"]
+    if status == 405:
+        assert dict(answer.headers)["Allow"]
+
+
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Basic dGplMDpUamUw"}, {"Authorization": "Bearer "}]
+)
+def test_webhook_endpoints_need_auth_like_the_chat_endpoints(api: Api, headers: dict[str, str]) -> None:
+    """No (or a wrong) Authorization: 401 with WWW-Authenticate and the error body; nothing is saved."""
+    answer = api.call("POST", "/api/v1/Webhook", {"TargetUrl": TARGET}, headers=headers)
+    assert answer.status == 401
+    assert dict(answer.headers)["WWW-Authenticate"] == "Bearer"
+    assert answer.json()["ErrorType"] == "UnauthorizedAccessException"
+    assert len(api.registry) == 0 and api.pings.got == []
+
+
+def test_chat_endpoints_still_answer_through_the_tenant_api(api: Api) -> None:
+    """Requests outside /Webhook go to the mock chat API (here: an unknown session is a 404)."""
+    answer = api.call("GET", "/api/v1/ChatSession/5")
+    assert answer.status == 404 and "ChatSession id 5 not found" in answer.json()["ErrorMessage"]
