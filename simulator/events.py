@@ -7,6 +7,7 @@ for indented bodies and field overrides; a test keeps the two byte-identical.
 
 from __future__ import annotations
 
+import binascii
 import json
 import time
 from collections.abc import Mapping
@@ -15,7 +16,7 @@ from functools import lru_cache
 from typing import Any, Literal, NamedTuple
 
 from simulator import superoffice as so
-from simulator.signing import sign
+from simulator.signing import keyed
 
 JsonValue = Any
 KeyStyle = Literal["pascal", "camel"]
@@ -227,8 +228,12 @@ def _changes(event: Event, options: PayloadOptions) -> tuple[str, ...]:
     if event.name == so.EVENT_CHANGED and options.changed_changes == "empty":
         return ()
     if event.name == so.EVENT_CHANGED and options.field_value_keys == "camel":
-        return tuple(so.camel_case(k) for k in event.changes)
+        return _camel_changes(event.changes)
     return event.changes
+
+
+def _camel_changes(changes: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(so.camel_case(k) for k in changes)
 
 
 def _apply_override(body: dict[str, JsonValue], key: str, value: JsonValue) -> None:
@@ -253,62 +258,7 @@ def serialize(body: Mapping[str, JsonValue], layout: BodyLayout = "compact") -> 
 
 def body_bytes(event: Event, webhook: Webhook, event_id: str | None = None) -> bytes:
     """Return the exact body bytes of ``event`` for ``webhook``."""
-    options = webhook.payload
-    if options.body_layout == "compact" and not options.overrides:
-        return _fast_compact_body(event, webhook, event_id or event.event_id)
-    return serialize(payload(event, webhook, event_id), options.body_layout)
-
-
-def _fast_compact_body(event: Event, webhook: Webhook, event_id: str) -> bytes:
-    options = webhook.payload
-    head, tail = _static_parts(webhook.context_identifier, webhook.name)
-    name = event.name
-    field_values = (
-        ',"FieldValues":' + _field_values_json(event.fields, options)
-        if name in options.field_values_on
-        else ""
-    )
-    return (
-        f'{{"EventId":"{event_id}","Timestamp":"{format_timestamp(event.ticks, options.timestamp_digits)}",'
-        f'"Changes":{_changes_json(_changes(event, options))},"Event":{_encode_str(name)},'
-        f'"PrimaryKey":{event.session_id},"Entity":{_encode_str(_entity(name))}'
-        f"{head}{event.changed_by}{tail}{field_values}}}"
-    ).encode()
-
-
-@lru_cache(maxsize=256)
-def _changes_json(changes: tuple[str, ...]) -> str:
-    return "[" + ",".join(_encode_str(c) for c in changes) + "]"
-
-
-@lru_cache(maxsize=64)
-def _static_parts(context_identifier: str, webhook_name: str) -> tuple[str, str]:
-    head = ',"ContextIdentifier":' + _encode_str(context_identifier) + ',"ChangedByAssociateId":'
-    tail = ',"WebhookName":' + _encode_str(webhook_name)
-    return head, tail
-
-
-def _field_values_json(fields: SessionFields, options: PayloadOptions) -> str:
-    if (
-        options.field_value_keys == "pascal"
-        and options.id_types == "mixed"
-        and options.booleans == "bool"
-        and (options.customer_alias == "string")
-    ):
-        return _default_field_values_json(fields)
-    return json.dumps(field_values(fields, options), ensure_ascii=False, separators=(",", ":"))
-
-
-@lru_cache(maxsize=4096)
-def _default_field_values_json(f: SessionFields) -> str:
-    """FieldValues in the default style; cached because a session's state repeats across events."""
-    return (
-        f'{{"AlertLevel":{f.alert_level},"ChatbotIsactive":{"true" if f.chatbot_is_active else "false"},'
-        f'"Consented":{"true" if f.consented else "false"},"ContactId":"{f.contact_id}",'
-        f'"CustomerAlias":{_encode_str(f.customer_alias)},"CustomerId":"{f.customer_id}",'
-        f'"ProjectId":{f.project_id},"Rating":{f.rating},"SaleId":{f.sale_id},"Status":{int(f.status)},'
-        f'"TicketId":{f.ticket_id},"TopicId":{f.topic_id},"UserId":{f.user_id}}}'
-    )
+    return _renderer(webhook).body(event, event_id or event.event_id)
 
 
 def header_name(canonical: str, spelling: HeaderSpelling) -> str:
@@ -327,31 +277,7 @@ def build_headers(
     extra: tuple[tuple[str, str], ...] = (),
 ) -> tuple[tuple[str, str], ...]:
     """Return the request headers in NetServer's order, signed when the webhook has a secret."""
-    spelling = webhook.payload.header_spelling
-    head = _header_prefix(webhook.netserver_version, spelling, event_name)
-    headers = (*head, (_id_header(spelling), event_id), *extra)
-    if webhook.secret:
-        headers = (*headers, (_signature_header(spelling), sign(body, webhook.secret)))
-    return (*headers, *webhook.headers) if webhook.headers else headers
-
-
-@lru_cache(maxsize=256)
-def _header_prefix(version: str, spelling: HeaderSpelling, event_name: str) -> tuple[tuple[str, str], ...]:
-    return (
-        (so.HEADER_CONTENT_TYPE, so.CONTENT_TYPE_JSON),
-        (so.HEADER_USER_AGENT, f"{so.USER_AGENT_PRODUCT}/{version}"),
-        (header_name(so.HEADER_EVENT, spelling), event_name),
-    )
-
-
-@lru_cache(maxsize=4)
-def _id_header(spelling: HeaderSpelling) -> str:
-    return header_name(so.HEADER_EVENT_ID, spelling)
-
-
-@lru_cache(maxsize=4)
-def _signature_header(spelling: HeaderSpelling) -> str:
-    return header_name(so.HEADER_SIGNATURE, spelling)
+    return _renderer(webhook).headers(event_name, event_id, body, extra)
 
 
 def render(event: Event, webhook: Webhook, *, event_id: str | None = None) -> Request:
@@ -359,10 +285,154 @@ def render(event: Event, webhook: Webhook, *, event_id: str | None = None) -> Re
 
     ``event_id`` replaces the generated EventId (a new delivery cycle, or ``--new-event-ids``).
     """
+    renderer = _RENDERERS.get(id(webhook))
+    if renderer is None:
+        renderer = _renderer(webhook)
     eid = event_id or event.event_id
-    body = body_bytes(event, webhook, eid)
-    headers = build_headers(webhook, event.name, eid, body)
-    return Request(event.name, eid, event.session_id, headers, body)
+    body = renderer.body(event, eid)
+    return Request(event.name, eid, event.session_id, renderer.headers(event.name, eid, body, ()), body)
+
+
+class _NameParts(NamedTuple):
+    """What a body and its headers hold that depends only on the webhook and the event name."""
+
+    event: str  # ,"Event":"...","PrimaryKey":
+    entity: str  # ,"Entity":"...","ContextIdentifier":"...","ChangedByAssociateId":
+    changes: str | None  # the Changes JSON when it is the same for every event of this name
+    camel: bool  # Changes keys in camelCase (chatsession.changed with camelCase FieldValues keys)
+    field_values: bool
+    headers: tuple[tuple[str, str], ...]  # Content-Type, User-Agent, Event
+
+
+class _Renderer:
+    """Bodies and headers for one webhook, with what depends only on the webhook (and the event
+    name) worked out once: the static parts of the JSON, the header names, the keyed HMAC.
+
+    The compact body is hand-joined (key order and value types are fixed); indented bodies and
+    field overrides go through ``payload`` and ``json.dumps``. A test keeps the two byte-identical.
+    """
+
+    __slots__ = ("_by_name", "_fast", "_id_header", "_signer", "_tail", "_trim", "_values_json", "webhook")
+
+    def __init__(self, webhook: Webhook) -> None:
+        options = webhook.payload
+        spelling = options.header_spelling
+        self.webhook = webhook  # kept alive, so its id stays its own while it is cached
+        self._fast = options.body_layout == "compact" and not options.overrides
+        self._trim = options.timestamp_digits == "trim"
+        default_values = (
+            options.field_value_keys,
+            options.id_types,
+            options.booleans,
+            options.customer_alias,
+        )
+        self._values_json = (
+            _default_field_values_json if default_values == ("pascal", "mixed", "bool", "string") else None
+        )
+        self._tail = ',"WebhookName":' + _encode_str(webhook.name)
+        self._id_header = header_name(so.HEADER_EVENT_ID, spelling)
+        self._signer = (
+            (header_name(so.HEADER_SIGNATURE, spelling), keyed(webhook.secret)) if webhook.secret else None
+        )
+        self._by_name: dict[str, _NameParts] = {}
+
+    def body(self, event: Event, event_id: str) -> bytes:
+        """The exact body bytes."""
+        if not self._fast:
+            return serialize(payload(event, self.webhook, event_id), self.webhook.payload.body_layout)
+        parts = self._by_name.get(event.name) or self._name_parts(event.name)
+        seconds, fraction = divmod(event.ticks, TICKS_PER_SECOND)
+        stamp = f"{_second_text(seconds)}.{fraction:07d}"  # format_timestamp, inlined
+        if self._trim:
+            stamp = stamp.rstrip("0").rstrip(".")
+        changes = parts.changes
+        if changes is None:
+            changes = _changes_json(_camel_changes(event.changes) if parts.camel else event.changes)
+        values = ""
+        if parts.field_values:
+            to_json = self._values_json
+            values = ',"FieldValues":' + (
+                to_json(event.fields)
+                if to_json is not None
+                else json.dumps(
+                    field_values(event.fields, self.webhook.payload),
+                    ensure_ascii=False,
+                    separators=(",", ":"),
+                )
+            )
+        return (
+            f'{{"EventId":"{event_id}","Timestamp":"{stamp}Z","Changes":{changes}{parts.event}'
+            f"{event.session_id}{parts.entity}{event.changed_by}{self._tail}{values}}}"
+        ).encode()
+
+    def headers(
+        self, name: str, event_id: str, body: bytes, extra: tuple[tuple[str, str], ...]
+    ) -> tuple[tuple[str, str], ...]:
+        """The headers in NetServer's order: signed when the webhook has a secret, its own last."""
+        parts = self._by_name.get(name) or self._name_parts(name)
+        signer = self._signer
+        if signer is None:
+            headers = (*parts.headers, (self._id_header, event_id), *extra)
+        else:
+            mac = signer[1].copy()
+            mac.update(body)
+            signature = binascii.b2a_base64(mac.digest(), newline=False).decode("ascii")
+            headers = (*parts.headers, (self._id_header, event_id), *extra, (signer[0], signature))
+        own = self.webhook.headers
+        return (*headers, *own) if own else headers
+
+    def _name_parts(self, name: str) -> _NameParts:
+        webhook = self.webhook
+        options = webhook.payload
+        changed = name == so.EVENT_CHANGED
+        parts = self._by_name[name] = _NameParts(
+            event=',"Event":' + _encode_str(name) + ',"PrimaryKey":',
+            entity=',"Entity":'
+            + _encode_str(_entity(name))
+            + ',"ContextIdentifier":'
+            + _encode_str(webhook.context_identifier)
+            + ',"ChangedByAssociateId":',
+            changes=_changes_json(()) if changed and options.changed_changes == "empty" else None,
+            camel=changed and options.field_value_keys == "camel",
+            field_values=name in options.field_values_on,
+            headers=(
+                (so.HEADER_CONTENT_TYPE, so.CONTENT_TYPE_JSON),
+                (so.HEADER_USER_AGENT, f"{so.USER_AGENT_PRODUCT}/{webhook.netserver_version}"),
+                (header_name(so.HEADER_EVENT, options.header_spelling), name),
+            ),
+        )
+        return parts
+
+
+@lru_cache(maxsize=256)
+def _changes_json(changes: tuple[str, ...]) -> str:
+    return "[" + ",".join(_encode_str(c) for c in changes) + "]"
+
+
+@lru_cache(maxsize=4096)
+def _default_field_values_json(f: SessionFields) -> str:
+    """FieldValues in the default style; cached because a session's state repeats across events."""
+    return (
+        f'{{"AlertLevel":{f.alert_level},"ChatbotIsactive":{"true" if f.chatbot_is_active else "false"},'
+        f'"Consented":{"true" if f.consented else "false"},"ContactId":"{f.contact_id}",'
+        f'"CustomerAlias":{_encode_str(f.customer_alias)},"CustomerId":"{f.customer_id}",'
+        f'"ProjectId":{f.project_id},"Rating":{f.rating},"SaleId":{f.sale_id},"Status":{int(f.status)},'
+        f'"TicketId":{f.ticket_id},"TopicId":{f.topic_id},"UserId":{f.user_id}}}'
+    )
+
+
+#: One renderer per webhook, by id (each keeps its webhook alive, so an id is never reused).
+_RENDERERS: dict[int, _Renderer] = {}
+_RENDERERS_MAX = 256
+
+
+def _renderer(webhook: Webhook) -> _Renderer:
+    renderer = _RENDERERS.get(id(webhook))
+    if renderer is None:
+        if len(_RENDERERS) >= _RENDERERS_MAX:
+            _RENDERERS.clear()  # many short-lived webhooks: start over rather than grow
+        renderer = _RENDERERS[id(webhook)] = _Renderer(webhook)
+    return renderer
 
 
 def test_event(webhook: Webhook, event_id: str, ticks: int, changed_by: int = 0) -> Event:

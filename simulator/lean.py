@@ -10,6 +10,8 @@ which loads this module on first use.
 from __future__ import annotations
 
 import asyncio
+import collections
+import math
 import os
 import socket
 import ssl
@@ -231,10 +233,18 @@ class LeanTransport:
         self._head = request_line + f"Host: {parsed.authority}\r\n".encode("ascii")
         self._head_without_host = request_line
         # One request per connection at a time, so holding a slot is holding (at most) one
-        # connection: never more than `concurrency` are open.
-        self._slots = asyncio.Semaphore(concurrency)
+        # connection: never more than `concurrency` are open. A counter and a queue of waiters
+        # rather than asyncio.Semaphore, whose async context manager costs a microsecond a send.
+        self._free_slots = concurrency
+        self._slot_waiters: collections.deque[asyncio.Future[None]] = collections.deque()
         self._idle: list[_Connection] = []
         self._closed = False
+        # Requests in flight and their deadlines, oldest first. One timer, armed for the earliest
+        # deadline, times them out: a timer per request would cost more than the rest of the send.
+        self._busy: dict[_Connection, float] = {}
+        self._sweep: asyncio.TimerHandle | None = None
+        self._sweep_at = math.inf
+        self._sweep_loop: asyncio.AbstractEventLoop | None = None
 
     def request_bytes(self, headers: Headers, body: bytes) -> bytes:
         """Return the exact bytes :meth:`send` writes: request line, Host, headers, Content-Length, body."""
@@ -255,8 +265,48 @@ class LeanTransport:
         if self._closed:
             raise RuntimeError("cannot send: this LeanTransport has been closed")
         data = self.request_bytes(headers, body)
-        async with self._slots:
-            return await self._exchange(data)
+        if self._free_slots:
+            self._free_slots -= 1
+        else:
+            await self._wait_for_slot()
+        try:
+            # One coroutine for the whole exchange: every extra await layer costs on every request.
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self._timeout
+            conn = self._take_idle()
+            reused = conn is not None
+            while True:
+                if conn is None:
+                    conn = await self._connect(loop, deadline)
+                waiter = conn.request(data)
+                busy = self._busy
+                busy[conn] = deadline
+                if deadline < self._sweep_at or loop is not self._sweep_loop:
+                    self._arm_sweep(loop, deadline)
+                try:
+                    response = await waiter
+                except _Disconnected as exc:
+                    del busy[conn]
+                    conn.close(abort=True)
+                    if reused and exc.before_response:
+                        # The server dropped a kept-alive connection before answering (its idle
+                        # timeout raced our write): nothing was processed, so one retry on a fresh
+                        # connection is safe, as in browsers and httpcore.
+                        conn, reused = None, False
+                        continue
+                    raise TransportError(exc.kind, exc.detail) from None
+                except BaseException:
+                    del busy[conn]
+                    conn.close(abort=True)  # failed or cancelled mid-exchange: its state is unknown
+                    raise
+                del busy[conn]
+                if conn.keep_alive and conn.usable() and not self._closed:
+                    self._idle.append(conn)
+                else:
+                    conn.close()
+                return response
+        finally:
+            self._give_slot()
 
     async def send_slowly(
         self, headers: Headers, body: bytes, *, chunks: int = 8, interval_s: float = 0.1
@@ -268,7 +318,11 @@ class LeanTransport:
         size = max(1, -(-len(rest) // chunks))
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._timeout + chunks * interval_s
-        async with self._slots:
+        if self._free_slots:
+            self._free_slots -= 1
+        else:
+            await self._wait_for_slot()
+        try:
             conn = await self._connect(loop, deadline)
             timer = loop.call_at(deadline, conn.time_out, self._timeout_detail)
             try:
@@ -284,10 +338,16 @@ class LeanTransport:
             finally:
                 timer.cancel()
                 conn.close()
+        finally:
+            self._give_slot()
 
     async def aclose(self) -> None:
         """Close every idle connection; connections in use close when their request ends."""
         self._closed = True
+        if self._sweep is not None and not self._busy:
+            if self._sweep_loop is asyncio.get_running_loop():
+                self._sweep.cancel()
+            self._sweep, self._sweep_at = None, math.inf
         idle, self._idle = self._idle, []
         for conn in idle:
             conn.close()
@@ -305,24 +365,26 @@ class LeanTransport:
         length = None if "content-length" in names else b"Content-Length: %d\r\n\r\n" % body_size
         return head, length
 
-    async def _exchange(self, data: bytes) -> Response:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._timeout
-        conn = self._take_idle()
-        if conn is not None:
-            try:
-                return await self._roundtrip(loop, conn, data, deadline)
-            except _Disconnected as exc:
-                if not exc.before_response:
-                    raise TransportError(exc.kind, exc.detail) from None
-                # The server dropped a kept-alive connection before answering (its idle timeout
-                # raced our write): nothing was processed, so one retry on a fresh connection
-                # is safe, as in browsers and httpcore.
-        conn = await self._connect(loop, deadline)
+    async def _wait_for_slot(self) -> None:
+        """Wait until a slot is handed over (first come, first served)."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._slot_waiters.append(waiter)
         try:
-            return await self._roundtrip(loop, conn, data, deadline)
-        except _Disconnected as exc:
-            raise TransportError(exc.kind, exc.detail) from None
+            await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self._give_slot()  # handed a slot, then cancelled before using it: pass it on
+            raise
+
+    def _give_slot(self) -> None:
+        """Hand the slot to the first live waiter, or free it."""
+        waiters = self._slot_waiters
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._free_slots += 1
 
     def _take_idle(self) -> _Connection | None:
         idle = self._idle
@@ -353,24 +415,24 @@ class LeanTransport:
             raise TransportError("connect", f"{self._authority}: {_describe_os_error(exc)}") from None
         return conn
 
-    async def _roundtrip(
-        self, loop: asyncio.AbstractEventLoop, conn: _Connection, data: bytes, deadline: float
-    ) -> Response:
-        waiter = conn.request(data)
-        # A bare timer on the future costs less than asyncio.timeout's per-call machinery.
-        timer = loop.call_at(deadline, conn.time_out, self._timeout_detail)
-        try:
-            response = await waiter
-        except BaseException:
-            conn.close(abort=True)  # failed or cancelled mid-exchange: the connection's state is unknown
-            raise
-        finally:
-            timer.cancel()
-        if conn.keep_alive and conn.usable() and not self._closed:
-            self._idle.append(conn)
-        else:
-            conn.close()
-        return response
+    def _arm_sweep(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
+        """Make the deadline sweep run at ``when`` (it re-arms itself while requests are in flight)."""
+        if self._sweep is not None and self._sweep_loop is loop:
+            self._sweep.cancel()
+        self._sweep = loop.call_at(when, self._time_out_late, loop)
+        self._sweep_at, self._sweep_loop = when, loop
+
+    def _time_out_late(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Fail every request past its deadline; re-arm for the earliest deadline still ahead."""
+        self._sweep, self._sweep_at = None, math.inf
+        now = loop.time()
+        late = [conn for conn, deadline in self._busy.items() if deadline <= now]
+        for conn in late:
+            conn.time_out(self._timeout_detail)
+        # time_out only settles the waiter: each request leaves _busy when its task resumes.
+        ahead = [deadline for conn, deadline in self._busy.items() if deadline > now]
+        if ahead:
+            self._arm_sweep(loop, min(ahead))
 
 
 def _client_ssl_context(verify: bool) -> ssl.SSLContext:

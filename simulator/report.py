@@ -21,20 +21,28 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import operator
-from array import array
-from bisect import bisect_left
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from itertools import accumulate
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
-
-from hdrh.histogram import HdrHistogram
 
 from simulator import __version__
 from simulator import superoffice as so
 from simulator.outcome import Attempt, RunInfo, RunResult, StateChange
+from simulator.report_series import (
+    _COARSE_EXACT,
+    _COARSE_SHIFT,
+    _COARSE_SUB_BITS,
+    _FOLD_EVERY,
+    _HIGHEST_US,
+    _Second,
+)
+
+# Re-exported: simulator.locust.cluster merges workers' figures through these.
+from simulator.report_series import _US_PER_S as _US_PER_S
+from simulator.report_series import _CoarseHistogram as _CoarseHistogram
+from simulator.report_series import _Durations as _Durations
+from simulator.report_series import _to_us as _to_us
 from simulator.report_sessions import SessionSample
 from simulator.report_writers import render_summary, write_json, write_junit
 from simulator.thresholds import MetricKind, Threshold, ThresholdResult, evaluate
@@ -49,9 +57,6 @@ __all__ = [
     "write_junit",
 ]
 
-_US_PER_S: Final = 1_000_000
-_HIGHEST_US: Final = 3_600 * _US_PER_S  # 1 h: anything slower is recorded as 1 h
-_SIGNIFICANT_DIGITS: Final = 3
 _PERCENTILES: Final = (50.0, 90.0, 99.0, 99.9)
 _JSON_UNITS: Final[dict[MetricKind, str]] = {
     "time": "ms",
@@ -60,186 +65,6 @@ _JSON_UNITS: Final[dict[MetricKind, str]] = {
     "per_second": "per_s",
 }
 TOO_MANY_ERRORS: Final = so.WebhookState.TooManyErrors.name
-
-
-def _to_us(seconds: float) -> int:
-    """Whole microseconds, clamped to the histograms' range (negative clock skew counts as 0)."""
-    return min(max(round(seconds * _US_PER_S), 0), _HIGHEST_US)
-
-
-def _target_count(percentile: float, count: int) -> int:
-    """The rank a percentile falls on (HdrHistogram's rule, so both histograms agree)."""
-    return max(int(percentile * count / 100 + 0.5), 1)
-
-
-class _Durations:
-    """An HDR histogram of durations (1 us .. 1 h, 3 significant digits) with exact mean and max."""
-
-    __slots__ = ("_histogram", "_max_s", "_sum_s", "count")
-
-    def __init__(self) -> None:
-        self._histogram = HdrHistogram(1, _HIGHEST_US, _SIGNIFICANT_DIGITS)
-        self.count = 0
-        self._sum_s = 0.0
-        self._max_s = 0.0
-
-    def record(self, seconds: float) -> int:
-        """Record a duration; return it in whole microseconds, as recorded."""
-        us = _to_us(seconds)
-        self._histogram.record_value(us)
-        self.count += 1
-        self._sum_s += us / _US_PER_S
-        self._max_s = max(self._max_s, us / _US_PER_S)
-        return us
-
-    def percentile(self, percentile: float) -> float:
-        """Seconds at ``percentile`` (never above the exact max), NaN when empty."""
-        if not self.count:
-            return math.nan
-        value_us: int = self._histogram.get_value_at_percentile(percentile)
-        return min(value_us / _US_PER_S, self._max_s)
-
-    def percentiles(self, percentiles: Sequence[float]) -> dict[float, float]:
-        """Several percentiles in one pass over the histogram."""
-        if not self.count:
-            return dict.fromkeys(percentiles, math.nan)
-        values = self._histogram.get_percentile_to_value_dict(list(percentiles))
-        return {p: min(values[p] / _US_PER_S, self._max_s) for p in percentiles}
-
-    def distribution(self, ticks_per_half_distance: int = 5) -> list[tuple[float, float]]:
-        """(percentile, seconds) steps of HdrHistogram's percentile distribution, below 100%.
-
-        The steps halve the distance to 100% ``ticks_per_half_distance`` at a time, as
-        HdrHistogram's own percentile output does, so the tail is plotted as finely as the middle.
-        """
-        if not self.count:
-            return []
-        steps: list[tuple[float, float]] = []
-        for step in self._histogram.get_percentile_iterator(ticks_per_half_distance):
-            percentile = float(step.percentile_level_iterated_to)
-            if percentile >= 100.0:
-                break
-            if steps and steps[-1][0] == percentile:
-                continue
-            steps.append((percentile, min(step.value_iterated_to / _US_PER_S, self._max_s)))
-        return steps
-
-    @property
-    def max_s(self) -> float:
-        return self._max_s if self.count else math.nan
-
-    @property
-    def mean_s(self) -> float:
-        return self._sum_s / self.count if self.count else math.nan
-
-
-# Log-linear buckets for the per-second histograms: exact below 64 us, then 32 buckets per
-# power of two (about 3% precision) up to 1 h, in one fixed array of 896 counters (3.5 KB).
-_COARSE_SUB_BITS: Final = 5
-_COARSE_SUB: Final = 1 << _COARSE_SUB_BITS
-_COARSE_SIZE: Final = ((_HIGHEST_US.bit_length() - _COARSE_SUB_BITS - 1) + 2) * _COARSE_SUB
-
-
-def _coarse_index(us: int) -> int:
-    if us < 2 * _COARSE_SUB:
-        return us
-    shift = us.bit_length() - _COARSE_SUB_BITS - 1
-    return (shift << _COARSE_SUB_BITS) + (us >> shift)
-
-
-def _coarse_upper_us(index: int) -> int:
-    if index < 2 * _COARSE_SUB:
-        return index
-    shift = (index >> _COARSE_SUB_BITS) - 1
-    low = ((index & (_COARSE_SUB - 1)) + _COARSE_SUB) << shift
-    return low + (1 << shift) - 1
-
-
-class _CoarseHistogram:
-    """A small fixed-size histogram for one second of the series."""
-
-    __slots__ = ("_counts", "count")
-
-    def __init__(self) -> None:
-        self._counts = array("I", [0]) * _COARSE_SIZE
-        self.count = 0
-
-    def record(self, us: int) -> None:
-        self._counts[_coarse_index(us)] += 1
-        self.count += 1
-
-    def add(self, other: _CoarseHistogram) -> None:
-        """Fold another second's histogram into this one (for series coarser than a second)."""
-        if other.count:
-            self._counts = array("I", map(operator.add, self._counts, other._counts))
-            self.count += other.count
-
-    def percentiles_ms(self, percentiles: Iterable[float]) -> list[float | None]:
-        if not self.count:
-            return [None for _ in percentiles]
-        cumulative = list(accumulate(self._counts))
-        return [
-            _coarse_upper_us(bisect_left(cumulative, _target_count(p, self.count))) / 1000
-            for p in percentiles
-        ]
-
-
-class _Second:
-    """The figures of one second of the run (or of several, merged)."""
-
-    __slots__ = (
-        "delivered",
-        "errors",
-        "failed",
-        "lag",
-        "retries",
-        "sent",
-        "service",
-        "status_4xx",
-        "status_5xx",
-    )
-
-    def __init__(self) -> None:
-        self.sent = 0
-        self.delivered = 0
-        self.failed = 0
-        self.retries = 0
-        self.status_4xx = 0
-        self.status_5xx = 0
-        self.errors = 0
-        self.service = _CoarseHistogram()
-        self.lag = _CoarseHistogram()
-
-    def add(self, other: _Second) -> None:
-        """Fold another second into this one."""
-        self.sent += other.sent
-        self.delivered += other.delivered
-        self.failed += other.failed
-        self.retries += other.retries
-        self.status_4xx += other.status_4xx
-        self.status_5xx += other.status_5xx
-        self.errors += other.errors
-        self.service.add(other.service)
-        self.lag.add(other.lag)
-
-    def row(self, t: int) -> dict[str, Any]:
-        p50, p90, p99 = self.service.percentiles_ms((50.0, 90.0, 99.0))
-        lag_p50, lag_p99 = self.lag.percentiles_ms((50.0, 99.0))
-        return {
-            "t": t,
-            "sent": self.sent,
-            "delivered": self.delivered,
-            "failed": self.failed,
-            "retries": self.retries,
-            "status_4xx": self.status_4xx,
-            "status_5xx": self.status_5xx,
-            "errors": self.errors,
-            "p50_ms": p50,
-            "p90_ms": p90,
-            "p99_ms": p99,
-            "lag_p50_ms": lag_p50,
-            "lag_p99_ms": lag_p99,
-        }
 
 
 @dataclasses.dataclass(slots=True)
@@ -298,44 +123,78 @@ class RunStats:
 
     def handle_attempt(self, attempt: Attempt) -> None:
         """Fold one attempt into the counters and histograms."""
-        if attempt.probe and attempt.fault is not None:
+        fault = attempt.fault
+        if fault is not None and attempt.probe:
             # Injected probes are judged against their expectation, not counted as traffic.
-            self._count_fault(attempt.fault, attempt)
+            self._count_fault(fault, attempt)
             return
         self.attempts += 1
         sent_s = attempt.sent_s
-        if self.first_sent_s is None or sent_s < self.first_sent_s:
+        first, last = self.first_sent_s, self.last_sent_s
+        if first is None or sent_s < first:
             self.first_sent_s = sent_s
-        if self.last_sent_s is None or sent_s > self.last_sent_s:
+        if last is None or sent_s > last:
             self.last_sent_s = sent_s
-        second = self._second(sent_s)
+        second = self._seconds.get(int(sent_s))
+        if second is None:
+            second = self._second(sent_s)
         second.sent += 1
-        second.lag.record(self.lag.record(attempt.lag_s))
+        # Durations are recorded inline (whole microseconds, clamped as _to_us does): this runs for
+        # every attempt, and a method call per histogram would cost more than the recording itself.
+        intended_s = attempt.intended_s
+        us = round((sent_s - intended_s) * _US_PER_S)
+        if us < 0:
+            us = 0
+        elif us > _HIGHEST_US:
+            us = _HIGHEST_US
+        self.lag._pending.append(us)
+        coarse = second.lag
+        if us < _COARSE_EXACT:
+            coarse._counts[us] += 1
+        else:
+            shift = us.bit_length() - _COARSE_SHIFT
+            coarse._counts[(shift << _COARSE_SUB_BITS) + (us >> shift)] += 1
+        coarse.count += 1
 
-        event = self.events.get(attempt.request.event)
+        request = attempt.request
+        event = self.events.get(request.event)
         if event is None:
-            event = self.events[attempt.request.event] = EventCounts()
+            event = self.events[request.event] = EventCounts()
         if attempt.attempt > 1:
             self.retries += 1
             event.retries += 1
             second.retries += 1
         status = attempt.status
         if status is not None:
-            second.service.record(self.service.record(attempt.service_s))
-            self.latency.record(attempt.latency_s)
+            done_s = attempt.done_s
+            us = round((done_s - sent_s) * _US_PER_S)
+            if us < 0:
+                us = 0
+            elif us > _HIGHEST_US:
+                us = _HIGHEST_US
+            self.service._pending.append(us)
+            coarse = second.service
+            if us < _COARSE_EXACT:
+                coarse._counts[us] += 1
+            else:
+                shift = us.bit_length() - _COARSE_SHIFT
+                coarse._counts[(shift << _COARSE_SUB_BITS) + (us >> shift)] += 1
+            coarse.count += 1
+            self.latency._pending.append(round((done_s - intended_s) * _US_PER_S))  # clamped when folded
             self.status_codes[status] += 1
             event.status_codes[status] += 1
             if status >= 500:
                 second.status_5xx += 1
             elif status >= 400:
                 second.status_4xx += 1
-        if attempt.error is not None:
-            self.errors[attempt.error] += 1
-            event.errors[attempt.error] += 1
+        error = attempt.error
+        if error is not None:
+            self.errors[error] += 1
+            event.errors[error] += 1
             second.errors += 1
         self.sessions.handle_attempt(attempt)
-        if attempt.fault is not None:
-            self._count_fault(attempt.fault, attempt)
+        if fault is not None:
+            self._count_fault(fault, attempt)
         if attempt.final:
             self.requests += 1
             event.sent += 1
@@ -347,6 +206,11 @@ class RunStats:
                 self.failed += 1
                 event.failed += 1
                 second.failed += 1
+        if not self.attempts % _FOLD_EVERY:
+            # Bound the values waiting in the whole-run histograms.
+            self.lag._fold()
+            self.service._fold()
+            self.latency._fold()
 
     def handle_state(self, change: StateChange) -> None:
         """Remember a webhook state change."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import heapq
 import math
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
@@ -66,18 +66,47 @@ def _process(spec: ArrivalsSpec, rng: random.Random) -> Iterator[float]:
 
 def draw_delay(delay: Delay, rng: random.Random) -> float:
     """Draw one delay in seconds from a fixed, uniform or lognormal distribution."""
+    entry = _SAMPLERS.get(id(delay))
+    if entry is None:
+        entry = _sampler_entry(delay)
+    return entry[1](rng)
+
+
+Sampler = Callable[[random.Random], float]
+#: A sampler per delay spec, by id; the entry keeps its spec alive so the id is not reused.
+_SAMPLERS: dict[int, tuple[object, Sampler]] = {}
+_SAMPLERS_MAX = 1024
+
+
+def _sampler_entry(delay: Delay) -> tuple[object, Sampler]:
+    if len(_SAMPLERS) >= _SAMPLERS_MAX:
+        _SAMPLERS.clear()  # many scenarios loaded in one process: start over rather than grow
+    entry = _SAMPLERS[id(delay)] = (delay, sampler(delay))
+    return entry
+
+
+def sampler(delay: Delay) -> Sampler:
+    """A function drawing ``delay`` from a ``random.Random``, with the spec's constants derived once.
+
+    It draws exactly what ``draw_delay`` always drew: the same calls on the generator, so
+    seeded sessions keep their bytes.
+    """
     from simulator.scenario_model import Fixed, Uniform
 
     # isinstance, not getattr with a default: a missing attribute on a pydantic model is slow.
     if isinstance(delay, Fixed):
-        return delay.fixed
+        fixed = delay.fixed
+        return lambda rng: fixed
     if isinstance(delay, Uniform):
-        return rng.uniform(delay.uniform[0], delay.uniform[1])
+        low, high = delay.uniform
+        return lambda rng: rng.uniform(low, high)
     spec = delay.lognormal
     mu = math.log(spec.median)
     sigma = (math.log(spec.p95) - mu) / 1.6448536269514722  # z of the 95th percentile
-    value = rng.lognormvariate(mu, sigma)
-    return min(value, delay.max) if delay.max is not None else value
+    longest = delay.max
+    if longest is None:
+        return lambda rng: rng.lognormvariate(mu, sigma)
+    return lambda rng: min(rng.lognormvariate(mu, sigma), longest)
 
 
 def merge_sessions(sessions: Iterable[tuple[float, Iterable[Timed]]]) -> Iterator[Timed]:

@@ -1,0 +1,324 @@
+"""The histograms behind ``RunStats``: whole-run HDR durations and the per-second series.
+
+Recording is on the per-attempt path of every run, so it is cheap: ``_Durations`` appends a
+value to a list and folds the list into its counts every few thousand values (one ``Counter``
+pass, then HdrHistogram's own bucket arithmetic once per distinct value); the HdrHistogram
+itself is only brought up to date when something reads it (percentiles, encoding, merging).
+The per-second ``_CoarseHistogram`` is a fixed array of log-linear counters.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import sys
+from array import array
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from functools import reduce
+from itertools import accumulate, compress, count, repeat
+from typing import Any, Final
+
+from hdrh.histogram import HdrHistogram
+
+_US_PER_S: Final = 1_000_000
+_HIGHEST_US: Final = 3_600 * _US_PER_S  # 1 h: anything slower is recorded as 1 h
+_SIGNIFICANT_DIGITS: Final = 3
+#: Values folded into the counts at a time: the pending values stay within a few KB.
+_FOLD_EVERY: Final = 128
+
+
+def _to_us(seconds: float) -> int:
+    """Whole microseconds, clamped to the histograms' range (negative clock skew counts as 0)."""
+    return min(max(round(seconds * _US_PER_S), 0), _HIGHEST_US)
+
+
+def _target_count(percentile: float, count: int) -> int:
+    """The rank a percentile falls on (HdrHistogram's rule, so both histograms agree)."""
+    return max(int(percentile * count / 100 + 0.5), 1)
+
+
+def _hdr_layout() -> tuple[int, int]:
+    """The counts-array length and sub-bucket magnitude of sosim's HdrHistograms.
+
+    ``_Durations`` inlines HdrHistogram's ``_counts_index_for`` for a unit magnitude of 0
+    (lowest trackable value 1); this checks the library still lays its counts out that way.
+    """
+    probe = HdrHistogram(1, _HIGHEST_US, _SIGNIFICANT_DIGITS)
+    half: int = probe.sub_bucket_half_count_magnitude
+    if probe.unit_magnitude != 0 or probe.sub_bucket_count != 2 << half:
+        raise RuntimeError("unexpected HdrHistogram layout")
+    for value in (0, 1, 2047, 2048, 4095, 4096, 123_456_789, _HIGHEST_US):
+        if probe._counts_index_for(value) != _hdr_index(value, half):
+            raise RuntimeError("unexpected HdrHistogram bucket arithmetic")
+    return probe.counts_len, half
+
+
+def _hdr_index(us: int, half: int) -> int:
+    """HdrHistogram's counts index of ``us`` (unit magnitude 0), for the layout check."""
+    bucket = (us | ((2 << half) - 1)).bit_length() - half - 1
+    return ((bucket + 1) << half) + (us >> bucket) - (1 << half)
+
+
+_HDR_LENGTH, _HDR_HALF_MAGNITUDE = _hdr_layout()
+_HDR_LINEAR: Final = 2 << _HDR_HALF_MAGNITUDE  # below this, a value's counts index is the value
+_HDR_SHIFT: Final = _HDR_HALF_MAGNITUDE + 1
+_HDR_HALF: Final = 1 << _HDR_HALF_MAGNITUDE
+
+
+class _Durations:
+    """An HDR histogram of durations (1 us .. 1 h, 3 significant digits) with exact mean and max.
+
+    ``RunStats`` appends whole microseconds straight to ``_pending``; ``_fold`` counts them into
+    ``_bins`` (laid out like HdrHistogram's counts) and keeps count, sum and max; ``_histogram``
+    adds ``_bins`` into the HdrHistogram when it is read. ``count``, ``_sum_s`` and ``_max_s``
+    fold first, so they are always current (``simulator.locust.cluster`` reads and adds to them).
+    """
+
+    __slots__ = ("_bins", "_hdr", "_high_us", "_low_us", "_n", "_pending", "_sum", "_top", "_unsynced")
+
+    def __init__(self) -> None:
+        self._hdr = HdrHistogram(1, _HIGHEST_US, _SIGNIFICANT_DIGITS)
+        self._bins = [0] * _HDR_LENGTH
+        self._unsynced = 0  # values in _bins not yet in _hdr
+        self._low_us = sys.maxsize
+        self._high_us = 0
+        #: Whole microseconds not yet counted (may lie outside the range: clamped when folded).
+        self._pending: list[int] = []
+        self._n = 0
+        self._sum = 0.0
+        self._top = 0.0
+
+    def record(self, seconds: float) -> int:
+        """Record a duration; return it in whole microseconds, as recorded."""
+        us = _to_us(seconds)
+        pending = self._pending
+        pending.append(us)
+        if len(pending) >= _FOLD_EVERY:
+            self._fold()
+        return us
+
+    def _fold(self) -> None:
+        """Count the pending values: count, sum (in order, as recording one by one would), max, bins."""
+        values = self._pending
+        if not values:
+            return
+        self._pending = []
+        low, high = min(values), max(values)
+        if low < 0 or high > _HIGHEST_US:
+            values = [min(max(us, 0), _HIGHEST_US) for us in values]
+            low, high = min(values), max(values)
+        self._n += len(values)
+        self._sum = reduce(operator.add, map(operator.truediv, values, repeat(_US_PER_S)), self._sum)
+        self._top = max(self._top, high / _US_PER_S)
+        self._low_us = min(self._low_us, low)
+        self._high_us = max(self._high_us, high)
+        self._unsynced += len(values)
+        bins = self._bins
+        linear, shift, half = _HDR_LINEAR, _HDR_SHIFT, _HDR_HALF
+        for us, times in Counter(values).items():
+            if us < linear:
+                bins[us] += times
+            else:
+                bucket = us.bit_length() - shift
+                bins[((bucket + 1) << _HDR_HALF_MAGNITUDE) + (us >> bucket) - half] += times
+
+    @property
+    def _histogram(self) -> HdrHistogram:
+        """The HdrHistogram with every value recorded so far (adding to it is allowed)."""
+        self._fold()
+        if self._unsynced:
+            histogram, bins = self._hdr, self._bins
+            counts = histogram.counts
+            for index in compress(count(), bins):
+                counts[index] += bins[index]
+            histogram.total_count += self._unsynced
+            histogram.min_value = min(histogram.min_value, self._low_us)
+            histogram.max_value = max(histogram.max_value, self._high_us)
+            self._bins = [0] * _HDR_LENGTH
+            self._unsynced = 0
+        return self._hdr
+
+    @property
+    def count(self) -> int:
+        """Durations recorded."""
+        self._fold()
+        return self._n
+
+    @count.setter
+    def count(self, value: int) -> None:
+        self._fold()
+        self._n = value
+
+    @property
+    def _sum_s(self) -> float:
+        self._fold()
+        return self._sum
+
+    @_sum_s.setter
+    def _sum_s(self, value: float) -> None:
+        self._fold()
+        self._sum = value
+
+    @property
+    def _max_s(self) -> float:
+        self._fold()
+        return self._top
+
+    @_max_s.setter
+    def _max_s(self, value: float) -> None:
+        self._fold()
+        self._top = value
+
+    def percentile(self, percentile: float) -> float:
+        """Seconds at ``percentile`` (never above the exact max), NaN when empty."""
+        if not self.count:
+            return math.nan
+        value_us: int = self._histogram.get_value_at_percentile(percentile)
+        return min(value_us / _US_PER_S, self._top)
+
+    def percentiles(self, percentiles: Sequence[float]) -> dict[float, float]:
+        """Several percentiles in one pass over the histogram."""
+        if not self.count:
+            return dict.fromkeys(percentiles, math.nan)
+        values = self._histogram.get_percentile_to_value_dict(list(percentiles))
+        return {p: min(values[p] / _US_PER_S, self._top) for p in percentiles}
+
+    def distribution(self, ticks_per_half_distance: int = 5) -> list[tuple[float, float]]:
+        """(percentile, seconds) steps of HdrHistogram's percentile distribution, below 100%.
+
+        The steps halve the distance to 100% ``ticks_per_half_distance`` at a time, as
+        HdrHistogram's own percentile output does, so the tail is plotted as finely as the middle.
+        """
+        if not self.count:
+            return []
+        steps: list[tuple[float, float]] = []
+        for step in self._histogram.get_percentile_iterator(ticks_per_half_distance):
+            percentile = float(step.percentile_level_iterated_to)
+            if percentile >= 100.0:
+                break
+            if steps and steps[-1][0] == percentile:
+                continue
+            steps.append((percentile, min(step.value_iterated_to / _US_PER_S, self._top)))
+        return steps
+
+    @property
+    def max_s(self) -> float:
+        return self._max_s if self.count else math.nan
+
+    @property
+    def mean_s(self) -> float:
+        return self._sum_s / self.count if self.count else math.nan
+
+
+# Log-linear buckets for the per-second histograms: exact below 64 us, then 32 buckets per
+# power of two (about 3% precision) up to 1 h, in one fixed array of 896 counters (3.5 KB).
+_COARSE_SUB_BITS: Final = 5
+_COARSE_SUB: Final = 1 << _COARSE_SUB_BITS
+_COARSE_EXACT: Final = 2 * _COARSE_SUB  # below this, a value's index is the value
+_COARSE_SHIFT: Final = _COARSE_SUB_BITS + 1
+_COARSE_SIZE: Final = ((_HIGHEST_US.bit_length() - _COARSE_SUB_BITS - 1) + 2) * _COARSE_SUB
+
+
+def _coarse_index(us: int) -> int:
+    if us < _COARSE_EXACT:
+        return us
+    shift = us.bit_length() - _COARSE_SHIFT
+    return (shift << _COARSE_SUB_BITS) + (us >> shift)
+
+
+def _coarse_upper_us(index: int) -> int:
+    if index < 2 * _COARSE_SUB:
+        return index
+    shift = (index >> _COARSE_SUB_BITS) - 1
+    low = ((index & (_COARSE_SUB - 1)) + _COARSE_SUB) << shift
+    return low + (1 << shift) - 1
+
+
+class _CoarseHistogram:
+    """A small fixed-size histogram for one second of the series (values in whole microseconds,
+    already clamped to the range: ``RunStats`` indexes ``_counts`` itself on its hot path)."""
+
+    __slots__ = ("_counts", "count")
+
+    def __init__(self) -> None:
+        self._counts = array("I", [0]) * _COARSE_SIZE
+        self.count = 0
+
+    def record(self, us: int) -> None:
+        self._counts[_coarse_index(us)] += 1
+        self.count += 1
+
+    def add(self, other: _CoarseHistogram) -> None:
+        """Fold another second's histogram into this one (for series coarser than a second)."""
+        if other.count:
+            self._counts = array("I", map(operator.add, self._counts, other._counts))
+            self.count += other.count
+
+    def percentiles_ms(self, percentiles: Iterable[float]) -> list[float | None]:
+        if not self.count:
+            return [None for _ in percentiles]
+        cumulative = list(accumulate(self._counts))
+        return [
+            _coarse_upper_us(bisect_left(cumulative, _target_count(p, self.count))) / 1000
+            for p in percentiles
+        ]
+
+
+class _Second:
+    """The figures of one second of the run (or of several, merged)."""
+
+    __slots__ = (
+        "delivered",
+        "errors",
+        "failed",
+        "lag",
+        "retries",
+        "sent",
+        "service",
+        "status_4xx",
+        "status_5xx",
+    )
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.delivered = 0
+        self.failed = 0
+        self.retries = 0
+        self.status_4xx = 0
+        self.status_5xx = 0
+        self.errors = 0
+        self.service = _CoarseHistogram()
+        self.lag = _CoarseHistogram()
+
+    def add(self, other: _Second) -> None:
+        """Fold another second into this one."""
+        self.sent += other.sent
+        self.delivered += other.delivered
+        self.failed += other.failed
+        self.retries += other.retries
+        self.status_4xx += other.status_4xx
+        self.status_5xx += other.status_5xx
+        self.errors += other.errors
+        self.service.add(other.service)
+        self.lag.add(other.lag)
+
+    def row(self, t: int) -> dict[str, Any]:
+        p50, p90, p99 = self.service.percentiles_ms((50.0, 90.0, 99.0))
+        lag_p50, lag_p99 = self.lag.percentiles_ms((50.0, 99.0))
+        return {
+            "t": t,
+            "sent": self.sent,
+            "delivered": self.delivered,
+            "failed": self.failed,
+            "retries": self.retries,
+            "status_4xx": self.status_4xx,
+            "status_5xx": self.status_5xx,
+            "errors": self.errors,
+            "p50_ms": p50,
+            "p90_ms": p90,
+            "p99_ms": p99,
+            "lag_p50_ms": lag_p50,
+            "lag_p99_ms": lag_p99,
+        }

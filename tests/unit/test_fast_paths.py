@@ -1,0 +1,180 @@
+"""The per-event and per-attempt fast paths give exactly what the plain code they replace gives."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from dataclasses import replace
+
+import pytest
+from hdrh.histogram import HdrHistogram
+
+from simulator import superoffice as so
+from simulator.events import (
+    ChatMessage,
+    Event,
+    PayloadOptions,
+    Request,
+    SessionFields,
+    Webhook,
+    body_bytes,
+    build_headers,
+    render,
+)
+from simulator.outcome import Attempt
+from simulator.report_series import _HIGHEST_US, _SIGNIFICANT_DIGITS, _Durations, _to_us
+from simulator.report_sessions import SessionSample
+from simulator.scenario_model import Fixed, Lognormal, LognormalSpec, Uniform
+from simulator.schedule import draw_delay
+
+TICKS = 1524557922 * 10_000_000 + 898950
+FIELDS = SessionFields(contact_id=21, customer_alias='Kari "K" Nordmann', customer_id=12, topic_id=3)
+MESSAGE = ChatMessage(7, 42, so.ChatMessageType.ToUser, "Hei på deg", "Kari", ticks=TICKS)
+EVENTS = [
+    Event(so.EVENT_CREATED, 42, TICKS, "e87ac619-c864-4881-89eb-07ca5521ee2c", 0, FIELDS),
+    Event(
+        so.EVENT_MESSAGE,
+        42,
+        TICKS + 1,
+        "e87ac619-c864-4881-89eb-07ca5521ee2d",
+        5,
+        FIELDS,
+        so.MESSAGE_CHANGES,
+        MESSAGE,
+    ),
+    Event(
+        so.EVENT_CHANGED,
+        42,
+        TICKS + 10_000_000,
+        "e87ac619-c864-4881-89eb-07ca5521ee2e",
+        5,
+        FIELDS,
+        ("Status", "UserId"),
+    ),
+    Event(so.EVENT_TEST, 0, TICKS, "e87ac619-c864-4881-89eb-07ca5521ee2f", 0, SessionFields()),
+]
+OPTIONS = [
+    PayloadOptions(),
+    PayloadOptions(field_value_keys="camel", changed_changes="fields"),
+    PayloadOptions(field_value_keys="camel"),
+    PayloadOptions(id_types="int", booleans="int", customer_alias="int"),
+    PayloadOptions(field_values_on=frozenset({so.EVENT_CREATED})),
+    PayloadOptions(changed_changes="fields", timestamp_digits="trim"),
+    PayloadOptions(header_spelling="reference"),
+    PayloadOptions(body_layout="indented"),
+    PayloadOptions(overrides=(("*", "WebhookName", "other"), (so.EVENT_MESSAGE, "FieldValues.Rating", 5))),
+]
+WEBHOOKS = [
+    Webhook(),
+    Webhook(
+        name='Hook "é"',
+        context_identifier="Cust12345",
+        secret="s3cr€t",
+        netserver_version="10.1.2",
+        headers=(("X-Extra", "1"), ("Authorization", "Bearer token")),
+    ),
+]
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+@pytest.mark.parametrize("webhook", WEBHOOKS)
+def test_render_equals_body_bytes_and_build_headers(options: PayloadOptions, webhook: Webhook) -> None:
+    """The per-webhook renderer gives the bytes and headers of the general functions."""
+    hook = replace(webhook, payload=options)
+    for event, event_id in itertools.product(EVENTS, (None, "11111111-2222-4333-8444-555555555555")):
+        eid = event_id or event.event_id
+        body = body_bytes(event, hook, eid)
+        expected = (event.name, eid, event.session_id, build_headers(hook, event.name, eid, body), body)
+        assert tuple(render(event, hook, event_id=event_id)) == expected
+        assert tuple(render(event, hook, event_id=event_id)) == expected  # cached renderer: same again
+
+
+def _reference(durations: list[float]) -> HdrHistogram:
+    histogram = HdrHistogram(1, _HIGHEST_US, _SIGNIFICANT_DIGITS)
+    for seconds in durations:
+        histogram.record_value(_to_us(seconds))
+    return histogram
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_durations_fold_into_the_histogram_hdrhistogram_records(seed: int) -> None:
+    """Buffered recording gives HdrHistogram's own counts, and the exact count, mean and max."""
+    rng = random.Random(seed)
+    durations = [
+        rng.choice((rng.uniform(0, 0.002), rng.expovariate(3.0), rng.uniform(-1, 5_000)))
+        for _ in range(3_000)
+    ]
+    durations += [0.0, -0.5, 1e-7, 3_600.0, 10_000.0]
+    recorded = _Durations()
+    for seconds in durations:
+        recorded.record(seconds)
+    reference = _reference(durations)
+    assert recorded._histogram.encode() == reference.encode()
+    assert recorded.count == len(durations)
+    expected_sum = 0.0
+    for seconds in durations:
+        expected_sum += _to_us(seconds) / 1_000_000
+    assert recorded.mean_s == expected_sum / len(durations)
+    assert recorded.max_s == max(_to_us(s) for s in durations) / 1_000_000
+    wanted = (50.0, 90.0, 99.0, 99.9)
+    values = reference.get_percentile_to_value_dict(list(wanted))
+    assert recorded.percentiles(wanted) == {p: min(values[p] / 1e6, recorded.max_s) for p in wanted}
+
+
+def test_durations_keep_recording_after_being_read_and_merged() -> None:
+    """Reading (which brings the HdrHistogram up to date) and merging do not lose or repeat values."""
+    first, second = [0.001 * i for i in range(300)], [0.5 + 0.01 * i for i in range(300)]
+    recorded, other = _Durations(), _Durations()
+    for seconds in first:
+        recorded.record(seconds)
+    assert recorded.percentile(50) == pytest.approx(0.149, rel=1e-3)
+    for seconds in second:
+        other.record(seconds)
+    recorded._histogram.decode_and_add(other._histogram.encode())
+    recorded.count += other.count
+    for seconds in first:
+        recorded.record(seconds)
+    assert recorded._histogram.encode() == _reference(first + second + first).encode()
+    assert recorded.count == 900
+
+
+@pytest.mark.parametrize(
+    "delay",
+    [
+        Fixed(fixed=2.5),
+        Uniform(uniform=(1.0, 4.0)),
+        Lognormal(lognormal=LognormalSpec(median=30.0, p95=90.0)),
+        Lognormal(lognormal=LognormalSpec(median=30.0, p95=90.0), max=40.0),
+    ],
+)
+def test_draw_delay_draws_what_the_formula_draws(delay: Fixed | Uniform | Lognormal) -> None:
+    """The cached sampler makes the same calls on the generator as the formula it replaces."""
+    ours, theirs = random.Random(7), random.Random(7)
+    for _ in range(200):
+        if isinstance(delay, Fixed):
+            expected = delay.fixed
+        elif isinstance(delay, Uniform):
+            expected = theirs.uniform(delay.uniform[0], delay.uniform[1])
+        else:
+            mu = math.log(delay.lognormal.median)
+            sigma = (math.log(delay.lognormal.p95) - mu) / 1.6448536269514722
+            value = theirs.lognormvariate(mu, sigma)
+            expected = min(value, delay.max) if delay.max is not None else value
+        assert draw_delay(delay, ours) == expected
+
+
+def test_sample_at_max_rate_keeps_the_last_sessions_in_bounded_memory() -> None:
+    """Every attempt due at 0 is slower than the one before: the sample is the last N sessions."""
+    sample = SessionSample(slowest=5, failed=5, attempts=4)
+    headers = (("Content-Type", "application/json"),)
+    for i in range(10_000):
+        session = i // 3
+        request = Request(so.EVENT_MESSAGE, f"evt-{session}", session, headers, b"{}")
+        sample.handle_attempt(
+            Attempt(request, "busy", 1, 1, 0.0, i / 1000, i / 1000 + 0.001, 200, delivered=True)
+        )
+        assert len(sample._traces) <= 2 * 5 + 16 + 1
+    kept = sample.sessions()
+    assert [t.session_id for t in kept] == [3333, 3332, 3331, 3330, 3329]
+    assert [len(t.attempts) for t in kept] == [1, 3, 3, 3, 3]
