@@ -99,6 +99,80 @@ def timing_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def _options(*decorators: Callable[[Callable[..., Any]], Callable[..., Any]]) -> Callable[..., Any]:
+    """Bundle click options that several commands share, so each is written once."""
+
+    def apply(func: Callable[..., Any]) -> Callable[..., Any]:
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return apply
+
+
+_REPORT_OPTIONS = (
+    click.option("--report", type=click.Path(dir_okay=False), help="Write the report as JSON."),
+    click.option("--junit", type=click.Path(dir_okay=False), help="Write JUnit XML for CI."),
+    click.option(
+        "--html",
+        type=click.Path(dir_okay=False),
+        help="Write a self-contained HTML report with charts (opens offline).",
+    ),
+    click.option(
+        "--fail-if",
+        "fail_if",
+        multiple=True,
+        metavar="EXPR",
+        help="Exit 1 when crossed, e.g. 'p99 > 250ms', 'error_rate > 0.1%', 'lag_p99 > 50ms'.",
+    ),
+    click.option("--quiet", "-q", is_flag=True, help="No live progress and no summary."),
+)
+#: --report, --junit, --html, --fail-if, --quiet (tenant: no recording).
+report_options_tenant = _options(*_REPORT_OPTIONS)
+#: The same plus --record, for run and replay.
+report_options = _options(
+    click.option(
+        "--record", type=click.Path(dir_okay=False), help="Record every attempt to this JSONL file."
+    ),
+    *_REPORT_OPTIONS,
+)
+#: NetServer's rules or custom ones, and the HTTP engine.
+delivery_options = _options(
+    click.option(
+        "--delivery",
+        type=click.Choice(["netserver", "once", "custom"]),
+        default="netserver",
+        show_default=True,
+        help="Retry rules: NetServer's (3 attempts, 1s/4s, TooManyErrors after 9), once (no retries), "
+        "or custom (see --retry-delays ...).",
+    ),
+    click.option("--retry-delays", metavar="LIST", help="custom: waits between attempts, e.g. 1s,4s."),
+    click.option(
+        "--success",
+        "success_codes",
+        metavar="CODES",
+        help="custom: statuses that count as delivered, e.g. 2xx.",
+    ),
+    click.option(
+        "--disable-after",
+        type=click.IntRange(min=0),
+        help="custom: consecutive failures before TooManyErrors (0 never disables).",
+    ),
+    click.option(
+        "--on-failure",
+        type=click.Choice(["requeue", "discard"]),
+        help="custom: what a failed cycle does with its event.",
+    ),
+    click.option(
+        "--engine",
+        type=click.Choice(["auto", "httpx", "lean"]),
+        default="auto",
+        show_default=True,
+        help="HTTP client: lean (fast HTTP/1.1 load engine) or httpx (HTTPS, HTTP/2, proxies).",
+    ),
+)
+
+
 @click.group(cls=SosimGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="sosim", prog_name="sosim")
 def main() -> None:
@@ -284,54 +358,7 @@ def events(as_json: bool) -> None:
 )
 @click.option("--timeout", metavar="DURATION", default="10s", show_default=True, help="Per-request timeout.")
 @click.option(
-    "--delivery",
-    type=click.Choice(["netserver", "once", "custom"]),
-    default="netserver",
-    show_default=True,
-    help="Retry rules: NetServer's (3 attempts, 1s/4s, TooManyErrors "
-    "after 9), once (no retries), or custom (see --retry-delays ...).",
-)
-@click.option("--retry-delays", metavar="LIST", help="custom: waits between attempts, e.g. 1s,4s.")
-@click.option(
-    "--success",
-    "success_codes",
-    metavar="CODES",
-    help="custom: statuses that count as delivered, e.g. 200 or 2xx.",
-)
-@click.option(
-    "--disable-after",
-    type=click.IntRange(min=0),
-    help="custom: consecutive failures before TooManyErrors (0 never disables).",
-)
-@click.option(
-    "--on-failure",
-    type=click.Choice(["requeue", "discard"]),
-    help="custom: what a failed cycle does with its event.",
-)
-@click.option(
-    "--engine",
-    type=click.Choice(["auto", "httpx", "lean"]),
-    default="auto",
-    show_default=True,
-    help="HTTP client: lean (fast HTTP/1.1 load engine) or httpx (HTTPS, HTTP/2, proxies).",
-)
-@click.option(
     "--scenario-time", is_flag=True, help="Keep the scenarios' own start time in Timestamps instead of now."
-)
-@click.option("--record", type=click.Path(dir_okay=False), help="Record every attempt to this JSONL file.")
-@click.option("--report", type=click.Path(dir_okay=False), help="Write the report as JSON.")
-@click.option("--junit", type=click.Path(dir_okay=False), help="Write JUnit XML for CI.")
-@click.option(
-    "--html",
-    type=click.Path(dir_okay=False),
-    help="Write a self-contained HTML report with charts (opens offline).",
-)
-@click.option(
-    "--fail-if",
-    "fail_if",
-    multiple=True,
-    metavar="EXPR",
-    help="Exit 1 when crossed, e.g. 'p99 > 250ms', 'error_rate > 0.1%', 'lag_p99 > 50ms'.",
 )
 @click.option(
     "--fault",
@@ -353,7 +380,8 @@ def events(as_json: bool) -> None:
     help="While the run goes, serve the mock SuperOffice chat REST API on HOST:PORT "
     "(e.g. 127.0.0.1:8765): each session as of the last webhook sent, for receivers that call back.",
 )
-@click.option("--quiet", "-q", is_flag=True, help="No live progress and no summary.")
+@report_options
+@delivery_options
 def run(scenarios: tuple[str, ...], **options: Any) -> None:
     """Fire scenarios at a URL with controlled timing; report and exit 0, 1 (threshold) or 2."""
     from simulator.runner import RunConfig, run_from_cli
@@ -393,29 +421,6 @@ def run(scenarios: tuple[str, ...], **options: Any) -> None:
 )
 @click.option("--timeout", metavar="DURATION", default="10s", show_default=True, help="Per-request timeout.")
 @click.option(
-    "--delivery",
-    type=click.Choice(["netserver", "once", "custom"]),
-    default="netserver",
-    show_default=True,
-    help="Retry rules, as for run.",
-)
-@click.option(
-    "--engine",
-    type=click.Choice(["auto", "httpx", "lean"]),
-    default="auto",
-    show_default=True,
-    help="HTTP client, as for run.",
-)
-@click.option("--record", type=click.Path(dir_okay=False), help="Record every attempt to this JSONL file.")
-@click.option("--report", type=click.Path(dir_okay=False), help="Write the report as JSON.")
-@click.option("--junit", type=click.Path(dir_okay=False), help="Write JUnit XML for CI.")
-@click.option(
-    "--html",
-    type=click.Path(dir_okay=False),
-    help="Write a self-contained HTML report with charts (opens offline).",
-)
-@click.option("--fail-if", "fail_if", multiple=True, metavar="EXPR", help="Exit 1 when crossed, as for run.")
-@click.option(
     "--fault",
     multiple=True,
     metavar="NAME[=RATE]",
@@ -429,7 +434,8 @@ def run(scenarios: tuple[str, ...], **options: Any) -> None:
     metavar="FAULT=CODES",
     help="What a correct receiver answers a fault, e.g. bad-signature=401,403 or malformed-json=4xx.",
 )
-@click.option("--quiet", "-q", is_flag=True, help="No live progress and no summary.")
+@report_options
+@delivery_options
 def replay(source: str, **options: Any) -> None:
     """Replay a recording, capture or fixture output: same bytes, same relative timing."""
     from simulator.replay_cli import replay_from_cli
@@ -590,30 +596,6 @@ def locustfile(show_options: bool) -> None:
     show_default=True,
     help="After the last event, how long webhooks may take to send what they still have.",
 )
-@click.option(
-    "--delivery",
-    type=click.Choice(["netserver", "once", "custom"]),
-    default="netserver",
-    show_default=True,
-    help="Retry rules, as for run.",
-)
-@click.option("--retry-delays", metavar="LIST", help="custom: waits between attempts, e.g. 1s,4s.")
-@click.option("--success", "success_codes", metavar="CODES", help="custom: statuses that count as delivered.")
-@click.option(
-    "--disable-after",
-    type=click.IntRange(min=0),
-    help="custom: consecutive failures before TooManyErrors (0 never disables).",
-)
-@click.option(
-    "--on-failure", type=click.Choice(["requeue", "discard"]), help="custom: what a failed cycle does."
-)
-@click.option(
-    "--engine",
-    type=click.Choice(["auto", "httpx", "lean"]),
-    default="auto",
-    show_default=True,
-    help="HTTP client, as for run.",
-)
 @click.option("--insecure", is_flag=True, help="Accept any TLS certificate (NetServer does not).")
 @click.option(
     "--allow-http",
@@ -665,11 +647,8 @@ def locustfile(show_options: bool) -> None:
     metavar="TOKEN",
     help="Accept only this Bearer/SOTicket credential (repeatable); default: any non-empty one.",
 )
-@click.option("--report", type=click.Path(dir_okay=False), help="Write the report as JSON.")
-@click.option("--junit", type=click.Path(dir_okay=False), help="Write JUnit XML for CI.")
-@click.option("--html", type=click.Path(dir_okay=False), help="Write a self-contained HTML report.")
-@click.option("--fail-if", "fail_if", multiple=True, metavar="EXPR", help="Exit 1 when crossed, as for run.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary.")
+@report_options_tenant
+@delivery_options
 def tenant(scenarios: tuple[str, ...], **options: Any) -> None:
     """Be the SuperOffice tenant: apps register webhooks through the API, sosim fans the scenarios out."""
     from simulator.tenant_cli import tenant_from_cli
