@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import http
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +21,7 @@ from simulator.errors import UsageError
 from simulator.mockapi import ChatState, MockApi, MockApiOptions
 from simulator.mockapi_http import Announcer
 from simulator.schedule import Planned
+from simulator.serve_thread import ServerThread
 
 if TYPE_CHECKING:
     from simulator.scenario_model import Scenario
@@ -166,16 +166,13 @@ class _Connection(asyncio.Protocol):
             self._transport.close()
 
 
-class ApiServerThread:
+class ApiServerThread(ServerThread):
     """An :class:`ApiServer` on its own event loop in a daemon thread; a context manager."""
 
     def __init__(self, api: MockApi, host: str = "127.0.0.1", port: int = 0) -> None:
         """Prepare the server; nothing listens until ``start`` or ``with``."""
         self.server = ApiServer(api, host, port)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
+        super().__init__(self.server, name="sosim-mock-api")
 
     @property
     def url(self) -> str:
@@ -188,51 +185,11 @@ class ApiServerThread:
         return self.server.api
 
     def start(self) -> ApiServerThread:
-        """Start the thread; return once the socket listens (or raise why it could not)."""
-        self._thread = threading.Thread(target=self._run, name="sosim-mock-api", daemon=True)
-        self._thread.start()
-        self._ready.wait()
-        if self._error is not None:
-            self._thread.join()
-            error, self._error = self._error, None
-            if isinstance(error, OSError):
-                raise UsageError(f"cannot serve the mock API on {self.url}: {error.strerror or error}")
-            raise error
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and wait for the thread."""
-        thread, loop = self._thread, self._loop
-        if thread is None or loop is None:
-            return
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(loop.stop)
-        thread.join()
-        self._thread = None
-
-    def __enter__(self) -> ApiServerThread:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
+        """Start the thread; return once the socket listens (a port in use is a usage error)."""
         try:
-            try:
-                loop.run_until_complete(self.server.start())
-            except BaseException as exc:  # handed to the starting thread
-                self._error = exc
-                return
-            finally:
-                self._ready.set()
-            try:
-                loop.run_forever()
-            finally:
-                loop.run_until_complete(self.server.stop())
-        finally:
-            loop.close()
+            return super().start()
+        except OSError as error:
+            raise UsageError(f"cannot serve the mock API on {self.url}: {error.strerror or error}") from None
 
 
 # --- sosim run --serve-api ----------------------------------------------------------------------

@@ -29,15 +29,13 @@ count it, and it is not a problem.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import http
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import cast
 
 import httptools
@@ -69,6 +67,7 @@ from simulator.checker import NOT_AN_OBJECT as NOT_AN_OBJECT
 from simulator.checker import TIMESTAMP_BACKWARDS as TIMESTAMP_BACKWARDS
 from simulator.checker import WRONG_CONTENT_TYPE as WRONG_CONTENT_TYPE
 from simulator.errors import UsageError
+from simulator.serve_thread import ServerThread
 
 __all__ = [
     "ReceivedRequest",
@@ -462,7 +461,7 @@ def _new_event_loop(use_uvloop: bool) -> asyncio.AbstractEventLoop:
     return asyncio.new_event_loop()
 
 
-class ReceiverThread:
+class ReceiverThread(ServerThread):
     """A ``Receiver`` on its own event loop in a daemon thread; a context manager.
 
     Like pytest-httpserver: start it, point the sender at ``url``, then assert on
@@ -481,12 +480,12 @@ class ReceiverThread:
     ) -> None:
         """Prepare the receiver; nothing listens until ``start`` or ``with``."""
         self.receiver = Receiver(config, on_request=on_request, keep=keep, checker=checker)
-        self._use_uvloop = use_uvloop
-        self._start_timeout_s = start_timeout_s
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
+        super().__init__(
+            self.receiver,
+            name="sosim-receiver",
+            loop_factory=partial(_new_event_loop, use_uvloop),
+            start_timeout_s=start_timeout_s,
+        )
 
     @property
     def url(self) -> str:
@@ -507,51 +506,3 @@ class ReceiverThread:
     def received(self) -> list[ReceivedRequest]:
         """Every request so far (with ``keep=True``)."""
         return self.receiver.received
-
-    def start(self) -> ReceiverThread:
-        """Start the thread and return once the socket is listening."""
-        if self._thread is not None:
-            raise RuntimeError("receiver thread already started")
-        self._thread = threading.Thread(target=self._run, name="sosim-receiver", daemon=True)
-        self._thread.start()
-        if not self._ready.wait(self._start_timeout_s):
-            raise RuntimeError("receiver did not start in time")
-        if self._error is not None:
-            self._thread.join()
-            raise self._error
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and wait for the thread to end."""
-        thread, loop = self._thread, self._loop
-        if thread is None or loop is None:
-            return
-        with contextlib.suppress(RuntimeError):  # the loop has already ended and closed
-            loop.call_soon_threadsafe(loop.stop)
-        thread.join()
-        self._thread = None
-
-    def __enter__(self) -> ReceiverThread:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def _run(self) -> None:
-        loop = _new_event_loop(self._use_uvloop)
-        self._loop = loop
-        asyncio.set_event_loop(loop)
-        try:
-            try:
-                loop.run_until_complete(self.receiver.start())
-            except BaseException as exc:  # handed to the starting thread, which raises it
-                self._error = exc
-                return
-            finally:
-                self._ready.set()
-            try:
-                loop.run_forever()
-            finally:
-                loop.run_until_complete(self.receiver.stop())
-        finally:
-            loop.close()
