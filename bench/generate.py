@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
+import io
 import itertools
 import os
 import pstats
@@ -250,17 +251,16 @@ def profile_plan(scenario_path: Path, events: int, top: int = 25) -> str:
     warm_up(scenario, options)
     profiler = cProfile.Profile()
     profiler.runcall(_drain, plan_stream(scenario, options, events))
-    out: list[str] = []
+    return format_profile(profiler, top)
 
-    class _Sink:
-        def write(self, text: str) -> int:
-            out.append(text)
-            return len(text)
 
-    stats = pstats.Stats(profiler, stream=_Sink())  # type: ignore[arg-type]
+def format_profile(profiler: cProfile.Profile, top: int) -> str:
+    """The top functions of a profile, by own time and by cumulative time, as text."""
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
     stats.sort_stats("tottime").print_stats(top)
     stats.sort_stats("cumulative").print_stats(top)
-    return "".join(out)
+    return out.getvalue()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

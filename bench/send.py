@@ -28,7 +28,6 @@ import cProfile
 import ctypes
 import itertools
 import os
-import pstats
 import re
 import resource
 import shutil
@@ -43,6 +42,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.generate import format_profile
 from simulator.deliver import ONCE, Deliverer
 from simulator.outcome import RunResult
 from simulator.plan import PlanOptions, plan
@@ -611,17 +611,7 @@ def profile_pipeline(url: str, scenario: Scenario, events: int, top: int = 25) -
     profiler.runcall(
         deliver, "(profile)", url, bench_plan(scenario, events), max_rate=True, seconds=MAX_RATE_SECONDS * 3
     )
-    out: list[str] = []
-
-    class _Sink:
-        def write(self, text: str) -> int:
-            out.append(text)
-            return len(text)
-
-    stats = pstats.Stats(profiler, stream=_Sink())  # type: ignore[arg-type]
-    stats.sort_stats("tottime").print_stats(top)
-    stats.sort_stats("cumulative").print_stats(top)
-    return "".join(out)
+    return format_profile(profiler, top)
 
 
 # --- main ---------------------------------------------------------------------------------
