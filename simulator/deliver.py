@@ -3,7 +3,12 @@
 Deadlines are absolute (``start + due_s``), so a slow receiver never delays later sends;
 whatever lateness there is shows up as schedule lag. Events of one chat session go out in
 order through a per-session lane; sessions run concurrently on ``concurrency`` workers.
-Retry waits do not hold a worker.
+Retry waits do not hold a connection.
+
+The core is callback-driven: an attempt starts as soon as a slot is free and its outcome is
+handled when the transport reports it, with no coroutine, queue hand-off or future per request.
+Transports that offer ``submit`` (the lean engine) report straight from their protocol callbacks;
+any other transport's ``send`` coroutine runs in a task that reports the same way.
 """
 
 from __future__ import annotations
@@ -11,10 +16,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+import time
 from collections import deque
-from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Literal
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from simulator import superoffice as so
 from simulator.clock import Clock, MonotonicClock
@@ -24,7 +31,21 @@ from simulator.schedule import Planned
 from simulator.signing import sign
 
 if TYPE_CHECKING:
-    from simulator.transport import AsyncTransport
+    from simulator.transport import AsyncTransport, Headers
+
+#: What a transport reports when an exchange ends: the response, or why there is none.
+Outcome = Response | BaseException
+OnDone = Callable[[Outcome], None]
+
+
+class Submitter(Protocol):
+    """The callback face of a transport: start an exchange now, report its outcome later.
+
+    ``on_done`` is never called before ``submit`` returns.
+    """
+
+    def __call__(self, headers: Headers, body: bytes, on_done: OnDone) -> None:
+        """Start sending ``body``; call ``on_done`` with the response or the exception."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,12 +105,8 @@ class _Item:
     attempt: int = 1
     fault: str | None = None  # an injected fault, passed on to the attempt
     probe: bool = False  # an injected extra: sent once, outside the retry rules and failure count
-
-
-@dataclass(slots=True)
-class _Lane:
-    busy: bool = False
-    pending: deque[_Item] = field(default_factory=deque)
+    sent: float = 0.0  # clock time the attempt in progress went out
+    headers: tuple[tuple[str, str], ...] = ()  # the headers it went out with
 
 
 _Next = Literal["finish", "retry", "requeue"]
@@ -139,13 +156,23 @@ class Deliverer:
         self.unsent = 0  # requests dropped unsent (or between retries) because the run stopped
         self._stop = asyncio.Event()
         self._reason = ""
-        self._error: Exception | None = None
-        # Ready items; dispatch waits while more than `_backlog` are queued, so a run at
-        # --max-rate does not render the whole plan ahead of the workers.
-        self._ready: asyncio.Queue[_Item | None] = asyncio.Queue()
+        self._error: BaseException | None = None
+        # Items whose turn has come, waiting for a free slot; dispatch waits while more than
+        # `_backlog` are queued, so a run at --max-rate does not render the whole plan ahead.
+        self._ready: deque[_Item] = deque()
         self._backlog = self.concurrency * 4
         self._room = asyncio.Event()
-        self._lanes: dict[object, _Lane] = {}
+        self._pumping = False
+        self._abandoned = False  # the run was cancelled: late outcomes are ignored
+        self._tasks: set[asyncio.Task[None]] = set()  # exchanges of transports without submit
+        self._submit: Submitter = getattr(transport, "submit", None) or self._submit_in_task
+        self._attempt_handlers: list[Callable[[Attempt], None]] = []
+        # The real clock's reading without a method call in between: three readings an attempt.
+        self._success_statuses = policy.success_statuses
+        self._now = time.perf_counter if type(self.clock) is MonotonicClock else self.clock.now
+        # A session's lane: present while one of its items is in progress, with the items
+        # waiting behind it (None until the first one waits: most sessions never queue).
+        self._lanes: dict[object, deque[_Item] | None] = {}
         self._open_items = 0
         self._idle = asyncio.Event()
         self._timers: dict[asyncio.Task[None], _Item] = {}
@@ -164,6 +191,7 @@ class Deliverer:
         self._stop.set()
         self._drop_retries()
         self._drop_held()
+        self._pump()
 
     def set_state(self, state: str) -> None:
         """Follow a state change made elsewhere (an app's PUT): Active resumes, any other pauses.
@@ -203,7 +231,8 @@ class Deliverer:
         Re-raises the first exception a handler raised, after the run has wound down.
         """
         self._start = self.clock.now() if start is None else start
-        workers = [asyncio.ensure_future(self._worker()) for _ in range(self.concurrency)]
+        # Bound once per run: the caller may add handlers (live progress) after construction.
+        self._attempt_handlers = [handler.handle_attempt for handler in self.handlers]
         count = 0
         try:
             count = await self._dispatch(planned)
@@ -213,14 +242,13 @@ class Deliverer:
                 self._drop_held()
             await self._drain()
         except asyncio.CancelledError:
-            for worker in workers:  # cancelled twice (a second Ctrl-C): abandon requests in flight
-                worker.cancel()
+            # Cancelled (a second Ctrl-C): abandon the requests in flight.
+            self._abandoned = True
+            for task in list(self._tasks):
+                task.cancel()
             raise
         finally:
             self._drop_retries()
-            for _ in workers:
-                self._ready.put_nowait(None)
-            await asyncio.gather(*workers, return_exceptions=True)
         if self._error is not None:
             raise self._error
         interrupted = self._stop.is_set() and self.state == ACTIVE
@@ -252,14 +280,25 @@ class Deliverer:
                     break
                 count += 1
             return count
+        # The same steps as _dispatch_one, inlined: at --max-rate this loop runs once an event.
+        stopped, now, ready, backlog = self._stop.is_set, self._now, self._ready, self._backlog
+        origin, max_rate = self._start, self.max_rate
         for item in planned:
-            if not await self._dispatch_one(item, count + 1):
+            if stopped():
                 break
+            deadline = origin if max_rate else origin + item.due_s
+            if not max_rate and deadline > now():
+                await self._wait_or_stop(deadline)
+                if stopped():
+                    break
             count += 1
+            self._admit(item, count, deadline)
+            if len(ready) >= backlog:
+                await self._wait_for_room()
         return count
 
     async def _dispatch_one(self, item: Planned, number: int) -> bool:
-        """Wait for ``item``'s deadline and queue it; False when the run stopped instead."""
+        """Wait for ``item``'s deadline and admit it; False when the run stopped instead."""
         if self._stop.is_set():
             return False
         deadline = self._start if self.max_rate else self._start + item.due_s
@@ -267,6 +306,13 @@ class Deliverer:
             await self._wait_or_stop(deadline)
             if self._stop.is_set():
                 return False
+        self._admit(item, number, deadline)
+        if len(self._ready) >= self._backlog:
+            await self._wait_for_room()
+        return True
+
+    def _admit(self, item: Planned, number: int, deadline: float) -> None:
+        """Start a due item now, or queue it behind its session or for a free slot."""
         # A probe neither waits for its session nor holds it up: it has a lane of its own.
         lane_key = ("probe", number) if item.probe else (item.scenario, item.request.session_id)
         queued = _Item(
@@ -280,8 +326,22 @@ class Deliverer:
         )
         self._open_items += 1
         self._idle.clear()
-        await self._enqueue(queued)
-        return True
+        lanes = self._lanes
+        if lane_key in lanes:
+            self._wait_in_lane(queued)
+            return
+        lanes[lane_key] = None
+        if self.in_flight < self.concurrency and not self._ready:
+            self._start_attempt(queued)
+        else:
+            self._ready.append(queued)
+            self._pump()
+
+    async def _wait_for_room(self) -> None:
+        """Wait until the queue of ready items is below the backlog (or the run stopped)."""
+        while len(self._ready) >= self._backlog and not self._stop.is_set():
+            self._room.clear()
+            await self._room.wait()
 
     async def _wait_or_stop(self, deadline: float) -> None:
         sleeper = asyncio.ensure_future(self.clock.sleep_until(deadline))
@@ -292,41 +352,25 @@ class Deliverer:
             sleeper.cancel()
             stopper.cancel()
 
-    async def _enqueue(self, item: _Item) -> None:
-        """Hand a new item to the workers, or park it behind its session's item in progress."""
-        lane = self._lanes.get(item.lane)
-        if lane is None:
-            lane = self._lanes[item.lane] = _Lane()
-        if lane.busy:
-            lane.pending.append(item)
-            return
-        lane.busy = True
-        while self._ready.qsize() >= self._backlog:
-            self._room.clear()
-            await self._room.wait()
-        self._ready.put_nowait(item)
-
     async def _drain(self) -> None:
         while self._open_items > 0:
             await self._idle.wait()
 
-    # -- workers -----------------------------------------------------------------------
+    # -- attempts ----------------------------------------------------------------------
 
-    async def _worker(self) -> None:
-        while True:
-            item = await self._ready.get()
-            if self._ready.qsize() < self._backlog:
+    def _pump(self) -> None:
+        """Start ready items while slots are free (all of them, unsent, once the run stopped)."""
+        if self._pumping:  # an outcome reported while starting an attempt: the loop below goes on
+            return
+        self._pumping = True
+        try:
+            ready, stopped = self._ready, self._stop.is_set
+            while ready and (self.in_flight < self.concurrency or stopped()):
+                self._start_attempt(ready.popleft())
+            if len(ready) < self._backlog:
                 self._room.set()
-            if item is None:
-                return
-            if self._stop.is_set():
-                self.unsent += 1
-                self._finish_item(item)
-                continue
-            if self._paused:
-                self._park(item)
-                continue
-            await self._attempt(item)
+        finally:
+            self._pumping = False
 
     def _park(self, item: _Item) -> None:
         """Keep an item until the webhook is Active again ("hold"), or drop it."""
@@ -336,52 +380,89 @@ class Deliverer:
         self.unsent += 1
         self._finish_item(item)
 
-    async def _attempt(self, item: _Item) -> None:
-        webhook = self._webhook_for(item.scenario)
+    def _start_attempt(self, item: _Item) -> None:
+        """Send ``item`` now; ``_on_outcome`` takes it from there."""
+        if self._stop.is_set():
+            self.unsent += 1
+            self._finish_item(item)
+            return
+        if self._paused:
+            self._park(item)
+            return
+        webhook = self.webhooks.get(item.scenario, self.webhook) if self.webhooks else self.webhook
         if self.resign:
             item.request = resigned(item.request, webhook.secret, webhook.payload.header_spelling)
-        headers = self._headers_for(item, webhook)
-        sent = self.clock.now()
+        item.headers = headers = self._headers_for(item, webhook)
+        item.sent = self._now()
         self.in_flight += 1
+        on_done = partial(self._on_outcome, item)
+        try:
+            if item.fault == "slow-body" and hasattr(self.transport, "send_slowly"):
+                self._submit_in_task(headers, item.request.body, on_done, slowly=True)
+            else:
+                self._submit(headers, item.request.body, on_done)
+        except Exception as exc:  # a transport that refuses at once: a failed attempt all the same
+            self._schedule_outcome(on_done, exc)
+
+    def _on_outcome(self, item: _Item, outcome: Outcome) -> None:
+        """Apply NetServer's rules to one attempt's outcome, tell the handlers, start what is next."""
+        if self._abandoned:
+            return
+        try:
+            self._settle(item, outcome)
+        except BaseException as exc:  # a bug here must end the run with its error, never hang it
+            if self._error is None:
+                self._error = exc
+            self.stop()
+        self._pump()
+
+    def _settle(self, item: _Item, outcome: Outcome) -> None:
+        done = self._now()
+        self.in_flight -= 1
         status: int | None = None
         error: ErrorKind | None = None
         detail = ""
-        response = Response(0)
-        try:
-            response = await self._send(item, headers)
-            status = response.status
-        except Exception as exc:  # any transport failure is a failed attempt, never a crash
-            error, detail = _classify(exc)
-        finally:
-            self.in_flight -= 1
-        done = self.clock.now()
+        body = b""
+        if isinstance(outcome, Response):
+            status = outcome.status
+            body = outcome.body
+        else:  # any transport failure is a failed attempt, never a crash
+            error, detail = _classify(outcome)
 
-        delivered = self.policy.is_success(status)
-        gone = status == so.GONE_STATUS and self.policy.disable_on_gone
+        delivered = status in self._success_statuses
         disable_reason = ""
         following: _Next = "finish"
-        if not item.probe:
+        if item.probe:
+            pass
+        elif delivered:  # the common case, inlined: _count_outcome and _next_step would say the same
+            self.delivered += 1
+            self.consecutive_failures = 0
+        else:
+            gone = status == so.GONE_STATUS and self.policy.disable_on_gone
             disable_reason = self._count_outcome(delivered, gone, status, error, detail)
             following = self._next_step(item, delivered, gone, disable_reason)
-        request = item.request if headers == item.request.headers else item.request._replace(headers=headers)
+        headers, request = item.headers, item.request
+        if headers is not request.headers and headers != request.headers:
+            request = request._replace(headers=headers)
+        start = self._start
         attempt = Attempt(
-            request=request,
-            scenario=item.scenario,
-            cycle=item.cycle,
-            attempt=item.attempt,
-            intended_s=item.intended - self._start,
-            sent_s=sent - self._start,
-            done_s=done - self._start,
-            status=status,
-            error=error,
-            error_detail=detail,
-            delivered=delivered,
-            final=following != "retry",
-            fault=item.fault,
-            probe=item.probe,
-            response_body=response.body[:4000],
+            request,
+            item.scenario,
+            item.cycle,
+            item.attempt,
+            item.intended - start,
+            item.sent - start,
+            done - start,
+            status,
+            error,
+            detail,
+            delivered,
+            following != "retry",
+            item.fault,
+            body[:4000] if len(body) > 4000 else body,
+            item.probe,
         )
-        self._tell("handle_attempt", attempt)
+        self._tell_attempt(attempt)
         if disable_reason:
             self._disable(done, disable_reason)
         if following == "retry" and not self._stop.is_set():
@@ -391,13 +472,18 @@ class Deliverer:
         else:
             self._finish_item(item)
 
-    async def _send(self, item: _Item, headers: tuple[tuple[str, str], ...]) -> Response:
-        if item.fault == "slow-body":
-            send_slowly = getattr(self.transport, "send_slowly", None)
-            if send_slowly is not None:
-                response: Response = await send_slowly(headers, item.request.body)
-                return response
-        return await self.transport.send(headers, item.request.body)
+    def _submit_in_task(
+        self, headers: Headers, body: bytes, on_done: OnDone, *, slowly: bool = False
+    ) -> None:
+        """Run a transport's ``send`` (or ``send_slowly``) coroutine in a task that reports its outcome."""
+        send = self.transport.send_slowly if slowly else self.transport.send  # type: ignore[attr-defined]
+        task = asyncio.ensure_future(_exchange(send, headers, body, on_done))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _schedule_outcome(self, on_done: OnDone, outcome: Outcome) -> None:
+        """Report an outcome on the next loop turn (never from inside ``_start_attempt``)."""
+        asyncio.get_running_loop().call_soon(on_done, outcome)
 
     def _count_outcome(
         self, delivered: bool, gone: bool, status: int | None, error: ErrorKind | None, detail: str
@@ -435,7 +521,8 @@ class Deliverer:
 
     async def _ready_at(self, item: _Item) -> None:
         await self.clock.sleep_until(item.intended)
-        self._ready.put_nowait(item)
+        self._ready.append(item)
+        self._pump()
 
     def _drop_retries(self) -> None:
         """Forget the retries still waiting for their time (the run is stopping)."""
@@ -458,21 +545,22 @@ class Deliverer:
         self._paused = True
         if self.inactive == "drop" or self._source_done:
             self._drop_retries()
+        self._pump()  # park (or drop) what is ready now rather than at the next outcome
 
     def _resume(self) -> None:
         self.state = ACTIVE
         self.consecutive_failures = 0
         self._paused = False
         held, self._held = self._held, deque()
-        for item in held:
-            self._ready.put_nowait(item)
+        self._ready.extend(held)
+        self._pump()
 
     def _requeue(self, item: _Item, now: float) -> None:
         """A failed cycle goes to the back of its session's queue with a new EventId."""
         cycle = item.cycle + 1
         request = self._rerender(item, cycle)
         again = replace(item, request=request, cycle=cycle, attempt=1, intended=now)
-        self._lanes[item.lane].pending.append(again)
+        self._wait_in_lane(again)
         self._open_items += 1
         self._finish_item(item)
 
@@ -483,15 +571,23 @@ class Deliverer:
             return render(item.event, webhook, event_id=new_id)
         return with_event_id(item.request, new_id, webhook.secret)
 
+    def _wait_in_lane(self, item: _Item) -> None:
+        """Queue ``item`` behind the item of its session in progress."""
+        pending = self._lanes.get(item.lane)
+        if pending is None:
+            self._lanes[item.lane] = pending = deque()
+        pending.append(item)
+
     def _finish_item(self, item: _Item) -> None:
-        lane = self._lanes.get(item.lane)
-        if lane is not None:
-            if lane.pending:
+        lanes = self._lanes
+        if item.lane in lanes:
+            pending = lanes[item.lane]
+            if pending:
                 # The next event of the session keeps its own intended time: waiting for its
                 # predecessor is lag, not a new schedule.
-                self._ready.put_nowait(lane.pending.popleft())
+                self._ready.append(pending.popleft())
             else:
-                del self._lanes[item.lane]
+                del lanes[item.lane]
         self._open_items -= 1
         if self._open_items <= 0:
             self._idle.set()
@@ -505,6 +601,16 @@ class Deliverer:
             self.stop()
         else:
             self._pause()
+
+    def _tell_attempt(self, attempt: Attempt) -> None:
+        """Give every handler the attempt (``_tell`` for the common case, with bound methods)."""
+        for handle in self._attempt_handlers:
+            try:
+                handle(attempt)
+            except Exception as exc:  # an output that breaks must not hang the run
+                if self._error is None:
+                    self._error = exc
+                self.stop()
 
     def _tell(self, method: str, record: Attempt | StateChange) -> None:
         """Call every handler; a failing one stops the run, and ``run`` re-raises its error."""
@@ -525,6 +631,17 @@ class Deliverer:
             return item.request.headers
         name = header_name(so.HEADER_RETRY, webhook.payload.header_spelling)
         return (*item.request.headers, (name, str(item.attempt - 1)))
+
+
+async def _exchange(
+    send: Callable[[Headers, bytes], Awaitable[Response]], headers: Headers, body: bytes, on_done: OnDone
+) -> None:
+    """Await one ``send`` and report its outcome (a cancelled exchange reports nothing)."""
+    try:
+        outcome: Outcome = await send(headers, body)
+    except Exception as exc:  # a failed attempt, reported as such
+        outcome = exc
+    on_done(outcome)
 
 
 def with_event_id(request: Request, event_id: str, secret: str | None) -> Request:

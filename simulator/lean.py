@@ -15,6 +15,7 @@ import math
 import os
 import socket
 import ssl
+from collections.abc import Callable
 from functools import partial
 from typing import cast
 
@@ -31,9 +32,16 @@ from simulator.transport import (
 
 __all__ = ["LeanTransport"]
 
+#: How an exchange ends: the response, or the error that stopped it.
+_Outcome = Response | TransportError
+_OnDone = Callable[[Response | BaseException], None]
+_OnResult = Callable[["_Connection", _Outcome], None]
+
 # Names a caller may set itself; the transport then leaves its own out, as httpx does.
 _OWN_HEADERS = frozenset(("host", "content-length"))
 _OWN_HEADER_LENGTHS = frozenset(len(name) for name in _OWN_HEADERS)
+# Response headers that frame the body; without one, the body runs until the server closes.
+_FRAMING_HEADERS = (b"content-length", b"transfer-encoding")
 
 
 class _Disconnected(TransportError):
@@ -57,23 +65,26 @@ class _Connection(asyncio.Protocol):
         "_body",
         "_body_size",
         "_got_bytes",
-        "_headers",
+        "_head",
         "_headers_done",
         "_loop",
+        "_on_result",
         "_parser",
-        "_waiter",
         "closed",
+        "data",
         "keep_alive",
         "lost",
+        "on_done",
         "reused",
         "transport",
+        "with_headers",
     )
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._parser = httptools.HttpResponseParser(self)
-        self._waiter: asyncio.Future[Response] | None = None
-        self._headers: list[tuple[str, str]] = []
+        self._on_result: _OnResult | None = None
+        self._head: list[bytes] = []  # raw bytes received until the headers were complete
         self._body: list[bytes] = []
         self._body_size = 0
         self._headers_done = False
@@ -82,19 +93,23 @@ class _Connection(asyncio.Protocol):
         self.closed = False
         self.keep_alive = False
         self.reused = False
+        # The exchange in progress, kept for the pool: its request bytes and its caller.
+        self.data = b""
+        self.on_done: _OnDone | None = None
+        self.with_headers = False  # whether the response keeps its headers (parsed from _head)
         self.lost: asyncio.Future[None] = loop.create_future()
 
     # -- used by LeanTransport
 
-    def request(self, data: bytes) -> asyncio.Future[Response]:
-        """Write one request and return the future of its response."""
+    def start(self, data: bytes, on_result: _OnResult) -> None:
+        """Write one request; ``on_result`` gets the response or the error, from a later callback."""
         assert self.transport is not None  # connection_made ran before create_connection returned
-        self._waiter = waiter = self._loop.create_future()
+        self._on_result = on_result
+        self._head.clear()
         self._reset_response()
         self._got_bytes = False
         self.keep_alive = False
         self.transport.write(data)
-        return waiter
 
     def usable(self) -> bool:
         """Whether the connection can carry another request."""
@@ -102,7 +117,11 @@ class _Connection(asyncio.Protocol):
 
     def time_out(self, detail: str) -> None:
         """Fail the request in flight and drop the connection (its state is unknown)."""
-        self._fail(TransportError("timeout", detail))
+        self.give_up(TransportError("timeout", detail))
+
+    def give_up(self, error: TransportError) -> None:
+        """End the request in flight with ``error`` and drop the connection."""
+        self._fail(error)
         self.close(abort=True)
 
     def close(self, *, abort: bool = False) -> None:
@@ -123,11 +142,13 @@ class _Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         """Feed response bytes to the parser."""
-        if self._waiter is None:
+        if self._on_result is None:
             # Bytes nobody asked for (say a 408 before an idle close): the connection is unusable.
             self.close(abort=True)
             return
         self._got_bytes = True
+        if not self._headers_done:
+            self._head.append(data)  # read again only if the server closes mid-response
         try:
             self._parser.feed_data(data)
         except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
@@ -144,7 +165,7 @@ class _Connection(asyncio.Protocol):
         self.closed = True
         if not self.lost.done():
             self.lost.set_result(None)
-        if self._waiter is None:
+        if self._on_result is None:
             return
         if self._headers_done and not self._is_framed():
             self.keep_alive = False
@@ -161,10 +182,6 @@ class _Connection(asyncio.Protocol):
 
     # -- httptools callbacks
 
-    def on_header(self, name: bytes, value: bytes) -> None:
-        """Collect one response header."""
-        self._headers.append((name.decode("latin-1"), value.decode("latin-1")))
-
     def on_headers_complete(self) -> None:
         """Note that the status line and headers are in."""
         self._headers_done = True
@@ -179,34 +196,47 @@ class _Connection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         """Resolve the request with the response, unless it was an interim 1xx answer."""
-        if self._parser.get_status_code() < 200:
+        status = self._parser.get_status_code()
+        if status < 200:
             self._reset_response()  # the final answer follows on the same connection
             return
         self.keep_alive = self._parser.should_keep_alive()
-        self._complete()
+        self._complete(status)
 
     # -- internals
 
     def _reset_response(self) -> None:
-        self._headers.clear()
         self._body.clear()
         self._body_size = 0
         self._headers_done = False
 
-    def _complete(self) -> None:
-        waiter, self._waiter = self._waiter, None
-        if waiter is not None and not waiter.done():
-            response = Response(self._parser.get_status_code(), tuple(self._headers), b"".join(self._body))
-            waiter.set_result(response)
+    def _complete(self, status: int | None = None) -> None:
+        on_result, self._on_result = self._on_result, None
+        if on_result is not None:
+            if status is None:
+                status = self._parser.get_status_code()
+            body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
+            headers = _parse_headers(self._last_head()) if self.with_headers else ()
+            on_result(self, Response(status, headers, body))
 
     def _fail(self, error: TransportError) -> None:
-        waiter, self._waiter = self._waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.set_exception(error)
+        on_result, self._on_result = self._on_result, None
+        if on_result is not None:
+            on_result(self, error)
 
     def _is_framed(self) -> bool:
-        """Whether the response announced its length (otherwise the body runs until the close)."""
-        return any(name.lower() in ("content-length", "transfer-encoding") for name, _ in self._headers)
+        """Whether the response announced its length (otherwise the body runs until the close).
+
+        Read from the raw head: an ``on_header`` callback would cost more than the rest of the
+        parse on every response, for an answer needed only when a server closes mid-response.
+        """
+        head = self._last_head().lower()
+        return any(b"\n" + name + b":" in head for name in _FRAMING_HEADERS)
+
+    def _last_head(self) -> bytes:
+        """The status line and headers of the final response (interim 1xx answers may precede it)."""
+        heads = [block for block in b"".join(self._head).split(b"\r\n\r\n") if block.startswith(b"HTTP/")]
+        return heads[-1] if heads else b""
 
 
 class LeanTransport:
@@ -233,11 +263,13 @@ class LeanTransport:
         self._head = request_line + f"Host: {parsed.authority}\r\n".encode("ascii")
         self._head_without_host = request_line
         # One request per connection at a time, so holding a slot is holding (at most) one
-        # connection: never more than `concurrency` are open. A counter and a queue of waiters
-        # rather than asyncio.Semaphore, whose async context manager costs a microsecond a send.
+        # connection: never more than `concurrency` are open. Exchanges beyond that wait in
+        # `_queued`, in order, each as the call that starts it once a slot is handed over.
         self._free_slots = concurrency
-        self._slot_waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._queued: collections.deque[Callable[[], None]] = collections.deque()
         self._idle: list[_Connection] = []
+        self._connecting: set[asyncio.Task[None]] = set()
+        self._on_result: _OnResult = self._exchange_done
         self._closed = False
         # Requests in flight and their deadlines, oldest first. One timer, armed for the earliest
         # deadline, times them out: a timer per request would cost more than the rest of the send.
@@ -260,53 +292,31 @@ class LeanTransport:
         lines = "\r\n".join(map(": ".join, headers)).encode()
         return b"".join((head, lines, b"\r\n", length or b"\r\n", body))
 
-    async def send(self, headers: Headers, body: bytes) -> Response:
-        """POST ``body`` with exactly ``headers`` (plus Host and Content-Length) to the target."""
+    def submit(self, headers: Headers, body: bytes, on_done: _OnDone, *, with_headers: bool = False) -> None:
+        """Start POSTing ``body`` with exactly ``headers`` (plus Host and Content-Length); call
+        ``on_done`` with the :class:`Response` or a :class:`TransportError`, from a later callback.
+
+        The delivery engine's fast path: no task, future or coroutine per request. The response's
+        headers are left out unless ``with_headers`` (delivery reads only status and body).
+        """
         if self._closed:
             raise RuntimeError("cannot send: this LeanTransport has been closed")
         data = self.request_bytes(headers, body)
         if self._free_slots:
             self._free_slots -= 1
+            self._begin(data, on_done, with_headers)
         else:
-            await self._wait_for_slot()
-        try:
-            # One coroutine for the whole exchange: every extra await layer costs on every request.
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + self._timeout
-            conn = self._take_idle()
-            reused = conn is not None
-            while True:
-                if conn is None:
-                    conn = await self._connect(loop, deadline)
-                waiter = conn.request(data)
-                busy = self._busy
-                busy[conn] = deadline
-                if deadline < self._sweep_at or loop is not self._sweep_loop:
-                    self._arm_sweep(loop, deadline)
-                try:
-                    response = await waiter
-                except _Disconnected as exc:
-                    del busy[conn]
-                    conn.close(abort=True)
-                    if reused and exc.before_response:
-                        # The server dropped a kept-alive connection before answering (its idle
-                        # timeout raced our write): nothing was processed, so one retry on a fresh
-                        # connection is safe, as in browsers and httpcore.
-                        conn, reused = None, False
-                        continue
-                    raise TransportError(exc.kind, exc.detail) from None
-                except BaseException:
-                    del busy[conn]
-                    conn.close(abort=True)  # failed or cancelled mid-exchange: its state is unknown
-                    raise
-                del busy[conn]
-                if conn.keep_alive and conn.usable() and not self._closed:
-                    self._idle.append(conn)
-                else:
-                    conn.close()
-                return response
-        finally:
-            self._give_slot()
+            self._queued.append(partial(self._begin, data, on_done, with_headers))
+
+    async def send(self, headers: Headers, body: bytes) -> Response:
+        """POST ``body`` with exactly ``headers`` (plus Host and Content-Length) to the target.
+
+        A cancelled ``send`` leaves its exchange to finish (or time out) on its own; the
+        response is then dropped and the connection kept.
+        """
+        future: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+        self.submit(headers, body, partial(_resolve, future), with_headers=True)
+        return await future
 
     async def send_slowly(
         self, headers: Headers, body: bytes, *, chunks: int = 8, interval_s: float = 0.1
@@ -318,15 +328,14 @@ class LeanTransport:
         size = max(1, -(-len(rest) // chunks))
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._timeout + chunks * interval_s
-        if self._free_slots:
-            self._free_slots -= 1
-        else:
-            await self._wait_for_slot()
+        await self._take_slot()
         try:
             conn = await self._connect(loop, deadline)
             timer = loop.call_at(deadline, conn.time_out, self._timeout_detail)
+            waiter: asyncio.Future[Response] = loop.create_future()
             try:
-                waiter = conn.request(head)
+                conn.with_headers = True
+                conn.start(head, lambda _, outcome: _resolve(waiter, outcome))
                 for start in range(0, len(rest), size):
                     await asyncio.sleep(interval_s)
                     if conn.usable():
@@ -339,19 +348,27 @@ class LeanTransport:
                 timer.cancel()
                 conn.close()
         finally:
-            self._give_slot()
+            self._release_slot()
 
     async def aclose(self) -> None:
-        """Close every idle connection; connections in use close when their request ends."""
+        """Close every connection. Exchanges still in progress (their caller gave up on them)
+        end with a ``connect`` error, and exchanges still waiting for a slot never start."""
         self._closed = True
-        if self._sweep is not None and not self._busy:
-            if self._sweep_loop is asyncio.get_running_loop():
-                self._sweep.cancel()
-            self._sweep, self._sweep_at = None, math.inf
+        for task in list(self._connecting):
+            task.cancel()
+        self._queued.clear()
+        busy = list(self._busy)
+        for conn in busy:
+            conn.give_up(
+                TransportError("connect", f"{self._authority}: closed by sosim before an answer came")
+            )
+        if self._sweep is not None and self._sweep_loop is asyncio.get_running_loop():
+            self._sweep.cancel()
+        self._sweep, self._sweep_at = None, math.inf
         idle, self._idle = self._idle, []
         for conn in idle:
             conn.close()
-        pending = [conn.lost for conn in idle if not conn.lost.done()]
+        pending = [conn.lost for conn in (*idle, *busy) if not conn.lost.done()]
         if pending:
             # Let connection_lost run so the loop can shut down without unclosed-transport warnings.
             await asyncio.wait(pending, timeout=1.0)
@@ -365,26 +382,116 @@ class LeanTransport:
         length = None if "content-length" in names else b"Content-Length: %d\r\n\r\n" % body_size
         return head, length
 
-    async def _wait_for_slot(self) -> None:
-        """Wait until a slot is handed over (first come, first served)."""
+    async def _take_slot(self) -> None:
+        """Wait for a slot of the pool (first come, first served, behind queued exchanges)."""
+        if self._free_slots:
+            self._free_slots -= 1
+            return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._slot_waiters.append(waiter)
+        self._queued.append(partial(_hand_slot, waiter, self._release_slot))
         try:
             await waiter
         except BaseException:
             if waiter.done() and not waiter.cancelled():
-                self._give_slot()  # handed a slot, then cancelled before using it: pass it on
+                self._release_slot()  # handed a slot, then cancelled before using it: pass it on
             raise
 
-    def _give_slot(self) -> None:
-        """Hand the slot to the first live waiter, or free it."""
-        waiters = self._slot_waiters
-        while waiters:
-            waiter = waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
+    def _release_slot(self) -> None:
+        """Hand the slot to the first queued exchange, or free it."""
+        if self._queued:
+            self._queued.popleft()()
+        else:
+            self._free_slots += 1
+
+    def _begin(self, data: bytes, on_done: _OnDone, with_headers: bool) -> None:
+        """Send on an idle connection, or open one; the slot is held."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._timeout
+        conn = self._take_idle()
+        if conn is None:
+            self._open_in_task(loop, data, on_done, deadline, with_headers)
+        else:
+            self._start(loop, conn, data, on_done, deadline, with_headers)
+
+    def _open_in_task(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        data: bytes,
+        on_done: _OnDone,
+        deadline: float,
+        with_headers: bool,
+    ) -> None:
+        task = loop.create_task(self._open_and_start(loop, data, on_done, deadline, with_headers))
+        self._connecting.add(task)
+        task.add_done_callback(self._connecting.discard)
+
+    def _start(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        conn: _Connection,
+        data: bytes,
+        on_done: _OnDone,
+        deadline: float,
+        with_headers: bool,
+    ) -> None:
+        conn.data, conn.on_done, conn.with_headers = data, on_done, with_headers
+        self._busy[conn] = deadline
+        if deadline < self._sweep_at or loop is not self._sweep_loop:
+            self._arm_sweep(loop, deadline)
+        conn.start(data, self._on_result)
+
+    async def _open_and_start(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        data: bytes,
+        on_done: _OnDone,
+        deadline: float,
+        with_headers: bool,
+    ) -> None:
+        try:
+            conn = await self._connect(loop, deadline)
+        except TransportError as exc:
+            self._release_slot()
+            on_done(exc)
+            return
+        except asyncio.CancelledError:  # the transport closed while connecting
+            self._release_slot()
+            on_done(TransportError("connect", f"{self._authority}: the transport was closed"))
+            raise
+        if self._closed:
+            conn.close()
+            self._release_slot()
+            on_done(TransportError("connect", f"{self._authority}: the transport was closed"))
+            return
+        self._start(loop, conn, data, on_done, deadline, with_headers)
+
+    def _exchange_done(self, conn: _Connection, outcome: _Outcome) -> None:
+        """One exchange ended: return the connection to the pool, the slot, and tell the caller."""
+        deadline = self._busy.pop(conn, math.inf)
+        on_done, data = conn.on_done, conn.data
+        conn.on_done, conn.data = None, b""
+        if on_done is None:
+            return
+        if isinstance(outcome, Response):
+            if conn.keep_alive and not self._closed and conn.usable():
+                self._idle.append(conn)
+            else:
+                conn.close()
+            self._release_slot()
+            on_done(outcome)
+            return
+        conn.close(abort=True)  # failed mid-exchange: its state is unknown
+        if isinstance(outcome, _Disconnected):
+            if conn.reused and outcome.before_response and not self._closed:
+                # The server dropped a kept-alive connection before answering (its idle timeout
+                # raced our write): nothing was processed, so one retry on a fresh connection is
+                # safe, as in browsers and httpcore. The slot stays with the exchange.
+                loop = asyncio.get_running_loop()
+                self._open_in_task(loop, data, on_done, deadline, conn.with_headers)
                 return
-        self._free_slots += 1
+            outcome = TransportError(outcome.kind, outcome.detail)
+        self._release_slot()
+        on_done(outcome)
 
     def _take_idle(self) -> _Connection | None:
         idle = self._idle
@@ -428,11 +535,36 @@ class LeanTransport:
         now = loop.time()
         late = [conn for conn, deadline in self._busy.items() if deadline <= now]
         for conn in late:
-            conn.time_out(self._timeout_detail)
-        # time_out only settles the waiter: each request leaves _busy when its task resumes.
+            conn.time_out(self._timeout_detail)  # reports through _exchange_done, leaving _busy
         ahead = [deadline for conn, deadline in self._busy.items() if deadline > now]
         if ahead:
             self._arm_sweep(loop, min(ahead))
+
+
+def _parse_headers(head: bytes) -> tuple[tuple[str, str], ...]:
+    """The header fields of a raw response head (its status line skipped)."""
+    fields = (line.partition(b":") for line in head.split(b"\r\n")[1:])
+    return tuple(
+        (name.strip().decode("latin-1"), value.strip().decode("latin-1")) for name, _, value in fields
+    )
+
+
+def _hand_slot(waiter: asyncio.Future[None], release: Callable[[], None]) -> None:
+    """Give a waiting ``send_slowly`` its slot, or pass the slot on when it stopped waiting."""
+    if waiter.done():
+        release()
+    else:
+        waiter.set_result(None)
+
+
+def _resolve(future: asyncio.Future[Response], outcome: Response | BaseException) -> None:
+    """Settle a ``send`` future with an exchange's outcome (unless its caller gave up)."""
+    if future.done():
+        return
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
 
 
 def _client_ssl_context(verify: bool) -> ssl.SSLContext:

@@ -286,6 +286,64 @@ def test_server_closing_idle_connections(server: RawServer, engine: Engine) -> N
     assert server.connections == 10
 
 
+def test_lean_submit_reports_from_later_callbacks_and_queues_beyond_its_pool(server: RawServer) -> None:
+    """The callback face: 12 exchanges on a pool of 3 all end in order of answer, each reported
+    after ``submit`` returned, over at most 3 kept-alive connections; responses leave headers out."""
+    transport = LeanTransport(server.url, concurrency=3)
+
+    async def use(_: AsyncTransport) -> list[Any]:
+        outcomes: list[Any] = []
+        submitting = [False]
+        early: list[Any] = []
+        finished = asyncio.get_running_loop().create_future()
+
+        def on_done(outcome: Any) -> None:
+            (early if submitting[0] else outcomes).append(outcome)
+            if len(outcomes) + len(early) == 12:
+                finished.set_result(None)
+
+        for _ in range(12):
+            submitting[0] = True
+            transport.submit(HEADERS, BODY, on_done)
+            submitting[0] = False
+        await asyncio.wait_for(finished, 10)
+        assert early == []
+        return outcomes
+
+    outcomes = _run(transport, use)
+    assert [(o.status, o.headers, o.body) for o in outcomes] == [(200, (), b"ok")] * 12
+    assert len(server.requests) == 12
+    assert server.connections == 3
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_send_returns_the_response_headers(server: RawServer, engine: Engine) -> None:
+    """``send`` keeps the answer's headers (the tenant shows them in LastError)."""
+    (response,) = _run(_transport(engine, server.url), _send_n(1))
+    assert ("X-Server", "raw") in response.headers
+    assert ("Content-Length", "2") in response.headers
+
+
+@pytest.mark.parametrize("server", ["silent"], indirect=True)
+def test_lean_aclose_ends_exchanges_in_progress_with_a_connect_error(server: RawServer) -> None:
+    """Closing the transport (a run abandoned by a second Ctrl-C) ends what is still waiting for
+    an answer at once, long before the timeout, and reports it."""
+    transport = LeanTransport(server.url, timeout=60.0, concurrency=2)
+
+    async def use(_: AsyncTransport) -> list[Any]:
+        outcomes: list[Any] = []
+        for _ in range(3):  # the third waits for a slot and never starts
+            transport.submit(HEADERS, BODY, outcomes.append)
+        while len(server.requests) < 2:
+            await asyncio.sleep(0.01)
+        await transport.aclose()
+        return outcomes
+
+    outcomes = _run(transport, use)
+    assert [(type(o), o.kind) for o in outcomes] == [(TransportError, "connect")] * 2
+    assert len(server.requests) == 2
+
+
 @pytest.mark.parametrize("server", ["drop-reused"], indirect=True)
 def test_lean_retries_once_when_a_reused_connection_drops_unanswered(server: RawServer) -> None:
     """A request the server drops on a kept-alive connection is resent once on a fresh one."""

@@ -129,6 +129,39 @@ class FakeTransport:
         self.closed = True
 
 
+class SubmitTransport(FakeTransport):
+    """The same fake behind the callback face the lean engine offers (``submit``), which the
+    Deliverer prefers to ``send``: the outcome arrives through ``on_done`` from a later callback."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.submitting = False
+        self.reported_while_submitting = False
+
+    def submit(
+        self, headers: tuple[tuple[str, str], ...], body: bytes, on_done: Callable[[Any], None]
+    ) -> None:
+        self.submitting = True
+        task = asyncio.ensure_future(self._exchange(headers, body, on_done))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        self.submitting = False
+
+    async def _exchange(
+        self, headers: tuple[tuple[str, str], ...], body: bytes, on_done: Callable[[Any], None]
+    ) -> None:
+        try:
+            outcome: Any = await self.send(headers, body)
+        except Exception as exc:
+            outcome = exc
+        self.reported_while_submitting |= self.submitting
+        on_done(outcome)
+
+
+FACES = ("send", "submit")
+
+
 @dataclass
 class Log:
     """A handler that keeps everything it is told."""
@@ -178,10 +211,13 @@ def deliver(
     start: float = 0.0,
     handlers: Sequence[Any] = (),
     during: During | None = None,
+    face: str = "send",
 ) -> Delivery:
-    """Run a Deliverer over ``items`` on a FakeClock starting at ``start``."""
+    """Run a Deliverer over ``items`` on a FakeClock starting at ``start``, through the transport's
+    ``send`` coroutine or its ``submit`` callback face (``face``)."""
     clock = FakeClock(start)
-    transport = FakeTransport(clock, answers, default=default, answer=answer, delay=delay)
+    kind = SubmitTransport if face == "submit" else FakeTransport
+    transport = kind(clock, answers, default=default, answer=answer, delay=delay)
     log = Log()
     deliverer = Deliverer(
         transport, [log, *handlers], webhook=WEBHOOK, policy=policy, concurrency=concurrency, clock=clock
@@ -302,9 +338,10 @@ def test_events_of_one_session_go_out_in_order_and_the_wait_counts_as_lag() -> N
     assert second.latency_s == 4.5  # from the intended time: the wait is not hidden
 
 
-def test_sessions_run_concurrently_up_to_the_concurrency_limit() -> None:
+@pytest.mark.parametrize("face", FACES)
+def test_sessions_run_concurrently_up_to_the_concurrency_limit(face: str) -> None:
     """With --concurrency 3 never more than 3 requests are in flight, and the queueing shows as lag."""
-    run = deliver([planned(0.0, session) for session in range(10)], delay=1.0, concurrency=3)
+    run = deliver([planned(0.0, session) for session in range(10)], delay=1.0, concurrency=3, face=face)
     assert run.transport.max_in_flight == 3
     assert run.times == [0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 3.0]
     assert sorted(a.lag_s for a in run.log.attempts) == [0.0] * 3 + [1.0] * 3 + [2.0] * 3 + [3.0]
@@ -314,10 +351,11 @@ def test_sessions_run_concurrently_up_to_the_concurrency_limit() -> None:
 # --- NetServer's retry rules ----------------------------------------------------------
 
 
-def test_retries_wait_1s_then_4s_with_the_same_event_id_and_a_retry_count() -> None:
+@pytest.mark.parametrize("face", FACES)
+def test_retries_wait_1s_then_4s_with_the_same_event_id_and_a_retry_count(face: str) -> None:
     """A failed attempt is retried 1 s, then 4 s after its answer: same EventId and body, Retry 1 then 2."""
     item = planned(0.0, 1)
-    run = deliver([item], answers=[500, 500, 200], delay=0.5)
+    run = deliver([item], answers=[500, 500, 200], delay=0.5, face=face)
     assert run.times == [0.0, 1.5, 6.0]
     assert {call.event_id for call in run.transport.sent} == {item.request.event_id}
     assert {call.body for call in run.transport.sent} == {item.request.body}
@@ -405,9 +443,12 @@ def test_nine_consecutive_failures_turn_the_webhook_too_many_errors_and_stop_sen
     assert [a.final for a in run.log.attempts] == [False, False, True] * 3
 
 
-def test_too_many_errors_with_requests_in_flight_reports_each_of_them_once() -> None:
+@pytest.mark.parametrize("face", FACES)
+def test_too_many_errors_with_requests_in_flight_reports_each_of_them_once(face: str) -> None:
     """When the webhook gives up, requests already in flight finish and are reported; none starts later."""
-    run = deliver([planned(0.0, session) for session in range(8)], default=500, delay=1.0, concurrency=4)
+    run = deliver(
+        [planned(0.0, session) for session in range(8)], default=500, delay=1.0, concurrency=4, face=face
+    )
     (change,) = run.log.states
     assert change.state == TOO_MANY_ERRORS
     assert all(call.at < change.at_s for call in run.transport.sent)
@@ -702,3 +743,33 @@ def test_with_event_id_keeps_a_signed_request_it_cannot_re_sign() -> None:
     assert verify(changed.body, SECRET, changed.header(so.HEADER_SIGNATURE))
     unsigned = Request(request.event, request.event_id, 1, request.headers[:-1], request.body)
     assert with_event_id(unsigned, "other", None).header(so.HEADER_EVENT_ID) == "other"
+
+
+def test_submit_face_reports_outcomes_later_and_keeps_each_session_in_order() -> None:
+    """Through ``submit``, outcomes never arrive while an attempt is being started, and a session's
+    events still go out one after the other (the next waits for the previous answer)."""
+    items = [planned(float(n) / 10, session) for n in range(4) for session in (1, 2)]
+    run = deliver(items, delay=1.0, face="submit")
+    assert isinstance(run.transport, SubmitTransport)
+    assert not run.transport.reported_while_submitting
+    assert [a.status for a in run.log.attempts] == [200] * 8
+    for session in (1, 2):
+        sent = [a.sent_s for a in run.log.attempts if a.request.session_id == session]
+        assert sent == [0.0, 1.0, 2.0, 3.0]  # each waits a whole answer (1 s) for its predecessor
+
+
+def test_a_transport_that_refuses_at_once_is_a_failed_attempt_not_a_crash() -> None:
+    """``submit`` raising (say a closed transport) fails that attempt through the normal rules."""
+
+    class Refusing(FakeTransport):
+        def submit(self, headers: Any, body: bytes, on_done: Callable[[Any], None]) -> None:
+            raise RuntimeError("cannot send: closed")
+
+    clock = FakeClock()
+    log = Log()
+    deliverer = Deliverer(Refusing(clock, ()), [log], webhook=WEBHOOK, policy=ONCE, clock=clock)
+    result = asyncio.run(deliverer.run([planned(0.0, 1), planned(0.0, 2)]))
+    assert [(a.error, a.error_detail) for a in log.attempts] == [
+        ("protocol", "RuntimeError: cannot send: closed")
+    ] * 2
+    assert result.webhook_state == "Active" and deliverer.in_flight == 0
