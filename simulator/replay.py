@@ -83,7 +83,14 @@ def select(
     records: Iterator[RecordedRequest], options: ReplayOptions, failed: set[str] | None
 ) -> Iterator[RecordedRequest]:
     """Keep the requests the options ask for: the first attempt of each EventId unless --with-retries."""
-    seen: set[str] = set()
+    if options.only_events or options.sessions or failed is not None:
+        records = _filtered(records, options, failed)
+    return records if options.with_retries else _first_attempts(records)
+
+
+def _filtered(
+    records: Iterator[RecordedRequest], options: ReplayOptions, failed: set[str] | None
+) -> Iterator[RecordedRequest]:
     for record in records:
         request = record.request
         if options.only_events and request.event not in options.only_events:
@@ -92,11 +99,16 @@ def select(
             continue
         if failed is not None and request.event_id not in failed:
             continue
-        if not options.with_retries:
-            if request.event_id in seen:
-                continue
-            seen.add(request.event_id)
         yield record
+
+
+def _first_attempts(records: Iterator[RecordedRequest]) -> Iterator[RecordedRequest]:
+    seen: set[str] = set()
+    for record in records:
+        event_id = record.request.event_id
+        if event_id not in seen:
+            seen.add(event_id)
+            yield record
 
 
 def replay_plan(
@@ -116,10 +128,13 @@ def replay_plan(
 
 def _planned(records: Iterator[RecordedRequest], rewriter: Rewriter, scenario: str) -> Iterator[Planned]:
     first: float | None = None
+    rewrite = rewriter if rewriter.active else None  # the common replay changes nothing: skip the call
     for record in records:
         if first is None:
             first = record.offset_s
-        yield Planned(max(0.0, record.offset_s - first), rewriter(record.request), scenario, None)
+        offset = record.offset_s - first
+        request = record.request if rewrite is None else rewrite(record.request)
+        yield Planned(offset if offset > 0.0 else 0.0, request, scenario, None)
 
 
 class Rewriter:
@@ -129,9 +144,12 @@ class Rewriter:
         self.options = options
         self.now_ticks = round((now - _EPOCH).total_seconds() * TICKS_PER_SECOND)
         self.shift: int | None = None  # ticks added to every Timestamp, fixed by the first request
+        self.active = options.new_event_ids or options.shift_timestamps or options.resign
 
     def __call__(self, request: Request) -> Request:
         """Return the request as it should be replayed."""
+        if not self.active:
+            return request
         options = self.options
         body, event_id = request.body, request.event_id
         if options.new_event_ids:
