@@ -2,94 +2,65 @@
 
 Deadlines are absolute (``start + due_s``), so a slow receiver never delays later sends;
 whatever lateness there is shows up as schedule lag. Events of one chat session go out in
-order through a per-session lane; sessions run concurrently on ``concurrency`` workers.
+order through a per-session lane; up to ``concurrency`` sessions have a request in flight.
 Retry waits do not hold a connection.
 
 The core is callback-driven: an attempt starts as soon as a slot is free and its outcome is
 handled when the transport reports it, with no coroutine, queue hand-off or future per request.
 Transports that offer ``submit`` (the lean engine) report straight from their protocol callbacks;
-any other transport's ``send`` coroutine runs in a task that reports the same way.
+any other transport's ``send`` coroutine runs in a task that reports the same way. The rules
+themselves (:class:`DeliveryPolicy`) live in :mod:`simulator.delivery_rules`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import re
 import time
 from collections import deque
-from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal
 
 from simulator import superoffice as so
 from simulator.clock import Clock, MonotonicClock
-from simulator.events import Event, HeaderSpelling, Request, Webhook, header_name, render
-from simulator.outcome import Attempt, ErrorKind, Handler, Response, RunResult, StateChange
+from simulator.delivery_rules import (
+    ACTIVE,
+    NETSERVER,
+    ONCE,
+    TOO_MANY_ERRORS,
+    DeliveryPolicy,
+    cycle_event_id,
+    resigned,
+    with_event_id,
+)
+from simulator.events import Event, Request, Webhook, header_name, render
+from simulator.exchange import OnDone, Submitter, TaskSubmitter, classify_error
+from simulator.outcome import (
+    Attempt,
+    ErrorKind,
+    Handler,
+    Outcome,
+    Response,
+    RunResult,
+    StateChange,
+)
 from simulator.schedule import Planned
-from simulator.signing import sign
+
+__all__ = [
+    "ACTIVE",
+    "NETSERVER",
+    "ONCE",
+    "TOO_MANY_ERRORS",
+    "Deliverer",
+    "DeliveryPolicy",
+    "cycle_event_id",
+    "resigned",
+    "with_event_id",
+]
 
 if TYPE_CHECKING:
-    from simulator.transport import AsyncTransport, Headers
-
-#: What a transport reports when an exchange ends: the response, or why there is none.
-Outcome = Response | BaseException
-OnDone = Callable[[Outcome], None]
-
-
-class Submitter(Protocol):
-    """The callback face of a transport: start an exchange now, report its outcome later.
-
-    ``on_done`` is never called before ``submit`` returns.
-    """
-
-    def __call__(self, headers: Headers, body: bytes, on_done: OnDone) -> None:
-        """Start sending ``body``; call ``on_done`` with the response or the exception."""
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryPolicy:
-    """How failures are retried and when the webhook gives up (reference §3.3-§3.4)."""
-
-    name: str = "netserver"
-    retry_delays: tuple[float, ...] = so.RETRY_DELAYS_S
-    success_statuses: frozenset[int] = so.SUCCESS_STATUSES
-    #: Consecutive failed attempts that turn the webhook TooManyErrors; None never disables.
-    disable_after: int | None = so.DISABLE_AFTER_FAILURES
-    disable_on_gone: bool = True
-    #: After a failed cycle: "requeue" to the back of the session's queue with a new EventId,
-    #: or "discard" the event.
-    on_cycle_failure: Literal["requeue", "discard"] = "requeue"
-    #: X-SuperOffice-Retry: "count" omits it on the first attempt and sends 1, 2 on retries;
-    #: "always" sends 0, 1, 2; "never" omits it.
-    retry_header: Literal["count", "always", "never"] = "count"
-
-    @property
-    def attempts_per_cycle(self) -> int:
-        """Attempts in one cycle: the first plus one per retry delay."""
-        return len(self.retry_delays) + 1
-
-    def is_success(self, status: int | None) -> bool:
-        """Tell whether an answer counts as delivered."""
-        return status is not None and status in self.success_statuses
-
-
-NETSERVER = DeliveryPolicy()
-ONCE = DeliveryPolicy(name="once", retry_delays=(), disable_after=None, on_cycle_failure="discard")
-
-ACTIVE = so.WebhookState.Active.name
-TOO_MANY_ERRORS = so.WebhookState.TooManyErrors.name
-
-_BODY_EVENT_ID = re.compile(rb'("EventId"\s*:\s*")([^"]*)(")')
-
-
-def cycle_event_id(event_id: str, cycle: int) -> str:
-    """Derive the EventId of a later delivery cycle, deterministically, as a v4-shaped GUID."""
-    if cycle <= 1:
-        return event_id
-    digest = hashlib.sha256(f"{event_id}:{cycle}".encode()).hexdigest()
-    return f"{digest[:8]}-{digest[8:12]}-4{digest[13:16]}-a{digest[17:20]}-{digest[20:32]}"
+    from simulator.transport import AsyncTransport
 
 
 @dataclass(slots=True)
@@ -164,8 +135,11 @@ class Deliverer:
         self._room = asyncio.Event()
         self._pumping = False
         self._abandoned = False  # the run was cancelled: late outcomes are ignored
-        self._tasks: set[asyncio.Task[None]] = set()  # exchanges of transports without submit
-        self._submit: Submitter = getattr(transport, "submit", None) or self._submit_in_task
+        # The callback face: the transport's own (the lean engine's), or its send() in tasks.
+        self._in_tasks = TaskSubmitter(transport.send)
+        self._submit: Submitter = getattr(transport, "submit", None) or self._in_tasks
+        send_slowly = getattr(transport, "send_slowly", None)  # the slow-body fault's way to send
+        self._slowly = TaskSubmitter(send_slowly) if send_slowly is not None else None
         self._attempt_handlers: list[Callable[[Attempt], None]] = []
         # The real clock's reading without a method call in between: three readings an attempt.
         self._success_statuses = policy.success_statuses
@@ -244,8 +218,9 @@ class Deliverer:
         except asyncio.CancelledError:
             # Cancelled (a second Ctrl-C): abandon the requests in flight.
             self._abandoned = True
-            for task in list(self._tasks):
-                task.cancel()
+            self._in_tasks.cancel()
+            if self._slowly is not None:
+                self._slowly.cancel()
             raise
         finally:
             self._drop_retries()
@@ -397,8 +372,8 @@ class Deliverer:
         self.in_flight += 1
         on_done = partial(self._on_outcome, item)
         try:
-            if item.fault == "slow-body" and hasattr(self.transport, "send_slowly"):
-                self._submit_in_task(headers, item.request.body, on_done, slowly=True)
+            if item.fault == "slow-body" and self._slowly is not None:
+                self._slowly(headers, item.request.body, on_done)
             else:
                 self._submit(headers, item.request.body, on_done)
         except Exception as exc:  # a transport that refuses at once: a failed attempt all the same
@@ -427,7 +402,7 @@ class Deliverer:
             status = outcome.status
             body = outcome.body
         else:  # any transport failure is a failed attempt, never a crash
-            error, detail = _classify(outcome)
+            error, detail = classify_error(outcome)
 
         delivered = status in self._success_statuses
         disable_reason = ""
@@ -471,15 +446,6 @@ class Deliverer:
             self._requeue(item, done)
         else:
             self._finish_item(item)
-
-    def _submit_in_task(
-        self, headers: Headers, body: bytes, on_done: OnDone, *, slowly: bool = False
-    ) -> None:
-        """Run a transport's ``send`` (or ``send_slowly``) coroutine in a task that reports its outcome."""
-        send = self.transport.send_slowly if slowly else self.transport.send  # type: ignore[attr-defined]
-        task = asyncio.ensure_future(_exchange(send, headers, body, on_done))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     def _schedule_outcome(self, on_done: OnDone, outcome: Outcome) -> None:
         """Report an outcome on the next loop turn (never from inside ``_start_attempt``)."""
@@ -631,80 +597,3 @@ class Deliverer:
             return item.request.headers
         name = header_name(so.HEADER_RETRY, webhook.payload.header_spelling)
         return (*item.request.headers, (name, str(item.attempt - 1)))
-
-
-async def _exchange(
-    send: Callable[[Headers, bytes], Awaitable[Response]], headers: Headers, body: bytes, on_done: OnDone
-) -> None:
-    """Await one ``send`` and report its outcome (a cancelled exchange reports nothing)."""
-    try:
-        outcome: Outcome = await send(headers, body)
-    except Exception as exc:  # a failed attempt, reported as such
-        outcome = exc
-    on_done(outcome)
-
-
-def with_event_id(request: Request, event_id: str, secret: str | None) -> Request:
-    """Give a request whose event is unknown (a replay) a new EventId in body and header, re-signed.
-
-    Keeps the request as it is when that cannot be done consistently: the body has no
-    ``EventId``, or the request is signed and no secret is known.
-    """
-    body, count = _BODY_EVENT_ID.subn(lambda m: m[1] + event_id.encode() + m[3], request.body, count=1)
-    id_name, signature_name = so.HEADER_EVENT_ID.lower(), so.HEADER_SIGNATURE.lower()
-    signed = any(name.lower() == signature_name for name, _ in request.headers)
-    if count == 0 or (signed and not secret):
-        return request
-    headers = []
-    for name, value in request.headers:
-        lowered = name.lower()
-        if lowered == id_name:
-            value = event_id
-        elif lowered == signature_name and secret:
-            value = sign(body, secret)
-        headers.append((name, value))
-    return Request(request.event, event_id, request.session_id, tuple(headers), body)
-
-
-def resigned(request: Request, secret: str | None, spelling: HeaderSpelling = "canonical") -> Request:
-    """Return ``request`` signed with ``secret`` (unsigned when None), other headers unchanged; a new
-    signature goes right after the EventId header, where ``build_headers`` puts it."""
-    signature_name = so.HEADER_SIGNATURE.lower()
-    value = sign(request.body, secret) if secret else None
-    headers: list[tuple[str, str]] = []
-    placed = False
-    for name, old in request.headers:
-        if name.lower() == signature_name:
-            if value is not None and not placed:
-                headers.append((name, value))
-                placed = True
-            continue
-        headers.append((name, old))
-    if value is not None and not placed:
-        id_name = so.HEADER_EVENT_ID.lower()
-        at = next((i + 1 for i, (name, _) in enumerate(headers) if name.lower() == id_name), len(headers))
-        headers.insert(at, (header_name(so.HEADER_SIGNATURE, spelling), value))
-    new_headers = tuple(headers)
-    return request if new_headers == request.headers else request._replace(headers=new_headers)
-
-
-def _classify(exc: BaseException) -> tuple[ErrorKind, str]:
-    kind = getattr(exc, "kind", None)
-    if kind == "timeout" or kind == "connect" or kind == "protocol":
-        return kind, str(getattr(exc, "detail", exc))
-    if isinstance(exc, TimeoutError):
-        return "timeout", "timed out"
-    if isinstance(exc, OSError):
-        return "connect", str(exc) or type(exc).__name__
-    return "protocol", f"{type(exc).__name__}: {exc}"
-
-
-def call_finish(
-    handlers: Sequence[Handler], result: RunResult, on_error: Callable[[Exception], None]
-) -> None:
-    """Finish every handler, even when one of them fails, so each output is closed."""
-    for handler in handlers:
-        try:
-            handler.finish(result)
-        except Exception as exc:  # one broken output must not keep the others open
-            on_error(exc)

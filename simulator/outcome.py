@@ -8,6 +8,7 @@ closes every recording and report.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple, Protocol
 
@@ -125,3 +126,18 @@ class Handler(Protocol):
 
     def finish(self, result: RunResult) -> None:
         """Called once at the end, also after Ctrl-C or a crash."""
+
+
+#: What a transport reports when an exchange ends: the response, or why there is none.
+Outcome = Response | BaseException
+
+
+def call_finish(
+    handlers: Sequence[Handler], result: RunResult, on_error: Callable[[Exception], None]
+) -> None:
+    """Finish every handler, even when one of them fails, so each output is closed."""
+    for handler in handlers:
+        try:
+            handler.finish(result)
+        except Exception as exc:  # one broken output must not keep the others open
+            on_error(exc)

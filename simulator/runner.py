@@ -17,10 +17,10 @@ from typing import Any, Literal
 
 from simulator import __version__
 from simulator import superoffice as so
-from simulator.deliver import NETSERVER, ONCE, Deliverer, DeliveryPolicy, call_finish
+from simulator.deliver import NETSERVER, ONCE, Deliverer, DeliveryPolicy
 from simulator.errors import SimulatorError, UsageError
 from simulator.faults import FaultReport, FaultSpec, Injector, parse_expectation, parse_fault
-from simulator.outcome import Handler, RunInfo, RunResult
+from simulator.outcome import Handler, RunInfo, RunResult, call_finish
 from simulator.schedule import Planned
 from simulator.thresholds import Threshold, ThresholdResult, parse_threshold
 from simulator.units import parse_duration, parse_rate

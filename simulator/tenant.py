@@ -27,10 +27,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from simulator import __version__
 from simulator import superoffice as so
 from simulator.clock import Clock, MonotonicClock
-from simulator.deliver import call_finish
 from simulator.errors import SimulatorError
 from simulator.events import Event
-from simulator.outcome import Handler, RunInfo, RunResult
+from simulator.outcome import Handler, RunInfo, RunResult, call_finish
 from simulator.report import RunStats
 from simulator.tenant_api import ApiSettings, HttpPinger, Pinger, TenantApi, WebhookEndpoints
 from simulator.tenant_config import RotateSpec, TenantConfig, scenario_rotations
