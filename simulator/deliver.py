@@ -261,7 +261,9 @@ class Deliverer:
         for item in planned:
             if stopped():
                 break
-            deadline = origin if max_rate else origin + item.due_s
+            # At --max-rate an event is due when it is read: its lag is the wait for a free
+            # slot or for its session's previous answer, not the time since the run began.
+            deadline = now() if max_rate else origin + item.due_s
             if not max_rate and deadline > now():
                 await self._wait_or_stop(deadline)
                 if stopped():
@@ -276,7 +278,7 @@ class Deliverer:
         """Wait for ``item``'s deadline and admit it; False when the run stopped instead."""
         if self._stop.is_set():
             return False
-        deadline = self._start if self.max_rate else self._start + item.due_s
+        deadline = self._now() if self.max_rate else self._start + item.due_s
         if deadline > self.clock.now():
             await self._wait_or_stop(deadline)
             if self._stop.is_set():
