@@ -391,7 +391,8 @@ class Deliverer:
             if self._error is None:
                 self._error = exc
             self.stop()
-        self._pump()
+        if self._ready:
+            self._pump()
 
     def _settle(self, item: _Item, outcome: Outcome) -> None:
         done = self._now()

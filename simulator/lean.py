@@ -287,10 +287,8 @@ class LeanTransport:
             if len(name) in _OWN_HEADER_LENGTHS and name.lower() in _OWN_HEADERS:
                 head, length = self._heads_for(headers, len(body))
                 break
-        if not headers:
-            return b"".join((head, length or b"\r\n", body))
-        lines = "\r\n".join(map(": ".join, headers)).encode()
-        return b"".join((head, lines, b"\r\n", length or b"\r\n", body))
+        lines = "".join([f"{name}: {value}\r\n" for name, value in headers]).encode()
+        return b"".join((head, lines, length or b"\r\n", body))
 
     def submit(self, headers: Headers, body: bytes, on_done: _OnDone, *, with_headers: bool = False) -> None:
         """Start POSTing ``body`` with exactly ``headers`` (plus Host and Content-Length); call
@@ -407,7 +405,15 @@ class LeanTransport:
         """Send on an idle connection, or open one; the slot is held."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._timeout
-        conn = self._take_idle()
+        idle = self._idle
+        # The common case first: the most recently used idle connection is fine.
+        conn = idle.pop() if idle else None
+        if conn is not None and conn.usable():
+            conn.reused = True
+        else:
+            if conn is not None:
+                conn.close()
+            conn = self._take_idle()
         if conn is None:
             self._open_in_task(loop, data, on_done, deadline, with_headers)
         else:
@@ -477,7 +483,10 @@ class LeanTransport:
                 self._idle.append(conn)
             else:
                 conn.close()
-            self._release_slot()
+            if self._queued:
+                self._queued.popleft()()  # the slot goes to the first exchange waiting for one
+            else:
+                self._free_slots += 1
             on_done(outcome)
             return
         conn.close(abort=True)  # failed mid-exchange: its state is unknown
