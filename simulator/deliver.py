@@ -222,6 +222,12 @@ class Deliverer:
             if self._slowly is not None:
                 self._slowly.cancel()
             raise
+        except Exception:
+            # The source failed (a corrupt line in a recording): send nothing more, but let the
+            # requests in flight finish (or time out) and be reported before the error goes on.
+            self.stop()
+            await self._drain()
+            raise
         finally:
             self._drop_retries()
         if self._error is not None:

@@ -160,6 +160,7 @@ class SubmitTransport(FakeTransport):
 
 
 FACES = ("send", "submit")
+LAST_LOG: Log  # the log of the latest deliver() call, kept also when the run raised
 
 
 @dataclass
@@ -200,7 +201,7 @@ During = Callable[[Deliverer, FakeClock], Awaitable[None]]
 
 
 def deliver(
-    items: Sequence[Planned],
+    items: Iterable[Planned],
     *,
     answers: Iterable[Answer] = (),
     default: Answer = 200,
@@ -215,10 +216,11 @@ def deliver(
 ) -> Delivery:
     """Run a Deliverer over ``items`` on a FakeClock starting at ``start``, through the transport's
     ``send`` coroutine or its ``submit`` callback face (``face``)."""
+    global LAST_LOG
     clock = FakeClock(start)
     kind = SubmitTransport if face == "submit" else FakeTransport
     transport = kind(clock, answers, default=default, answer=answer, delay=delay)
-    log = Log()
+    log = LAST_LOG = Log()
     deliverer = Deliverer(
         transport, [log, *handlers], webhook=WEBHOOK, policy=policy, concurrency=concurrency, clock=clock
     )
@@ -773,3 +775,20 @@ def test_a_transport_that_refuses_at_once_is_a_failed_attempt_not_a_crash() -> N
         ("protocol", "RuntimeError: cannot send: closed")
     ] * 2
     assert result.webhook_state == "Active" and deliverer.in_flight == 0
+
+
+@pytest.mark.parametrize("face", FACES)
+def test_a_failing_source_lets_the_requests_in_flight_finish_before_its_error(face: str) -> None:
+    """A plan that raises midway (a corrupt recording line) sends nothing more, but the requests
+    already in flight are answered and reported before the error reaches the caller."""
+
+    class CorruptLine(Exception):
+        pass
+
+    def source() -> Iterable[Planned]:
+        yield from (planned(0.0, session) for session in range(3))
+        raise CorruptLine("line 4")
+
+    with pytest.raises(CorruptLine):
+        deliver(source(), delay=1.0, face=face)
+    assert LAST_LOG.attempts and [a.status for a in LAST_LOG.attempts] == [200] * 3
