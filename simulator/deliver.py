@@ -36,6 +36,7 @@ from simulator.delivery_rules import (
 )
 from simulator.events import Event, Request, Webhook, header_name, render
 from simulator.exchange import OnDone, Submitter, TaskSubmitter, classify_error
+from simulator.lanes import SessionLanes
 from simulator.outcome import (
     Attempt,
     ErrorKind,
@@ -141,12 +142,10 @@ class Deliverer:
         send_slowly = getattr(transport, "send_slowly", None)  # the slow-body fault's way to send
         self._slowly = TaskSubmitter(send_slowly) if send_slowly is not None else None
         self._attempt_handlers: list[Callable[[Attempt], None]] = []
-        # The real clock's reading without a method call in between: three readings an attempt.
         self._success_statuses = policy.success_statuses
+        # The real clock's reading without a method call in between: two readings an attempt.
         self._now = time.perf_counter if type(self.clock) is MonotonicClock else self.clock.now
-        # A session's lane: present while one of its items is in progress, with the items
-        # waiting behind it (None until the first one waits: most sessions never queue).
-        self._lanes: dict[object, deque[_Item] | None] = {}
+        self._lanes: SessionLanes[_Item] = SessionLanes()
         self._open_items = 0
         self._idle = asyncio.Event()
         self._timers: dict[asyncio.Task[None], _Item] = {}
@@ -309,11 +308,8 @@ class Deliverer:
         )
         self._open_items += 1
         self._idle.clear()
-        lanes = self._lanes
-        if lane_key in lanes:
-            self._wait_in_lane(queued)
+        if not self._lanes.enter(lane_key, queued):
             return
-        lanes[lane_key] = None
         if self.in_flight < self.concurrency and not self._ready:
             self._start_attempt(queued)
         else:
@@ -535,7 +531,7 @@ class Deliverer:
         cycle = item.cycle + 1
         request = self._rerender(item, cycle)
         again = replace(item, request=request, cycle=cycle, attempt=1, intended=now)
-        self._wait_in_lane(again)
+        self._lanes.wait(item.lane, again)
         self._open_items += 1
         self._finish_item(item)
 
@@ -546,23 +542,12 @@ class Deliverer:
             return render(item.event, webhook, event_id=new_id)
         return with_event_id(item.request, new_id, webhook.secret)
 
-    def _wait_in_lane(self, item: _Item) -> None:
-        """Queue ``item`` behind the item of its session in progress."""
-        pending = self._lanes.get(item.lane)
-        if pending is None:
-            self._lanes[item.lane] = pending = deque()
-        pending.append(item)
-
     def _finish_item(self, item: _Item) -> None:
-        lanes = self._lanes
-        if item.lane in lanes:
-            pending = lanes[item.lane]
-            if pending:
-                # The next event of the session keeps its own intended time: waiting for its
-                # predecessor is lag, not a new schedule.
-                self._ready.append(pending.popleft())
-            else:
-                del lanes[item.lane]
+        following = self._lanes.leave(item.lane)
+        if following is not None:
+            # The next event of the session keeps its own intended time: waiting for its
+            # predecessor is lag, not a new schedule.
+            self._ready.append(following)
         self._open_items -= 1
         if self._open_items <= 0:
             self._idle.set()
