@@ -4,8 +4,10 @@
 Prints figures; it is not a test. The receiver (nginx answering ``return 200;``, or sosim's own
 receiver) runs on core 1; every sender runs on core 0. Each round measures, one after the other:
 
-(a) plain Locust: one worker process (``--processes 1``) of ``FastHttpUser``s posting one fixed
-    signed body, the ceiling for Locust on this machine;
+(a) plain Locust: one worker process (``--processes 1``) of ``FastHttpUser``s posting the
+    scenario's first 2,000 rendered, signed requests round and round through ``self.client.post``:
+    the same bodies, headers and event names as (b) sends, nothing generated or checked. Locust's
+    client adds ``Accept-Encoding`` to each, which (b) does not send (``sosim run``'s bytes);
 (b) sosim in Locust: one worker process of the shipped locustfile's ``SosimUser``s playing the
     scenario at full speed, every event generated, signed, sent with NetServer's rules and recorded;
 (c) ``sosim run --max-rate`` (the asyncio engine) on the same receiver, for comparison.
@@ -103,22 +105,30 @@ def _stopped(environment, **kw):
         json.dump(figures, out)
 """
 
-# Plain Locust: the same kind of user posting one fixed body with sosim's headers.
+# Plain Locust: the same kind of user posting the scenario's own requests (their bodies, headers
+# and event names, so it sends what sosim sends), pre-rendered, through Locust's standard client.
 PLAIN = """\
-import json, os
+import itertools, json, os
 from locust import FastHttpUser, constant, task
 
-_REQUEST = json.loads(os.environ["BENCH_PLAIN_REQUEST"])
-_BODY = _REQUEST["body"].encode()
-_HEADERS = dict(_REQUEST["headers"])
+with open(os.environ["BENCH_PLAIN_REQUESTS"], encoding="utf-8") as _file:
+    _POOL = [(r["body"].encode(), dict(r["headers"]), r["event"]) for r in json.load(_file)]
+_users = itertools.count()
 
 class PlainUser(FastHttpUser):
     wait_time = constant(0)
 
+    def on_start(self):
+        start = next(_users) * 31 % len(_POOL)  # users spread over the pool
+        self._requests = itertools.cycle(_POOL[start:] + _POOL[:start])
+
     @task
     def post(self):
-        self.client.post("", data=_BODY, headers=_HEADERS, name=_REQUEST["event"])
+        body, headers, name = next(self._requests)
+        self.client.post("", data=body, headers=headers, name=name)
 """
+#: Requests in (a)'s pool: enough for the scenario's mix of event types and body sizes.
+PLAIN_POOL = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,15 +274,18 @@ def measure_all(args: argparse.Namespace, stack: contextlib.ExitStack) -> Figure
     measure, plain = tmp / "bench_measure.py", tmp / "bench_plain.py"
     measure.write_text(MEASURE, encoding="utf-8")
     plain.write_text(PLAIN, encoding="utf-8")
-    sample = next(bench_plan(scenario, 1)).request
+    requests = tmp / "bench_plain_requests.json"
+    pool = [p.request for p in bench_plan(scenario, PLAIN_POOL)]
+    requests.write_text(
+        json.dumps([{"event": r.event, "headers": r.headers, "body": r.body.decode()} for r in pool]),
+        encoding="utf-8",
+    )
     env = {
         **os.environ,
         SECRET_ENV: SECRET,
         "BENCH_SENDER_CORE": str(SENDER_CORE),
         "BENCH_MASTER_CORE": str(1 - SENDER_CORE if (os.cpu_count() or 1) > 1 else SENDER_CORE),
-        "BENCH_PLAIN_REQUEST": json.dumps(
-            {"event": sample.event, "headers": sample.headers, "body": sample.body.decode()}
-        ),
+        "BENCH_PLAIN_REQUESTS": str(requests),
     }
     sosim_options = [
         *("--scenario", str(args.scenario), "--secret-env", SECRET_ENV, "--speed", SPEED),
@@ -309,7 +322,7 @@ def build_table(figures: Figures, users: int) -> Table:
     plain_cpu = min(f.cpu_us for f in figures.plain)
     sosim_cpu = min(f.cpu_us for f in figures.sosim)
     table.add(
-        f"(a) plain Locust, 1 worker, {users} FastHttpUsers, one static body",
+        f"(a) plain Locust, 1 worker, {users} FastHttpUsers, pre-rendered requests",
         _spread([f.rate for f in figures.plain], " req/s"),
         "ceiling",
     )

@@ -105,6 +105,13 @@ def test_two_workers_deliver_whole_sessions_that_the_master_counts_exactly(
     assert {name: sum(e["status_codes"].values()) for name, e in summary["events"].items()} == tally.events
     assert tally.duplicates == 0 and tally.event_ids == tally.received
 
+    # The bytes sosim run sends: Locust's client would add Accept-Encoding (and follow redirects).
+    sosim_headers = {"host", "content-length", "content-type", "user-agent"}
+    for request in receiver.received:
+        names = {key.lower() for key, _ in request.headers}
+        assert {name for name in names if not name.startswith("x-superoffice-")} == sosim_headers
+        assert request.method == "POST" and request.path == "/hook"
+
     scenario = load_scenario(scenario_file)
     first = scenario.population.first_session_id
     arrived: dict[int, list[str]] = defaultdict(list)
@@ -148,6 +155,24 @@ def test_a_crossed_fail_if_sets_locusts_exit_code(
         case for case in ET.parse(junit).getroot().iter("testcase") if case.find("failure") is not None
     ]
     assert [case.get("name") for case in failures] == ["sent < 1000000"]
+
+
+def test_only_200_is_a_success_in_locusts_own_statistics(scenario_file: Path, tmp_path: Path) -> None:
+    """A 201 is a failure in Locust's table, named by event type; nine of them end the run."""
+    with ReceiverThread(ReceiverConfig(secret=SECRET, respond=201)) as thread:
+        result = locust(
+            *("-u", "6", "-r", "50", "-t", "20s", "--stop-timeout", "10", "--csv", str(tmp_path / "run")),
+            *("--host", thread.url + "hook", "--scenario", str(scenario_file)),
+            *("--secret-env", SECRET_ENV, "--speed", "300"),
+        )
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "TooManyErrors" in result.stderr
+    failures = (tmp_path / "run_failures.csv").read_text(encoding="utf-8")
+    assert "chatsession.created" in failures
+    assert "HTTP 201: NetServer counts only [200] as delivered" in failures
+    stats = (tmp_path / "run_stats.csv").read_text(encoding="utf-8").splitlines()
+    created = next(line.split(",") for line in stats if ",chatsession.created," in line)
+    assert int(created[2]) == int(created[3]) > 0  # every request of the type failed
 
 
 @pytest.mark.parametrize(

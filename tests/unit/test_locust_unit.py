@@ -511,22 +511,7 @@ def test_the_cluster_exit_code_follows_fail_if_and_the_webhook(scenario: Scenari
     assert finish([], [StateChange(1.0, "Unit hook", TOO_MANY_ERRORS, "the target answered 410 Gone")]) == 1
 
 
-# --- the fast histogram and the benchmark -------------------------------------------------
-
-
-@settings(max_examples=50, deadline=None)
-@given(st.lists(st.floats(min_value=-1.0, max_value=8_000.0, allow_nan=False), max_size=200))
-def test_the_workers_fast_histogram_records_exactly_like_run_stats(durations: list[float]) -> None:
-    """A worker's inlined HDR recording yields the same histogram, count, mean and max as RunStats'."""
-    from simulator.locust.cluster import _FastDurations
-    from simulator.report import _Durations
-
-    slow, fast = _Durations(), _FastDurations()
-    for seconds in durations:
-        assert fast.record(seconds) == slow.record(seconds)
-    assert fast._histogram.encode() == slow._histogram.encode()
-    assert (fast.count, fast._sum_s, fast._max_s) == (slow.count, slow._sum_s, slow._max_s)
-    assert fast.percentiles((50.0, 99.9)) == slow.percentiles((50.0, 99.9))
+# --- the benchmark -------------------------------------------------
 
 
 def test_the_locust_bench_splits_sosims_cost_per_event(monkeypatch: pytest.MonkeyPatch) -> None:
