@@ -106,7 +106,10 @@ class _Connection(asyncio.Protocol):
         assert self.transport is not None  # connection_made ran before create_connection returned
         self._on_result = on_result
         self._head.clear()
-        self._reset_response()
+        if self._body:  # _reset_response, inlined: this runs once a request
+            self._body.clear()
+            self._body_size = 0
+        self._headers_done = False
         self._got_bytes = False
         self.keep_alive = False
         self.transport.write(data)
@@ -479,7 +482,8 @@ class LeanTransport:
         if on_done is None:
             return
         if isinstance(outcome, Response):
-            if conn.keep_alive and not self._closed and conn.usable():
+            # conn.closed covers a half-close or a loss seen so far (usable() inlined).
+            if conn.keep_alive and not conn.closed and not self._closed:
                 self._idle.append(conn)
             else:
                 conn.close()

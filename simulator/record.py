@@ -269,18 +269,20 @@ def _fast_object(data: bytes) -> dict[str, Any] | None:
 
 
 def _recorded(line: dict[str, Any], number: int) -> RecordedRequest:
+    get = line.get
     headers = tuple([(str(k), str(v)) for k, v in line["headers"]])
     request = Request(
         str(line["event"]), str(line["event_id"]), int(line["primary_key"]), headers, decode_body(line)
     )
-    delivered = line.get("delivered")
+    offset = get("intended_s")
+    delivered = get("delivered")
     return RecordedRequest(
         request,
-        float(line.get("intended_s", line.get("due_s", 0.0))),
-        str(line.get("scenario", "")),
-        int(line.get("cycle", 1)),
-        int(line.get("attempt", 1)),
-        delivered if isinstance(delivered, bool) else None,
+        float(get("due_s", 0.0) if offset is None else offset),
+        str(get("scenario", "")),
+        int(get("cycle", 1)),
+        int(get("attempt", 1)),
+        delivered if delivered.__class__ is bool else None,
         number,
     )
 

@@ -79,15 +79,6 @@ def failed_event_ids(source: str | Path) -> set[str]:
     return seen - delivered
 
 
-def select(
-    records: Iterator[RecordedRequest], options: ReplayOptions, failed: set[str] | None
-) -> Iterator[RecordedRequest]:
-    """Keep the requests the options ask for: the first attempt of each EventId unless --with-retries."""
-    if options.only_events or options.sessions or failed is not None:
-        records = _filtered(records, options, failed)
-    return records if options.with_retries else _first_attempts(records)
-
-
 def _filtered(
     records: Iterator[RecordedRequest], options: ReplayOptions, failed: set[str] | None
 ) -> Iterator[RecordedRequest]:
@@ -102,15 +93,6 @@ def _filtered(
         yield record
 
 
-def _first_attempts(records: Iterator[RecordedRequest]) -> Iterator[RecordedRequest]:
-    seen: set[str] = set()
-    for record in records:
-        event_id = record.request.event_id
-        if event_id not in seen:
-            seen.add(event_id)
-            yield record
-
-
 def replay_plan(
     source: str | Path,
     options: ReplayOptions,
@@ -123,17 +105,30 @@ def replay_plan(
     header, records = open_source(source, warn)
     scenario = ",".join(header.get("scenarios") or []) or Path(source).name
     rewriter = Rewriter(options, now or datetime.now(UTC))
-    return header, _planned(select(records, options, failed), rewriter, scenario)
+    if options.only_events or options.sessions or failed is not None:
+        records = _filtered(records, options, failed)
+    return header, _planned(records, rewriter, scenario, first_only=not options.with_retries)
 
 
-def _planned(records: Iterator[RecordedRequest], rewriter: Rewriter, scenario: str) -> Iterator[Planned]:
+def _planned(
+    records: Iterator[RecordedRequest], rewriter: Rewriter, scenario: str, *, first_only: bool
+) -> Iterator[Planned]:
+    """The requests to send, timed from the first: only the first attempt of each EventId unless
+    ``first_only`` is off (--with-retries). One generator for all of it: this runs per event."""
     first: float | None = None
     rewrite = rewriter if rewriter.active else None  # the common replay changes nothing: skip the call
+    seen: set[str] = set()
     for record in records:
+        request = record.request
+        if first_only:
+            if request.event_id in seen:
+                continue
+            seen.add(request.event_id)
         if first is None:
             first = record.offset_s
         offset = record.offset_s - first
-        request = record.request if rewrite is None else rewrite(record.request)
+        if rewrite is not None:
+            request = rewrite(request)
         yield Planned(offset if offset > 0.0 else 0.0, request, scenario, None)
 
 
