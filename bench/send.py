@@ -43,7 +43,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.generate import format_profile
-from simulator.deliver import ONCE, Deliverer
+from simulator.deliver import Deliverer
+from simulator.delivery_rules import ONCE
 from simulator.outcome import RunResult
 from simulator.plan import PlanOptions, plan
 from simulator.report import RunStats

@@ -27,7 +27,6 @@ from simulator.clock import Clock, MonotonicClock
 from simulator.delivery_rules import (
     ACTIVE,
     NETSERVER,
-    ONCE,
     TOO_MANY_ERRORS,
     DeliveryPolicy,
     cycle_event_id,
@@ -48,17 +47,7 @@ from simulator.outcome import (
 )
 from simulator.schedule import Planned
 
-__all__ = [
-    "ACTIVE",
-    "NETSERVER",
-    "ONCE",
-    "TOO_MANY_ERRORS",
-    "Deliverer",
-    "DeliveryPolicy",
-    "cycle_event_id",
-    "resigned",
-    "with_event_id",
-]
+__all__ = ["Deliverer", "Inactive"]
 
 if TYPE_CHECKING:
     from simulator.transport import AsyncTransport

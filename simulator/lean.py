@@ -4,7 +4,7 @@
 of persistent connections, one request in flight on each: tens of thousands of requests per second
 on one core (uvloop when installed). It speaks plain HTTP/1.1 only, over TCP or TLS; the general
 client is :class:`~simulator.transport.HttpxTransport`. Import it from :mod:`simulator.transport`,
-which loads this module on first use.
+which loads this module on first use. Each connection is a :class:`~simulator.lean_protocol.Connection`.
 """
 
 from __future__ import annotations
@@ -12,18 +12,13 @@ from __future__ import annotations
 import asyncio
 import collections
 import math
-import os
-import socket
 import ssl
 from collections.abc import Callable
 from functools import partial
-from typing import cast
 
-import httptools
-
-from simulator.outcome import ErrorKind, Response
+from simulator.lean_protocol import Connection, Disconnected, OnDone, OnResult, Outcome, describe_os_error
+from simulator.outcome import Response
 from simulator.transport import (
-    RESPONSE_BODY_LIMIT,
     Headers,
     TransportError,
     _check_limits,
@@ -32,214 +27,10 @@ from simulator.transport import (
 
 __all__ = ["LeanTransport"]
 
-#: How an exchange ends: the response, or the error that stopped it.
-_Outcome = Response | TransportError
-_OnDone = Callable[[Response | BaseException], None]
-_OnResult = Callable[["_Connection", _Outcome], None]
 
 # Names a caller may set itself; the transport then leaves its own out, as httpx does.
 _OWN_HEADERS = frozenset(("host", "content-length"))
 _OWN_HEADER_LENGTHS = frozenset(len(name) for name in _OWN_HEADERS)
-# Response headers that frame the body; without one, the body runs until the server closes.
-_FRAMING_HEADERS = (b"content-length", b"transfer-encoding")
-
-
-class _Disconnected(TransportError):
-    """The connection ended without a complete response."""
-
-    def __init__(self, kind: ErrorKind, detail: str, *, before_response: bool) -> None:
-        super().__init__(kind, detail)
-        self.before_response = before_response
-
-
-def _describe_os_error(exc: OSError) -> str:
-    if isinstance(exc, socket.gaierror) or not exc.errno:
-        return exc.strerror or str(exc) or type(exc).__name__
-    return os.strerror(exc.errno)
-
-
-class _Connection(asyncio.Protocol):
-    """One persistent HTTP/1.1 connection: one request in flight, its response parsed by httptools."""
-
-    __slots__ = (
-        "_body",
-        "_body_size",
-        "_got_bytes",
-        "_head",
-        "_headers_done",
-        "_loop",
-        "_on_result",
-        "_parser",
-        "closed",
-        "data",
-        "keep_alive",
-        "lost",
-        "on_done",
-        "reused",
-        "transport",
-        "with_headers",
-    )
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._parser = httptools.HttpResponseParser(self)
-        self._on_result: _OnResult | None = None
-        self._head: list[bytes] = []  # raw bytes received until the headers were complete
-        self._body: list[bytes] = []
-        self._body_size = 0
-        self._headers_done = False
-        self._got_bytes = False
-        self.transport: asyncio.Transport | None = None
-        self.closed = False
-        self.keep_alive = False
-        self.reused = False
-        # The exchange in progress, kept for the pool: its request bytes and its caller.
-        self.data = b""
-        self.on_done: _OnDone | None = None
-        self.with_headers = False  # whether the response keeps its headers (parsed from _head)
-        self.lost: asyncio.Future[None] = loop.create_future()
-
-    # -- used by LeanTransport
-
-    def start(self, data: bytes, on_result: _OnResult) -> None:
-        """Write one request; ``on_result`` gets the response or the error, from a later callback."""
-        assert self.transport is not None  # connection_made ran before create_connection returned
-        self._on_result = on_result
-        self._head.clear()
-        if self._body:  # _reset_response, inlined: this runs once a request
-            self._body.clear()
-            self._body_size = 0
-        self._headers_done = False
-        self._got_bytes = False
-        self.keep_alive = False
-        self.transport.write(data)
-
-    def usable(self) -> bool:
-        """Whether the connection can carry another request."""
-        return not self.closed and self.transport is not None and not self.transport.is_closing()
-
-    def time_out(self, detail: str) -> None:
-        """Fail the request in flight and drop the connection (its state is unknown)."""
-        self.give_up(TransportError("timeout", detail))
-
-    def give_up(self, error: TransportError) -> None:
-        """End the request in flight with ``error`` and drop the connection."""
-        self._fail(error)
-        self.close(abort=True)
-
-    def close(self, *, abort: bool = False) -> None:
-        """Close the connection; ``abort`` skips flushing what is still buffered."""
-        self.closed = True
-        if self.transport is not None:
-            if abort:
-                self.transport.abort()
-            else:
-                self.transport.close()
-
-    # -- asyncio.Protocol
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        """Keep the transport."""
-        # uvloop's transports implement asyncio.Transport without subclassing it.
-        self.transport = cast(asyncio.Transport, transport)
-
-    def data_received(self, data: bytes) -> None:
-        """Feed response bytes to the parser."""
-        if self._on_result is None:
-            # Bytes nobody asked for (say a 408 before an idle close): the connection is unusable.
-            self.close(abort=True)
-            return
-        self._got_bytes = True
-        if not self._headers_done:
-            self._head.append(data)  # read again only if the server closes mid-response
-        try:
-            self._parser.feed_data(data)
-        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
-            self._fail(TransportError("protocol", f"invalid HTTP response: {exc}"))
-            self.close(abort=True)
-
-    def eof_received(self) -> bool | None:
-        """Mark the connection closed as soon as the server half-closes it."""
-        self.closed = True
-        return None
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        """Settle the request in flight: a close-delimited body ends here, anything else fails."""
-        self.closed = True
-        if not self.lost.done():
-            self.lost.set_result(None)
-        if self._on_result is None:
-            return
-        if self._headers_done and not self._is_framed():
-            self.keep_alive = False
-            self._complete()
-            return
-        before_response = not self._got_bytes
-        if exc is None:
-            when = "before responding" if before_response else "in the middle of the response"
-            detail = f"server closed the connection {when}"
-            self._fail(_Disconnected("protocol", detail, before_response=before_response))
-        else:
-            detail = _describe_os_error(exc) if isinstance(exc, OSError) else f"{type(exc).__name__}: {exc}"
-            self._fail(_Disconnected("connect", detail, before_response=before_response))
-
-    # -- httptools callbacks
-
-    def on_headers_complete(self) -> None:
-        """Note that the status line and headers are in."""
-        self._headers_done = True
-
-    def on_body(self, body: bytes) -> None:
-        """Keep the start of the body, drop the rest."""
-        room = RESPONSE_BODY_LIMIT - self._body_size
-        if room > 0:
-            part = body[:room] if len(body) > room else body
-            self._body.append(part)
-            self._body_size += len(part)
-
-    def on_message_complete(self) -> None:
-        """Resolve the request with the response, unless it was an interim 1xx answer."""
-        status = self._parser.get_status_code()
-        if status < 200:
-            self._reset_response()  # the final answer follows on the same connection
-            return
-        self.keep_alive = self._parser.should_keep_alive()
-        self._complete(status)
-
-    # -- internals
-
-    def _reset_response(self) -> None:
-        self._body.clear()
-        self._body_size = 0
-        self._headers_done = False
-
-    def _complete(self, status: int | None = None) -> None:
-        on_result, self._on_result = self._on_result, None
-        if on_result is not None:
-            if status is None:
-                status = self._parser.get_status_code()
-            body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
-            headers = _parse_headers(self._last_head()) if self.with_headers else ()
-            on_result(self, Response(status, headers, body))
-
-    def _fail(self, error: TransportError) -> None:
-        on_result, self._on_result = self._on_result, None
-        if on_result is not None:
-            on_result(self, error)
-
-    def _is_framed(self) -> bool:
-        """Whether the response announced its length (otherwise the body runs until the close).
-
-        Read from the raw head: an ``on_header`` callback would cost more than the rest of the
-        parse on every response, for an answer needed only when a server closes mid-response.
-        """
-        head = self._last_head().lower()
-        return any(b"\n" + name + b":" in head for name in _FRAMING_HEADERS)
-
-    def _last_head(self) -> bytes:
-        """The status line and headers of the final response (interim 1xx answers may precede it)."""
-        heads = [block for block in b"".join(self._head).split(b"\r\n\r\n") if block.startswith(b"HTTP/")]
-        return heads[-1] if heads else b""
 
 
 class LeanTransport:
@@ -270,13 +61,13 @@ class LeanTransport:
         # `_queued`, in order, each as the call that starts it once a slot is handed over.
         self._free_slots = concurrency
         self._queued: collections.deque[Callable[[], None]] = collections.deque()
-        self._idle: list[_Connection] = []
+        self._idle: list[Connection] = []
         self._connecting: set[asyncio.Task[None]] = set()
-        self._on_result: _OnResult = self._exchange_done
+        self._on_result: OnResult = self._exchange_done
         self._closed = False
         # Requests in flight and their deadlines, oldest first. One timer, armed for the earliest
         # deadline, times them out: a timer per request would cost more than the rest of the send.
-        self._busy: dict[_Connection, float] = {}
+        self._busy: dict[Connection, float] = {}
         self._sweep: asyncio.TimerHandle | None = None
         self._sweep_at = math.inf
         self._sweep_loop: asyncio.AbstractEventLoop | None = None
@@ -293,7 +84,7 @@ class LeanTransport:
         lines = "".join([f"{name}: {value}\r\n" for name, value in headers]).encode()
         return b"".join((head, lines, length or b"\r\n", body))
 
-    def submit(self, headers: Headers, body: bytes, on_done: _OnDone, *, with_headers: bool = False) -> None:
+    def submit(self, headers: Headers, body: bytes, on_done: OnDone, *, with_headers: bool = False) -> None:
         """Start POSTing ``body`` with exactly ``headers`` (plus Host and Content-Length); call
         ``on_done`` with the :class:`Response` or a :class:`TransportError`, from a later callback.
 
@@ -343,7 +134,7 @@ class LeanTransport:
                         assert conn.transport is not None
                         conn.transport.write(rest[start : start + size])
                 return await waiter
-            except _Disconnected as exc:
+            except Disconnected as exc:
                 raise TransportError(exc.kind, exc.detail) from None
             finally:
                 timer.cancel()
@@ -404,7 +195,7 @@ class LeanTransport:
         else:
             self._free_slots += 1
 
-    def _begin(self, data: bytes, on_done: _OnDone, with_headers: bool) -> None:
+    def _begin(self, data: bytes, on_done: OnDone, with_headers: bool) -> None:
         """Send on an idle connection, or open one; the slot is held."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._timeout
@@ -426,7 +217,7 @@ class LeanTransport:
         self,
         loop: asyncio.AbstractEventLoop,
         data: bytes,
-        on_done: _OnDone,
+        on_done: OnDone,
         deadline: float,
         with_headers: bool,
     ) -> None:
@@ -437,9 +228,9 @@ class LeanTransport:
     def _start(
         self,
         loop: asyncio.AbstractEventLoop,
-        conn: _Connection,
+        conn: Connection,
         data: bytes,
-        on_done: _OnDone,
+        on_done: OnDone,
         deadline: float,
         with_headers: bool,
     ) -> None:
@@ -453,7 +244,7 @@ class LeanTransport:
         self,
         loop: asyncio.AbstractEventLoop,
         data: bytes,
-        on_done: _OnDone,
+        on_done: OnDone,
         deadline: float,
         with_headers: bool,
     ) -> None:
@@ -474,7 +265,7 @@ class LeanTransport:
             return
         self._start(loop, conn, data, on_done, deadline, with_headers)
 
-    def _exchange_done(self, conn: _Connection, outcome: _Outcome) -> None:
+    def _exchange_done(self, conn: Connection, outcome: Outcome) -> None:
         """One exchange ended: return the connection to the pool, the slot, and tell the caller."""
         deadline = self._busy.pop(conn, math.inf)
         on_done, data = conn.on_done, conn.data
@@ -494,7 +285,7 @@ class LeanTransport:
             on_done(outcome)
             return
         conn.close(abort=True)  # failed mid-exchange: its state is unknown
-        if isinstance(outcome, _Disconnected):
+        if isinstance(outcome, Disconnected):
             if conn.reused and outcome.before_response and not self._closed:
                 # The server dropped a kept-alive connection before answering (its idle timeout
                 # raced our write): nothing was processed, so one retry on a fresh connection is
@@ -506,7 +297,7 @@ class LeanTransport:
         self._release_slot()
         on_done(outcome)
 
-    def _take_idle(self) -> _Connection | None:
+    def _take_idle(self) -> Connection | None:
         idle = self._idle
         while idle:
             # Most recently used first: the least likely to have hit the server's idle timeout.
@@ -517,11 +308,11 @@ class LeanTransport:
             conn.close()
         return None
 
-    async def _connect(self, loop: asyncio.AbstractEventLoop, deadline: float) -> _Connection:
+    async def _connect(self, loop: asyncio.AbstractEventLoop, deadline: float) -> Connection:
         try:
             async with asyncio.timeout_at(deadline):
                 _, conn = await loop.create_connection(
-                    partial(_Connection, loop),
+                    partial(Connection, loop),
                     self._host,
                     self._port,
                     ssl=self._ssl,
@@ -532,7 +323,7 @@ class LeanTransport:
         except ssl.SSLError as exc:
             raise TransportError("connect", f"{self._authority}: TLS failed: {exc.reason or exc}") from None
         except OSError as exc:
-            raise TransportError("connect", f"{self._authority}: {_describe_os_error(exc)}") from None
+            raise TransportError("connect", f"{self._authority}: {describe_os_error(exc)}") from None
         return conn
 
     def _arm_sweep(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
@@ -552,14 +343,6 @@ class LeanTransport:
         ahead = [deadline for conn, deadline in self._busy.items() if deadline > now]
         if ahead:
             self._arm_sweep(loop, min(ahead))
-
-
-def _parse_headers(head: bytes) -> tuple[tuple[str, str], ...]:
-    """The header fields of a raw response head (its status line skipped)."""
-    fields = (line.partition(b":") for line in head.split(b"\r\n")[1:])
-    return tuple(
-        (name.strip().decode("latin-1"), value.strip().decode("latin-1")) for name, _, value in fields
-    )
 
 
 def _hand_slot(waiter: asyncio.Future[None], release: Callable[[], None]) -> None:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 from simulator import superoffice as so
 
 if TYPE_CHECKING:
-    from simulator.deliver import DeliveryPolicy
+    from simulator.delivery_rules import DeliveryPolicy
     from simulator.events import ChatMessage, Event, Request, Webhook
     from simulator.generate import SessionPlan
     from simulator.mockapi import ChatState, MockApi
@@ -301,7 +301,7 @@ def deliver(
     ``target`` is an ASGI app, a WSGI app (``kind`` overrides the guess) or an ``http(s)://``
     URL; apps are called in process at ``path``. ``policy`` is ``"once"`` (one attempt each)
     or ``"netserver"`` (NetServer's retries, in virtual time: no real waiting), or a
-    :class:`~simulator.deliver.DeliveryPolicy`. With ``api``, each event (and its session's
+    :class:`~simulator.delivery_rules.DeliveryPolicy`. With ``api``, each event (and its session's
     earlier ones) is announced to its state just before its webhook is sent.
     """
     from simulator.mockapi import MockApi
@@ -334,7 +334,7 @@ def _planned(what: Any, api: MockApi) -> tuple[list[Planned], Webhook | None]:
 
 
 def _policy(policy: DeliveryPolicy | str) -> DeliveryPolicy:
-    from simulator.deliver import NETSERVER, ONCE
+    from simulator.delivery_rules import NETSERVER, ONCE
 
     if isinstance(policy, str):
         if policy not in ("once", "netserver"):

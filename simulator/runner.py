@@ -17,7 +17,8 @@ from typing import Any, Literal
 
 from simulator import __version__
 from simulator import superoffice as so
-from simulator.deliver import NETSERVER, ONCE, Deliverer, DeliveryPolicy
+from simulator.deliver import Deliverer
+from simulator.delivery_rules import NETSERVER, ONCE, DeliveryPolicy
 from simulator.errors import SimulatorError, UsageError
 from simulator.faults import FaultReport, FaultSpec, Injector, parse_expectation, parse_fault
 from simulator.outcome import Handler, RunInfo, RunResult, call_finish

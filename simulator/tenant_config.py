@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from simulator.deliver import NETSERVER, DeliveryPolicy
+from simulator.delivery_rules import NETSERVER, DeliveryPolicy
 from simulator.errors import UsageError
 from simulator.tenant_api import PingOn
 from simulator.tenant_events import StateNumbering

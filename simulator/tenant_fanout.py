@@ -23,7 +23,8 @@ from typing import Literal
 
 from simulator import superoffice as so
 from simulator.clock import Clock
-from simulator.deliver import NETSERVER, Deliverer, DeliveryPolicy
+from simulator.deliver import Deliverer
+from simulator.delivery_rules import NETSERVER, DeliveryPolicy
 from simulator.events import Event, Request, Webhook, render
 from simulator.outcome import Attempt, Handler, Response, RunInfo, RunResult, StateChange
 from simulator.report import RunStats

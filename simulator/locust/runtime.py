@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from simulator import __version__
-from simulator.deliver import ACTIVE, NETSERVER, TOO_MANY_ERRORS
+from simulator.delivery_rules import ACTIVE, NETSERVER, TOO_MANY_ERRORS
 from simulator.errors import ScenarioError, UsageError
 from simulator.generate import Generator, identity_pool, make_generator
 from simulator.locust.cluster import ClusterStats, WorkerRecorder

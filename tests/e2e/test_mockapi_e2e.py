@@ -16,7 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from simulator.deliver import ONCE, Deliverer
+from simulator.deliver import Deliverer
+from simulator.delivery_rules import ONCE
 from simulator.errors import UsageError
 from simulator.generate import generate_sessions
 from simulator.mockapi import ChatState, MockApi

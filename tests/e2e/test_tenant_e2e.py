@@ -32,7 +32,7 @@ import uvicorn
 from click.testing import CliRunner
 from fastapi import FastAPI, Request, Response
 
-from simulator.deliver import DeliveryPolicy
+from simulator.delivery_rules import DeliveryPolicy
 from simulator.generate import generate_sessions, timeline
 from simulator.scenario import parse_scenario
 from simulator.scenario_model import Scenario

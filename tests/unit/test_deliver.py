@@ -18,7 +18,8 @@ import pytest
 from simulator import superoffice as so
 from simulator.checker import Tally
 from simulator.clock import FakeClock
-from simulator.deliver import NETSERVER, ONCE, Deliverer, DeliveryPolicy
+from simulator.deliver import Deliverer
+from simulator.delivery_rules import NETSERVER, ONCE, DeliveryPolicy
 from simulator.errors import UsageError
 from simulator.events import Event, Request, SessionFields, Webhook, render
 from simulator.outcome import Attempt, Response, RunInfo, RunResult, StateChange
@@ -735,7 +736,7 @@ def test_exit_code_is_1_when_the_receiver_saw_bad_requests() -> None:
 
 def test_with_event_id_keeps_a_signed_request_it_cannot_re_sign() -> None:
     """Without the secret a signed request keeps its bytes rather than carry a wrong signature."""
-    from simulator.deliver import with_event_id
+    from simulator.delivery_rules import with_event_id
 
     request = planned(0.0, 1).request
     assert with_event_id(request, "new-id", None) == request

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator import superoffice as so
-from simulator.deliver import TOO_MANY_ERRORS, cycle_event_id
+from simulator.delivery_rules import TOO_MANY_ERRORS, cycle_event_id
 from simulator.errors import UsageError
 from simulator.events import Request
 from simulator.generate import SessionPlan, make_generator

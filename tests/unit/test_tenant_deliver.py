@@ -10,7 +10,8 @@ from dataclasses import dataclass, field, replace
 
 from simulator import superoffice as so
 from simulator.clock import FakeClock
-from simulator.deliver import Deliverer, DeliveryPolicy, resigned
+from simulator.deliver import Deliverer
+from simulator.delivery_rules import DeliveryPolicy, resigned
 from simulator.events import Event, Request, SessionFields, Webhook, render
 from simulator.outcome import Attempt, Response, RunInfo, RunResult, StateChange
 from simulator.schedule import Planned

@@ -11,7 +11,7 @@ from typing import Any
 
 from simulator import superoffice as so
 from simulator.clock import FakeClock
-from simulator.deliver import DeliveryPolicy
+from simulator.delivery_rules import DeliveryPolicy
 from simulator.events import Event, Request, SessionFields, Webhook
 from simulator.outcome import Response
 from simulator.report import RunStats
