@@ -49,8 +49,9 @@ def secret_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--secret",
         metavar="SECRET",
-        help="The webhook secret that signs requests (overrides the scenario's). "
-        "Prefer --secret-env or --secret-file to keep it out of shell history.",
+        help="The webhook secret: it signs what sosim signs (over a scenario's own) and is what the "
+        "built-in receiver verifies against. Prefer --secret-env or --secret-file to keep it out of "
+        "shell history.",
     )(func)
 
 

@@ -246,9 +246,12 @@ class RunStats:
 
     @property
     def achieved_rate(self) -> float:
-        """Requests per second between the first and the last send; NaN when that span is 0."""
+        """Requests per second of the run (its elapsed time, the last answers included), so it agrees
+        with "finished after"; before the run has ended, between the first and the last send."""
         if not self.requests:
             return 0.0
+        if self.result is not None and self.result.elapsed_s > 0:
+            return self.requests / self.result.elapsed_s
         if self.first_sent_s is None or self.last_sent_s is None or self.last_sent_s <= self.first_sent_s:
             return math.nan
         return self.requests / (self.last_sent_s - self.first_sent_s)

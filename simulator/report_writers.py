@@ -135,7 +135,8 @@ def _summary_table(stats: RunStats) -> Table:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(box=box.SIMPLE, show_header=False, title="sosim run summary", pad_edge=False)
+    command = stats.info.command.removeprefix("sosim ") if stats.info is not None else "run"
+    table = Table(box=box.SIMPLE, show_header=False, title=f"sosim {command} summary", pad_edge=False)
     table.add_column(no_wrap=True, overflow="ellipsis", max_width=28)
     for _ in _PERCENTILE_COLUMNS:
         table.add_column(justify="right", no_wrap=True)
@@ -186,6 +187,9 @@ def _closing_lines(stats: RunStats) -> list[tuple[str, str]]:
         lines.append((f"Run {ended} after {format_duration(result.elapsed_s)}{reason}.", ""))
         if result.unsent:
             lines.append((f"{result.unsent} planned request(s) or retries were never sent.", "yellow"))
+    if stats.info is not None and stats.info.timing == "max-rate" and stats.attempts:
+        note = "At max-rate an event is due when sosim reads it: schedule lag is its wait for a free "
+        lines.append((note + "connection or for its session's previous answer.", "dim"))
     too_many_errors_at = stats.too_many_errors_at
     if too_many_errors_at is not None:
         at = format_duration(too_many_errors_at)

@@ -206,6 +206,7 @@ class RunOutcome:
     receiver_tally: Any = None
     faults: FaultReport | None = None
     messages: list[str] = field(default_factory=list)
+    receiver_checked_signatures: bool = True  # False when the built-in receiver had no secret
 
 
 def run(config: RunConfig, *, console: Any = None, extra_handlers: Sequence[Handler] = ()) -> RunOutcome:
@@ -315,7 +316,8 @@ def execute(
             where = "the built-in verifying receiver at " + target if receiver is not None else target
             console.print(
                 f"sosim {command}: {', '.join(config.scenarios)} -> {where} "
-                f"({info.timing}, {config.policy.name} delivery, concurrency {config.concurrency})"
+                f"({info.timing}, {config.policy.name} delivery, concurrency {config.concurrency})",
+                soft_wrap=True,  # one line even when not a terminal: the URL stays whole
             )
         timed = retime(planned, speed=config.speed, rate=config.rate)
         result = _deliver(
@@ -337,7 +339,15 @@ def execute(
     code = exit_code(stats, results, result, tally)
     if code == EXIT_OK and fault_report is not None and not fault_report.passed:
         code = EXIT_FAILED
-    return RunOutcome(stats, results, result, code, tally, fault_report)
+    return RunOutcome(
+        stats,
+        results,
+        result,
+        code,
+        tally,
+        fault_report,
+        receiver_checked_signatures=receiver_secret is not None,
+    )
 
 
 def _refuse_unsigned(scenarios: Sequence[Any], config: RunConfig) -> None:
@@ -528,13 +538,13 @@ def present(config: RunConfig, produce: Any) -> int:
                 style = "green" if verdict.passed else "red"
                 console.print(f"[{style}]{verdict.describe()}[/]")
         if outcome.receiver_tally is not None:
-            _print_receiver(outcome.receiver_tally, console)
+            _print_receiver(outcome.receiver_tally, console, outcome.receiver_checked_signatures)
         if config.record:
             console.print(f"recording: {config.record}")
     return outcome.exit_code
 
 
-def _print_receiver(tally: Any, console: Any) -> None:
+def _print_receiver(tally: Any, console: Any, checked_signatures: bool) -> None:
     from rich.table import Table
 
     from simulator.receiver import verdict_ok, verdict_table
@@ -543,8 +553,11 @@ def _print_receiver(tally: Any, console: Any) -> None:
     for label, value in verdict_table(tally):
         table.add_row(label, value)
     console.print(table)
+    unchecked = (
+        "" if checked_signatures else " (signatures not checked: no secret; pass --secret to check them)"
+    )
     console.print(
-        "[green]receiver: all requests verified[/]"
+        f"[green]receiver: all requests verified{unchecked}[/]"
         if verdict_ok(tally)
-        else "[red]receiver: some requests failed verification[/]"
+        else f"[red]receiver: some requests failed verification{unchecked}[/]"
     )

@@ -6,6 +6,7 @@ import json
 import math
 import tracemalloc
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -170,9 +171,14 @@ def test_every_threshold_metric_is_measured() -> None:
 
 
 def test_achieved_and_target_rate() -> None:
-    """rate is requests per second between the first and the last send; the target comes from RunInfo."""
+    """rate is requests per second of the run (101 in its 10 s; between the first and the last send
+    while it runs); the target comes from RunInfo."""
+    live = RunStats()
+    for item in [attempt(intended=i * 0.01) for i in range(101)]:
+        live.handle_attempt(item)
+    assert live.achieved_rate == pytest.approx(101 / 1.0)
     stats = run_stats([attempt(intended=i * 0.01) for i in range(101)])
-    assert stats.metric("rate") == pytest.approx(101 / 1.0)
+    assert stats.metric("rate") == pytest.approx(101 / 10.0)
     assert stats.target_rate == 500.0
     assert stats.summary()["rate"]["target_per_s"] == 500.0
 
@@ -413,3 +419,35 @@ def test_bad_threshold_is_a_usage_error_before_the_run() -> None:
     """RunStats is built from parsed thresholds, so a typo fails at parse time with exit code 2."""
     with pytest.raises(UsageError):
         RunStats([parse_threshold("p99 >> 5")])
+
+
+def test_summary_is_titled_by_its_command_and_explains_max_rate_lag() -> None:
+    """A replay's summary says replay; at max-rate a line says what schedule lag means there."""
+    stats = RunStats()
+    stats.start(replace(run_info(), command="replay", timing="max-rate"))
+    stats.handle_attempt(attempt(intended=0.0, service=0.010))
+    stats.finish(RunResult(elapsed_s=0.5, interrupted=False, webhook_state="Active", planned=1))
+    console = Console(record=True, width=200)
+    render_summary(stats, [], console)
+    text = console.export_text()
+    assert "sosim replay summary" in text and "sosim run summary" not in text
+    assert "At max-rate an event is due when sosim reads it" in text
+    timed = run_stats([attempt(intended=0.0)])
+    console = Console(record=True, width=200)
+    render_summary(timed, [], console)
+    assert "sosim run summary" in console.export_text()
+    assert "At max-rate" not in console.export_text()
+
+
+def test_receiver_verdict_says_when_signatures_were_not_checked() -> None:
+    """Without a secret the built-in receiver cannot check signatures, and its verdict says so."""
+    from simulator.receiver import WebhookChecker
+    from simulator.runner import _print_receiver
+
+    tally = WebhookChecker(None).tally
+    for checked, expected in ((True, False), (False, True)):
+        console = Console(record=True, width=200)
+        _print_receiver(tally, console, checked)
+        text = console.export_text()
+        assert "receiver: all requests verified" in text
+        assert ("signatures not checked: no secret" in text) is expected
