@@ -15,6 +15,7 @@ import math
 import ssl
 from collections.abc import Callable
 from functools import partial
+from typing import NamedTuple
 
 from simulator.lean_protocol import Connection, Disconnected, OnDone, OnResult, Outcome, describe_os_error
 from simulator.outcome import Response
@@ -31,6 +32,15 @@ __all__ = ["LeanTransport"]
 # Names a caller may set itself; the transport then leaves its own out, as httpx does.
 _OWN_HEADERS = frozenset(("host", "content-length"))
 _OWN_HEADER_LENGTHS = frozenset(len(name) for name in _OWN_HEADERS)
+
+
+class _Exchange(NamedTuple):
+    """An exchange waiting for a new connection: its bytes, its caller, its deadline."""
+
+    data: bytes
+    on_done: OnDone
+    deadline: float
+    with_headers: bool
 
 
 class LeanTransport:
@@ -209,19 +219,12 @@ class LeanTransport:
                 conn.close()
             conn = self._take_idle()
         if conn is None:
-            self._open_in_task(loop, data, on_done, deadline, with_headers)
+            self._open_in_task(loop, _Exchange(data, on_done, deadline, with_headers))
         else:
             self._start(loop, conn, data, on_done, deadline, with_headers)
 
-    def _open_in_task(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        data: bytes,
-        on_done: OnDone,
-        deadline: float,
-        with_headers: bool,
-    ) -> None:
-        task = loop.create_task(self._open_and_start(loop, data, on_done, deadline, with_headers))
+    def _open_in_task(self, loop: asyncio.AbstractEventLoop, exchange: _Exchange) -> None:
+        task = loop.create_task(self._open_and_start(loop, exchange))
         self._connecting.add(task)
         task.add_done_callback(self._connecting.discard)
 
@@ -240,14 +243,8 @@ class LeanTransport:
             self._arm_sweep(loop, deadline)
         conn.start(data, self._on_result)
 
-    async def _open_and_start(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        data: bytes,
-        on_done: OnDone,
-        deadline: float,
-        with_headers: bool,
-    ) -> None:
+    async def _open_and_start(self, loop: asyncio.AbstractEventLoop, exchange: _Exchange) -> None:
+        data, on_done, deadline, with_headers = exchange
         try:
             conn = await self._connect(loop, deadline)
         except TransportError as exc:
@@ -291,7 +288,7 @@ class LeanTransport:
                 # raced our write): nothing was processed, so one retry on a fresh connection is
                 # safe, as in browsers and httpcore. The slot stays with the exchange.
                 loop = asyncio.get_running_loop()
-                self._open_in_task(loop, data, on_done, deadline, conn.with_headers)
+                self._open_in_task(loop, _Exchange(data, on_done, deadline, conn.with_headers))
                 return
             outcome = TransportError(outcome.kind, outcome.detail)
         self._release_slot()
