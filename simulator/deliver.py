@@ -286,15 +286,9 @@ class Deliverer:
         """Start a due item now, or queue it behind its session or for a free slot."""
         # A probe neither waits for its session nor holds it up: it has a lane of its own.
         lane_key = ("probe", number) if item.probe else (item.scenario, item.request.session_id)
-        queued = _Item(
-            item.event,
-            item.request,
-            item.scenario,
-            lane_key,
-            deadline,
-            fault=item.fault,
-            probe=item.probe,
-        )
+        # Positional: keyword arguments cost more, and this runs once an event.
+        event, request, scenario = item.event, item.request, item.scenario
+        queued = _Item(event, request, scenario, lane_key, deadline, 1, 1, item.fault, item.probe)
         self._open_items += 1
         self._idle.clear()
         if not self._lanes.enter(lane_key, queued):
@@ -357,10 +351,10 @@ class Deliverer:
         if self._paused:
             self._park(item)
             return
-        webhook = self.webhooks.get(item.scenario, self.webhook) if self.webhooks else self.webhook
         if self.resign:
+            webhook = self._webhook_for(item.scenario)
             item.request = resigned(item.request, webhook.secret, webhook.payload.header_spelling)
-        item.headers = headers = self._headers_for(item, webhook)
+        item.headers = headers = self._headers_for(item)
         item.sent = self._now()
         self.in_flight += 1
         on_done = partial(self._on_outcome, item)
@@ -574,9 +568,10 @@ class Deliverer:
     def _webhook_for(self, scenario: str) -> Webhook:
         return self.webhooks.get(scenario, self.webhook)
 
-    def _headers_for(self, item: _Item, webhook: Webhook) -> tuple[tuple[str, str], ...]:
+    def _headers_for(self, item: _Item) -> tuple[tuple[str, str], ...]:
         mode = self.policy.retry_header
         if mode == "never" or (mode == "count" and item.attempt == 1):
             return item.request.headers
-        name = header_name(so.HEADER_RETRY, webhook.payload.header_spelling)
+        spelling = self._webhook_for(item.scenario).payload.header_spelling
+        name = header_name(so.HEADER_RETRY, spelling)
         return (*item.request.headers, (name, str(item.attempt - 1)))

@@ -207,17 +207,19 @@ class LeanTransport:
 
     def _begin(self, data: bytes, on_done: OnDone, with_headers: bool) -> None:
         """Send on an idle connection, or open one; the slot is held."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._timeout
         idle = self._idle
-        # The common case first: the most recently used idle connection is fine.
+        # The common case first: the most recently used idle connection is fine, and its loop is
+        # the running one (a connection lives on the loop that opened it).
         conn = idle.pop() if idle else None
         if conn is not None and conn.usable():
             conn.reused = True
+            loop = conn.loop
         else:
             if conn is not None:
                 conn.close()
             conn = self._take_idle()
+            loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._timeout
         if conn is None:
             self._open_in_task(loop, _Exchange(data, on_done, deadline, with_headers))
         else:

@@ -48,12 +48,12 @@ class Connection(asyncio.Protocol):
         "_got_bytes",
         "_head",
         "_headers_done",
-        "_loop",
         "_on_result",
         "_parser",
         "closed",
         "data",
         "keep_alive",
+        "loop",
         "lost",
         "on_done",
         "reused",
@@ -62,7 +62,7 @@ class Connection(asyncio.Protocol):
     )
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+        self.loop = loop
         self._parser = httptools.HttpResponseParser(self)
         self._on_result: OnResult | None = None
         self._head: list[bytes] = []  # raw bytes received until the headers were complete
