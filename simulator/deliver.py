@@ -482,7 +482,7 @@ class Deliverer:
         """Forget the retries still waiting for their time (the run is stopping)."""
         timers, self._timers = self._timers, {}
         for timer, item in timers.items():
-            if timer.done():  # it has already handed its item to the workers
+            if timer.done():  # it has already put its item back in the ready queue
                 continue
             timer.cancel()
             self.unsent += 1
@@ -560,7 +560,7 @@ class Deliverer:
         for handler in self.handlers:
             try:
                 getattr(handler, method)(record)
-            except Exception as exc:  # an output that breaks must not hang the workers
+            except Exception as exc:  # an output that breaks must not hang the run
                 if self._error is None:
                     self._error = exc
                 self.stop()
