@@ -27,8 +27,8 @@ from simulator.clock import Clock, MonotonicClock
 from simulator.delivery_rules import (
     ACTIVE,
     NETSERVER,
-    TOO_MANY_ERRORS,
     DeliveryPolicy,
+    WebhookGate,
     cycle_event_id,
     resigned,
     with_event_id,
@@ -109,14 +109,11 @@ class Deliverer:
         self.concurrency = max(1, concurrency)
         self.clock = clock or MonotonicClock()
         self.max_rate = max_rate
-        self.state = ACTIVE
-        self.consecutive_failures = 0
-        self.delivered = 0
-        self.last_failure = ""  # "HTTP 500" or "connect: 127.0.0.1:8000: Connection refused"
+        #: The failure count and the webhook's state, by NetServer's rules.
+        self.gate = WebhookGate(policy)
         self.in_flight = 0
         self.unsent = 0  # requests dropped unsent (or between retries) because the run stopped
         self._stop = asyncio.Event()
-        self._reason = ""
         self._error: BaseException | None = None
         # Items whose turn has come, waiting for a free slot; dispatch waits while more than
         # `_backlog` are queued, so a run at --max-rate does not render the whole plan ahead.
@@ -164,7 +161,7 @@ class Deliverer:
         if state == ACTIVE:
             self._resume()
             return
-        self.state = state
+        self.gate.state = state
         if self.inactive == "end":
             self.stop()
         else:
@@ -176,6 +173,11 @@ class Deliverer:
         self.webhook = webhook
         if webhooks is not None:
             self.webhooks = dict(webhooks)
+
+    @property
+    def state(self) -> str:
+        """The webhook's state: Active, TooManyErrors, or what ``set_state`` was told."""
+        return self.gate.state
 
     @property
     def stopped(self) -> bool:
@@ -220,23 +222,24 @@ class Deliverer:
             self._drop_retries()
         if self._error is not None:
             raise self._error
-        interrupted = self._stop.is_set() and self.state == ACTIVE
+        interrupted = self._stop.is_set() and self.gate.active
         return RunResult(
             elapsed_s=self.clock.now() - self._start,
             interrupted=interrupted,
-            webhook_state=self.state,
+            webhook_state=self.gate.state,
             planned=count,
             reason=self._result_reason(interrupted),
             unsent=self.unsent,
         )
 
     def _result_reason(self, interrupted: bool) -> str:
-        if self._reason:
-            return self._reason
+        gate = self.gate
+        if gate.reason:
+            return gate.reason
         if interrupted:
             return "stopped before the end of the plan"
-        if self.delivered == 0 and self.last_failure:
-            return f"nothing was delivered; the last failure: {self.last_failure}"
+        if gate.delivered == 0 and gate.last_failure:
+            return f"nothing was delivered; the last failure: {gate.last_failure}"
         return ""
 
     # -- dispatch ----------------------------------------------------------------------
@@ -397,12 +400,13 @@ class Deliverer:
         following: _Next = "finish"
         if item.probe:
             pass
-        elif delivered:  # the common case, inlined: _count_outcome and _next_step would say the same
-            self.delivered += 1
-            self.consecutive_failures = 0
+        elif delivered:  # the common case, inlined: gate.count and _next_step would say the same
+            gate = self.gate
+            gate.delivered += 1
+            gate.consecutive_failures = 0
         else:
             gone = status == so.GONE_STATUS and self.policy.disable_on_gone
-            disable_reason = self._count_outcome(delivered, gone, status, error, detail)
+            disable_reason = self.gate.count(delivered, status, error, detail)
             following = self._next_step(item, delivered, gone, disable_reason)
         headers, request = item.headers, item.request
         if headers is not request.headers and headers != request.headers:
@@ -438,25 +442,6 @@ class Deliverer:
     def _schedule_outcome(self, on_done: OnDone, outcome: Outcome) -> None:
         """Report an outcome on the next loop turn (never from inside ``_start_attempt``)."""
         asyncio.get_running_loop().call_soon(on_done, outcome)
-
-    def _count_outcome(
-        self, delivered: bool, gone: bool, status: int | None, error: ErrorKind | None, detail: str
-    ) -> str:
-        """Update the failure count; return why the webhook must turn TooManyErrors now, or ''."""
-        if delivered:
-            self.delivered += 1
-            self.consecutive_failures = 0
-            return ""
-        self.consecutive_failures += 1
-        self.last_failure = f"HTTP {status}" if status is not None else f"{error}: {detail}"
-        if self.state != ACTIVE:
-            return ""
-        if gone:
-            return f"the target answered {so.GONE_STATUS} Gone"
-        limit = self.policy.disable_after
-        if limit is not None and self.consecutive_failures >= limit:
-            return f"{self.consecutive_failures} consecutive failed attempts, the last: {self.last_failure}"
-        return ""
 
     def _next_step(self, item: _Item, delivered: bool, gone: bool, disable_reason: str) -> _Next:
         if delivered or gone or disable_reason or self._stop.is_set():
@@ -502,8 +487,7 @@ class Deliverer:
         self._pump()  # park (or drop) what is ready now rather than at the next outcome
 
     def _resume(self) -> None:
-        self.state = ACTIVE
-        self.consecutive_failures = 0
+        self.gate.resume()
         self._paused = False
         held, self._held = self._held, deque()
         self._ready.extend(held)
@@ -536,10 +520,9 @@ class Deliverer:
             self._idle.set()
 
     def _disable(self, at: float, reason: str) -> None:
-        self.state = TOO_MANY_ERRORS
-        self._reason = f"{TOO_MANY_ERRORS}: {reason}"
+        self.gate.disable(reason)
         label = self.webhook.name if self.label is None else self.label
-        self._tell("handle_state", StateChange(at - self._start, label, self.state, reason))
+        self._tell("handle_state", StateChange(at - self._start, label, self.gate.state, reason))
         if self.inactive == "end":
             self.stop()
         else:

@@ -15,6 +15,7 @@ from typing import Literal
 
 from simulator import superoffice as so
 from simulator.events import HeaderSpelling, Request, header_name
+from simulator.outcome import ErrorKind
 from simulator.signing import sign
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "ONCE",
     "TOO_MANY_ERRORS",
     "DeliveryPolicy",
+    "WebhookGate",
     "cycle_event_id",
     "resigned",
     "with_event_id",
@@ -63,6 +65,52 @@ ACTIVE = so.WebhookState.Active.name
 TOO_MANY_ERRORS = so.WebhookState.TooManyErrors.name
 
 _BODY_EVENT_ID = re.compile(rb'("EventId"\s*:\s*")([^"]*)(")')
+
+
+@dataclass(slots=True)
+class WebhookGate:
+    """A webhook's state as one sender sees it (a Deliverer, a Locust worker): NetServer's count of
+    consecutive failures and when it turns TooManyErrors (reference §3.4)."""
+
+    policy: DeliveryPolicy = NETSERVER
+    state: str = ACTIVE
+    consecutive_failures: int = 0
+    delivered: int = 0
+    last_failure: str = ""
+    reason: str = ""
+
+    @property
+    def active(self) -> bool:
+        """Whether requests may still be sent."""
+        return self.state == ACTIVE
+
+    def count(self, delivered: bool, status: int | None, error: ErrorKind | None, detail: str) -> str:
+        """Count one attempt; return why the webhook turns TooManyErrors now, or ''."""
+        if delivered:
+            self.delivered += 1
+            self.consecutive_failures = 0
+            return ""
+        self.consecutive_failures += 1
+        self.last_failure = f"HTTP {status}" if status is not None else f"{error}: {detail}"
+        if not self.active:
+            return ""
+        if status == so.GONE_STATUS and self.policy.disable_on_gone:
+            return f"the target answered {so.GONE_STATUS} Gone"
+        limit = self.policy.disable_after
+        if limit is not None and self.consecutive_failures >= limit:
+            return f"{self.consecutive_failures} consecutive failed attempts, the last: {self.last_failure}"
+        return ""
+
+    def resume(self) -> None:
+        """Active again (an app's PUT): the failure count starts over."""
+        self.state = ACTIVE
+        self.consecutive_failures = 0
+
+    def disable(self, reason: str) -> None:
+        """Turn the webhook TooManyErrors (here, or because another worker did)."""
+        if self.active:
+            self.state = TOO_MANY_ERRORS
+            self.reason = f"{TOO_MANY_ERRORS}: {reason}"
 
 
 def cycle_event_id(event_id: str, cycle: int) -> str:

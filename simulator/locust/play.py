@@ -26,7 +26,10 @@ from dataclasses import dataclass, field
 from typing import Literal, NamedTuple, Protocol
 
 from simulator import superoffice as so
-from simulator.delivery_rules import ACTIVE, NETSERVER, TOO_MANY_ERRORS, DeliveryPolicy, cycle_event_id
+from simulator.delivery_rules import (
+    WebhookGate,
+    cycle_event_id,
+)
 from simulator.events import Event, Request, Webhook, header_name, render
 from simulator.generate import SessionPlan
 from simulator.outcome import Attempt, ErrorKind, StateChange
@@ -125,46 +128,6 @@ class RatePacing:
         slot = self._next if self._next is not None else 0.0
         self._next = slot + self.interval_s
         return slot
-
-
-@dataclass(slots=True)
-class WebhookGate:
-    """The webhook's state as one worker sees it: NetServer's failure count and TooManyErrors."""
-
-    policy: DeliveryPolicy = NETSERVER
-    state: str = ACTIVE
-    consecutive_failures: int = 0
-    delivered: int = 0
-    last_failure: str = ""
-    reason: str = ""
-
-    @property
-    def active(self) -> bool:
-        """Whether requests may still be sent."""
-        return self.state == ACTIVE
-
-    def count(self, delivered: bool, status: int | None, error: ErrorKind | None, detail: str) -> str:
-        """Count one attempt; return why the webhook turns TooManyErrors now, or ''."""
-        if delivered:
-            self.delivered += 1
-            self.consecutive_failures = 0
-            return ""
-        self.consecutive_failures += 1
-        self.last_failure = f"HTTP {status}" if status is not None else f"{error}: {detail}"
-        if not self.active:
-            return ""
-        if status == so.GONE_STATUS and self.policy.disable_on_gone:
-            return f"the target answered {so.GONE_STATUS} Gone"
-        limit = self.policy.disable_after
-        if limit is not None and self.consecutive_failures >= limit:
-            return f"{self.consecutive_failures} consecutive failed attempts, the last: {self.last_failure}"
-        return ""
-
-    def disable(self, reason: str) -> None:
-        """Turn the webhook TooManyErrors (here, or because another worker did)."""
-        if self.active:
-            self.state = TOO_MANY_ERRORS
-            self.reason = f"{TOO_MANY_ERRORS}: {reason}"
 
 
 @dataclass(slots=True)

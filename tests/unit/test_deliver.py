@@ -478,7 +478,7 @@ def test_a_delivered_request_resets_the_failure_count() -> None:
     assert len(run.transport.sent) == 18
     assert run.log.states == []
     assert run.result.webhook_state == ACTIVE
-    assert run.deliverer.consecutive_failures == 0
+    assert run.deliverer.gate.consecutive_failures == 0
     assert sum(a.delivered for a in run.log.attempts) == 2
 
 
@@ -601,7 +601,7 @@ def test_a_probe_is_sent_once_on_time_outside_the_failure_count() -> None:
     assert run.times == [0.0, 0.002]
     attempt = next(a for a in run.log.attempts if a.fault == "bad-signature")
     assert (attempt.status, attempt.final, attempt.delivered) == (401, True, False)
-    assert run.deliverer.consecutive_failures == 0
+    assert run.deliverer.gate.consecutive_failures == 0
     assert len(run.transport.sent) == 2
 
 

@@ -116,7 +116,7 @@ def test_drop_pauses_at_too_many_errors_and_resumes_when_active_again() -> None:
         feed.offer(planned(10.0, 2))  # offered while paused: dropped too
         await clock.sleep_until(30.0)
         deliverer.set_state("Active")
-        assert deliverer.consecutive_failures == 0
+        assert deliverer.gate.consecutive_failures == 0
         feed.offer(planned(30.0, 3))
         feed.close()
         return await run, deliverer
