@@ -37,6 +37,17 @@ class MonotonicClock:
             await asyncio.sleep(0)
 
 
+async def sleep_until_or(clock: Clock, deadline: float, event: asyncio.Event) -> None:
+    """Sleep on ``clock`` until ``deadline``, or until ``event`` is set, whichever comes first."""
+    sleeper = asyncio.ensure_future(clock.sleep_until(deadline))
+    waker = asyncio.ensure_future(event.wait())
+    try:
+        await asyncio.wait((sleeper, waker), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        sleeper.cancel()
+        waker.cancel()
+
+
 # Yields a waker spends at most waiting for the loop to settle, so a task that never blocks
 # cannot freeze virtual time.
 _MAX_SETTLE_YIELDS = 10_000

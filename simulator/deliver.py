@@ -23,7 +23,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Literal
 
 from simulator import superoffice as so
-from simulator.clock import Clock, MonotonicClock
+from simulator.clock import Clock, MonotonicClock, sleep_until_or
 from simulator.delivery_rules import (
     ACTIVE,
     NETSERVER,
@@ -262,7 +262,7 @@ class Deliverer:
             # slot or for its session's previous answer, not the time since the run began.
             deadline = now() if max_rate else origin + item.due_s
             if not max_rate and deadline > now():
-                await self._wait_or_stop(deadline)
+                await sleep_until_or(self.clock, deadline, self._stop)
                 if stopped():
                     break
             count += 1
@@ -277,7 +277,7 @@ class Deliverer:
             return False
         deadline = self._now() if self.max_rate else self._start + item.due_s
         if deadline > self.clock.now():
-            await self._wait_or_stop(deadline)
+            await sleep_until_or(self.clock, deadline, self._stop)
             if self._stop.is_set():
                 return False
         self._admit(item, number, deadline)
@@ -307,15 +307,6 @@ class Deliverer:
         while len(self._ready) >= self._backlog and not self._stop.is_set():
             self._room.clear()
             await self._room.wait()
-
-    async def _wait_or_stop(self, deadline: float) -> None:
-        sleeper = asyncio.ensure_future(self.clock.sleep_until(deadline))
-        stopper = asyncio.ensure_future(self._stop.wait())
-        try:
-            await asyncio.wait((sleeper, stopper), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            sleeper.cancel()
-            stopper.cancel()
 
     async def _drain(self) -> None:
         while self._open_items > 0:

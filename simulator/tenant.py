@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from simulator import __version__
 from simulator import superoffice as so
-from simulator.clock import Clock, MonotonicClock
+from simulator.clock import Clock, MonotonicClock, sleep_until_or
 from simulator.errors import SimulatorError
 from simulator.events import Event
 from simulator.outcome import Handler, RunInfo, RunResult, call_finish
@@ -273,13 +273,7 @@ class Tenant:
 
     async def _sleep_or_stop(self, deadline: float) -> None:
         assert self._stop is not None
-        sleeper = asyncio.ensure_future(self.clock.sleep_until(deadline))
-        stopper = asyncio.ensure_future(self._stop.wait())
-        try:
-            await asyncio.wait((sleeper, stopper), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            sleeper.cancel()
-            stopper.cancel()
+        await sleep_until_or(self.clock, deadline, self._stop)
 
     def _timeline(self, now: datetime) -> Iterator[_Due]:
         """Every scenario's events in due order, retimed by --speed or --rate."""
