@@ -282,24 +282,7 @@ class HttpxTransport:
         # itself would refuse a non-ASCII value such as a customer's name).
         raw_headers = [(name.encode(), value.encode()) for name, value in headers]
         request = httpx.Request("POST", self._url, headers=raw_headers, content=body)
-        async with self._slots:
-            try:
-                async with asyncio.timeout(self._timeout):
-                    response = await self._client.send(request, stream=True)
-                    try:
-                        kept = await _read_capped(response)
-                    finally:
-                        await response.aclose()
-            except TimeoutError:
-                raise TransportError("timeout", self._timeout_detail) from None
-            except httpx.RequestError as exc:
-                raise _from_httpx_error(exc) from None
-        raw = response.headers.raw
-        return Response(
-            response.status_code,
-            tuple((name.decode("latin-1"), value.decode("latin-1")) for name, value in raw),
-            kept,
-        )
+        return await self._exchange(request, self._timeout)
 
     async def send_slowly(
         self, headers: Headers, body: bytes, *, chunks: int = 8, interval_s: float = 0.1
@@ -316,9 +299,17 @@ class HttpxTransport:
         length = () if "content-length" in named else (("Content-Length", str(len(body))),)
         raw_headers = [(name.encode(), value.encode()) for name, value in (*headers, *length)]
         request = httpx.Request("POST", self._url, headers=raw_headers, content=trickle())
+        return await self._exchange(request, self._timeout + chunks * interval_s)
+
+    async def aclose(self) -> None:
+        """Close the client and its connections."""
+        await self._client.aclose()
+
+    async def _exchange(self, request: httpx.Request, timeout_s: float) -> Response:
+        """Send ``request`` within a slot and ``timeout_s``; read the answer (body capped)."""
         async with self._slots:
             try:
-                async with asyncio.timeout(self._timeout + chunks * interval_s):
+                async with asyncio.timeout(timeout_s):
                     response = await self._client.send(request, stream=True)
                     try:
                         kept = await _read_capped(response)
@@ -328,11 +319,12 @@ class HttpxTransport:
                 raise TransportError("timeout", self._timeout_detail) from None
             except httpx.RequestError as exc:
                 raise _from_httpx_error(exc) from None
-        return Response(response.status_code, (), kept)
-
-    async def aclose(self) -> None:
-        """Close the client and its connections."""
-        await self._client.aclose()
+        raw = response.headers.raw
+        return Response(
+            response.status_code,
+            tuple((name.decode("latin-1"), value.decode("latin-1")) for name, value in raw),
+            kept,
+        )
 
 
 async def _read_capped(response: httpx.Response) -> bytes:
