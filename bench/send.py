@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.generate import format_profile
+from bench.generate import format_profile, pin_to_core
 from simulator.deliver import Deliverer
 from simulator.delivery_rules import ONCE
 from simulator.outcome import RunResult
@@ -79,16 +79,6 @@ class BenchError(Exception):
 
 
 # --- processes ------------------------------------------------------------------------
-
-
-def pin_to_core(core: int) -> bool:
-    """Pin the calling process to one core when the platform allows it and the core exists."""
-    setter = getattr(os, "sched_setaffinity", None)
-    getter = getattr(os, "sched_getaffinity", None)
-    if setter is None or getter is None or core not in getter(0):
-        return False
-    setter(0, {core})
-    return True
 
 
 def _child_setup(core: int) -> Callable[[], None]:
