@@ -32,6 +32,36 @@ _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff
 _PERCENTILE_COLUMNS: Final = ("p50", "p90", "p99", "p99.9", "max")
 
 
+def write_reports(
+    stats: RunStats,
+    results: Sequence[ThresholdResult],
+    *,
+    report: str | Path | None = None,
+    junit: str | Path | None = None,
+    html: str | Path | None = None,
+    extra_cases: Sequence[ExtraCase] = (),
+    extra_json: Mapping[str, Any] | None = None,
+) -> list[str]:
+    """Write the JSON, JUnit and HTML reports asked for (``None`` skips one); return their paths.
+
+    ``extra_cases`` (fault verdicts, tenant webhooks) go into JUnit and HTML, ``extra_json`` into
+    the JSON report as extra sections.
+    """
+    written: list[str] = []
+    if report:
+        write_json(stats, report, extra_json)
+        written.append(str(report))
+    if junit:
+        write_junit(stats, results, junit, extra_cases)
+        written.append(str(junit))
+    if html:
+        from simulator.report_html import write_html  # deferred: only runs that ask for HTML
+
+        write_html(stats, results, html, extra_cases)
+        written.append(str(html))
+    return written
+
+
 def write_json(stats: RunStats, path: str | Path, extra: Mapping[str, Any] | None = None) -> None:
     """Write the JSON report (``RunStats.summary()``, threshold verdicts included, plus ``extra``
     sections such as fault verdicts)."""

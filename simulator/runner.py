@@ -24,7 +24,7 @@ from simulator.faults import FaultReport, FaultSpec, Injector, parse_expectation
 from simulator.outcome import Handler, RunInfo, RunResult, call_finish
 from simulator.schedule import Planned
 from simulator.thresholds import Threshold, ThresholdResult, parse_threshold
-from simulator.units import parse_duration, parse_rate
+from simulator.units import parse_duration, parse_option, parse_rate
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -77,12 +77,12 @@ class RunConfig:
             secret=options.get("secret"),
             seed=options.get("seed"),
             sessions=options.get("sessions"),
-            duration_s=_option(parse_duration, "--duration", options.get("duration")),
+            duration_s=parse_option(parse_duration, "--duration", options.get("duration")),
             speed=speed,
-            rate=_option(parse_rate, "--rate", options.get("rate")),
+            rate=parse_option(parse_rate, "--rate", options.get("rate")),
             max_rate=bool(options.get("max_rate")),
             concurrency=options.get("concurrency") or 64,
-            timeout_s=_option(parse_duration, "--timeout", options.get("timeout")) or 10.0,
+            timeout_s=parse_option(parse_duration, "--timeout", options.get("timeout")) or 10.0,
             policy=policy_from_cli(options),
             engine=options.get("engine") or "auto",
             scenario_time=bool(options.get("scenario_time")),
@@ -117,15 +117,6 @@ def merge_faults(cli: Sequence[FaultSpec], scenarios: Sequence[Any]) -> tuple[Fa
     return tuple(merged.values())
 
 
-def _option(parse: Any, name: str, value: str | None) -> Any:
-    if value is None:
-        return None
-    try:
-        return parse(value)
-    except ValueError as exc:
-        raise UsageError(f"{name} {value!r}: {exc}") from None
-
-
 def policy_from_cli(options: dict[str, Any]) -> DeliveryPolicy:
     """Build the delivery policy from --delivery and the custom options."""
     mode = options.get("delivery") or "netserver"
@@ -139,7 +130,9 @@ def policy_from_cli(options: dict[str, Any]) -> DeliveryPolicy:
     policy = NETSERVER
     if custom["retry_delays"] is not None:
         text = str(custom["retry_delays"]).strip()
-        delays = tuple(_option(parse_duration, "--retry-delays", p) for p in text.split(",") if p.strip())
+        delays = tuple(
+            parse_option(parse_duration, "--retry-delays", p) for p in text.split(",") if p.strip()
+        )
         policy = replace(policy, retry_delays=delays)
     if custom["success_codes"] is not None:
         policy = replace(policy, success_statuses=parse_statuses(str(custom["success_codes"])))
@@ -517,20 +510,20 @@ def present(config: RunConfig, produce: Any) -> int:
     """Produce an outcome with a console, write the reports, print the summary; return the exit code."""
     from rich.console import Console
 
-    from simulator.report_writers import render_summary, write_json, write_junit
+    from simulator.report_writers import render_summary, write_reports
 
     console = Console(stderr=True)
     outcome: RunOutcome = produce(console)
-    cases = outcome.faults.junit_cases() if outcome.faults else []
-    if config.report:
-        extra = {"fault_verdicts": outcome.faults.summary()} if outcome.faults else None
-        write_json(outcome.stats, config.report, extra)
-    if config.junit:
-        write_junit(outcome.stats, outcome.thresholds, config.junit, cases)
-    if config.html:
-        from simulator.report_html import write_html
-
-        write_html(outcome.stats, outcome.thresholds, config.html, cases)
+    faults = outcome.faults
+    write_reports(
+        outcome.stats,
+        outcome.thresholds,
+        report=config.report,
+        junit=config.junit,
+        html=config.html,
+        extra_cases=faults.junit_cases() if faults else (),
+        extra_json={"fault_verdicts": faults.summary()} if faults else None,
+    )
     if not config.quiet:
         render_summary(outcome.stats, outcome.thresholds, console)
         if outcome.faults is not None:

@@ -13,19 +13,19 @@ def tenant_from_cli(config: TenantConfig) -> int:
     """Run the tenant with a console, write --report/--junit/--html, print the summary."""
     from rich.console import Console
 
-    from simulator.report_writers import render_summary, write_json, write_junit
+    from simulator.report_writers import render_summary, write_reports
 
     console = Console(stderr=True)
     outcome = run_tenant(config, console=console)
-    cases = outcome.junit_cases()
-    if config.report:
-        write_json(outcome.stats, config.report, {"tenant": outcome.section})
-    if config.junit:
-        write_junit(outcome.stats, outcome.thresholds, config.junit, cases)
-    if config.html:
-        from simulator.report_html import write_html
-
-        write_html(outcome.stats, outcome.thresholds, config.html, cases)
+    write_reports(
+        outcome.stats,
+        outcome.thresholds,
+        report=config.report,
+        junit=config.junit,
+        html=config.html,
+        extra_cases=outcome.junit_cases(),
+        extra_json={"tenant": outcome.section},
+    )
     if not config.quiet:
         render_summary(outcome.stats, outcome.thresholds, console)
         print_webhooks(outcome.hooks, console)

@@ -14,7 +14,7 @@ from simulator.tenant_events import StateNumbering
 from simulator.tenant_model import AllowHttp
 from simulator.thresholds import Threshold, parse_threshold
 from simulator.transport import Engine
-from simulator.units import parse_duration, parse_rate
+from simulator.units import parse_duration, parse_option, parse_rate
 
 if TYPE_CHECKING:
     from simulator.scenario_model import Scenario
@@ -130,17 +130,19 @@ class TenantConfig:
             wait_for_webhooks=1
             if options.get("wait_for_webhooks") is None
             else int(options["wait_for_webhooks"]),
-            wait_timeout_s=_duration("--wait-timeout", options.get("wait_timeout"), 600.0),
+            wait_timeout_s=parse_option(parse_duration, "--wait-timeout", options.get("wait_timeout"), 600.0),
             seed=options.get("seed"),
             sessions=options.get("sessions"),
-            duration_s=_duration("--duration", options.get("duration"), None),
+            duration_s=parse_option(parse_duration, "--duration", options.get("duration"), None),
             speed=speed,
-            rate=_rate(options.get("rate")),
+            rate=parse_option(parse_rate, "--rate", options.get("rate")),
             scenario_time=bool(options.get("scenario_time")),
             concurrency=options.get("concurrency") or 64,
-            timeout_s=_duration("--timeout", options.get("timeout"), 10.0),
-            ping_timeout_s=_duration("--ping-timeout", options.get("ping_timeout"), 10.0),
-            drain_timeout_s=_duration("--drain-timeout", options.get("drain_timeout"), 60.0),
+            timeout_s=parse_option(parse_duration, "--timeout", options.get("timeout"), 10.0),
+            ping_timeout_s=parse_option(parse_duration, "--ping-timeout", options.get("ping_timeout"), 10.0),
+            drain_timeout_s=parse_option(
+                parse_duration, "--drain-timeout", options.get("drain_timeout"), 60.0
+            ),
             policy=policy_from_cli(options),
             engine=options.get("engine") or "auto",
             verify_tls=not options.get("insecure"),
@@ -173,21 +175,3 @@ class TenantConfig:
         for scenario in scenarios:
             if not (scenario.arrivals.sessions or scenario.arrivals.duration):
                 raise UsageError(f"{scenario.source}: arrivals has neither sessions nor duration")
-
-
-def _duration(name: str, value: str | None, default: float | None) -> Any:
-    if value is None:
-        return default
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise UsageError(f"{name} {value!r}: {exc}") from None
-
-
-def _rate(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return parse_rate(value)
-    except ValueError as exc:
-        raise UsageError(f"--rate {value!r}: {exc}") from None

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import overload
+
+from simulator.errors import UsageError
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?\s*$")
 _DURATION_FACTORS = {"ms": 0.001, "s": 1.0, "": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
@@ -56,3 +60,24 @@ def format_duration(seconds: float) -> str:
         return f"{minutes}m{secs:02d}s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m"
+
+
+@overload
+def parse_option(parse: Callable[[str], float], name: str, value: str, default: None = None) -> float: ...
+@overload
+def parse_option(parse: Callable[[str], float], name: str, value: str | None, default: float) -> float: ...
+@overload
+def parse_option(
+    parse: Callable[[str], float], name: str, value: str | None, default: None = None
+) -> float | None: ...
+def parse_option(
+    parse: Callable[[str], float], name: str, value: str | None, default: float | None = None
+) -> float | None:
+    """Parse an optional command-line value (``default`` when absent); a bad value is a
+    :class:`~simulator.errors.UsageError` that names the option, e.g. ``--rate 'lots': ...``."""
+    if value is None:
+        return default
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise UsageError(f"{name} {value!r}: {exc}") from None

@@ -16,7 +16,7 @@ from typing import Any, Final, Protocol
 
 from simulator.errors import UsageError
 from simulator.thresholds import Threshold, parse_threshold
-from simulator.units import parse_rate
+from simulator.units import parse_option, parse_rate
 
 __all__ = [
     "OPTION_NAMES",
@@ -162,7 +162,7 @@ def parse_options(values: Mapping[str, Any], *, scenario_required: bool = True) 
         secret_env=_text(values.get("secret_env")),
         seed=_seed(_text(values.get("seed"))),
         speed=_speed(speed_text),
-        rate=_rate(rate_text),
+        rate=parse_option(parse_rate, "--rate", rate_text),
         thresholds=tuple(parse_threshold(text) for text in _texts(values.get("fail_if"))),
         report=_text(values.get("sosim_report")),
         junit=_text(values.get("sosim_junit")),
@@ -218,15 +218,6 @@ def _speed(text: str | None) -> float | None:
     if not speed > 0 or speed == float("inf"):
         raise UsageError(f"--speed {text!r}: must be above 0, e.g. --speed 60")
     return speed
-
-
-def _rate(text: str | None) -> float | None:
-    if text is None:
-        return None
-    try:
-        return parse_rate(text)
-    except ValueError as exc:
-        raise UsageError(f"--rate {text!r}: {exc}") from None
 
 
 def _check_writable(flag: str, path: str) -> None:

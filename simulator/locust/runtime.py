@@ -312,20 +312,11 @@ class Collecting:
 
 def write_reports(outcome: Outcome, options: SosimOptions) -> list[str]:
     """Write the JSON, JUnit and HTML reports asked for; return the paths written."""
-    from simulator.report_writers import write_json, write_junit
+    from simulator.report_writers import write_reports
 
-    written: list[str] = []
-    if options.report:
-        write_json(outcome.stats, options.report)
-        written.append(options.report)
-    if options.junit:
-        write_junit(outcome.stats, outcome.thresholds, options.junit)
-        written.append(options.junit)
-    if options.html:
-        from simulator.report_html import write_html
-
-        write_html(outcome.stats, outcome.thresholds, options.html)
-        written.append(options.html)
+    written = write_reports(
+        outcome.stats, outcome.thresholds, report=options.report, junit=options.junit, html=options.html
+    )
     outcome.written = written
     return written
 
