@@ -17,7 +17,8 @@ from collections.abc import Callable
 from functools import partial
 from typing import NamedTuple
 
-from simulator.lean_protocol import Connection, Disconnected, OnDone, OnResult, Outcome, describe_os_error
+from simulator.exchange import OnDone
+from simulator.lean_protocol import Connection, ConnectionResult, Disconnected, OnResult, describe_os_error
 from simulator.outcome import Response
 from simulator.transport import (
     Headers,
@@ -264,7 +265,7 @@ class LeanTransport:
             return
         self._start(loop, conn, data, on_done, deadline, with_headers)
 
-    def _exchange_done(self, conn: Connection, outcome: Outcome) -> None:
+    def _exchange_done(self, conn: Connection, outcome: ConnectionResult) -> None:
         """One exchange ended: return the connection to the pool, the slot, and tell the caller."""
         deadline = self._busy.pop(conn, math.inf)
         on_done, data = conn.on_done, conn.data

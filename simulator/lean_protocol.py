@@ -11,15 +11,15 @@ from typing import cast
 
 import httptools
 
+from simulator.exchange import OnDone
 from simulator.outcome import ErrorKind, Response
 from simulator.transport import RESPONSE_BODY_LIMIT, TransportError
 
-__all__ = ["Connection", "Disconnected", "OnDone", "OnResult", "Outcome", "describe_os_error"]
+__all__ = ["Connection", "ConnectionResult", "Disconnected", "OnResult", "describe_os_error"]
 
-#: How an exchange ends: the response, or the error that stopped it.
-Outcome = Response | TransportError
-OnDone = Callable[[Response | BaseException], None]
-OnResult = Callable[["Connection", Outcome], None]
+#: How an exchange ends on a connection: the response, or the transport error that stopped it.
+ConnectionResult = Response | TransportError
+OnResult = Callable[["Connection", ConnectionResult], None]
 
 # Response headers that frame the body; without one, the body runs until the server closes.
 _FRAMING_HEADERS = (b"content-length", b"transfer-encoding")

@@ -28,6 +28,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from simulator.errors import UsageError
+from simulator.exchange import Headers as Headers  # re-exported: the transports' header type
 from simulator.outcome import ErrorKind, Response
 
 if TYPE_CHECKING:
@@ -44,7 +45,6 @@ __all__ = [
     "open_transport",
 ]
 
-Headers = tuple[tuple[str, str], ...]
 Engine = Literal["auto", "httpx", "lean"]
 
 #: Bytes of a response body kept in ``Response.body``; the rest is read and dropped.

@@ -31,6 +31,7 @@ from simulator.delivery_rules import (
     cycle_event_id,
 )
 from simulator.events import Event, Request, Webhook, header_name, render
+from simulator.exchange import Headers as Headers  # re-exported for the Locust user
 from simulator.generate import SessionPlan
 from simulator.outcome import Attempt, ErrorKind, StateChange
 
@@ -44,8 +45,6 @@ __all__ = [
     "SpeedPacing",
     "WebhookGate",
 ]
-
-Headers = tuple[tuple[str, str], ...]
 
 
 class Answer(NamedTuple):
