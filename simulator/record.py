@@ -274,11 +274,10 @@ def _recorded(line: dict[str, Any], number: int) -> RecordedRequest:
     request = Request(
         str(line["event"]), str(line["event_id"]), int(line["primary_key"]), headers, decode_body(line)
     )
-    offset = get("intended_s")
     delivered = get("delivered")
     return RecordedRequest(
         request,
-        float(get("due_s", 0.0) if offset is None else offset),
+        float(get("intended_s", get("due_s", 0.0))),  # as _bad_field checks it
         str(get("scenario", "")),
         int(get("cycle", 1)),
         int(get("attempt", 1)),
