@@ -22,6 +22,7 @@ from simulator.deliver import Deliverer
 from simulator.delivery_rules import NETSERVER, ONCE, DeliveryPolicy
 from simulator.errors import UsageError
 from simulator.events import Event, Request, SessionFields, Webhook, render
+from simulator.exchange import TaskSubmitter
 from simulator.outcome import Attempt, Response, RunInfo, RunResult, StateChange
 from simulator.report import RunStats
 from simulator.runner import EXIT_FAILED, EXIT_OK, exit_code, parse_statuses, policy_from_cli, retime
@@ -132,32 +133,25 @@ class FakeTransport:
 
 class SubmitTransport(FakeTransport):
     """The same fake behind the callback face the lean engine offers (``submit``), which the
-    Deliverer prefers to ``send``: the outcome arrives through ``on_done`` from a later callback."""
+    Deliverer prefers to ``send``: the outcome arrives through ``on_done`` from a later callback
+    (the fake's ``send`` run by the TaskSubmitter the Deliverer itself uses for other transports)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.tasks: set[asyncio.Task[None]] = set()
+        self._face = TaskSubmitter(self.send)
         self.submitting = False
         self.reported_while_submitting = False
 
     def submit(
         self, headers: tuple[tuple[str, str], ...], body: bytes, on_done: Callable[[Any], None]
     ) -> None:
-        self.submitting = True
-        task = asyncio.ensure_future(self._exchange(headers, body, on_done))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-        self.submitting = False
+        def report(outcome: Any) -> None:
+            self.reported_while_submitting |= self.submitting
+            on_done(outcome)
 
-    async def _exchange(
-        self, headers: tuple[tuple[str, str], ...], body: bytes, on_done: Callable[[Any], None]
-    ) -> None:
-        try:
-            outcome: Any = await self.send(headers, body)
-        except Exception as exc:
-            outcome = exc
-        self.reported_while_submitting |= self.submitting
-        on_done(outcome)
+        self.submitting = True
+        self._face(headers, body, report)
+        self.submitting = False
 
 
 FACES = ("send", "submit")
