@@ -140,6 +140,7 @@ class Tally:
     event_ids: int = 0  # distinct EventIds accepted
     events: Mapping[str, int] = field(default_factory=dict)  # well-formed requests per event name
     problems: Mapping[str, int] = field(default_factory=dict)  # requests per problem kind
+    signatures_checked: bool = True  # False for a checker without a secret
 
     @property
     def failed(self) -> int:
@@ -234,6 +235,7 @@ class WebhookChecker:
             event_ids=len(self._bodies),
             events=dict(self._events),
             problems=dict(self._problems),
+            signatures_checked=self._secret is not None,
         )
 
     def _check_signature(self, signature: str | None, body: bytes, problems: list[str]) -> None:
@@ -339,6 +341,13 @@ def verdict_table(tally: Tally) -> list[tuple[str, str]]:
     rows.extend((f"event {name}", str(n)) for name, n in sorted(tally.events.items()))
     rows.extend((f"problem {name}", str(n)) for name, n in sorted(tally.problems.items()))
     return rows
+
+
+def verdict_caveat(tally: Tally) -> str:
+    """What a verdict line must add about what the checker could not judge ('' when nothing)."""
+    if tally.signatures_checked:
+        return ""
+    return " (signatures not checked: no secret; --secret checks them)"
 
 
 def verdict_ok(tally: Tally) -> bool:

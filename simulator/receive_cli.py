@@ -12,7 +12,15 @@ from typing import Any
 
 from simulator import __version__
 from simulator.errors import UsageError
-from simulator.receiver import ReceivedRequest, Receiver, ReceiverConfig, Verdict, verdict_ok, verdict_table
+from simulator.receiver import (
+    ReceivedRequest,
+    Receiver,
+    ReceiverConfig,
+    Verdict,
+    verdict_caveat,
+    verdict_ok,
+    verdict_table,
+)
 from simulator.record import JsonlWriter, encode_body, header_line
 from simulator.units import parse_duration
 
@@ -155,6 +163,6 @@ def _print_verdict(console: Any, tally: Any) -> None:
         table.add_row(label, value)
     console.print(table)
     if verdict_ok(tally):
-        console.print("[green]PASS[/]: every request verified")
+        console.print(f"[green]PASS[/]: every request verified{verdict_caveat(tally)}")
     else:
         console.print(f"[red]FAIL[/]: {tally.failed} request(s) failed verification")

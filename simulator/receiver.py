@@ -49,6 +49,7 @@ from simulator.checker import (
     Verdict,
     WebhookChecker,
     timestamp_key,
+    verdict_caveat,
     verdict_ok,
     verdict_table,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "Verdict",
     "WebhookChecker",
     "timestamp_key",
+    "verdict_caveat",
     "verdict_ok",
     "verdict_table",
 ]

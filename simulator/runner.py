@@ -199,7 +199,6 @@ class RunOutcome:
     receiver_tally: Any = None
     faults: FaultReport | None = None
     messages: list[str] = field(default_factory=list)
-    receiver_checked_signatures: bool = True  # False when the built-in receiver had no secret
 
 
 def run(config: RunConfig, *, console: Any = None, extra_handlers: Sequence[Handler] = ()) -> RunOutcome:
@@ -332,15 +331,7 @@ def execute(
     code = exit_code(stats, results, result, tally)
     if code == EXIT_OK and fault_report is not None and not fault_report.passed:
         code = EXIT_FAILED
-    return RunOutcome(
-        stats,
-        results,
-        result,
-        code,
-        tally,
-        fault_report,
-        receiver_checked_signatures=receiver_secret is not None,
-    )
+    return RunOutcome(stats, results, result, code, tally, fault_report)
 
 
 def _refuse_unsigned(scenarios: Sequence[Any], config: RunConfig) -> None:
@@ -531,24 +522,22 @@ def present(config: RunConfig, produce: Any) -> int:
                 style = "green" if verdict.passed else "red"
                 console.print(f"[{style}]{verdict.describe()}[/]")
         if outcome.receiver_tally is not None:
-            _print_receiver(outcome.receiver_tally, console, outcome.receiver_checked_signatures)
+            _print_receiver(outcome.receiver_tally, console)
         if config.record:
             console.print(f"recording: {config.record}")
     return outcome.exit_code
 
 
-def _print_receiver(tally: Any, console: Any, checked_signatures: bool) -> None:
+def _print_receiver(tally: Any, console: Any) -> None:
     from rich.table import Table
 
-    from simulator.receiver import verdict_ok, verdict_table
+    from simulator.receiver import verdict_caveat, verdict_ok, verdict_table
 
     table = Table(title="built-in receiver's verdict", show_header=False, title_justify="left")
     for label, value in verdict_table(tally):
         table.add_row(label, value)
     console.print(table)
-    unchecked = (
-        "" if checked_signatures else " (signatures not checked: no secret; pass --secret to check them)"
-    )
+    unchecked = verdict_caveat(tally)
     console.print(
         f"[green]receiver: all requests verified{unchecked}[/]"
         if verdict_ok(tally)

@@ -12,7 +12,15 @@ from simulator import superoffice as so
 from simulator.errors import UsageError
 from simulator.events import TICKS_PER_SECOND, Event, PayloadOptions, Request, SessionFields, Webhook, render
 from simulator.events import render_test as render_ping
-from simulator.receiver import Tally, Verdict, WebhookChecker, timestamp_key, verdict_ok, verdict_table
+from simulator.receiver import (
+    Tally,
+    Verdict,
+    WebhookChecker,
+    timestamp_key,
+    verdict_caveat,
+    verdict_ok,
+    verdict_table,
+)
 from simulator.signing import sign
 
 SECRET = "kjqhwe-local-test-secret"
@@ -420,3 +428,9 @@ def test_verdict_table_lists_counts_events_and_problems() -> None:
     assert rows[f"event {so.EVENT_CREATED}"] == "2"
     assert rows["problem bad-signature"] == "1"
     assert verdict_ok(Tally(received=5, accepted=5, duplicates=2))
+
+
+def test_a_checker_without_a_secret_says_its_verdict_left_signatures_unchecked() -> None:
+    """Every verdict printer (sosim receive, the run's built-in receiver) adds what was not judged."""
+    assert verdict_caveat(WebhookChecker("s3cret").tally) == ""
+    assert "signatures not checked: no secret" in verdict_caveat(WebhookChecker(None).tally)
