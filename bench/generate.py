@@ -86,12 +86,18 @@ class Measurement:
 
 
 def pin_to_core(core: int) -> bool:
-    """Pin this process to one CPU core, when the platform allows it and the core exists."""
+    """Pin this process to one CPU core, when the platform allows it and the core exists.
+
+    The core is not checked against this process's current affinity: a child started by a
+    pinned parent inherits the parent's single core and must still be able to move to another.
+    """
     setter = getattr(os, "sched_setaffinity", None)
-    getter = getattr(os, "sched_getaffinity", None)
-    if setter is None or getter is None or core not in getter(0):
+    if setter is None:
         return False
-    setter(0, {core})
+    try:
+        setter(0, {core})
+    except OSError:  # no such core, or outside this machine's (or container's) CPU set
+        return False
     return True
 
 
