@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import IO, Any, NamedTuple, cast
+from typing import IO, Any, NamedTuple, TypeVar
 
 import orjson
 
@@ -25,6 +25,8 @@ VERSION = 1
 # Lines are ~1 KiB: the default 8 KiB buffer costs a read() every few lines, a quarter of the
 # per-line reading time; 64 KiB makes it negligible.
 _READ_BUFFER = 1 << 16
+
+T = TypeVar("T")
 
 
 def encode_body(body: bytes) -> dict[str, str]:
@@ -159,6 +161,24 @@ def read_recording(path: str | Path, warn: Any = None) -> tuple[dict[str, Any], 
 
     A truncated last line, as a crash leaves it, is skipped with a warning through ``warn``.
     """
+    return read_request_lines(path, lambda _header: _recorded, warn)
+
+
+#: Turns one parsed request line (and its line number) into an item, or None to skip the line.
+LineBuilder = Callable[[dict[str, Any], int], T | None]
+
+
+def read_request_lines(
+    path: str | Path, builder_for: Callable[[dict[str, Any]], LineBuilder[T]], warn: Any = None
+) -> tuple[dict[str, Any], Iterator[T]]:
+    """Open a recording: return its header and a lazy iterator over ``build(line, number)`` for
+    each request or attempt line, where ``build = builder_for(header)``.
+
+    ``build`` reads the line with :func:`request_of` and :func:`offset_of`; the KeyError, TypeError
+    or ValueError they raise becomes a :class:`RecordingError` naming the line and the bad field.
+    Replay's builder selects and plans in the same call: one call per line rather than a chain of
+    generators, since this runs once an event at ``--max-rate``.
+    """
     file = Path(path)
     try:
         handle = file.open("rb", buffering=_READ_BUFFER)
@@ -173,7 +193,7 @@ def read_recording(path: str | Path, warn: Any = None) -> tuple[dict[str, Any], 
     except BaseException:
         handle.close()
         raise
-    return header, _requests(file, handle, warn)
+    return header, _built(file, handle, builder_for(header), warn)
 
 
 def _check_header(file: Path, header: dict[str, Any]) -> None:
@@ -214,7 +234,8 @@ def _parse_with_stdlib(file: Path, number: int, data: bytes) -> Any:
         raise RecordingError(f"{file}:{number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
 
 
-def _requests(file: Path, handle: IO[bytes], warn: Any) -> Iterator[RecordedRequest]:
+def _built(file: Path, handle: IO[bytes], build: LineBuilder[T], warn: Any) -> Iterator[T]:
+    loads, decode_error = orjson.loads, orjson.JSONDecodeError
     with handle:
         number = 1
         for data in handle:
@@ -224,9 +245,27 @@ def _requests(file: Path, handle: IO[bytes], warn: Any) -> Iterator[RecordedRequ
                 if warn is not None:
                     warn(f"{file}:{number}: skipped a truncated last line (the run was cut off)")
                 return
-            record = _record(file, number, data)
-            if record is not None:
-                yield record
+            try:
+                line = loads(data)
+            except decode_error:
+                line = None
+            # The stdlib decides errors, non-objects and integers beyond 64 bits (orjson reads them
+            # as floats, the stdlib keeps them exact), and it names the problem in its messages.
+            if line.__class__ is not dict or line.get("primary_key").__class__ is float:
+                if not data.strip():
+                    continue
+                line = _expect_object(file, number, _parse_with_stdlib(file, number, data))
+            kind = line.get("type")
+            if kind != "request" and kind != "attempt":
+                continue  # the header, state and end lines
+            try:
+                item = build(line, number)
+            except (KeyError, TypeError, ValueError):
+                raise RecordingError(
+                    f"{file}:{number}: a request line lacks a valid {_bad_field(line)!r} field"
+                ) from None
+            if item is not None:
+                yield item
 
 
 def _truncated(data: bytes) -> bool:
@@ -238,46 +277,27 @@ def _truncated(data: bytes) -> bool:
     return False
 
 
-def _record(file: Path, number: int, data: bytes) -> RecordedRequest | None:
-    """The request on one line, or None for other lines (header, state, end, blank)."""
-    line = _fast_object(data)
-    if line is None:
-        if not data.strip():
-            return None
-        line = _expect_object(file, number, _parse_with_stdlib(file, number, data))
-    kind = line.get("type")
-    if kind != "request" and kind != "attempt":
-        return None
-    try:
-        return _recorded(line, number)
-    except (KeyError, TypeError, ValueError):
-        raise RecordingError(
-            f"{file}:{number}: a request line lacks a valid {_bad_field(line)!r} field"
-        ) from None
+def request_of(line: dict[str, Any]) -> Request:
+    """The request on a parsed request line (KeyError, TypeError or ValueError when a field is bad)."""
+    headers = tuple([(str(k), str(v)) for k, v in line["headers"]])
+    body = line.get("body")
+    # decode_body's common case inline (a body stored as text): this runs once an event.
+    data = body.encode() if body.__class__ is str and "body_b64" not in line else decode_body(line)
+    return Request(str(line["event"]), str(line["event_id"]), int(line["primary_key"]), headers, data)
 
 
-def _fast_object(data: bytes) -> dict[str, Any] | None:
-    """The line's object through orjson, or None where the stdlib must decide (errors, non-objects,
-    and integers beyond 64 bits, which orjson reads as floats and the stdlib keeps exact)."""
-    try:
-        line = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return None
-    if line.__class__ is not dict or line.get("primary_key").__class__ is float:
-        return None
-    return cast(dict[str, Any], line)
+def offset_of(line: dict[str, Any]) -> float:
+    """When a request line was due, in seconds from the start of its recording (as _bad_field checks it)."""
+    get = line.get
+    return float(get("intended_s", get("due_s", 0.0)))
 
 
 def _recorded(line: dict[str, Any], number: int) -> RecordedRequest:
     get = line.get
-    headers = tuple([(str(k), str(v)) for k, v in line["headers"]])
-    request = Request(
-        str(line["event"]), str(line["event_id"]), int(line["primary_key"]), headers, decode_body(line)
-    )
     delivered = get("delivered")
     return RecordedRequest(
-        request,
-        float(get("intended_s", get("due_s", 0.0))),  # as _bad_field checks it
+        request_of(line),
+        offset_of(line),
         str(get("scenario", "")),
         int(get("cycle", 1)),
         int(get("attempt", 1)),

@@ -17,7 +17,14 @@ from typing import Any
 from simulator import superoffice as so
 from simulator.errors import RecordingError, UsageError
 from simulator.events import TICKS_PER_SECOND, Request, format_timestamp
-from simulator.record import RecordedRequest, read_recording
+from simulator.record import (
+    LineBuilder,
+    RecordedRequest,
+    offset_of,
+    read_recording,
+    read_request_lines,
+    request_of,
+)
 from simulator.schedule import Planned
 from simulator.signing import sign
 
@@ -79,20 +86,6 @@ def failed_event_ids(source: str | Path) -> set[str]:
     return seen - delivered
 
 
-def _filtered(
-    records: Iterator[RecordedRequest], options: ReplayOptions, failed: set[str] | None
-) -> Iterator[RecordedRequest]:
-    for record in records:
-        request = record.request
-        if options.only_events and request.event not in options.only_events:
-            continue
-        if options.sessions and request.session_id not in options.sessions:
-            continue
-        if failed is not None and request.event_id not in failed:
-            continue
-        yield record
-
-
 def replay_plan(
     source: str | Path,
     options: ReplayOptions,
@@ -102,34 +95,47 @@ def replay_plan(
 ) -> tuple[dict[str, Any], Iterator[Planned]]:
     """Open a source and return its header and the requests to send, timed from 0."""
     failed = failed_event_ids(source) if options.only_failed else None
-    header, records = open_source(source, warn)
-    scenario = ",".join(header.get("scenarios") or []) or Path(source).name
+
+    def builder_for(header: dict[str, Any]) -> LineBuilder[Planned]:
+        scenario = ",".join(header.get("scenarios") or []) or Path(source).name
+        return _planner(options, failed, scenario)
+
+    header, planned = read_request_lines(recording_path(source), builder_for, warn)
     rewriter = Rewriter(options, now or datetime.now(UTC))
-    if options.only_events or options.sessions or failed is not None:
-        records = _filtered(records, options, failed)
-    return header, _planned(records, rewriter, scenario, first_only=not options.with_retries)
+    if rewriter.active:  # the common replay changes nothing: no extra step per event
+        planned = (item._replace(request=rewriter(item.request)) for item in planned)
+    return header, planned
 
 
-def _planned(
-    records: Iterator[RecordedRequest], rewriter: Rewriter, scenario: str, *, first_only: bool
-) -> Iterator[Planned]:
-    """The requests to send, timed from the first: only the first attempt of each EventId unless
-    ``first_only`` is off (--with-retries). One generator for all of it: this runs per event."""
-    first: float | None = None
-    rewrite = rewriter if rewriter.active else None  # the common replay changes nothing: skip the call
+def _planner(options: ReplayOptions, failed: set[str] | None, scenario: str) -> LineBuilder[Planned]:
+    """The builder that turns a recorded line into the request to send, timed from the first one
+    kept, or None for a line not selected. Only the first attempt of each EventId is kept, unless
+    --with-retries. One call does it all: it runs once an event."""
+    only_events, sessions, first_only = options.only_events, options.sessions, not options.with_retries
     seen: set[str] = set()
-    for record in records:
-        request = record.request
+    first: float | None = None
+
+    def planned(line: dict[str, Any], _number: int) -> Planned | None:
+        nonlocal first
+        request = request_of(line)
+        if only_events and request.event not in only_events:
+            return None
+        if sessions and request.session_id not in sessions:
+            return None
+        event_id = request.event_id
+        if failed is not None and event_id not in failed:
+            return None
         if first_only:
-            if request.event_id in seen:
-                continue
-            seen.add(request.event_id)
+            if event_id in seen:
+                return None
+            seen.add(event_id)
+        offset = offset_of(line)
         if first is None:
-            first = record.offset_s
-        offset = record.offset_s - first
-        if rewrite is not None:
-            request = rewrite(request)
-        yield Planned(offset if offset > 0.0 else 0.0, request, scenario, None)
+            first = offset
+        offset -= first
+        return Planned(offset if offset > 0.0 else 0.0, request, scenario, None)
+
+    return planned
 
 
 class Rewriter:

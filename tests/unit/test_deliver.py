@@ -208,6 +208,7 @@ def deliver(
     handlers: Sequence[Any] = (),
     during: During | None = None,
     face: str = "send",
+    max_rate: bool = False,
 ) -> Delivery:
     """Run a Deliverer over ``items`` on a FakeClock starting at ``start``, through the transport's
     ``send`` coroutine or its ``submit`` callback face (``face``)."""
@@ -217,7 +218,13 @@ def deliver(
     transport = kind(clock, answers, default=default, answer=answer, delay=delay)
     log = LAST_LOG = Log()
     deliverer = Deliverer(
-        transport, [log, *handlers], webhook=WEBHOOK, policy=policy, concurrency=concurrency, clock=clock
+        transport,
+        [log, *handlers],
+        webhook=WEBHOOK,
+        policy=policy,
+        concurrency=concurrency,
+        clock=clock,
+        max_rate=max_rate,
     )
 
     async def main() -> RunResult:
@@ -787,3 +794,24 @@ def test_a_failing_source_lets_the_requests_in_flight_finish_before_its_error(fa
     with pytest.raises(CorruptLine):
         deliver(source(), delay=1.0, face=face)
     assert LAST_LOG.attempts and [a.status for a in LAST_LOG.attempts] == [200] * 3
+
+
+@pytest.mark.parametrize("face", FACES)
+def test_max_rate_reads_the_plan_no_further_ahead_than_one_request_per_slot(face: str) -> None:
+    """At --max-rate the plan is read as fast as slots free up, but never more than ``concurrency``
+    requests beyond those in flight: a deeper queue only keeps more requests alive at once."""
+    concurrency, pulled = 4, [0]
+    ahead: list[int] = []  # read but not yet answered, each time a request goes out
+
+    def source() -> Iterable[Planned]:
+        for session in range(60):  # each its own session: nothing waits for a predecessor
+            pulled[0] += 1
+            yield planned(0.0, session)
+
+    def answer(_: Sent) -> Answer:
+        ahead.append(pulled[0] - len(LAST_LOG.attempts))
+        return 200
+
+    run = deliver(source(), answer=answer, delay=1.0, concurrency=concurrency, face=face, max_rate=True)
+    assert [a.status for a in run.log.attempts] == [200] * 60
+    assert max(ahead) == 2 * concurrency  # the slots full, and one request ready for each
