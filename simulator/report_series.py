@@ -17,7 +17,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import reduce
-from itertools import accumulate, compress, count, repeat
+from itertools import accumulate, repeat
 from typing import Any, Final
 
 from hdrh.histogram import HdrHistogram
@@ -39,8 +39,8 @@ def _target_count(percentile: float, count: int) -> int:
     return max(int(percentile * count / 100 + 0.5), 1)
 
 
-def _hdr_layout() -> tuple[int, int]:
-    """The counts-array length and sub-bucket magnitude of sosim's HdrHistograms.
+def _hdr_layout() -> int:
+    """The sub-bucket magnitude of sosim's HdrHistograms.
 
     ``_Durations`` inlines HdrHistogram's ``_counts_index_for`` for a unit magnitude of 0
     (lowest trackable value 1); this checks the library still lays its counts out that way.
@@ -52,7 +52,7 @@ def _hdr_layout() -> tuple[int, int]:
     for value in (0, 1, 2047, 2048, 4095, 4096, 123_456_789, _HIGHEST_US):
         if probe._counts_index_for(value) != _hdr_index(value, half):
             raise RuntimeError("unexpected HdrHistogram bucket arithmetic")
-    return probe.counts_len, half
+    return half
 
 
 def _hdr_index(us: int, half: int) -> int:
@@ -61,7 +61,7 @@ def _hdr_index(us: int, half: int) -> int:
     return ((bucket + 1) << half) + (us >> bucket) - (1 << half)
 
 
-_HDR_LENGTH, _HDR_HALF_MAGNITUDE = _hdr_layout()
+_HDR_HALF_MAGNITUDE = _hdr_layout()
 _HDR_LINEAR: Final = 2 << _HDR_HALF_MAGNITUDE  # below this, a value's counts index is the value
 _HDR_SHIFT: Final = _HDR_HALF_MAGNITUDE + 1
 _HDR_HALF: Final = 1 << _HDR_HALF_MAGNITUDE
@@ -71,7 +71,7 @@ class _Durations:
     """An HDR histogram of durations (1 us .. 1 h, 3 significant digits) with exact mean and max.
 
     ``RunStats`` appends whole microseconds straight to ``_pending``; ``_fold`` counts them into
-    ``_bins`` (laid out like HdrHistogram's counts) and keeps count, sum and max; ``_histogram``
+    ``_bins`` (sparse, by HdrHistogram's counts index) and keeps count, sum and max; ``_histogram``
     adds ``_bins`` into the HdrHistogram when it is read. ``count``, ``_sum_s`` and ``_max_s``
     fold first, so they are always current (``simulator.locust.cluster`` reads and adds to them).
     """
@@ -80,7 +80,9 @@ class _Durations:
 
     def __init__(self) -> None:
         self._hdr = HdrHistogram(1, _HIGHEST_US, _SIGNIFICANT_DIGITS)
-        self._bins = [0] * _HDR_LENGTH
+        # HdrHistogram's counts index -> count, sparse: the full layout is 23,552 slots (184 KiB a
+        # histogram), and folding into it at random evicted the rest of a --max-rate run's data.
+        self._bins: dict[int, int] = {}
         self._unsynced = 0  # values in _bins not yet in _hdr
         self._low_us = sys.maxsize
         self._high_us = 0
@@ -116,13 +118,15 @@ class _Durations:
         self._high_us = max(self._high_us, high)
         self._unsynced += len(values)
         bins = self._bins
+        get = bins.get
         linear, shift, half = _HDR_LINEAR, _HDR_SHIFT, _HDR_HALF
         for us, times in Counter(values).items():
             if us < linear:
-                bins[us] += times
+                index = us
             else:
                 bucket = us.bit_length() - shift
-                bins[((bucket + 1) << _HDR_HALF_MAGNITUDE) + (us >> bucket) - half] += times
+                index = ((bucket + 1) << _HDR_HALF_MAGNITUDE) + (us >> bucket) - half
+            bins[index] = get(index, 0) + times
 
     @property
     def _histogram(self) -> HdrHistogram:
@@ -131,12 +135,12 @@ class _Durations:
         if self._unsynced:
             histogram, bins = self._hdr, self._bins
             counts = histogram.counts
-            for index in compress(count(), bins):
-                counts[index] += bins[index]
+            for index, times in bins.items():
+                counts[index] += times
             histogram.total_count += self._unsynced
             histogram.min_value = min(histogram.min_value, self._low_us)
             histogram.max_value = max(histogram.max_value, self._high_us)
-            self._bins = [0] * _HDR_LENGTH
+            self._bins = {}
             self._unsynced = 0
         return self._hdr
 
