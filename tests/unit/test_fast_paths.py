@@ -98,13 +98,19 @@ def _reference(durations: list[float]) -> HdrHistogram:
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_durations_fold_into_the_histogram_hdrhistogram_records(seed: int) -> None:
-    """Buffered recording gives HdrHistogram's own counts, and the exact count, mean and max."""
+@pytest.mark.parametrize("spread", ["mixed", "under 2 ms"])
+def test_durations_fold_into_the_histogram_hdrhistogram_records(seed: int, spread: str) -> None:
+    """Buffered recording gives HdrHistogram's own counts, and the exact count, mean and max, both
+    when a fold holds values of every size and when all are below 2 ms (counted without a step
+    per value)."""
     rng = random.Random(seed)
-    durations = [
-        rng.choice((rng.uniform(0, 0.002), rng.expovariate(3.0), rng.uniform(-1, 5_000)))
-        for _ in range(3_000)
-    ]
+    if spread == "mixed":
+        durations = [
+            rng.choice((rng.uniform(0, 0.002), rng.expovariate(3.0), rng.uniform(-1, 5_000)))
+            for _ in range(3_000)
+        ]
+    else:
+        durations = [rng.uniform(0, 0.002) for _ in range(3_000)]
     durations += [0.0, -0.5, 1e-7, 3_600.0, 10_000.0]
     recorded = _Durations()
     for seconds in durations:
