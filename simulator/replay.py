@@ -98,7 +98,10 @@ def replay_plan(
 
     def builder_for(header: dict[str, Any]) -> LineBuilder[Planned]:
         scenario = ",".join(header.get("scenarios") or []) or Path(source).name
-        return _planner(options, failed, scenario)
+        # Recordings and captures hold attempts: a retry repeats its EventId. Fixtures hold the
+        # requests to send, each once, as written (sosim generate never repeats an EventId).
+        first_only = not options.with_retries and header.get("kind") != "fixtures"
+        return _planner(options, failed, scenario, first_only=first_only)
 
     header, planned = read_request_lines(recording_path(source), builder_for, warn)
     rewriter = Rewriter(options, now or datetime.now(UTC))
@@ -107,12 +110,14 @@ def replay_plan(
     return header, planned
 
 
-def _planner(options: ReplayOptions, failed: set[str] | None, scenario: str) -> LineBuilder[Planned]:
+def _planner(
+    options: ReplayOptions, failed: set[str] | None, scenario: str, *, first_only: bool
+) -> LineBuilder[Planned]:
     """The builder that turns a recorded line into the request to send, timed from the first one
-    kept, or None for a line not selected. Only the first attempt of each EventId is kept, unless
-    --with-retries. One call does it all: it runs once an event."""
-    only_events, sessions, first_only = options.only_events, options.sessions, not options.with_retries
-    seen: set[str] = set()
+    kept, or None for a line not selected. With ``first_only`` a line whose EventId came before
+    is skipped. One call does it all: it runs once an event."""
+    only_events, sessions = options.only_events, options.sessions
+    seen: set[str] = set()  # grows with the source: used only for recordings and captures
     first: float | None = None
 
     def planned(line: dict[str, Any], _number: int) -> Planned | None:

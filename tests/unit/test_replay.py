@@ -96,10 +96,12 @@ def test_shift_timestamps_keeps_spacing_and_digits() -> None:
     assert json.loads(rewriter(second).body)["Timestamp"] == "2030-01-01T00:00:10.3Z"
 
 
-def test_first_attempt_only_unless_with_retries(tmp_path: Path) -> None:
-    """A run recording replays the first attempt of each EventId; --with-retries replays all."""
+@pytest.mark.parametrize("kind", ["run", "capture"])
+def test_first_attempt_only_unless_with_retries(tmp_path: Path, kind: str) -> None:
+    """A run recording or a capture replays the first attempt of each EventId; --with-retries
+    replays all."""
     path = tmp_path / "run.jsonl"
-    header = {"format": "sosim-recording", "version": 1, "kind": "run", "scenarios": ["x"]}
+    header = {"format": "sosim-recording", "version": 1, "kind": kind, "scenarios": ["x"]}
     attempt = {
         "type": "attempt",
         "event": "chatsession.created",
@@ -115,6 +117,16 @@ def test_first_attempt_only_unless_with_retries(tmp_path: Path) -> None:
     assert len(list(replay_plan(path, ReplayOptions())[1])) == 1
     assert len(list(replay_plan(path, ReplayOptions(with_retries=True))[1])) == 2
     assert list(replay_plan(path, ReplayOptions(only_failed=True))[1]) == []
+
+
+def test_fixtures_are_sent_as_written_even_with_a_repeated_event_id(fixtures_file: Path) -> None:
+    """Fixtures list requests, not attempts: a line repeated by hand (say to test a receiver's
+    deduplication) goes out twice, where a recording would keep only its first attempt."""
+    lines = fixtures_file.read_text().splitlines(keepends=True)
+    fixtures_file.write_text("".join([*lines, lines[1]]))
+    items = list(replay_plan(fixtures_file, ReplayOptions())[1])
+    assert len(items) == len(lines)  # every request line, the repeated one included
+    assert items[-1].request == items[0].request
 
 
 @pytest.mark.parametrize(
