@@ -16,8 +16,7 @@ from array import array
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from functools import reduce
-from itertools import accumulate, repeat
+from itertools import accumulate
 from typing import Any, Final
 
 from hdrh.histogram import HdrHistogram
@@ -75,7 +74,7 @@ class _Durations:
     fold first, so they are always current (``simulator.locust.cluster`` reads and adds to them).
     """
 
-    __slots__ = ("_bins", "_hdr", "_high_us", "_low_us", "_n", "_pending", "_sum", "_top", "_unsynced")
+    __slots__ = ("_bins", "_hdr", "_high_us", "_low_us", "_n", "_pending", "_sum_us", "_top", "_unsynced")
 
     def __init__(self) -> None:
         self._hdr = HdrHistogram(1, _HIGHEST_US, _SIGNIFICANT_DIGITS)
@@ -88,7 +87,7 @@ class _Durations:
         #: Whole microseconds not yet counted (may lie outside the range: clamped when folded).
         self._pending: list[int] = []
         self._n = 0
-        self._sum = 0.0
+        self._sum_us = 0  # whole microseconds: an exact sum, added in C
         self._top = 0.0
 
     def record(self, seconds: float) -> int:
@@ -101,7 +100,7 @@ class _Durations:
         return us
 
     def _fold(self) -> None:
-        """Count the pending values: count, sum (in order, as recording one by one would), max, bins."""
+        """Count the pending values: count, sum, max and bins."""
         values = self._pending
         if not values:
             return
@@ -111,7 +110,7 @@ class _Durations:
             values = [min(max(us, 0), _HIGHEST_US) for us in values]
             low, high = min(values), max(values)
         self._n += len(values)
-        self._sum = reduce(operator.add, map(operator.truediv, values, repeat(_US_PER_S)), self._sum)
+        self._sum_us += sum(values)
         self._top = max(self._top, high / _US_PER_S)
         self._low_us = min(self._low_us, low)
         self._high_us = max(self._high_us, high)
@@ -154,12 +153,12 @@ class _Durations:
     @property
     def _sum_s(self) -> float:
         self._fold()
-        return self._sum
+        return self._sum_us / _US_PER_S
 
     @_sum_s.setter
     def _sum_s(self, value: float) -> None:
         self._fold()
-        self._sum = value
+        self._sum_us = round(value * _US_PER_S)
 
     @property
     def _max_s(self) -> float:

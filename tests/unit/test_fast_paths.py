@@ -118,10 +118,8 @@ def test_durations_fold_into_the_histogram_hdrhistogram_records(seed: int, sprea
     reference = _reference(durations)
     assert recorded._histogram.encode() == reference.encode()
     assert recorded.count == len(durations)
-    expected_sum = 0.0
-    for seconds in durations:
-        expected_sum += _to_us(seconds) / 1_000_000
-    assert recorded.mean_s == expected_sum / len(durations)
+    # The mean of the whole microseconds recorded, summed exactly.
+    assert recorded.mean_s == sum(_to_us(s) for s in durations) / 1_000_000 / len(durations)
     assert recorded.max_s == max(_to_us(s) for s in durations) / 1_000_000
     wanted = (50.0, 90.0, 99.0, 99.9)
     values = reference.get_percentile_to_value_dict(list(wanted))
