@@ -30,11 +30,11 @@ from simulator import __version__
 from simulator import superoffice as so
 from simulator.outcome import Attempt, RunInfo, RunResult, StateChange
 from simulator.report_series import (
-    _COARSE_EXACT,
-    _COARSE_SHIFT,
-    _COARSE_SUB_BITS,
+    _COARSE_TABLE,
+    _COARSE_TABLE_SIZE,
     _FOLD_EVERY,
     _HIGHEST_US,
+    _coarse_index,
     _Second,
 )
 
@@ -105,7 +105,6 @@ class RunStats:
         self.failed = 0
         self.retries = 0
         self.events: dict[str, EventCounts] = {}
-        self.status_codes: Counter[int] = Counter()
         self.errors: Counter[str] = Counter()
         self.faults: dict[str, FaultCounts] = {}
         self.state_changes: list[StateChange] = []
@@ -149,11 +148,7 @@ class RunStats:
             us = _HIGHEST_US
         self.lag._pending.append(us)
         coarse = second.lag
-        if us < _COARSE_EXACT:
-            coarse._counts[us] += 1
-        else:
-            shift = us.bit_length() - _COARSE_SHIFT
-            coarse._counts[(shift << _COARSE_SUB_BITS) + (us >> shift)] += 1
+        coarse._counts[_COARSE_TABLE[us] if us < _COARSE_TABLE_SIZE else _coarse_index(us)] += 1
         coarse.count += 1
 
         request = attempt.request
@@ -174,15 +169,10 @@ class RunStats:
                 us = _HIGHEST_US
             self.service._pending.append(us)
             coarse = second.service
-            if us < _COARSE_EXACT:
-                coarse._counts[us] += 1
-            else:
-                shift = us.bit_length() - _COARSE_SHIFT
-                coarse._counts[(shift << _COARSE_SUB_BITS) + (us >> shift)] += 1
+            coarse._counts[_COARSE_TABLE[us] if us < _COARSE_TABLE_SIZE else _coarse_index(us)] += 1
             coarse.count += 1
             self.latency._pending.append(round((done_s - intended_s) * _US_PER_S))  # clamped when folded
-            self.status_codes[status] += 1
-            event.status_codes[status] += 1
+            event.status_codes[status] += 1  # the run's own count is their sum (status_codes)
             if status >= 500:
                 second.status_5xx += 1
             elif status >= 400:
@@ -238,6 +228,15 @@ class RunStats:
             fault.errors[attempt.error] += 1
 
     # --- derived figures ----------------------------------------------------------------
+
+    @property
+    def status_codes(self) -> Counter[int]:
+        """Answers by status code over the whole run (kept per event type only: one count an
+        attempt instead of two)."""
+        total: Counter[int] = Counter()
+        for counts in self.events.values():
+            total.update(counts.status_codes)
+        return total
 
     @property
     def error_rate(self) -> float:

@@ -227,6 +227,12 @@ def _coarse_index(us: int) -> int:
     return (shift << _COARSE_SUB_BITS) + (us >> shift)
 
 
+#: ``_coarse_index`` of every value below 4,096 us, looked up instead of computed: lag and service
+#: times almost always fall there, and RunStats indexes two coarse histograms an attempt.
+_COARSE_TABLE_SIZE: Final = 4096
+_COARSE_TABLE: Final = bytes(_coarse_index(us) for us in range(_COARSE_TABLE_SIZE))
+
+
 def _coarse_upper_us(index: int) -> int:
     if index < 2 * _COARSE_SUB:
         return index

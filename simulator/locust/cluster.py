@@ -93,7 +93,6 @@ def encode_stats(stats: RunStats) -> Wire:
             name: [c.sent, c.delivered, c.failed, c.retries, _counter(c.status_codes), dict(c.errors)]
             for name, c in stats.events.items()
         },
-        "status_codes": _counter(stats.status_codes),
         "errors": dict(stats.errors),
         "faults": {
             name: [f.sent, _counter(f.status_codes), dict(f.errors)] for name, f in stats.faults.items()
@@ -213,7 +212,6 @@ class ClusterStats(RunStats):
             counts.retries += retries
             counts.status_codes.update(_statuses(statuses))
             counts.errors.update(errors)
-        self.status_codes.update(_statuses(data["status_codes"]))
         self.errors.update(data["errors"])
         for name, (sent, statuses, errors) in data["faults"].items():
             fault = self.faults.get(name)

@@ -23,7 +23,14 @@ from simulator.events import (
     render,
 )
 from simulator.outcome import Attempt
-from simulator.report_series import _HIGHEST_US, _SIGNIFICANT_DIGITS, _Durations, _to_us
+from simulator.report import RunStats
+from simulator.report_series import (
+    _HIGHEST_US,
+    _SIGNIFICANT_DIGITS,
+    _CoarseHistogram,
+    _Durations,
+    _to_us,
+)
 from simulator.report_sessions import SessionSample
 from simulator.scenario_model import Fixed, Lognormal, LognormalSpec, Uniform
 from simulator.schedule import draw_delay
@@ -182,3 +189,26 @@ def test_sample_at_max_rate_keeps_the_last_sessions_in_bounded_memory() -> None:
     kept = sample.sessions()
     assert [t.session_id for t in kept] == [3333, 3332, 3331, 3330, 3329]
     assert [len(t.attempts) for t in kept] == [1, 3, 3, 3, 3]
+
+
+def test_per_second_histograms_match_recording_one_value_at_a_time() -> None:
+    """RunStats indexes each second's lag and service histograms inline (a lookup table below
+    4,096 us, the arithmetic above): the counts equal _CoarseHistogram.record's, for values from
+    0 to beyond the 1 h clamp."""
+    rng = random.Random(7)
+    durations = [0.0, 1e-6, 63e-6, 64e-6, 4.095e-3, 4.096e-3, 0.25, 7_200.0]
+    durations += [rng.choice((rng.uniform(0, 0.005), rng.expovariate(10.0))) for _ in range(2_000)]
+    request = Request("chatsession.created", "id", 1, (), b"{}")
+    stats, lag, service = RunStats(), _CoarseHistogram(), _CoarseHistogram()
+    for n, seconds in enumerate(durations):
+        sent = 0.5 + seconds  # every attempt goes out in second 0 .. its lag later
+        attempt = Attempt(request, "s", 1, 1, 0.5, sent, sent + durations[-1 - n], 200, delivered=True)
+        stats.handle_attempt(attempt)
+        lag.record(_to_us(attempt.sent_s - attempt.intended_s))
+        service.record(_to_us(attempt.done_s - attempt.sent_s))
+    merged_lag, merged_service = _CoarseHistogram(), _CoarseHistogram()
+    for second in stats._seconds.values():
+        merged_lag.add(second.lag)
+        merged_service.add(second.service)
+    assert (merged_lag._counts, merged_lag.count) == (lag._counts, lag.count)
+    assert (merged_service._counts, merged_service.count) == (service._counts, service.count)
