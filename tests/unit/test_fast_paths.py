@@ -25,10 +25,13 @@ from simulator.events import (
 from simulator.outcome import Attempt
 from simulator.report import RunStats
 from simulator.report_series import (
+    _HDR_HALF_MAGNITUDE,
+    _HDR_TABLE,
     _HIGHEST_US,
     _SIGNIFICANT_DIGITS,
     _CoarseHistogram,
     _Durations,
+    _hdr_index,
     _to_us,
 )
 from simulator.report_sessions import SessionSample
@@ -105,11 +108,11 @@ def _reference(durations: list[float]) -> HdrHistogram:
 
 
 @pytest.mark.parametrize("seed", range(5))
-@pytest.mark.parametrize("spread", ["mixed", "under 2 ms"])
+@pytest.mark.parametrize("spread", ["mixed", "under 2 ms", "under 65 ms"])
 def test_durations_fold_into_the_histogram_hdrhistogram_records(seed: int, spread: str) -> None:
-    """Buffered recording gives HdrHistogram's own counts, and the exact count, mean and max, both
-    when a fold holds values of every size and when all are below 2 ms (counted without a step
-    per value)."""
+    """Buffered recording gives HdrHistogram's own counts, and the exact count, mean and max, when
+    a fold holds values of every size and when all are below 2 ms or 65 ms (counted in C, as
+    their own index or through the lookup table)."""
     rng = random.Random(seed)
     if spread == "mixed":
         durations = [
@@ -117,7 +120,7 @@ def test_durations_fold_into_the_histogram_hdrhistogram_records(seed: int, sprea
             for _ in range(3_000)
         ]
     else:
-        durations = [rng.uniform(0, 0.002) for _ in range(3_000)]
+        durations = [rng.uniform(0, 0.002 if spread == "under 2 ms" else 0.065) for _ in range(3_000)]
     durations += [0.0, -0.5, 1e-7, 3_600.0, 10_000.0]
     recorded = _Durations()
     for seconds in durations:
@@ -212,3 +215,10 @@ def test_per_second_histograms_match_recording_one_value_at_a_time() -> None:
         merged_service.add(second.service)
     assert (merged_lag._counts, merged_lag.count) == (lag._counts, lag.count)
     assert (merged_service._counts, merged_service.count) == (service._counts, service.count)
+
+
+def test_the_counts_index_table_is_hdrhistograms_own_arithmetic() -> None:
+    """Every entry of the lookup table _Durations folds through equals _hdr_index, which the
+    module checks against HdrHistogram itself at import."""
+    assert len(_HDR_TABLE) == 1 << 16
+    assert all(_HDR_TABLE[us] == _hdr_index(us, _HDR_HALF_MAGNITUDE) for us in range(len(_HDR_TABLE)))
