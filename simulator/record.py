@@ -174,7 +174,7 @@ def read_request_lines(
     """Open a recording: return its header and a lazy iterator over ``build(line, number)`` for
     each request or attempt line, where ``build = builder_for(header)``.
 
-    ``build`` reads the line with :func:`request_of` and :func:`offset_of`; the KeyError, TypeError
+    ``build`` reads the line with :func:`request_of` and :func:`position_of`; the KeyError, TypeError
     or ValueError they raise becomes a :class:`RecordingError` naming the line and the bad field.
     Replay's builder selects and plans in the same call: one call per line rather than a chain of
     generators, since this runs once an event at ``--max-rate``.
@@ -286,21 +286,23 @@ def request_of(line: dict[str, Any]) -> Request:
     return Request(str(line["event"]), str(line["event_id"]), int(line["primary_key"]), headers, data)
 
 
-def offset_of(line: dict[str, Any]) -> float:
-    """When a request line was due, in seconds from the start of its recording (as _bad_field checks it)."""
+def position_of(line: dict[str, Any]) -> tuple[float, int, int]:
+    """When a request line was due (seconds from the start of its recording), its cycle and its
+    attempt, as _bad_field checks them (KeyError, TypeError or ValueError when one is bad)."""
     get = line.get
-    return float(get("intended_s", get("due_s", 0.0)))
+    return float(get("intended_s", get("due_s", 0.0))), int(get("cycle", 1)), int(get("attempt", 1))
 
 
 def _recorded(line: dict[str, Any], number: int) -> RecordedRequest:
     get = line.get
     delivered = get("delivered")
+    offset_s, cycle, attempt = position_of(line)
     return RecordedRequest(
         request_of(line),
-        offset_of(line),
+        offset_s,
         str(get("scenario", "")),
-        int(get("cycle", 1)),
-        int(get("attempt", 1)),
+        cycle,
+        attempt,
         delivered if delivered.__class__ is bool else None,
         number,
     )

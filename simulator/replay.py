@@ -20,7 +20,7 @@ from simulator.events import TICKS_PER_SECOND, Request, format_timestamp
 from simulator.record import (
     LineBuilder,
     RecordedRequest,
-    offset_of,
+    position_of,
     read_recording,
     read_request_lines,
     request_of,
@@ -123,6 +123,7 @@ def _planner(
     def planned(line: dict[str, Any], _number: int) -> Planned | None:
         nonlocal first
         request = request_of(line)
+        offset = position_of(line)[0]  # every line's fields are checked, also those not replayed
         if only_events and request.event not in only_events:
             return None
         if sessions and request.session_id not in sessions:
@@ -134,7 +135,6 @@ def _planner(
             if event_id in seen:
                 return None
             seen.add(event_id)
-        offset = offset_of(line)
         if first is None:
             first = offset
         offset -= first

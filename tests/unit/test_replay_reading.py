@@ -111,6 +111,22 @@ def test_bad_field_types_name_the_field(tmp_path: Path) -> None:
             list(read_recording(path)[1])
 
 
+@pytest.mark.parametrize("field", ["intended_s", "cycle", "attempt"])
+@pytest.mark.parametrize(
+    "options",
+    [ReplayOptions(), ReplayOptions(sessions=frozenset({99})), ReplayOptions(with_retries=True)],
+    ids=["kept", "filtered out", "with retries"],
+)
+def test_replay_checks_every_field_of_every_line(tmp_path: Path, field: str, options: ReplayOptions) -> None:
+    """Replay names a bad field wherever it is: on a line it replays, on one --sessions leaves out,
+    and on a retry it would skip, as reading a recording does."""
+    first = request_line(request(b"{}"), attempt=1)
+    retry = {**request_line(request(b"{}"), attempt=2), field: "bad"}  # same EventId: a retry
+    path = write_lines(tmp_path / "r.jsonl", line_bytes(HEADER), line_bytes(first), line_bytes(retry))
+    with pytest.raises(RecordingError, match=rf":3: a request line lacks a valid '{field}' field"):
+        list(replay_plan(path, options)[1])
+
+
 def test_truncated_multibyte_last_line_is_skipped(tmp_path: Path) -> None:
     """A crash that cuts a line inside a multi-byte character is still a truncated last line."""
     whole = line_bytes(request_line(request("Bjørn".encode(), "id-2")))
