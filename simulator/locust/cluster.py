@@ -31,7 +31,7 @@ from simulator.thresholds import Threshold
 __all__ = ["WIRE_VERSION", "ClusterStats", "MergedSessions", "WorkerRecorder", "encode_stats"]
 
 #: Bumped whenever the wire format changes; the master refuses reports of another version.
-WIRE_VERSION: Final = 1
+WIRE_VERSION: Final = 2  # 2: the run-wide status_codes are the sum of the events', not sent
 
 Wire = dict[str, Any]
 
