@@ -212,6 +212,7 @@ class Deliverer:
             if self._paused:  # nothing can resume a finished run: what waits is never sent
                 self._drop_retries()
                 self._drop_held()
+                self._pump()  # the dropped items' session followers are ready now: drop them too
             await self._drain()
         except asyncio.CancelledError:
             # Cancelled (a second Ctrl-C): abandon the requests in flight.
@@ -312,7 +313,8 @@ class Deliverer:
             self._pump()
 
     async def _wait_for_room(self) -> None:
-        """Wait until the queue of ready items is down to half the backlog (or the run stopped)."""
+        """Wait while the queue of ready items is full (or until the run stopped); ``_pump`` wakes
+        this only once the queue is down to half the backlog."""
         while len(self._ready) >= self._backlog and not self._stopping:
             self._room.clear()
             await self._room.wait()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -815,3 +816,37 @@ def test_max_rate_reads_the_plan_no_further_ahead_than_one_request_per_slot(face
     run = deliver(source(), answer=answer, delay=1.0, concurrency=concurrency, face=face, max_rate=True)
     assert [a.status for a in run.log.attempts] == [200] * 60
     assert max(ahead) == 2 * concurrency  # the slots full, and one request ready for each
+
+
+@pytest.mark.parametrize("face", FACES)
+def test_max_rate_reads_the_plan_again_once_half_the_ready_queue_has_gone(face: str) -> None:
+    """A full ready queue pauses reading; it resumes when half the queue has gone out, and then
+    reads that half at once: one wake-up per ``concurrency // 2`` events, not one per answer."""
+    concurrency, answered_at_read = 4, []
+
+    def source() -> Iterable[Planned]:
+        for session in range(40):
+            answered_at_read.append(len(LAST_LOG.attempts))
+            yield planned(0.0, session)
+
+    def one_answer_at_a_time(sent: Sent) -> float:
+        return 1.0 + sent.session / 100
+
+    run = deliver(source(), delay=one_answer_at_a_time, concurrency=concurrency, face=face, max_rate=True)
+    assert len(run.log.attempts) == 40
+    reads = sorted(Counter(answered_at_read).items())
+    assert reads[0] == (0, 2 * concurrency)  # the slots and the queue filled before any answer
+    assert {count for _, count in reads[1:-1]} == {concurrency // 2}
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"), [("count", [None, "1"]), ("always", ["0", "1"]), ("never", [None, None])]
+)
+def test_the_retry_header_follows_the_policy_from_the_first_attempt(
+    mode: str, expected: list[str | None]
+) -> None:
+    """X-SuperOffice-Retry: absent on a first attempt by default, "0" there with "always", never
+    sent with "never"; a retry carries its count."""
+    policy = replace(NETSERVER, retry_header=mode)
+    run = deliver([planned(0.0, 1)], answers=[500, 200], policy=policy)
+    assert [sent.retry for sent in run.transport.sent] == expected

@@ -156,7 +156,8 @@ def test_hold_keeps_requests_while_stopped_and_sends_them_in_order_on_resume() -
 
 
 def test_held_requests_are_dropped_when_the_feed_ends_while_paused() -> None:
-    """A run whose webhook is still paused when its source ends finishes, counting what it held as unsent."""
+    """A run whose webhook is still paused when its source ends finishes, counting what it held as
+    unsent: also a session's later request, which waited behind a held one (it used to hang)."""
     clock = FakeClock()
 
     async def main() -> RunResult:
@@ -164,12 +165,13 @@ def test_held_requests_are_dropped_when_the_feed_ends_while_paused() -> None:
         deliverer = Deliverer(Target(clock), [Log()], webhook=WEBHOOK, clock=clock, inactive="hold")
         deliverer.set_state("Stopped")
         feed.offer(planned(0.0, 1))
+        feed.offer(planned(0.0, 1, 1))  # waits in session 1's lane behind the held request
         feed.offer(planned(0.0, 2))
         feed.close()
         return await deliverer.run(feed, start=0.0)
 
     result = asyncio.run(asyncio.wait_for(main(), 5))
-    assert result.unsent == 2
+    assert result.unsent == 3
 
 
 def test_a_new_secret_signs_new_cycles_while_a_cycle_in_progress_keeps_its_own() -> None:
