@@ -290,7 +290,13 @@ def position_of(line: dict[str, Any]) -> tuple[float, int, int]:
     """When a request line was due (seconds from the start of its recording), its cycle and its
     attempt, as _bad_field checks them (KeyError, TypeError or ValueError when one is bad)."""
     get = line.get
-    return float(get("intended_s", get("due_s", 0.0))), int(get("cycle", 1)), int(get("attempt", 1))
+    offset, cycle, attempt = get("intended_s", get("due_s", 0.0)), get("cycle", 1), get("attempt", 1)
+    # Converted only when not already of their type (replay reads every line's, once an event).
+    if offset.__class__ is not float:
+        offset = float(offset)
+    if cycle.__class__ is not int or attempt.__class__ is not int:
+        cycle, attempt = int(cycle), int(attempt)
+    return offset, cycle, attempt
 
 
 def _recorded(line: dict[str, Any], number: int) -> RecordedRequest:
