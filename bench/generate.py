@@ -40,10 +40,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from simulator.events import render
-from simulator.generate import timeline
-from simulator.plan import PlanOptions, adjust, plan
-from simulator.scenario import Scenario, load_scenario, webhook_for
+from simulator.core.events import render
+from simulator.core.generate import timeline
+from simulator.core.plan import PlanOptions, adjust, plan
+from simulator.core.scenario import Scenario, load_scenario, webhook_for
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SCENARIO = ROOT / "scenarios" / "busy-hour.yaml"

@@ -52,13 +52,13 @@ from bench.send import (
     open_receiver,
     pin_to_core,
 )
-from simulator.events import Request, render
-from simulator.generate import make_generator
+from simulator.core.events import Request, render
+from simulator.core.generate import make_generator
+from simulator.core.outcome import Attempt, StateChange
+from simulator.core.scenario import Scenario, load_scenario, webhook_for
 from simulator.locust import LOCUSTFILE
 from simulator.locust.cluster import WorkerRecorder
 from simulator.locust.play import Answer, Headers, Recorder, SessionPlayer, SpeedPacing
-from simulator.outcome import Attempt, StateChange
-from simulator.scenario import Scenario, load_scenario, webhook_for
 
 SECRET = "bench-secret"
 SECRET_ENV = "SOSIM_BENCH_SECRET"

@@ -31,12 +31,12 @@ from bench.send import (
     pin_to_core,
     run_wrk,
 )
-from simulator.events import Request
-from simulator.fixtures import write_fixtures
-from simulator.outcome import Attempt
-from simulator.record import JsonlWriter, attempt_line, header_line
-from simulator.replay import ReplayOptions, replay_plan
-from simulator.scenario import load_scenario
+from simulator.core.events import Request
+from simulator.core.outcome import Attempt
+from simulator.core.scenario import load_scenario
+from simulator.recording.fixtures import write_fixtures
+from simulator.recording.record import JsonlWriter, attempt_line, header_line
+from simulator.recording.replay import ReplayOptions, replay_plan
 
 TARGET = 50_000
 READ_REPEATS = 3

@@ -43,15 +43,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.generate import format_profile, pin_to_core
-from simulator.deliver import Deliverer
-from simulator.delivery_rules import ONCE
-from simulator.outcome import RunResult
-from simulator.plan import PlanOptions, plan
-from simulator.report import RunStats
-from simulator.runner import retime
-from simulator.scenario import Scenario, load_scenario
-from simulator.schedule import Planned
-from simulator.transport import LeanTransport, install_uvloop
+from simulator.core.delivery_rules import ONCE
+from simulator.core.outcome import RunResult
+from simulator.core.plan import PlanOptions, plan
+from simulator.core.scenario import Scenario, load_scenario
+from simulator.core.schedule import Planned
+from simulator.delivery.deliverer import Deliverer
+from simulator.delivery.transport import LeanTransport, install_uvloop
+from simulator.engine.run import retime
+from simulator.report.stats import RunStats
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SCENARIO = ROOT / "scenarios" / "busy-hour.yaml"
@@ -218,8 +218,8 @@ def _nginx_version(nginx: str) -> str:
 # It exits when our end of its stdin closes, so it never outlives this script.
 BUILTIN_RECEIVER = """\
 import asyncio, sys
-from simulator.receiver import Receiver, ReceiverConfig, WebhookChecker
-from simulator.transport import install_uvloop
+from simulator.servers.receiver import Receiver, ReceiverConfig, WebhookChecker
+from simulator.delivery.transport import install_uvloop
 
 async def main() -> None:
     config = ReceiverConfig(host=sys.argv[1], port=int(sys.argv[2]))

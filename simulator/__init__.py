@@ -9,8 +9,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from simulator.errors import RecordingError, ScenarioError, SimulatorError, UsageError
-from simulator.events import (
+from simulator.core.errors import RecordingError, ScenarioError, SimulatorError, UsageError
+from simulator.core.events import (
     ChatMessage,
     CustomerProfile,
     Event,
@@ -21,18 +21,18 @@ from simulator.events import (
     render,
     render_test,
 )
-from simulator.signing import sign, verify
+from simulator.core.signing import sign, verify
 
 __version__ = "0.1.0"
 
 _LAZY = {
-    "Scenario": "simulator.scenario",
-    "load_scenario": "simulator.scenario",
-    "parse_scenario": "simulator.scenario",
-    "webhook_for": "simulator.scenario",
-    "SessionPlan": "simulator.generate",
-    "generate_sessions": "simulator.generate",
-    "timeline": "simulator.generate",
+    "Scenario": "simulator.core.scenario",
+    "load_scenario": "simulator.core.scenario",
+    "parse_scenario": "simulator.core.scenario",
+    "webhook_for": "simulator.core.scenario",
+    "SessionPlan": "simulator.core.generate",
+    "generate_sessions": "simulator.core.generate",
+    "timeline": "simulator.core.generate",
 }
 
 __all__ = [
@@ -62,8 +62,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from simulator.generate import SessionPlan, generate_sessions, timeline
-    from simulator.scenario import Scenario, load_scenario, parse_scenario, webhook_for
+    from simulator.core.generate import SessionPlan, generate_sessions, timeline
+    from simulator.core.scenario import Scenario, load_scenario, parse_scenario, webhook_for
 
 
 def __getattr__(name: str) -> Any:

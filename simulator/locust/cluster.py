@@ -13,7 +13,7 @@ monotonic clock from its own start, shifted by its wall clock's view of ``t0``, 
 different machines line up as well as their clocks agree (NTP keeps that within milliseconds).
 
 Pure: no Locust, no gevent, no I/O. The merge reaches into ``RunStats``' histograms because
-``simulator.report`` has no merge of its own yet.
+``simulator.report.stats`` has no merge of its own yet.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import astuple
 from typing import Any, Final
 
-from simulator.outcome import Attempt, StateChange
-from simulator.report import EventCounts, FaultCounts, RunStats, _CoarseHistogram, _Durations
-from simulator.report_sessions import FAILED, SLOWEST, AttemptDetail, SessionSample, SessionTrace
-from simulator.thresholds import Threshold
+from simulator.core.outcome import Attempt, StateChange
+from simulator.report.sessions import FAILED, SLOWEST, AttemptDetail, SessionSample, SessionTrace
+from simulator.report.stats import EventCounts, FaultCounts, RunStats, _CoarseHistogram, _Durations
+from simulator.report.thresholds import Threshold
 
 __all__ = ["WIRE_VERSION", "ClusterStats", "MergedSessions", "WorkerRecorder", "encode_stats"]
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Protocol
 
-from simulator.errors import UsageError
-from simulator.thresholds import Threshold, parse_threshold
-from simulator.units import parse_option, parse_rate
+from simulator.core.errors import UsageError
+from simulator.core.units import parse_option, parse_rate
+from simulator.report.thresholds import Threshold, parse_threshold
 
 __all__ = [
     "OPTION_NAMES",

@@ -2,13 +2,13 @@
 
 Pure: the clock and the HTTP call are passed in, so the rules run the same under gevent, in a
 unit test with a fake clock, or anywhere else. The rules are ``sosim run``'s, from the same
-:class:`~simulator.delivery_rules.DeliveryPolicy`:
+:class:`~simulator.core.delivery_rules.DeliveryPolicy`:
 
 - only the policy's success statuses (200) count as delivered;
 - a cycle is the first attempt plus one retry per ``retry_delays`` entry, all with the same
   EventId, retries carrying ``X-SuperOffice-Retry``;
 - a failed cycle goes to the back of the session's queue with a new EventId
-  (:func:`~simulator.delivery_rules.cycle_event_id`);
+  (:func:`~simulator.core.delivery_rules.cycle_event_id`);
 - ``disable_after`` consecutive failed attempts, or a 410, turn the webhook TooManyErrors and
   nothing more is sent.
 
@@ -25,15 +25,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple, Protocol
 
-from simulator import superoffice as so
-from simulator.delivery_rules import (
+from simulator.core.delivery_rules import (
     WebhookGate,
     cycle_event_id,
 )
-from simulator.events import Event, Request, Webhook, header_name, render
-from simulator.exchange import Headers as Headers  # re-exported for the Locust user
-from simulator.generate import SessionPlan
-from simulator.outcome import Attempt, ErrorKind, StateChange
+from simulator.core.events import Event, Request, Webhook, header_name, render
+from simulator.core.generate import SessionPlan
+from simulator.core.outcome import Attempt, ErrorKind, StateChange
+from simulator.delivery.exchange import Headers as Headers  # re-exported for the Locust user
+from simulator.superoffice import facts as so
 
 __all__ = [
     "Answer",

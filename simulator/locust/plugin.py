@@ -49,7 +49,8 @@ from locust.runners import (
     WorkerRunner,
 )
 
-from simulator.errors import SimulatorError, UsageError
+from simulator.core.errors import SimulatorError, UsageError
+from simulator.core.outcome import StateChange
 from simulator.locust.options import (
     ArgumentParser,
     SosimOptions,
@@ -68,7 +69,6 @@ from simulator.locust.runtime import (
     read_scenario,
     write_reports,
 )
-from simulator.outcome import StateChange
 
 __all__ = ["GeventClock", "SosimPlugin", "install", "plugin_for"]
 
@@ -483,7 +483,7 @@ def _print_summary(outcome: Outcome, code: int, refusals: list[str]) -> None:
     from rich.console import Console
     from rich.markup import escape
 
-    from simulator.report_writers import render_summary
+    from simulator.report.writers import render_summary
 
     console = Console(stderr=True)
     render_summary(outcome.stats, outcome.thresholds, console)

@@ -21,16 +21,16 @@ from pathlib import Path
 from typing import Any, Final
 
 from simulator import __version__
-from simulator.delivery_rules import ACTIVE, NETSERVER, TOO_MANY_ERRORS
-from simulator.errors import ScenarioError, UsageError
-from simulator.generate import Generator, identity_pool, make_generator
+from simulator.core.delivery_rules import ACTIVE, NETSERVER, TOO_MANY_ERRORS
+from simulator.core.errors import ScenarioError, UsageError
+from simulator.core.generate import Generator, identity_pool, make_generator
+from simulator.core.outcome import Attempt, RunInfo, RunResult, StateChange
+from simulator.core.scenario import Scenario, parse_scenario, webhook_for
 from simulator.locust.cluster import ClusterStats, WorkerRecorder
 from simulator.locust.options import SosimOptions, resolve_secret
 from simulator.locust.play import Clock, Pacing, RatePacing, SessionPlayer, SpeedPacing, WebhookGate
 from simulator.locust.shard import Lanes, ShardLayout
-from simulator.outcome import Attempt, RunInfo, RunResult, StateChange
-from simulator.scenario import Scenario, parse_scenario, webhook_for
-from simulator.thresholds import ThresholdResult
+from simulator.report.thresholds import ThresholdResult
 
 __all__ = [
     "LOCAL",
@@ -286,7 +286,7 @@ class Collecting:
 
     def finish(self, elapsed_s: float, *, interrupted: bool) -> Outcome:
         """End the run: the result, the threshold verdicts and the exit code, as ``sosim run``."""
-        from simulator.runner import exit_code
+        from simulator.engine.run import exit_code
 
         stats = self.stats
         disabled = next((c for c in stats.state_changes if c.state == TOO_MANY_ERRORS), None)
@@ -312,7 +312,7 @@ class Collecting:
 
 def write_reports(outcome: Outcome, options: SosimOptions) -> list[str]:
     """Write the JSON, JUnit and HTML reports asked for; return the paths written."""
-    from simulator.report_writers import write_reports
+    from simulator.report.writers import write_reports
 
     written = write_reports(
         outcome.stats, outcome.thresholds, report=options.report, junit=options.junit, html=options.html

@@ -28,10 +28,10 @@ from locust import FastHttpUser, constant, task
 from locust.contrib.fasthttp import FAILURE_EXCEPTIONS
 from locust.exception import CatchResponseError, StopUser
 
-from simulator.events import Request
+from simulator.core.events import Request
+from simulator.core.outcome import ErrorKind
 from simulator.locust.play import Answer, Headers, Pacing
 from simulator.locust.plugin import SosimPlugin, plugin_for
-from simulator.outcome import ErrorKind
 
 __all__ = ["SosimUser"]
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import httpx
 
-from simulator.generate import generate_sessions
-from simulator.scenario import load_scenario
+from simulator.core.generate import generate_sessions
+from simulator.core.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = "scenarios/support-chat.yaml"

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from simulator.receiver import ReceiverConfig, ReceiverThread
+from simulator.servers.receiver import ReceiverConfig, ReceiverThread
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "cli-run-secret"

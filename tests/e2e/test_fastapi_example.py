@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from simulator.pytest_plugin import DeliveryResult, SimScenario, SosimApi, assert_signed
+from simulator.testing.plugin import DeliveryResult, SimScenario, SosimApi, assert_signed
 
 pytestmark = pytest.mark.e2e
 

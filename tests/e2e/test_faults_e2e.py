@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from simulator.faults import FAULTS, FaultSpec
-from simulator.receiver import ReceiverConfig, ReceiverThread, WebhookChecker
-from simulator.runner import RunConfig, run
+from simulator.core.faults import FAULTS, FaultSpec
+from simulator.engine.run import RunConfig, run
+from simulator.servers.receiver import ReceiverConfig, ReceiverThread, WebhookChecker
 
 pytestmark = pytest.mark.e2e
 

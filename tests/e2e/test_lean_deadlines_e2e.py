@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from simulator.lean import LeanTransport
-from simulator.transport import TransportError
+from simulator.delivery.lean import LeanTransport
+from simulator.delivery.transport import TransportError
 
 TIMEOUT_S = 0.3
 

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from simulator.generate import make_generator
+from simulator.core.generate import make_generator
+from simulator.core.scenario import load_scenario
 from simulator.locust import LOCUSTFILE
 from simulator.locust.shard import ShardLayout
-from simulator.receiver import ReceiverConfig, ReceiverThread
-from simulator.scenario import load_scenario
+from simulator.servers.receiver import ReceiverConfig, ReceiverThread
 
 pytestmark = [
     pytest.mark.e2e,

@@ -16,17 +16,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from simulator.deliver import Deliverer
-from simulator.delivery_rules import ONCE
-from simulator.errors import UsageError
-from simulator.generate import generate_sessions
-from simulator.mockapi import ChatState, MockApi
-from simulator.mockapi_server import ApiServerThread, LiveApi
-from simulator.plan import plan_events
-from simulator.receiver import ReceivedRequest, ReceiverConfig, ReceiverThread, Verdict
-from simulator.scenario import parse_scenario, webhook_for
-from simulator.schedule import merge_sessions
-from simulator.transport import open_transport
+from simulator.core.delivery_rules import ONCE
+from simulator.core.errors import UsageError
+from simulator.core.generate import generate_sessions
+from simulator.core.plan import plan_events
+from simulator.core.scenario import parse_scenario, webhook_for
+from simulator.core.schedule import merge_sessions
+from simulator.delivery.deliverer import Deliverer
+from simulator.delivery.transport import open_transport
+from simulator.mockapi.server import ApiServerThread, LiveApi
+from simulator.mockapi.state import ChatState, MockApi
+from simulator.servers.receiver import ReceivedRequest, ReceiverConfig, ReceiverThread, Verdict
 
 pytestmark = pytest.mark.e2e
 
@@ -130,7 +130,7 @@ def test_sosim_api_function_serves_until_interrupted(tmp_path: Path) -> None:
     scenario_file = tmp_path / "scenario.yaml"
     scenario_file.write_text(SCENARIO, encoding="utf-8")
     code = (
-        "import sys; from simulator.mockapi_server import serve_scenarios; "
+        "import sys; from simulator.mockapi.server import serve_scenarios; "
         f"sys.exit(serve_scenarios([{str(scenario_file)!r}], port=0, "
         "echo=lambda line: print(line, flush=True)))"
     )

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from simulator import superoffice as so
-from simulator.events import Event, Request, SessionFields, Webhook, render
-from simulator.receiver import ReceivedRequest, Receiver, ReceiverConfig, ReceiverThread, Verdict
-from simulator.signing import sign
+from simulator.core.events import Event, Request, SessionFields, Webhook, render
+from simulator.core.signing import sign
+from simulator.servers.receiver import ReceivedRequest, Receiver, ReceiverConfig, ReceiverThread, Verdict
+from simulator.superoffice import facts as so
 
 pytestmark = pytest.mark.e2e
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.receiver import ReceiverConfig, ReceiverThread
-from simulator.runner import RunConfig, run
+from simulator.engine.run import RunConfig, run
+from simulator.servers.receiver import ReceiverConfig, ReceiverThread
 
 pytestmark = pytest.mark.e2e
 

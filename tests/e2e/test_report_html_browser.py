@@ -24,12 +24,12 @@ from typing import Any
 
 import pytest
 
-from simulator.events import Request
-from simulator.outcome import Attempt, ErrorKind, RunInfo, RunResult, StateChange
-from simulator.report import RunStats
-from simulator.report_html import write_html
-from simulator.runner import RunConfig, run
-from simulator.thresholds import parse_threshold
+from simulator.core.events import Request
+from simulator.core.outcome import Attempt, ErrorKind, RunInfo, RunResult, StateChange
+from simulator.engine.run import RunConfig, run
+from simulator.report.html import write_html
+from simulator.report.stats import RunStats
+from simulator.report.thresholds import parse_threshold
 
 pytestmark = pytest.mark.e2e
 

@@ -26,10 +26,10 @@ from typing import Any, Literal
 import pytest
 from rich.console import Console
 
-from simulator import superoffice as so
-from simulator.receiver import ReceiverConfig, ReceiverThread
-from simulator.report import RunStats, render_summary
-from simulator.runner import EXIT_FAILED, EXIT_OK, RunConfig, RunOutcome, policy_from_cli, run
+from simulator.engine.run import EXIT_FAILED, EXIT_OK, RunConfig, RunOutcome, policy_from_cli, run
+from simulator.report.stats import RunStats, render_summary
+from simulator.servers.receiver import ReceiverConfig, ReceiverThread
+from simulator.superoffice import facts as so
 
 pytestmark = pytest.mark.e2e
 

@@ -32,13 +32,13 @@ import uvicorn
 from click.testing import CliRunner
 from fastapi import FastAPI, Request, Response
 
-from simulator.delivery_rules import DeliveryPolicy
-from simulator.generate import generate_sessions, timeline
-from simulator.scenario import parse_scenario
-from simulator.scenario_model import Scenario
-from simulator.tenant import Tenant, TenantConfig, TenantOutcome
-from simulator.tenant_config import RotateSpec
-from simulator.tenant_report import junit_cases
+from simulator.core.delivery_rules import DeliveryPolicy
+from simulator.core.generate import generate_sessions, timeline
+from simulator.core.scenario import parse_scenario
+from simulator.core.scenario_model import Scenario
+from simulator.tenant.config import RotateSpec
+from simulator.tenant.report import junit_cases
+from simulator.tenant.run import Tenant, TenantConfig, TenantOutcome
 
 pytestmark = pytest.mark.e2e
 
@@ -414,7 +414,7 @@ def test_two_webhooks_get_their_own_events_signatures_and_headers_and_a_slow_one
 def test_a_scheduled_rotation_catches_a_receiver_that_only_knows_the_old_secret(tmp_path: Path) -> None:
     """rotate_secret at 0.3 s: the receiver rejects the new secret; the report counts the rejections
     under secret #2, JUnit fails that case, the run exits 1 and no secret is written anywhere."""
-    from simulator.report_writers import write_json, write_junit
+    from simulator.report.writers import write_json, write_junit
 
     def answer(arrival: Arrival) -> tuple[int, bytes]:
         ok = arrival.headers.get("x-superoffice-signature") == signature(arrival.body, "old-secret")

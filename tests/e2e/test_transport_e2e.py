@@ -15,8 +15,8 @@ from typing import Any, Literal, TypeVar
 
 import pytest
 
-from simulator.outcome import Response
-from simulator.transport import (
+from simulator.core.outcome import Response
+from simulator.delivery.transport import (
     AsyncTransport,
     HttpxTransport,
     LeanTransport,

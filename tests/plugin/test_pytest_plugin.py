@@ -13,8 +13,8 @@ import json
 import httpx
 import pytest
 
-from simulator.pytest_plugin import assert_signed
-from simulator.receiver import ReceiverConfig, ReceiverThread
+from simulator.testing.plugin import assert_signed
+from simulator.servers.receiver import ReceiverConfig, ReceiverThread
 
 SECRET = "user-secret"
 INLINE = """
@@ -28,7 +28,7 @@ flow: {queue: {abandon_probability: 0}, conversation: {turns: 2}}
 
 def test_plugin_comes_from_the_entry_point(request):
     plugin = request.config.pluginmanager.get_plugin("sosim")
-    assert plugin is not None and plugin.__name__ == "simulator.pytest_plugin"
+    assert plugin is not None and plugin.__name__ == "simulator.testing.plugin"
 
 
 def test_scenarios_are_deterministic_and_take_files_and_overrides(sosim_scenario, tmp_path):

@@ -1,4 +1,6 @@
-"""Tests for simulator.deliver on virtual time: NetServer's delivery rules with no network and no sleeping.
+"""Tests for simulator.delivery.deliverer on virtual time: NetServer's delivery rules.
+
+No network and no sleeping.
 
 A ``FakeClock`` drives the ``Deliverer``; a scripted fake transport answers every request and
 records when it went out on that clock, so every time below is exact.
@@ -16,21 +18,21 @@ from typing import Any
 
 import pytest
 
-from simulator import superoffice as so
-from simulator.checker import Tally
-from simulator.clock import FakeClock
-from simulator.deliver import Deliverer
-from simulator.delivery_rules import NETSERVER, ONCE, DeliveryPolicy
-from simulator.errors import UsageError
-from simulator.events import Event, Request, SessionFields, Webhook, render
-from simulator.exchange import TaskSubmitter
-from simulator.outcome import Attempt, Response, RunInfo, RunResult, StateChange
-from simulator.report import RunStats
-from simulator.runner import EXIT_FAILED, EXIT_OK, exit_code, parse_statuses, policy_from_cli, retime
-from simulator.schedule import Planned
-from simulator.signing import verify
-from simulator.thresholds import parse_threshold
-from simulator.transport import TransportError
+from simulator.core.checker import Tally
+from simulator.core.delivery_rules import NETSERVER, ONCE, DeliveryPolicy
+from simulator.core.errors import UsageError
+from simulator.core.events import Event, Request, SessionFields, Webhook, render
+from simulator.core.outcome import Attempt, Response, RunInfo, RunResult, StateChange
+from simulator.core.schedule import Planned
+from simulator.core.signing import verify
+from simulator.delivery.clock import FakeClock
+from simulator.delivery.deliverer import Deliverer
+from simulator.delivery.exchange import TaskSubmitter
+from simulator.delivery.transport import TransportError
+from simulator.engine.run import EXIT_FAILED, EXIT_OK, exit_code, parse_statuses, policy_from_cli, retime
+from simulator.report.stats import RunStats
+from simulator.report.thresholds import parse_threshold
+from simulator.superoffice import facts as so
 
 SECRET = "unit-test-secret"
 WEBHOOK = Webhook(name="unit", secret=SECRET)
@@ -738,7 +740,7 @@ def test_exit_code_is_1_when_the_receiver_saw_bad_requests() -> None:
 
 def test_with_event_id_keeps_a_signed_request_it_cannot_re_sign() -> None:
     """Without the secret a signed request keeps its bytes rather than carry a wrong signature."""
-    from simulator.delivery_rules import with_event_id
+    from simulator.core.delivery_rules import with_event_id
 
     request = planned(0.0, 1).request
     assert with_event_id(request, "new-id", None) == request

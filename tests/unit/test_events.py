@@ -7,8 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from simulator import superoffice as so
-from simulator.events import (
+from simulator.core.events import (
     ChatMessage,
     Event,
     PayloadOptions,
@@ -21,7 +20,8 @@ from simulator.events import (
     render_test,
     serialize,
 )
-from simulator.signing import verify
+from simulator.core.signing import verify
+from simulator.superoffice import facts as so
 
 # 2018-04-24T08:18:42.0898950Z in 100 ns ticks since the Unix epoch
 TICKS = 1524557922 * 10_000_000 + 898950

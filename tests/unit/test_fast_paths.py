@@ -10,8 +10,7 @@ from dataclasses import replace
 import pytest
 from hdrh.histogram import HdrHistogram
 
-from simulator import superoffice as so
-from simulator.events import (
+from simulator.core.events import (
     ChatMessage,
     Event,
     PayloadOptions,
@@ -22,9 +21,10 @@ from simulator.events import (
     build_headers,
     render,
 )
-from simulator.outcome import Attempt
-from simulator.report import RunStats
-from simulator.report_series import (
+from simulator.core.outcome import Attempt
+from simulator.core.scenario_model import Fixed, Lognormal, LognormalSpec, Uniform
+from simulator.core.schedule import draw_delay
+from simulator.report.series import (
     _HDR_HALF_MAGNITUDE,
     _HDR_TABLE,
     _HIGHEST_US,
@@ -34,9 +34,9 @@ from simulator.report_series import (
     _hdr_index,
     _to_us,
 )
-from simulator.report_sessions import SessionSample
-from simulator.scenario_model import Fixed, Lognormal, LognormalSpec, Uniform
-from simulator.schedule import draw_delay
+from simulator.report.sessions import SessionSample
+from simulator.report.stats import RunStats
+from simulator.superoffice import facts as so
 
 TICKS = 1524557922 * 10_000_000 + 898950
 FIELDS = SessionFields(contact_id=21, customer_alias='Kari "K" Nordmann', customer_id=12, topic_id=3)

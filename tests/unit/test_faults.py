@@ -7,9 +7,8 @@ from collections import Counter
 
 import pytest
 
-from simulator import superoffice as so
-from simulator.errors import UsageError
-from simulator.faults import (
+from simulator.core.errors import UsageError
+from simulator.core.faults import (
     DEFAULT_EXPECTATIONS,
     FAULTS,
     PROBES,
@@ -20,10 +19,11 @@ from simulator.faults import (
     parse_expectation,
     parse_fault,
 )
-from simulator.outcome import Attempt
-from simulator.plan import PlanOptions, plan
-from simulator.scenario import parse_scenario
-from simulator.signing import verify
+from simulator.core.outcome import Attempt
+from simulator.core.plan import PlanOptions, plan
+from simulator.core.scenario import parse_scenario
+from simulator.core.signing import verify
+from simulator.superoffice import facts as so
 
 SECRET = "fault-secret"
 SCENARIO = f"""

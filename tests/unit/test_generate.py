@@ -8,10 +8,10 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator import superoffice as so
-from simulator.generate import generate_sessions, timeline
-from simulator.plan import PlanOptions, plan
-from simulator.scenario import parse_scenario
+from simulator.core.generate import generate_sessions, timeline
+from simulator.core.plan import PlanOptions, plan
+from simulator.core.scenario import parse_scenario
+from simulator.superoffice import facts as so
 
 S = so.ChatSessionStatus
 

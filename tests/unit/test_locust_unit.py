@@ -18,21 +18,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator import superoffice as so
-from simulator.delivery_rules import TOO_MANY_ERRORS, cycle_event_id
-from simulator.errors import UsageError
-from simulator.events import Request
-from simulator.generate import SessionPlan, make_generator
+from simulator.core.delivery_rules import TOO_MANY_ERRORS, cycle_event_id
+from simulator.core.errors import UsageError
+from simulator.core.events import Request
+from simulator.core.generate import SessionPlan, make_generator
+from simulator.core.outcome import Attempt, StateChange
+from simulator.core.scenario import Scenario, parse_scenario, webhook_for
+from simulator.core.signing import verify
 from simulator.locust import LOCUSTFILE, locustfile_path
 from simulator.locust.cluster import WIRE_VERSION, ClusterStats, WorkerRecorder
 from simulator.locust.options import OPTION_NAMES, add_arguments, parse_options, resolve_secret
 from simulator.locust.play import Answer, Headers, RatePacing, SessionPlayer, SpeedPacing, WebhookGate
 from simulator.locust.runtime import Collecting, RunPlan, prepare_play
 from simulator.locust.shard import Lanes, ShardLayout
-from simulator.outcome import Attempt, StateChange
-from simulator.report import RunStats
-from simulator.scenario import Scenario, parse_scenario, webhook_for
-from simulator.signing import verify
+from simulator.report.stats import RunStats
+from simulator.superoffice import facts as so
 
 SECRET = "unit-locust-secret"
 SCENARIO_YAML = """\
@@ -377,7 +377,7 @@ def attempts_for(scenario: Scenario, count: int) -> Iterator[Attempt]:
     """Varied attempts over several seconds: answers, errors, retries and failures."""
     webhook = webhook_for(scenario, SECRET)
     generator = make_generator(scenario)
-    from simulator.events import render
+    from simulator.core.events import render
 
     events = [t.event for index in range(4) for t in generator.session(index, 0.0).events]
     for n in range(count):

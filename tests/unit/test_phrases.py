@@ -1,4 +1,4 @@
-"""Tests for simulator.phrases: the support-chat texts kept with simulated chat sessions."""
+"""Tests for simulator.superoffice.phrases: the support-chat texts kept with simulated chat sessions."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import string
 
 import pytest
 
-from simulator.phrases import PHRASEBOOKS, PLACEHOLDERS, PhraseBook, phrasebook_for
+from simulator.superoffice.phrases import PHRASEBOOKS, PLACEHOLDERS, PhraseBook, phrasebook_for
 
 LANGUAGES = ("en", "nb", "sv", "da", "de", "nl")
 CATEGORIES = tuple(f.name for f in dataclasses.fields(PhraseBook) if f.name not in ("language", "topics"))

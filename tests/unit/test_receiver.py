@@ -1,4 +1,4 @@
-"""Tests for simulator.receiver.WebhookChecker: how the reference receiver judges one request."""
+"""Tests for simulator.servers.receiver.WebhookChecker: how the reference receiver judges one request."""
 
 from __future__ import annotations
 
@@ -8,11 +8,19 @@ from datetime import UTC, datetime
 
 import pytest
 
-from simulator import superoffice as so
-from simulator.errors import UsageError
-from simulator.events import TICKS_PER_SECOND, Event, PayloadOptions, Request, SessionFields, Webhook, render
-from simulator.events import render_test as render_ping
-from simulator.receiver import (
+from simulator.core.errors import UsageError
+from simulator.core.events import (
+    TICKS_PER_SECOND,
+    Event,
+    PayloadOptions,
+    Request,
+    SessionFields,
+    Webhook,
+    render,
+)
+from simulator.core.events import render_test as render_ping
+from simulator.core.signing import sign
+from simulator.servers.receiver import (
     Tally,
     Verdict,
     WebhookChecker,
@@ -21,7 +29,7 @@ from simulator.receiver import (
     verdict_ok,
     verdict_table,
 )
-from simulator.signing import sign
+from simulator.superoffice import facts as so
 
 SECRET = "kjqhwe-local-test-secret"
 WEBHOOK = Webhook(name="unit", secret=SECRET)

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from simulator.errors import RecordingError, UsageError
-from simulator.fixtures import write_fixtures
-from simulator.plan import PlanOptions, plan
-from simulator.replay import ReplayOptions, Rewriter, parse_sessions, replay_plan
-from simulator.scenario import parse_scenario
+from simulator.core.errors import RecordingError, UsageError
+from simulator.core.plan import PlanOptions, plan
+from simulator.core.scenario import parse_scenario
+from simulator.recording.fixtures import write_fixtures
+from simulator.recording.replay import ReplayOptions, Rewriter, parse_sessions, replay_plan
 
 SCENARIO = """
 name: replay-unit
@@ -88,7 +88,7 @@ def test_body_change_without_secret_is_refused(fixtures_file: Path) -> None:
 def test_shift_timestamps_keeps_spacing_and_digits() -> None:
     """--shift-timestamps moves the first Timestamp to now, keeps the spacing and digit count."""
     rewriter = Rewriter(ReplayOptions(shift_timestamps=True), datetime(2030, 1, 1, tzinfo=UTC))
-    from simulator.events import Request
+    from simulator.core.events import Request
 
     first = Request("e", "a", 1, (), b'{"EventId":"a","Timestamp":"2026-01-05T08:00:00.1234567Z"}')
     second = Request("e", "b", 1, (), b'{"EventId":"b","Timestamp":"2026-01-05T08:00:10.5Z"}')

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from simulator.errors import RecordingError
-from simulator.events import Request
-from simulator.record import attempt_line, read_recording, request_line
-from simulator.replay import ReplayOptions, Rewriter, replay_plan
+from simulator.core.errors import RecordingError
+from simulator.core.events import Request
+from simulator.recording.record import attempt_line, read_recording, request_line
+from simulator.recording.replay import ReplayOptions, Rewriter, replay_plan
 
 HEADER = {"format": "sosim-recording", "version": 1, "kind": "run", "scenarios": ["x"]}
 HEADERS = (("Content-Type", "application/json; charset=utf-8"), ("X-SuperOffice-EventId", "id-1"))
@@ -49,7 +49,7 @@ def test_bodies_come_back_byte_exact(tmp_path: Path) -> None:
 
 def test_attempt_lines_keep_their_outcome(tmp_path: Path) -> None:
     """`run --record` attempt lines read back with cycle, attempt, delivered and timing."""
-    from simulator.outcome import Attempt
+    from simulator.core.outcome import Attempt
 
     attempt = Attempt(request(b"{}"), "s", 2, 3, 1.5, 1.6, 1.7, 503, delivered=False)
     path = write_lines(tmp_path / "r.jsonl", line_bytes(HEADER), line_bytes(attempt_line(attempt)))

@@ -1,4 +1,4 @@
-"""Tests for simulator.report: the statistics, JSON, JUnit and summary a run ends with."""
+"""Tests for simulator.report.stats: the statistics, JSON, JUnit and summary a run ends with."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from simulator.errors import UsageError
-from simulator.events import Request
-from simulator.outcome import Attempt, ErrorKind, Handler, RunInfo, RunResult, StateChange
-from simulator.report import RunStats, render_summary, write_json, write_junit
-from simulator.thresholds import METRICS, parse_threshold
+from simulator.core.errors import UsageError
+from simulator.core.events import Request
+from simulator.core.outcome import Attempt, ErrorKind, Handler, RunInfo, RunResult, StateChange
+from simulator.report.stats import RunStats, render_summary, write_json, write_junit
+from simulator.report.thresholds import METRICS, parse_threshold
 
 CREATED = "chatsession.created"
 MESSAGE = "chatsession.message"
@@ -441,8 +441,8 @@ def test_summary_is_titled_by_its_command_and_explains_max_rate_lag() -> None:
 
 def test_receiver_verdict_says_when_signatures_were_not_checked() -> None:
     """Without a secret the built-in receiver cannot check signatures, and its verdict says so."""
-    from simulator.receiver import WebhookChecker
-    from simulator.runner import _print_receiver
+    from simulator.engine.run import _print_receiver
+    from simulator.servers.receiver import WebhookChecker
 
     for secret, expected in (("s3cret", False), (None, True)):
         console = Console(record=True, width=200)

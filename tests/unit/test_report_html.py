@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from simulator.events import Request
-from simulator.outcome import Attempt, ErrorKind, RunInfo, RunResult, StateChange
-from simulator.report import RunStats, write_json
-from simulator.report_html import render_html, report_data, series_columns, sessions_data, write_html
-from simulator.report_sessions import DETAIL_BYTES, SessionSample
-from simulator.thresholds import parse_threshold
+from simulator.core.events import Request
+from simulator.core.outcome import Attempt, ErrorKind, RunInfo, RunResult, StateChange
+from simulator.report.html import render_html, report_data, series_columns, sessions_data, write_html
+from simulator.report.sessions import DETAIL_BYTES, SessionSample
+from simulator.report.stats import RunStats, write_json
+from simulator.report.thresholds import parse_threshold
 
 MESSAGE = "chatsession.message"
 CREATED = "chatsession.created"

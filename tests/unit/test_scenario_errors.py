@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.errors import ScenarioError
-from simulator.scenario import load_scenario, parse_scenario
+from simulator.core.errors import ScenarioError
+from simulator.core.scenario import load_scenario, parse_scenario
 
 SOURCE = "x.yaml"
 ARRIVALS = "arrivals:\n  sessions: 3\n"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from simulator import superoffice as so
-from simulator.generate import MESSAGE_ID_STRIDE, SessionPlan, generate_sessions
-from simulator.scenario import Scenario, load_scenario
+from simulator.core.generate import MESSAGE_ID_STRIDE, SessionPlan, generate_sessions
+from simulator.core.scenario import Scenario, load_scenario
+from simulator.superoffice import facts as so
 
 SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 EXAMPLES = sorted(SCENARIOS_DIR.glob("*.yaml"))

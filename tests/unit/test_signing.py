@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulator.signing import sign, verify
+from simulator.core.signing import sign, verify
 
 # Computed independently: printf '%s' BODY | openssl dgst -sha256 -hmac SECRET -binary | base64
 VECTORS = [

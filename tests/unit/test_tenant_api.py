@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from simulator import superoffice as so
-from simulator.events import Request, Webhook
-from simulator.mockapi import ApiResponse, ChatState, MockApiOptions
-from simulator.signing import verify
-from simulator.tenant_api import ApiSettings, PingResult, TenantApi, WebhookEndpoints
-from simulator.tenant_model import WEBHOOK_KEYS
-from simulator.tenant_registry import Registry
+from simulator.core.events import Request, Webhook
+from simulator.core.signing import verify
+from simulator.mockapi.state import ApiResponse, ChatState, MockApiOptions
+from simulator.superoffice import facts as so
+from simulator.tenant.api import ApiSettings, PingResult, TenantApi, WebhookEndpoints
+from simulator.tenant.model import WEBHOOK_KEYS
+from simulator.tenant.registry import Registry
 
 AUTH = {"Authorization": "Bearer test-token"}
 ROOT = "http://127.0.0.1:8765"

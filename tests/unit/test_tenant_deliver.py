@@ -8,15 +8,15 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from simulator import superoffice as so
-from simulator.clock import FakeClock
-from simulator.deliver import Deliverer
-from simulator.delivery_rules import DeliveryPolicy, resigned
-from simulator.events import Event, Request, SessionFields, Webhook, render
-from simulator.outcome import Attempt, Response, RunInfo, RunResult, StateChange
-from simulator.schedule import Planned
-from simulator.signing import verify
-from simulator.tenant_fanout import PlannedFeed
+from simulator.core.delivery_rules import DeliveryPolicy, resigned
+from simulator.core.events import Event, Request, SessionFields, Webhook, render
+from simulator.core.outcome import Attempt, Response, RunInfo, RunResult, StateChange
+from simulator.core.schedule import Planned
+from simulator.core.signing import verify
+from simulator.delivery.clock import FakeClock
+from simulator.delivery.deliverer import Deliverer
+from simulator.superoffice import facts as so
+from simulator.tenant.fanout import PlannedFeed
 
 OLD, NEW = "old-secret", "new-secret"
 WEBHOOK = Webhook(name="unit", secret=OLD)

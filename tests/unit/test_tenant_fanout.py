@@ -9,16 +9,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator import superoffice as so
-from simulator.clock import FakeClock
-from simulator.delivery_rules import DeliveryPolicy
-from simulator.events import Event, Request, SessionFields, Webhook
-from simulator.outcome import Response
-from simulator.report import RunStats
-from simulator.signing import verify
-from simulator.tenant_fanout import Fanout, FanoutSettings
-from simulator.tenant_model import WebhookDef, default_webhook, webhook_from_json
-from simulator.tenant_registry import Registry
+from simulator.core.delivery_rules import DeliveryPolicy
+from simulator.core.events import Event, Request, SessionFields, Webhook
+from simulator.core.outcome import Response
+from simulator.core.signing import verify
+from simulator.delivery.clock import FakeClock
+from simulator.report.stats import RunStats
+from simulator.superoffice import facts as so
+from simulator.tenant.fanout import Fanout, FanoutSettings
+from simulator.tenant.model import WebhookDef, default_webhook, webhook_from_json
+from simulator.tenant.registry import Registry
 
 FAST = DeliveryPolicy(name="fast", retry_delays=(1.0, 1.0), disable_after=3)
 SCENARIO = "unit"

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from simulator import superoffice as so
-from simulator.events import Webhook
-from simulator.signing import verify
-from simulator.tenant_events import describe_answer, render_signal, render_state_event, state_event_name
-from simulator.tenant_model import (
+from simulator.core.events import Webhook
+from simulator.core.signing import verify
+from simulator.superoffice import facts as so
+from simulator.tenant.events import describe_answer, render_signal, render_state_event, state_event_name
+from simulator.tenant.model import (
     WEBHOOK_KEYS,
     ApiProblem,
     WebhookDef,
@@ -20,7 +20,7 @@ from simulator.tenant_model import (
     webhook_from_json,
     webhook_json,
 )
-from simulator.tenant_registry import Change, Registry, Usage
+from simulator.tenant.registry import Change, Registry, Usage
 
 TICKS = 17_676_000_000_000_000  # 2026-01-05T08:00:00Z
 
@@ -356,14 +356,6 @@ def test_a_described_answer_has_status_line_headers_and_body_within_4000_charact
     text = describe_answer(500, (("Content-Type", "text/plain"),), b"boom")
     assert text == "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n\r\nboom"
     assert len(describe_answer(500, (), b"x" * 10_000)) == 4000
-
-
-def test_the_tenant_core_imports_no_network_terminal_or_event_loop_library() -> None:
-    """The Webhook model, registry and event rendering stay pure, like the rest of the core."""
-    from test_layering import FORBIDDEN, core_closure
-
-    for module in ("tenant_model", "tenant_registry", "tenant_events"):
-        assert not core_closure(module, set()) & FORBIDDEN, module
 
 
 def test_no_secret_shows_in_a_webhook_repr() -> None:

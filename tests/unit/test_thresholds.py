@@ -1,4 +1,4 @@
-"""Tests for simulator.thresholds: the ``--fail-if`` expressions that decide a CI run's exit code."""
+"""Tests for simulator.report.thresholds: the ``--fail-if`` expressions that decide a CI run's exit code."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from simulator.errors import UsageError
-from simulator.thresholds import METRICS, OPERATORS, Threshold, evaluate, format_value, parse_threshold
+from simulator.core.errors import UsageError
+from simulator.report.thresholds import METRICS, OPERATORS, Threshold, evaluate, format_value, parse_threshold
 
 
 class FakeStats:

@@ -1,4 +1,4 @@
-"""Tests for simulator.transport without a network: httpx.MockTransport, request bytes, dispatch.
+"""Tests for simulator.delivery.transport without a network: httpx.MockTransport, request bytes, dispatch.
 
 asgi:// targets name this module by ``__name__``, so they load it under whatever name pytest
 imported it as.
@@ -12,9 +12,9 @@ from collections.abc import Awaitable, Callable, Coroutine
 import httpx
 import pytest
 
-from simulator.errors import UsageError
-from simulator.outcome import Response
-from simulator.transport import (
+from simulator.core.errors import UsageError
+from simulator.core.outcome import Response
+from simulator.delivery.transport import (
     RESPONSE_BODY_LIMIT,
     HttpxTransport,
     LeanTransport,

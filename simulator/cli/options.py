@@ -1,0 +1,173 @@
+"""What the ``sosim`` commands share: error handling, and the option groups of run, replay and
+tenant (secret, timing, report, delivery), each defined once."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from simulator.core.errors import SimulatorError
+
+EXIT_USAGE = 2
+
+
+class SosimGroup(click.Group):
+    """Turns every SimulatorError into one line on stderr and exit code 2, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command, translating sosim's errors."""
+        try:
+            return super().invoke(ctx)
+        except SimulatorError as exc:
+            fail(str(exc))
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Print ``sosim: error: message`` and exit."""
+    click.echo(f"sosim: error: {message}", err=True)
+    sys.exit(code)
+
+
+def secret_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --secret, --secret-env and --secret-file (a secret is never shown as a default)."""
+    func = click.option(
+        "--secret-file",
+        type=click.Path(dir_okay=False),
+        help="Read the webhook secret from this file (first line).",
+    )(func)
+    func = click.option(
+        "--secret-env", metavar="NAME", help="Read the webhook secret from this environment variable."
+    )(func)
+    return click.option(
+        "--secret",
+        metavar="SECRET",
+        help="The webhook secret: it signs what sosim signs (over a scenario's own) and is what the "
+        "built-in receiver verifies against. Prefer --secret-env or --secret-file to keep it out of "
+        "shell history.",
+    )(func)
+
+
+def resolve_secret(secret: str | None, secret_env: str | None, secret_file: str | None) -> str | None:
+    """Pick the secret from exactly one of the three options, or None."""
+    given = [
+        name
+        for name, value in (
+            ("--secret", secret),
+            ("--secret-env", secret_env),
+            ("--secret-file", secret_file),
+        )
+        if value
+    ]
+    if len(given) > 1:
+        fail(f"give only one of {', '.join(given)}")
+    if secret_env:
+        value = os.environ.get(secret_env)
+        if value is None:
+            fail(f"--secret-env {secret_env}: the environment variable is not set")
+        return value
+    if secret_file:
+        try:
+            return Path(secret_file).read_text(encoding="utf-8").splitlines()[0].strip()
+        except (OSError, IndexError) as exc:
+            fail(f"--secret-file {secret_file}: cannot read a secret ({exc})")
+    return secret
+
+
+def timing_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the options that choose how fast requests go out."""
+    for decorator in reversed(
+        [
+            click.option(
+                "--speed",
+                type=float,
+                metavar="X",
+                help="Play the timeline X times faster (60 plays an hour in a minute).",
+            ),
+            click.option("--rate", metavar="N/s", help="Send at a fixed rate, e.g. 500/s or 30/min."),
+            click.option("--max-rate", is_flag=True, help="Send as fast as the target answers."),
+        ]
+    ):
+        func = decorator(func)
+    return func
+
+
+def _options(*decorators: Callable[[Callable[..., Any]], Callable[..., Any]]) -> Callable[..., Any]:
+    """Bundle click options that several commands share, so each is written once."""
+
+    def apply(func: Callable[..., Any]) -> Callable[..., Any]:
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return apply
+
+
+_REPORT_OPTIONS = (
+    click.option("--report", type=click.Path(dir_okay=False), help="Write the report as JSON."),
+    click.option("--junit", type=click.Path(dir_okay=False), help="Write JUnit XML for CI."),
+    click.option(
+        "--html",
+        type=click.Path(dir_okay=False),
+        help="Write a self-contained HTML report with charts (opens offline).",
+    ),
+    click.option(
+        "--fail-if",
+        "fail_if",
+        multiple=True,
+        metavar="EXPR",
+        help="Exit 1 when crossed, e.g. 'p99 > 250ms', 'error_rate > 0.1%', 'lag_p99 > 50ms'.",
+    ),
+    click.option("--quiet", "-q", is_flag=True, help="No live progress and no summary."),
+)
+#: --report, --junit, --html, --fail-if, --quiet (tenant: no recording).
+report_options_tenant = _options(*_REPORT_OPTIONS)
+#: The same plus --record, for run and replay.
+report_options = _options(
+    click.option(
+        "--record", type=click.Path(dir_okay=False), help="Record every attempt to this JSONL file."
+    ),
+    *_REPORT_OPTIONS,
+)
+#: NetServer's rules or custom ones, and the HTTP engine.
+delivery_options = _options(
+    click.option(
+        "--delivery",
+        type=click.Choice(["netserver", "once", "custom"]),
+        default="netserver",
+        show_default=True,
+        help="Retry rules: NetServer's (3 attempts, 1s/4s, TooManyErrors after 9), once (no retries), "
+        "or custom (see --retry-delays ...).",
+    ),
+    click.option("--retry-delays", metavar="LIST", help="custom: waits between attempts, e.g. 1s,4s."),
+    click.option(
+        "--success",
+        "success_codes",
+        metavar="CODES",
+        help="custom: statuses that count as delivered, e.g. 2xx.",
+    ),
+    click.option(
+        "--disable-after",
+        type=click.IntRange(min=0),
+        help="custom: consecutive failures before TooManyErrors (0 never disables).",
+    ),
+    click.option(
+        "--on-failure",
+        type=click.Choice(["requeue", "discard"]),
+        help="custom: what a failed cycle does with its event.",
+    ),
+    click.option(
+        "--engine",
+        type=click.Choice(["auto", "httpx", "lean"]),
+        default="auto",
+        show_default=True,
+        help="HTTP client: lean (fast HTTP/1.1 load engine) or httpx (HTTPS, HTTP/2, proxies).",
+    ),
+)

@@ -1,0 +1,355 @@
+"""The pure webhook checker behind ``sosim receive``: judges requests the way a careful receiver should.
+
+``WebhookChecker`` judges one request (method, headers, exact body bytes) and keeps a running
+``Tally``. Memory is one entry per EventId and one int per chat session. It does no I/O: the
+HTTP server in :mod:`simulator.servers.receiver` feeds it and turns each ``Verdict`` into a status.
+
+Problems a verdict can carry:
+
+- ``bad-signature``, ``missing-signature``: a receiver must not trust the request.
+- ``wrong-content-type``, ``invalid-json`` (NaN/Infinity and trailing commas included),
+  ``not-an-object``, ``missing-header:<name>``, ``bad-field:<key>``, ``event-id-mismatch``
+  (header vs body ``EventId``), ``event-mismatch`` (header vs body ``Event``): malformed.
+- ``unexpected-method``: not a POST.
+- ``event-id-reused`` (a known EventId with a different body), ``created-not-first``,
+  ``timestamp-backwards``: SuperOffice promises no order (reference §3.5), so these are counted
+  and fail ``verdict_ok``, but a receiver should still accept the request.
+
+A repeated EventId with identical bytes is a retry: ``Verdict.duplicate`` and ``Tally.duplicates``
+count it, and it is not a problem.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from simulator.core.errors import UsageError
+from simulator.core.signing import verify
+from simulator.superoffice import facts as so
+
+__all__ = [
+    "AUTH_PROBLEMS",
+    "BAD_FIELD",
+    "BAD_SIGNATURE",
+    "CREATED_NOT_FIRST",
+    "EVENT_ID_MISMATCH",
+    "EVENT_ID_REUSED",
+    "EVENT_MISMATCH",
+    "INVALID_JSON",
+    "MISSING_HEADER",
+    "MISSING_SIGNATURE",
+    "NOT_AN_OBJECT",
+    "SEQUENCE_PROBLEMS",
+    "TIMESTAMP_BACKWARDS",
+    "UNEXPECTED_METHOD",
+    "WRONG_CONTENT_TYPE",
+    "WRONG_PATH",
+    "Tally",
+    "Verdict",
+    "WebhookChecker",
+    "timestamp_key",
+    "verdict_ok",
+    "verdict_table",
+]
+
+# --- problem vocabulary (sosim's own words, not SuperOffice's) -----------------------
+
+BAD_SIGNATURE = "bad-signature"
+MISSING_SIGNATURE = "missing-signature"
+WRONG_CONTENT_TYPE = "wrong-content-type"
+INVALID_JSON = "invalid-json"
+NOT_AN_OBJECT = "not-an-object"
+MISSING_HEADER = "missing-header:"  # + canonical header name
+BAD_FIELD = "bad-field:"  # + payload key: missing or of the wrong type
+EVENT_ID_MISMATCH = "event-id-mismatch"
+EVENT_MISMATCH = "event-mismatch"
+UNEXPECTED_METHOD = "unexpected-method"
+EVENT_ID_REUSED = "event-id-reused"
+CREATED_NOT_FIRST = "created-not-first"
+TIMESTAMP_BACKWARDS = "timestamp-backwards"
+WRONG_PATH = "wrong-path"  # only on verdicts the server makes up for 404s; never in a tally
+
+AUTH_PROBLEMS = frozenset({BAD_SIGNATURE, MISSING_SIGNATURE})
+SEQUENCE_PROBLEMS = frozenset({EVENT_ID_REUSED, CREATED_NOT_FIRST, TIMESTAMP_BACKWARDS})
+
+_CONTENT_TYPE = so.HEADER_CONTENT_TYPE.lower()
+_EVENT = so.HEADER_EVENT.lower()
+_EVENT_ID = so.HEADER_EVENT_ID.lower()
+_SIGNATURE = so.HEADER_SIGNATURE.lower()
+_RETRY = so.HEADER_RETRY.lower()
+_HOOK_TEST = so.HEADER_HOOK_TEST.lower()
+_JSON_MEDIA_TYPE = "application/json"
+
+# NetServer's UTC Timestamp with 0-7 fraction digits (reference §3.6).
+_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.([0-9]{1,7}))?Z")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+# One decoder built once: json.loads with keyword arguments builds a new one per call.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def timestamp_key(value: object) -> int | None:
+    """Return an integer that orders NetServer ``Timestamp`` strings in time, or None if malformed.
+
+    Fractions are padded to 7 digits, so ``…42.089895Z`` and ``…42.0898950Z`` compare equal.
+    """
+    if not isinstance(value, str):
+        return None
+    match = _TIMESTAMP.fullmatch(value)
+    if match is None:
+        return None
+    digits = value[0:4] + value[5:7] + value[8:10] + value[11:13] + value[14:16] + value[17:19]
+    return int(digits + (match.group(1) or "").ljust(7, "0"))
+
+
+# --- the pure checker ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The checker's judgement of one received request."""
+
+    ok: bool
+    problems: tuple[str, ...]
+    event: str | None
+    event_id: str | None
+    session_id: int | None
+    duplicate: bool = False
+    retry: str | None = None  # the X-SuperOffice-Retry value, as sent
+    test_ping: bool = False  # the registration ping: ``test`` with ``X-Hook-Test: true``
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Counts over every request a checker has judged (a snapshot)."""
+
+    received: int = 0
+    accepted: int = 0  # verdicts without problems
+    duplicates: int = 0
+    retries: int = 0  # requests carrying X-SuperOffice-Retry
+    tests: int = 0  # accepted registration pings
+    sessions: int = 0  # distinct chat sessions seen
+    event_ids: int = 0  # distinct EventIds accepted
+    events: Mapping[str, int] = field(default_factory=dict)  # well-formed requests per event name
+    problems: Mapping[str, int] = field(default_factory=dict)  # requests per problem kind
+    signatures_checked: bool = True  # False for a checker without a secret
+
+    @property
+    def failed(self) -> int:
+        """Requests with at least one problem."""
+        return self.received - self.accepted
+
+
+class WebhookChecker:
+    """Judge webhook requests one by one, and remember what is needed to spot retries and disorder."""
+
+    def __init__(
+        self,
+        secret: str | None,
+        *,
+        require_signature: bool | None = None,
+        check_order: bool = True,
+    ) -> None:
+        """Check signatures with ``secret``; ``check_order=False`` skips the per-session checks."""
+        if require_signature is None:
+            require_signature = secret is not None
+        if require_signature and secret is None:
+            raise UsageError("a signature can only be required together with a secret")
+        self._secret = secret
+        self._require_signature = require_signature
+        self._check_order = check_order
+        self._bodies: dict[str, int] = {}  # EventId -> hash of the first body (process-local)
+        self._sessions: dict[int, int] = {}  # PrimaryKey -> latest timestamp_key
+        self._received = 0
+        self._accepted = 0
+        self._duplicates = 0
+        self._retries = 0
+        self._tests = 0
+        self._events: dict[str, int] = {}
+        self._problems: dict[str, int] = {}
+
+    def check(
+        self, method: str, headers: Mapping[str, str] | Iterable[tuple[str, str]], body: bytes
+    ) -> Verdict:
+        """Judge one request; header names match case-insensitively and the body is the raw bytes."""
+        pairs = headers.items() if isinstance(headers, Mapping) else headers
+        return self.check_lowered(method, {name.lower(): value for name, value in pairs}, body)
+
+    def check_lowered(self, method: str, headers: Mapping[str, str], body: bytes) -> Verdict:
+        """Like ``check``, for headers already keyed by lower-case name (the server's fast path)."""
+        retry = headers.get(_RETRY)
+        if method != "POST":
+            verdict = Verdict(False, (UNEXPECTED_METHOD,), None, None, None, retry=retry)
+            return self._count(verdict, well_formed=False)
+        problems: list[str] = []
+        self._check_signature(headers.get(_SIGNATURE), body, problems)
+        content_type = headers.get(_CONTENT_TYPE)
+        if content_type is None or not content_type.lower().startswith(_JSON_MEDIA_TYPE):
+            problems.append(WRONG_CONTENT_TYPE)
+        header_event = headers.get(_EVENT)
+        header_event_id = headers.get(_EVENT_ID)
+        if header_event is None:
+            problems.append(MISSING_HEADER + so.HEADER_EVENT)
+        if header_event_id is None:
+            problems.append(MISSING_HEADER + so.HEADER_EVENT_ID)
+        event, event_id, session_id, ticks = header_event, header_event_id, None, None
+        doc = _parse_object(body, problems)
+        if doc is not None:
+            event = _str_field(doc, "Event", header_event, EVENT_MISMATCH, problems)
+            event_id = _str_field(doc, "EventId", header_event_id, EVENT_ID_MISMATCH, problems)
+            ticks = timestamp_key(doc.get("Timestamp"))
+            if ticks is None:
+                problems.append(BAD_FIELD + "Timestamp")
+            session_id = _session_id(doc, event, problems)
+        # Only well-formed requests (verified, when there is a secret) may change what is remembered.
+        well_formed = not problems
+        duplicate = False
+        if well_formed and event_id is not None:
+            duplicate = self._remember(event_id, body, problems)
+            if session_id is not None and ticks is not None and not duplicate and self._check_order:
+                self._follow_session(session_id, event, ticks, problems)
+        test_ping = event == so.EVENT_TEST and headers.get(_HOOK_TEST, "").lower() == "true"
+        verdict = Verdict(
+            not problems, tuple(problems), event, event_id, session_id, duplicate, retry, test_ping
+        )
+        return self._count(verdict, well_formed=well_formed)
+
+    @property
+    def tally(self) -> Tally:
+        """A snapshot of the counts so far."""
+        return Tally(
+            received=self._received,
+            accepted=self._accepted,
+            duplicates=self._duplicates,
+            retries=self._retries,
+            tests=self._tests,
+            sessions=len(self._sessions),
+            event_ids=len(self._bodies),
+            events=dict(self._events),
+            problems=dict(self._problems),
+            signatures_checked=self._secret is not None,
+        )
+
+    def _check_signature(self, signature: str | None, body: bytes, problems: list[str]) -> None:
+        if signature is None:
+            if self._require_signature:
+                problems.append(MISSING_SIGNATURE)
+        elif self._secret is not None and not verify(body, self._secret, signature):
+            problems.append(BAD_SIGNATURE)
+
+    def _remember(self, event_id: str, body: bytes, problems: list[str]) -> bool:
+        """Record the EventId; tell whether it was seen before (a retry or a reuse)."""
+        digest = hash(body)
+        first = self._bodies.get(event_id)
+        if first is None:
+            self._bodies[event_id] = digest
+            return False
+        if first != digest:
+            problems.append(EVENT_ID_REUSED)
+        return True
+
+    def _follow_session(self, session_id: int, event: str | None, ticks: int, problems: list[str]) -> None:
+        latest = self._sessions.get(session_id)
+        if latest is None:
+            if event != so.EVENT_CREATED:
+                problems.append(CREATED_NOT_FIRST)
+            self._sessions[session_id] = ticks
+            return
+        if event == so.EVENT_CREATED:
+            problems.append(CREATED_NOT_FIRST)
+        if ticks < latest:
+            problems.append(TIMESTAMP_BACKWARDS)
+        else:
+            self._sessions[session_id] = ticks
+
+    def _count(self, verdict: Verdict, *, well_formed: bool) -> Verdict:
+        self._received += 1
+        if verdict.ok:
+            self._accepted += 1
+            self._tests += verdict.test_ping
+        self._duplicates += verdict.duplicate
+        if verdict.retry is not None:
+            self._retries += 1
+        # A flood of forged requests must not grow this dict with made-up event names.
+        if well_formed and verdict.event is not None:
+            self._events[verdict.event] = self._events.get(verdict.event, 0) + 1
+        for problem in verdict.problems:
+            self._problems[problem] = self._problems.get(problem, 0) + 1
+        return verdict
+
+
+def _parse_object(body: bytes, problems: list[str]) -> dict[str, Any] | None:
+    """Parse the body as strict UTF-8 JSON (no NaN/Infinity, no trailing commas) holding an object."""
+    try:
+        doc = _DECODER.decode(body.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError are both ValueErrors
+        problems.append(INVALID_JSON)
+        return None
+    if not isinstance(doc, dict):
+        problems.append(NOT_AN_OBJECT)
+        return None
+    return doc
+
+
+def _str_field(
+    doc: Mapping[str, Any], key: str, header: str | None, mismatch: str, problems: list[str]
+) -> str | None:
+    """Return the body's string ``key``, noting when it is missing or differs from its header."""
+    value = doc.get(key)
+    if not isinstance(value, str):
+        problems.append(BAD_FIELD + key)
+        return header
+    if header is not None and header != value:
+        problems.append(mismatch)
+    return value
+
+
+def _session_id(doc: Mapping[str, Any], event: str | None, problems: list[str]) -> int | None:
+    """Return the chat session's PrimaryKey, or None for payloads of other entities."""
+    entity = doc.get("Entity")
+    if entity != so.ENTITY_CHATSESSION:
+        if event in so.CHAT_EVENTS:
+            problems.append(BAD_FIELD + "Entity")
+        return None
+    key = doc.get("PrimaryKey")
+    if type(key) is not int:  # bool is an int subclass, and not a key
+        problems.append(BAD_FIELD + "PrimaryKey")
+        return None
+    return key
+
+
+def verdict_table(tally: Tally) -> list[tuple[str, str]]:
+    """Rows (label, value) summarising a tally, events and problems last."""
+    rows = [
+        ("received", str(tally.received)),
+        ("accepted", str(tally.accepted)),
+        ("with problems", str(tally.failed)),
+        ("duplicates (same EventId)", str(tally.duplicates)),
+        ("distinct EventIds", str(tally.event_ids)),
+        ("retries (X-SuperOffice-Retry)", str(tally.retries)),
+        ("chat sessions", str(tally.sessions)),
+        ("test pings", str(tally.tests)),
+    ]
+    rows.extend((f"event {name}", str(n)) for name, n in sorted(tally.events.items()))
+    rows.extend((f"problem {name}", str(n)) for name, n in sorted(tally.problems.items()))
+    return rows
+
+
+def verdict_caveat(tally: Tally) -> str:
+    """What a verdict line must add about what the checker could not judge ('' when nothing)."""
+    if tally.signatures_checked:
+        return ""
+    return " (signatures not checked: no secret; --secret checks them)"
+
+
+def verdict_ok(tally: Tally) -> bool:
+    """Tell whether every request passed; retries of the same bytes do not count against it."""
+    return not any(tally.problems.values())

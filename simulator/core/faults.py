@@ -1,0 +1,303 @@
+"""Fault injection: messy traffic that proves a receiver deduplicates, tolerates reordering and
+rejects forgeries, each with the answer a correct receiver gives.
+
+Two kinds of fault:
+- *probes* are extra requests next to the real traffic (forgeries, duplicates, malformed
+  bodies). Each is sent once, outside NetServer's retry rules and the webhook's failure count,
+  and judged against its expectation.
+- *shaping* faults change the real traffic itself (``reorder``, ``header-case``, ``burst``); it
+  keeps NetServer's rules and must still be accepted.
+
+The transforms are pure: a seeded stream function over ``Planned`` requests.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from simulator.core.errors import UsageError
+from simulator.core.events import Request
+from simulator.core.outcome import Attempt, RunInfo, RunResult, StateChange
+from simulator.core.schedule import Planned
+from simulator.core.signing import sign
+from simulator.superoffice import facts as so
+
+PROBES = (
+    "duplicate",
+    "bad-signature",
+    "missing-signature",
+    "stale-replay",
+    "tampered-body",
+    "malformed-json",
+    "wrong-content-type",
+    "oversized-body",
+    "slow-body",
+)
+SHAPING = ("reorder", "header-case", "burst")
+FAULTS = PROBES + SHAPING
+
+DEFAULT_RATE = 0.05
+DEFAULT_BURST = 20
+DEFAULT_OVERSIZE = 2 * 1024 * 1024
+#: How old (in timeline seconds) a request must be before stale-replay sends it again.
+STALE_AGE_S = 30.0
+
+#: What a correct receiver answers, per fault; "2xx"/"4xx" are classes, numbers exact codes.
+DEFAULT_EXPECTATIONS: Mapping[str, tuple[str, ...]] = {
+    "duplicate": ("2xx",),
+    "bad-signature": ("401", "403"),
+    "missing-signature": ("401", "403"),
+    "stale-replay": ("2xx", "4xx"),
+    "tampered-body": ("401", "403"),
+    "malformed-json": ("4xx",),
+    "wrong-content-type": ("2xx", "4xx"),
+    "oversized-body": ("2xx", "4xx"),
+    "slow-body": ("2xx", "4xx"),
+    "reorder": ("2xx",),
+    "header-case": ("2xx",),
+    "burst": ("2xx",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FaultSpec:
+    """One fault to inject: its name, how often (or burst size) and what a receiver should answer."""
+
+    name: str
+    rate: float = DEFAULT_RATE
+    expect: tuple[str, ...] = ()
+    size: int = DEFAULT_OVERSIZE  # oversized-body only
+
+    @property
+    def expected(self) -> tuple[str, ...]:
+        """The answers that pass: the user's, else the default for this fault."""
+        return self.expect or DEFAULT_EXPECTATIONS[self.name]
+
+
+def parse_fault(text: str) -> FaultSpec:
+    """Parse ``--fault NAME[=RATE]`` (``burst=N`` is a session count)."""
+    name, _, value = text.strip().partition("=")
+    name = name.strip().lower()
+    if name not in FAULTS:
+        raise UsageError(f"--fault {text!r}: unknown fault (allowed: {', '.join(FAULTS)})")
+    if not value:
+        return FaultSpec(name, DEFAULT_BURST if name == "burst" else DEFAULT_RATE)
+    try:
+        number = float(value.rstrip("%")) / (100 if value.endswith("%") else 1)
+    except ValueError:
+        raise UsageError(f"--fault {text!r}: {value!r} is not a rate such as 0.05 or 5%") from None
+    if name == "burst":
+        if number < 1 or number != int(number):
+            raise UsageError(f"--fault {text!r}: burst takes a whole number of sessions, e.g. burst=50")
+        return FaultSpec(name, number)
+    if not 0 < number <= 1:
+        raise UsageError(f"--fault {text!r}: the rate must be above 0 and at most 1 (or 100%)")
+    return FaultSpec(name, number)
+
+
+def parse_expectation(text: str) -> tuple[str, tuple[str, ...]]:
+    """Parse ``--expect FAULT=401,403`` or ``--expect malformed-json=4xx``."""
+    name, _, codes = text.partition("=")
+    name = name.strip().lower()
+    if name not in FAULTS or not codes:
+        raise UsageError(
+            f"--expect {text!r}: use FAULT=CODES such as bad-signature=401,403 (faults: {', '.join(FAULTS)})"
+        )
+    allowed = tuple(part.strip().lower() for part in codes.split(",") if part.strip())
+    for part in allowed:
+        if not (part in ("2xx", "3xx", "4xx", "5xx") or (part.isdigit() and 100 <= int(part) <= 599)):
+            raise UsageError(f"--expect {text!r}: {part!r} is not a status or class (e.g. 401, 4xx)")
+    return name, allowed
+
+
+def answer_matches(status: int | None, allowed: tuple[str, ...]) -> bool:
+    """Tell whether a status is one of the allowed codes or classes; no answer never matches."""
+    if status is None:
+        return False
+    return any(part == str(status) or (part.endswith("xx") and part[0] == str(status)[0]) for part in allowed)
+
+
+# --- the stream transform ---------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Injector:
+    """Adds probes and shapes traffic, deterministically for a seed."""
+
+    faults: tuple[FaultSpec, ...]
+    secret: str | None
+    seed: int = 0
+    rng: random.Random = field(init=False)
+    _held: dict[int, Planned] = field(init=False, default_factory=dict)
+    _past: deque[Planned] = field(init=False, default_factory=lambda: deque(maxlen=512))
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(f"{self.seed}:faults")
+
+    def __call__(self, planned: Iterable[Planned]) -> Iterator[Planned]:
+        """Yield the planned requests with faults applied, still ordered by due time."""
+        by_name = {spec.name: spec for spec in self.faults}
+        for item in planned:
+            item = self._shape(item, by_name)
+            held = self._held.pop(item.request.session_id, None)
+            if "reorder" in by_name and held is None and self.rng.random() < by_name["reorder"].rate:
+                self._held[item.request.session_id] = item._replace(fault="reorder")
+                continue
+            yield from self._release_due(item.due_s)
+            yield item
+            if held is not None:
+                yield held._replace(due_s=item.due_s)  # overtaken by its successor
+            yield from self._probes(item, by_name)
+            self._past.append(item)
+        yield from sorted(self._held.values(), key=lambda p: p.due_s)
+        self._held.clear()
+
+    def _release_due(self, now_s: float, window_s: float = 30.0) -> Iterator[Planned]:
+        """Send held events whose session went quiet, so nothing is held for ever."""
+        for session, held in list(self._held.items()):
+            if now_s - held.due_s > window_s:
+                del self._held[session]
+                yield held._replace(due_s=now_s)
+
+    def _shape(self, item: Planned, by_name: Mapping[str, FaultSpec]) -> Planned:
+        spec = by_name.get("header-case")
+        if spec is not None and self.rng.random() < spec.rate:
+            headers = tuple((_recase(name), value) for name, value in item.request.headers)
+            return item._replace(request=item.request._replace(headers=headers), fault="header-case")
+        return item
+
+    def _probes(self, item: Planned, by_name: Mapping[str, FaultSpec]) -> Iterator[Planned]:
+        for spec in self.faults:
+            if spec.name not in PROBES or self.rng.random() >= spec.rate:
+                continue
+            source = item
+            if spec.name == "stale-replay":
+                old = [p for p in self._past if item.due_s - p.due_s >= STALE_AGE_S]
+                if not old:
+                    continue
+                source = self.rng.choice(old)
+            request = self._mutate(spec, source.request)
+            yield Planned(item.due_s, request, item.scenario, None, spec.name, True)
+
+    def _mutate(self, spec: FaultSpec, request: Request) -> Request:
+        name = spec.name
+        body = request.body
+        if name in ("duplicate", "stale-replay", "slow-body"):
+            return request
+        if name == "bad-signature":
+            return _with_signature(request, sign(body, (self.secret or "") + "-forged"))
+        if name == "missing-signature":
+            return request._replace(headers=_drop(request.headers, so.HEADER_SIGNATURE))
+        if name == "tampered-body":
+            tampered = body.replace(b'"PrimaryKey":', b'"PrimaryKey":9', 1)
+            return request._replace(body=tampered if tampered != body else body + b" ")
+        if name == "wrong-content-type":
+            return request._replace(headers=_set(request.headers, so.HEADER_CONTENT_TYPE, "text/plain"))
+        if name == "malformed-json":
+            return self._resigned(request, body[: max(1, len(body) // 2)])
+        padding = b" " * max(0, spec.size - len(body))  # oversized-body: still valid JSON
+        return self._resigned(request, body[:-1] + padding + body[-1:])
+
+    def _resigned(self, request: Request, body: bytes) -> Request:
+        """A changed body with a valid signature, so only its content is at fault."""
+        if not self.secret:
+            return request._replace(body=body)
+        return _with_signature(request._replace(body=body), sign(body, self.secret))
+
+
+def _recase(name: str) -> str:
+    """``X-SuperOffice-EventId`` -> ``x-superoffice-eventid`` or ``X-Superoffice-Eventid`` style."""
+    return name.lower() if len(name) % 2 else "-".join(part.capitalize() for part in name.split("-"))
+
+
+def _drop(headers: tuple[tuple[str, str], ...], name: str) -> tuple[tuple[str, str], ...]:
+    return tuple(pair for pair in headers if pair[0].lower() != name.lower())
+
+
+def _set(headers: tuple[tuple[str, str], ...], name: str, value: str) -> tuple[tuple[str, str], ...]:
+    return tuple((key, value if key.lower() == name.lower() else old) for key, old in headers)
+
+
+def _with_signature(request: Request, signature: str) -> Request:
+    headers = _drop(request.headers, so.HEADER_SIGNATURE)
+    return request._replace(headers=(*headers, (so.HEADER_SIGNATURE, signature)))
+
+
+# --- verdicts ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class FaultVerdict:
+    """How a receiver answered one fault, against what a correct one answers."""
+
+    fault: str
+    expected: tuple[str, ...]
+    sent: int = 0
+    matched: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        """Every request with this fault got an expected answer (and at least one was sent)."""
+        return self.sent > 0 and self.matched == self.sent
+
+    def describe(self) -> str:
+        """One line for summaries and JUnit."""
+        answers = ", ".join(f"{k}: {v}" for k, v in sorted(self.statuses.items())) or "none"
+        verdict = "PASS" if self.passed else "FAIL"
+        return (
+            f"{verdict} {self.fault}: {self.sent} sent, answers {answers}; expected {'/'.join(self.expected)}"
+        )
+
+
+class FaultReport:
+    """A run handler that judges every fault-tagged attempt against its expectation."""
+
+    def __init__(self, faults: Iterable[FaultSpec]) -> None:
+        self.verdicts = {spec.name: FaultVerdict(spec.name, spec.expected) for spec in faults}
+
+    def start(self, info: RunInfo) -> None:
+        """Nothing to prepare."""
+
+    def handle_attempt(self, attempt: Attempt) -> None:
+        """Judge one attempt that carries a fault."""
+        verdict = self.verdicts.get(attempt.fault or "")
+        if verdict is None or not attempt.final:
+            return
+        verdict.sent += 1
+        key = str(attempt.status) if attempt.status is not None else (attempt.error or "no answer")
+        verdict.statuses[key] = verdict.statuses.get(key, 0) + 1
+        if answer_matches(attempt.status, verdict.expected):
+            verdict.matched += 1
+
+    def handle_state(self, change: StateChange) -> None:
+        """Webhook state does not affect verdicts."""
+
+    def finish(self, result: RunResult) -> None:
+        """Nothing to close."""
+
+    @property
+    def passed(self) -> bool:
+        """Every injected fault got only expected answers."""
+        return all(v.passed for v in self.verdicts.values())
+
+    def junit_cases(self) -> list[tuple[str, str | None]]:
+        """One JUnit case per fault: (name, failure message or None)."""
+        return [(f"fault {v.fault}", None if v.passed else v.describe()) for v in self.verdicts.values()]
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready verdicts."""
+        return {
+            name: {
+                "sent": v.sent,
+                "expected": list(v.expected),
+                "matched": v.matched,
+                "answers": v.statuses,
+                "passed": v.passed,
+            }
+            for name, v in self.verdicts.items()
+        }

@@ -1,0 +1,67 @@
+"""From scenarios to one ordered stream of rendered requests (pure: no I/O, no clock)."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from simulator.core.events import Webhook, render
+from simulator.core.generate import timeline
+from simulator.core.scenario import Scenario, webhook_for
+from simulator.core.schedule import Planned, Timed
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOptions:
+    """What the command line may change about the scenarios' own settings."""
+
+    seed: int | None = None
+    sessions: int | None = None
+    duration_s: float | None = None
+    secret: str | None = None
+    start: datetime | None = None
+    time_scale: float = 1.0
+    burst: int = 0  # the burst fault: this many sessions start at the same instant
+
+
+def adjust(scenario: Scenario, options: PlanOptions) -> Scenario:
+    """Apply ``--sessions`` / ``--duration`` to a scenario's arrivals."""
+    if options.sessions is None and options.duration_s is None:
+        return scenario
+    arrivals = scenario.arrivals.model_copy(
+        update={"sessions": options.sessions, "duration": options.duration_s}
+    )
+    return scenario.model_copy(update={"arrivals": arrivals})
+
+
+def plan_events(
+    timeline_: Iterable[Timed], webhook: Webhook, scenario: str, burst_below: int = 0
+) -> Iterator[Planned]:
+    """Render each subscribed event of a timeline for ``webhook``, lazily; sessions with an id
+    below ``burst_below`` are tagged with the burst fault."""
+    for timed in timeline_:
+        event = timed.event
+        if event.name in webhook.events:
+            fault = "burst" if event.session_id < burst_below else None
+            yield Planned(timed.due_s, render(event, webhook), scenario, event, fault)
+
+
+def plan(scenarios: Sequence[Scenario], options: PlanOptions) -> Iterator[Planned]:
+    """Generate, render and merge several scenarios into one stream ordered by due time."""
+    streams = []
+    for scenario in scenarios:
+        adjusted = adjust(scenario, options)
+        events = timeline(
+            adjusted,
+            seed=options.seed,
+            start=options.start,
+            time_scale=options.time_scale,
+            burst=options.burst,
+        )
+        burst_below = scenario.population.first_session_id + options.burst if options.burst else 0
+        streams.append(plan_events(events, webhook_for(adjusted, options.secret), scenario.name, burst_below))
+    if len(streams) == 1:
+        return streams[0]
+    return heapq.merge(*streams, key=lambda planned: planned.due_s)

@@ -1,0 +1,266 @@
+"""Load and validate YAML scenarios; every error names the file, the line and the field.
+
+``${VAR}`` and ``${VAR:-default}`` in string values are replaced from the environment, so a
+webhook secret never has to be written into a scenario file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from simulator.core.errors import ScenarioError
+from simulator.core.events import PayloadOptions, Webhook
+from simulator.core.scenario_model import Scenario
+from simulator.superoffice import facts as so
+
+__all__ = ["Scenario", "load_scenario", "load_scenarios", "parse_scenario", "webhook_for"]
+
+Path_ = tuple[str | int, ...]
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def load_scenario(path: str | Path, env: Mapping[str, str] | None = None) -> Scenario:
+    """Read, interpolate and validate one scenario file."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(file, None, "", "no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(file, None, "", f"cannot read the file ({exc})") from None
+    return parse_scenario(text, source=str(file), env=env)
+
+
+def load_scenarios(
+    paths: list[str] | tuple[str, ...], env: Mapping[str, str] | None = None
+) -> list[Scenario]:
+    """Load several scenario files, in order."""
+    return [load_scenario(p, env) for p in paths]
+
+
+def parse_scenario(text: str, source: str = "<inline>", env: Mapping[str, str] | None = None) -> Scenario:
+    """Validate a scenario given as YAML text."""
+    data, lines = _parse_yaml(text, source)
+    if not isinstance(data, dict):
+        raise ScenarioError(source, 1, "", "a scenario must be a YAML mapping (name:, arrivals:, flow: ...)")
+    data = _interpolate(data, (), lines, source, os.environ if env is None else env)
+    try:
+        scenario = Scenario.model_validate({**data, "source": source})
+    except ValidationError as exc:
+        raise _first_error(exc, lines, source, data) from None
+    return scenario
+
+
+# --- YAML with line numbers ---------------------------------------------------------
+
+
+def _parse_yaml(text: str, source: str) -> tuple[Any, dict[Path_, int]]:
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise ScenarioError(source, 1, "", "the file is empty")
+        lines: dict[Path_, int] = {}
+        _collect_lines(node, (), lines, source)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = f"YAML syntax error: {exc.problem or exc}"
+        if exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
+            problem += f" ({exc.context} that starts on line {exc.context_mark.line + 1})"
+        raise ScenarioError(source, line, "", problem) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(source, None, "", f"YAML error: {exc}") from None
+    finally:
+        loader.dispose()
+    return data, lines
+
+
+def _collect_lines(
+    node: yaml.Node, path: Path_, lines: dict[Path_, int], source: str, active: frozenset[int] = frozenset()
+) -> None:
+    if id(node) in active:
+        raise ScenarioError(
+            source,
+            node.start_mark.line + 1,
+            _dotted(path),
+            "recursive YAML alias (an anchor contains itself)",
+        )
+    active = active | {id(node)}
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                raise ScenarioError(
+                    source, key_node.start_mark.line + 1, _dotted((*path, key)), "duplicate key"
+                )
+            seen.add(key)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            _collect_lines(value_node, (*path, key), lines, source, active)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _collect_lines(item, (*path, index), lines, source, active)
+
+
+def _line_of(path: Path_, lines: dict[Path_, int]) -> int | None:
+    for end in range(len(path), -1, -1):
+        key = tuple(str(p) if not isinstance(p, int) else p for p in path[:end])
+        if key in lines:
+            return lines[key]
+    return None
+
+
+def _dotted(path: Path_) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+# --- ${ENV} interpolation -----------------------------------------------------------
+
+
+def _interpolate(
+    value: Any, path: Path_, lines: dict[Path_, int], source: str, env: Mapping[str, str]
+) -> Any:
+    if isinstance(value, dict):
+        return {k: _interpolate(v, (*path, str(k)), lines, source, env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, (*path, i), lines, source, env) for i, v in enumerate(value)]
+    if isinstance(value, str) and "${" in value:
+        return _ENV_REF.sub(lambda m: _env_value(m, path, lines, source, env), value)
+    return value
+
+
+def _env_value(
+    match: re.Match[str], path: Path_, lines: dict[Path_, int], source: str, env: Mapping[str, str]
+) -> str:
+    name, default = match.group(1), match.group(2)
+    if name in env:
+        return env[name]
+    if default is not None:
+        return default
+    raise ScenarioError(
+        source,
+        _line_of(path, lines),
+        _dotted(path),
+        f"environment variable {name} is not set (export it, or write ${{{name}:-default}})",
+    )
+
+
+# --- pydantic errors to one clear line ----------------------------------------------
+
+
+def _first_error(exc: ValidationError, lines: dict[Path_, int], source: str, data: Any) -> ScenarioError:
+    error = exc.errors(include_url=False)[0]
+    path = _clean_loc(error["loc"], data, error["type"])
+    problem = _describe(error, path)
+    return ScenarioError(source, _line_of(path, lines), _dotted(path), problem)
+
+
+def _clean_loc(loc: tuple[int | str, ...], data: Any, kind: str) -> Path_:
+    """Keep the parts of a pydantic location that index into the user's data (drop branch tags)."""
+    cleaned: list[str | int] = []
+    node = data
+    for i, part in enumerate(loc):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            part = str(part)  # a mapping key, even when YAML read it as a number
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif i == len(loc) - 1 and kind == "missing":
+            pass
+        else:
+            continue
+        cleaned.append(part)
+    return tuple(cleaned)
+
+
+def _describe(error: Any, path: Path_) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(path[:-1])
+        return f"unknown key (allowed: {', '.join(allowed)})" if allowed else "unknown key"
+    if kind == "missing":
+        return "required but missing"
+    message = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"{error['input']!r} is not allowed (allowed: {expected.replace(' or ', ', ')})"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"expected a mapping (key: value), got {type(error['input']).__name__}"
+    if "tagged" in kind:
+        return f"{message}"
+    return message
+
+
+def _allowed_keys(path: Path_) -> list[str]:
+    model: type[BaseModel] | None = Scenario
+    for part in path:
+        if model is None or isinstance(part, int):
+            break
+        field = model.model_fields.get(str(part))
+        model = _model_of(field.annotation) if field else None
+    if model is None:
+        return []
+    return [name for name, f in model.model_fields.items() if not f.exclude]
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+# --- from scenario to webhook -------------------------------------------------------
+
+
+def payload_options(scenario: Scenario) -> PayloadOptions:
+    """Turn the scenario's ``payload:`` section into render options."""
+    spec = scenario.payload
+    overrides = tuple(
+        (override.event, key, value) for override in spec.overrides for key, value in override.set.items()
+    )
+    return PayloadOptions(
+        field_value_keys=spec.field_value_keys,
+        id_types=spec.id_types,
+        customer_alias=spec.customer_alias,
+        booleans=spec.booleans,
+        field_values_on=frozenset(spec.field_values_on),
+        changed_changes=spec.changed_changes,
+        timestamp_digits=spec.timestamp_digits,
+        header_spelling=spec.header_spelling,
+        body_layout=spec.body_layout,
+        overrides=overrides,
+    )
+
+
+def webhook_for(scenario: Scenario, secret: str | None = None) -> Webhook:
+    """Build the webhook a scenario declares; ``secret`` overrides the scenario's own."""
+    spec = scenario.webhook
+    return Webhook(
+        name=spec.name,
+        context_identifier=spec.context_identifier,
+        secret=secret if secret is not None else spec.secret,
+        netserver_version=spec.netserver_version,
+        events=frozenset(spec.events or so.CHAT_EVENTS),
+        headers=tuple(spec.headers.items()),
+        payload=payload_options(scenario),
+    )

@@ -1,0 +1,1 @@
+"""Delivery: the clock, the Deliverer (NetServer's rules, lanes, retries) and its transports (httpx, lean)."""

@@ -1,0 +1,1 @@
+"""The library entry points of ``sosim run``, ``replay`` and ``receive``: typed config in, outcome out."""

@@ -1,0 +1,168 @@
+"""``sosim receive`` as a library: serve the verifying receiver, capture, tally, verdict."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from simulator import __version__
+from simulator.core.errors import UsageError
+from simulator.core.units import parse_duration
+from simulator.recording.record import JsonlWriter, encode_body, header_line
+from simulator.servers.receiver import (
+    ReceivedRequest,
+    Receiver,
+    ReceiverConfig,
+    Verdict,
+    verdict_caveat,
+    verdict_ok,
+    verdict_table,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveConfig:
+    """The receiver's settings plus what the command adds: capture, a request limit, quiet."""
+
+    receiver: ReceiverConfig
+    record: str | None = None
+    max_requests: int | None = None
+    quiet: bool = False
+
+    @classmethod
+    def from_cli(cls, **options: Any) -> ReceiveConfig:
+        """Convert the command line's raw values."""
+        try:
+            latency = parse_duration(options.get("latency") or 0)
+        except ValueError as exc:
+            raise UsageError(f"--latency: {exc}") from None
+        receiver = ReceiverConfig(
+            host=options.get("host") or "127.0.0.1",
+            port=int(options.get("port") or 0),
+            secret=options.get("secret"),
+            respond=int(options.get("respond") or 200),
+            fail_rate=float(options.get("fail_rate") or 0.0),
+            latency_s=latency,
+            path=options.get("path"),
+        )
+        return cls(receiver, options.get("record"), options.get("max_requests"), bool(options.get("quiet")))
+
+
+class Capture:
+    """Writes every arriving request in the recording format, bodies byte for byte."""
+
+    def __init__(self, path: str, target: str) -> None:
+        self._writer = JsonlWriter(path)
+        self._first: float | None = None
+        started = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        self._writer.write(
+            header_line("capture", target=target, started_at=started, sosim_version=__version__)
+        )
+
+    def __call__(self, request: ReceivedRequest, verdict: Verdict) -> None:
+        """Record one request with its offset from the first one."""
+        if self._first is None:
+            self._first = request.received_at
+        self._writer.write(
+            {
+                "type": "request",
+                "intended_s": round(request.received_at - self._first, 6),
+                "event": verdict.event or request.header("X-SuperOffice-Event") or "",
+                "event_id": verdict.event_id or "",
+                "primary_key": verdict.session_id or 0,
+                "path": request.path,
+                "status": request.status,
+                "problems": list(verdict.problems),
+                "headers": [list(pair) for pair in request.headers],
+                **encode_body(request.body),
+            }
+        )
+
+    def close(self) -> None:
+        """Close the capture file."""
+        self._writer.close()
+
+
+def receive_from_cli(config: ReceiveConfig) -> int:
+    """Serve until Ctrl-C or the request limit; print the verdict; 1 if anything failed."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    receiver = asyncio.run(_serve(config, console))
+    tally = receiver.checker.tally
+    if not config.quiet:
+        _print_verdict(console, tally)
+    return 0 if verdict_ok(tally) else 1
+
+
+async def _serve(config: ReceiveConfig, console: Any) -> Receiver:
+    stop = asyncio.Event()
+    count = 0
+    capture: Capture | None = None
+
+    def on_request(request: ReceivedRequest, verdict: Verdict) -> None:
+        nonlocal count
+        count += 1
+        if capture is not None:
+            capture(request, verdict)
+        if config.max_requests is not None and count >= config.max_requests:
+            stop.set()
+
+    receiver = Receiver(config.receiver, on_request=on_request)
+    await receiver.start()
+    if config.record:
+        capture = Capture(config.record, receiver.url)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+    if not config.quiet:
+        console.print(f"sosim receive: listening on {receiver.url} (Ctrl-C to stop)")
+    try:
+        await _wait(stop, receiver, console, config.quiet)
+    finally:
+        await receiver.stop()
+        if capture is not None:
+            capture.close()
+    return receiver
+
+
+async def _wait(stop: asyncio.Event, receiver: Receiver, console: Any, quiet: bool) -> None:
+    if quiet or not console.is_terminal:
+        await stop.wait()
+        return
+    from rich.live import Live
+
+    started = time.perf_counter()
+
+    def line() -> str:
+        tally = receiver.checker.tally
+        return (
+            f"received {tally.received:,}  accepted [green]{tally.accepted:,}[/]  "
+            f"failed [red]{tally.failed:,}[/]  duplicates {tally.duplicates:,}  "
+            f"sessions {tally.sessions:,}  {time.perf_counter() - started:.0f}s"
+        )
+
+    with Live(line(), console=console, refresh_per_second=4, transient=True) as live:
+        while not stop.is_set():
+            live.update(line())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.25)
+
+
+def _print_verdict(console: Any, tally: Any) -> None:
+    from rich.table import Table
+
+    table = Table(title="sosim receive: verdict", show_header=False, title_justify="left")
+    for label, value in verdict_table(tally):
+        table.add_row(label, value)
+    console.print(table)
+    if verdict_ok(tally):
+        console.print(f"[green]PASS[/]: every request verified{verdict_caveat(tally)}")
+    else:
+        console.print(f"[red]FAIL[/]: {tally.failed} request(s) failed verification")

@@ -1,0 +1,54 @@
+"""``sosim replay`` wiring: options to ReplayOptions and RunConfig, then the shared runner."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from simulator.core.errors import UsageError
+from simulator.core.faults import Injector
+from simulator.engine.run import RunConfig, RunOutcome, execute, present
+from simulator.recording.replay import ReplayOptions, parse_sessions, replay_plan
+
+
+def replay_from_cli(source: str, *, secret: str | None, **options: Any) -> int:
+    """Replay ``source`` as the command line asks; return the exit code."""
+    replay_options = ReplayOptions(
+        secret=secret,
+        resign=bool(options.pop("resign")),
+        new_event_ids=bool(options.pop("new_event_ids")),
+        shift_timestamps=bool(options.pop("shift_timestamps")),
+        only_events=frozenset(options.pop("only_events") or ()),
+        only_failed=bool(options.pop("only_failed")),
+        sessions=parse_sessions(options.pop("session_ids")),
+        with_retries=bool(options.pop("with_retries")),
+    )
+    config = RunConfig.from_cli((source,), secret=secret, **options)
+    return present(config, lambda console: replay(config, replay_options, console=console))
+
+
+def replay(config: RunConfig, options: ReplayOptions, *, console: Any = None) -> RunOutcome:
+    """Replay ``config.scenarios[0]`` (a recording, capture or fixtures) with the run machinery."""
+    source = config.scenarios[0]
+    header, planned = replay_plan(source, options, warn=_warn)
+    if any(f.name == "burst" for f in config.faults):
+        raise UsageError("--fault burst changes when sessions start: use it with sosim run, not replay")
+    if config.faults:
+        planned = Injector(config.faults, options.secret, 0)(planned)
+    # Replays of shuffled or filtered traffic need not be in session order.
+    filtered = bool(options.only_events or options.only_failed or options.sessions or options.with_retries)
+    return execute(
+        config,
+        planned,
+        command="replay",
+        webhook=None,
+        receiver_secret=options.secret,
+        signed=True,
+        seed=header.get("seed") if isinstance(header.get("seed"), int) else None,
+        console=console,
+        check_order=not filtered,
+    )
+
+
+def _warn(message: str) -> None:
+    print(f"sosim: warning: {message}", file=sys.stderr)

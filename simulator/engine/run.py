@@ -1,0 +1,545 @@
+"""``sosim run`` as a library: wire scenarios, timing, transport, handlers and reports.
+
+Everything the CLI does is here, so a Python user can do the same with ``run(config)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from simulator import __version__
+from simulator.core.delivery_rules import NETSERVER, ONCE, DeliveryPolicy
+from simulator.core.errors import SimulatorError, UsageError
+from simulator.core.faults import FaultReport, FaultSpec, Injector, parse_expectation, parse_fault
+from simulator.core.outcome import Handler, RunInfo, RunResult, call_finish
+from simulator.core.schedule import Planned
+from simulator.core.units import parse_duration, parse_option, parse_rate
+from simulator.delivery.deliverer import Deliverer
+from simulator.report.thresholds import Threshold, ThresholdResult, parse_threshold
+from simulator.superoffice import facts as so
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    """Everything one run needs; built from the CLI or by hand."""
+
+    scenarios: tuple[str, ...]
+    target: str | None = None
+    secret: str | None = None
+    seed: int | None = None
+    sessions: int | None = None
+    duration_s: float | None = None
+    speed: float | None = None
+    rate: float | None = None
+    max_rate: bool = False
+    concurrency: int = 64
+    timeout_s: float = 10.0
+    policy: DeliveryPolicy = NETSERVER
+    engine: Literal["auto", "httpx", "lean"] = "auto"
+    scenario_time: bool = False
+    record: str | None = None
+    report: str | None = None
+    junit: str | None = None
+    html: str | None = None
+    thresholds: tuple[Threshold, ...] = ()
+    quiet: bool = False
+    faults: tuple[FaultSpec, ...] = ()
+    serve_api: str | None = None  # HOST:PORT: serve the mock SuperOffice API while the run goes
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_cli(cls, scenarios: tuple[str, ...], **options: Any) -> RunConfig:
+        """Validate and convert the command line's raw strings."""
+        chosen = [n for n in ("speed", "rate", "max_rate") if options.get(n)]
+        if len(chosen) > 1:
+            raise UsageError(f"choose one of --speed, --rate, --max-rate (got {', '.join(chosen)})")
+        speed = options.get("speed")
+        if speed is not None and speed <= 0:
+            raise UsageError("--speed must be above 0, e.g. --speed 60")
+        serve_api = options.get("serve_api")
+        if serve_api:
+            from simulator.mockapi.server import parse_host_port
+
+            parse_host_port(serve_api)  # a wrong value is a usage error before anything starts
+        return cls(
+            scenarios=scenarios,
+            target=options.get("target"),
+            secret=options.get("secret"),
+            seed=options.get("seed"),
+            sessions=options.get("sessions"),
+            duration_s=parse_option(parse_duration, "--duration", options.get("duration")),
+            speed=speed,
+            rate=parse_option(parse_rate, "--rate", options.get("rate")),
+            max_rate=bool(options.get("max_rate")),
+            concurrency=options.get("concurrency") or 64,
+            timeout_s=parse_option(parse_duration, "--timeout", options.get("timeout")) or 10.0,
+            policy=policy_from_cli(options),
+            engine=options.get("engine") or "auto",
+            scenario_time=bool(options.get("scenario_time")),
+            record=options.get("record"),
+            report=options.get("report"),
+            junit=options.get("junit"),
+            html=options.get("html"),
+            thresholds=tuple(parse_threshold(text) for text in options.get("fail_if") or ()),
+            faults=faults_from_cli(options.get("fault") or (), options.get("expect") or ()),
+            serve_api=serve_api or None,
+            quiet=bool(options.get("quiet")),
+        )
+
+
+def faults_from_cli(faults: Iterable[str], expectations: Iterable[str]) -> tuple[FaultSpec, ...]:
+    """Parse --fault and --expect; an expectation for a fault that is not injected is an error."""
+    specs = {spec.name: spec for spec in map(parse_fault, faults)}
+    for name, allowed in map(parse_expectation, expectations):
+        if name not in specs:
+            raise UsageError(f"--expect {name}=...: add --fault {name} too (nothing would be judged)")
+        specs[name] = replace(specs[name], expect=allowed)
+    return tuple(specs.values())
+
+
+def merge_faults(cli: Sequence[FaultSpec], scenarios: Sequence[Any]) -> tuple[FaultSpec, ...]:
+    """The scenarios' own `faults:` sections, overridden by --fault for the same name."""
+    merged: dict[str, FaultSpec] = {}
+    for scenario in scenarios:
+        for name, value in scenario.faults.items():
+            merged[name] = FaultSpec(name, value.rate, tuple(value.expect), value.size)
+    merged.update({spec.name: spec for spec in cli})
+    return tuple(merged.values())
+
+
+def policy_from_cli(options: dict[str, Any]) -> DeliveryPolicy:
+    """Build the delivery policy from --delivery and the custom options."""
+    mode = options.get("delivery") or "netserver"
+    custom = {k: options.get(k) for k in ("retry_delays", "success_codes", "disable_after", "on_failure")}
+    given = [k for k, v in custom.items() if v is not None]
+    if mode != "custom":
+        if given:
+            flags = ", ".join("--" + k.replace("_", "-").replace("success-codes", "success") for k in given)
+            raise UsageError(f"{flags} {'needs' if len(given) == 1 else 'need'} --delivery custom")
+        return NETSERVER if mode == "netserver" else ONCE
+    policy = NETSERVER
+    if custom["retry_delays"] is not None:
+        text = str(custom["retry_delays"]).strip()
+        delays = tuple(
+            parse_option(parse_duration, "--retry-delays", p) for p in text.split(",") if p.strip()
+        )
+        policy = replace(policy, retry_delays=delays)
+    if custom["success_codes"] is not None:
+        policy = replace(policy, success_statuses=parse_statuses(str(custom["success_codes"])))
+    if custom["disable_after"] is not None:
+        policy = replace(policy, disable_after=int(custom["disable_after"]) or None)
+    if custom["on_failure"] is not None:
+        policy = replace(policy, on_cycle_failure=custom["on_failure"])
+    return replace(policy, name="custom")
+
+
+def parse_statuses(text: str) -> frozenset[int]:
+    """Parse ``200``, ``2xx`` or ``200,201,204`` into a set of status codes."""
+    codes: set[int] = set()
+    for part in (p.strip().lower() for p in text.split(",") if p.strip()):
+        if len(part) == 3 and part.endswith("xx") and part[0] in "12345":
+            base = int(part[0]) * 100
+            codes.update(range(base, base + 100))
+        elif part.isdigit() and 100 <= int(part) <= 599:
+            codes.add(int(part))
+        else:
+            raise UsageError(f"--success {text!r}: {part!r} is not a status (use e.g. 200, 2xx or 200,204)")
+    if not codes:
+        raise UsageError("--success needs at least one status, e.g. 200, 2xx or 200,204")
+    return frozenset(codes)
+
+
+# --- timing -----------------------------------------------------------------------------
+
+
+def retime(planned: Iterable[Planned], *, speed: float | None, rate: float | None) -> Iterator[Planned]:
+    """Apply --speed (scale due times) or --rate (one request every 1/rate seconds)."""
+    if rate:
+        for index, item in enumerate(planned):
+            yield item._replace(due_s=index / rate)
+    elif speed and speed != 1.0:
+        for item in planned:
+            yield item._replace(due_s=item.due_s / speed)
+    else:
+        yield from planned
+
+
+def timing_label(config: RunConfig) -> str:
+    """Describe the timing for reports."""
+    if config.max_rate:
+        return "max-rate"
+    if config.rate:
+        return f"rate {config.rate:g}/s"
+    if config.speed and config.speed != 1.0:
+        return f"speed {config.speed:g}x"
+    return "scenario"
+
+
+# --- the run ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class RunOutcome:
+    """What a finished run leaves: stats, threshold verdicts, the receiver's tally, the exit code."""
+
+    stats: Any
+    thresholds: list[ThresholdResult]
+    result: RunResult
+    exit_code: int
+    receiver_tally: Any = None
+    faults: FaultReport | None = None
+    messages: list[str] = field(default_factory=list)
+
+
+def run(config: RunConfig, *, console: Any = None, extra_handlers: Sequence[Handler] = ()) -> RunOutcome:
+    """Run scenarios against the target (or a built-in receiver) and return the outcome."""
+    from simulator.core.plan import PlanOptions, plan
+    from simulator.core.scenario import load_scenarios, webhook_for
+
+    scenarios = load_scenarios(config.scenarios)
+    _check_bounded(scenarios, config)
+    webhooks = [webhook_for(s, config.secret) for s in scenarios]
+    now = datetime.now(UTC)
+    speed = config.speed or 1.0
+    options = PlanOptions(
+        seed=config.seed,
+        sessions=config.sessions,
+        duration_s=config.duration_s,
+        secret=config.secret,
+        start=None if config.scenario_time else now,
+        time_scale=1.0 / speed if not config.rate else 1.0,
+    )
+    seed = config.seed if config.seed is not None else scenarios[0].seed
+    faults = merge_faults(config.faults, scenarios)
+    burst = next((int(f.rate) for f in faults if f.name == "burst"), 0)
+    planned = plan(scenarios, replace(options, burst=burst))
+    live_api = None
+    if config.serve_api:
+        from simulator.mockapi.server import LiveApi
+
+        # Noted before the Injector, so a reordered webhook still finds its session's earlier messages.
+        live_api = LiveApi.from_option(config.serve_api, scenarios, seed=config.seed)
+        planned = live_api.follow(planned)
+    probes = tuple(f for f in faults if f.name != "burst")
+    if probes:
+        planned = Injector(probes, webhooks[0].secret, seed or 0)(planned)
+    _refuse_unsigned(scenarios, config)
+    return execute(
+        replace(config, faults=faults),
+        planned,
+        command="run",
+        webhook=webhooks[0],
+        webhooks={s.name: w for s, w in zip(scenarios, webhooks, strict=True)},
+        receiver_secret=webhooks[0].secret,
+        signed=any(w.secret for w in webhooks),
+        seed=seed,
+        started=now,
+        console=console,
+        extra_handlers=extra_handlers,
+        live_api=live_api,
+    )
+
+
+def execute(
+    config: RunConfig,
+    planned: Iterable[Planned],
+    *,
+    command: str,
+    webhook: Any,
+    webhooks: Mapping[str, Any] | None = None,
+    receiver_secret: str | None,
+    signed: bool,
+    seed: int | None = None,
+    started: datetime | None = None,
+    console: Any = None,
+    extra_handlers: Sequence[Handler] = (),
+    check_order: bool = True,
+    live_api: Any = None,
+) -> RunOutcome:
+    """Deliver planned requests with the config's timing, rules and outputs (run and replay)."""
+    from simulator.report.stats import RunStats
+
+    now = started or datetime.now(UTC)
+    fault_report = FaultReport(config.faults) if config.faults else None
+    # Reordered traffic is expected to arrive out of order: the built-in receiver must not flag it.
+    check_order = check_order and not any(f.name == "reorder" for f in config.faults)
+    with ExitStack() as stack:
+        target, receiver = _target(config, receiver_secret, stack, check_order)
+        wrap_transport = None
+        if live_api is not None:
+            stack.enter_context(live_api)  # stops serving when the run ends, Ctrl-C included
+            wrap_transport = live_api.wrap
+            if console is not None and not config.quiet:
+                console.print(f"mock SuperOffice API: {live_api.url}/<ContextIdentifier>/api/v1/")
+        stats = RunStats(config.thresholds)
+        handlers: list[Handler] = [stats, *extra_handlers]
+        if fault_report is not None:
+            handlers.append(fault_report)
+        if config.record:
+            from simulator.recording.record import Recorder
+
+            handlers.append(Recorder(config.record))
+        # With no target and no timing asked for, the built-in receiver gets the traffic at once.
+        max_rate = config.max_rate or (config.target is None and not (config.speed or config.rate))
+        info = RunInfo(
+            command=command,
+            scenarios=config.scenarios,
+            seed=seed,
+            target=target,
+            started_at=now.isoformat().replace("+00:00", "Z"),
+            timing="max-rate" if max_rate else timing_label(config),
+            delivery=config.policy.name,
+            concurrency=config.concurrency,
+            sosim_version=__version__,
+            signed=signed,
+            extra={**config.extra, **({"target_rate": f"{config.rate:g}"} if config.rate else {})},
+        )
+        if console is not None and not config.quiet:
+            where = "the built-in verifying receiver at " + target if receiver is not None else target
+            console.print(
+                f"sosim {command}: {', '.join(config.scenarios)} -> {where} "
+                f"({info.timing}, {config.policy.name} delivery, concurrency {config.concurrency})",
+                soft_wrap=True,  # one line even when not a terminal: the URL stays whole
+            )
+        timed = retime(planned, speed=config.speed, rate=config.rate)
+        result = _deliver(
+            config,
+            target,
+            timed,
+            handlers,
+            (webhook, webhooks),
+            info,
+            console,
+            stats,
+            max_rate,
+            wrap_transport=wrap_transport,
+        )
+        # With faults injected, forged requests are meant to fail verification: their verdicts
+    # decide instead of the receiver's tally.
+    tally = receiver.checker.tally if receiver is not None and fault_report is None else None
+    results = stats.evaluate_thresholds()
+    code = exit_code(stats, results, result, tally)
+    if code == EXIT_OK and fault_report is not None and not fault_report.passed:
+        code = EXIT_FAILED
+    return RunOutcome(stats, results, result, code, tally, fault_report)
+
+
+def _refuse_unsigned(scenarios: Sequence[Any], config: RunConfig) -> None:
+    """Never send unsigned traffic off this machine when a scenario declares an (empty) secret."""
+    if config.secret or config.target is None or _is_loopback(config.target):
+        return
+    for scenario in scenarios:
+        if scenario.webhook.secret == "":
+            raise UsageError(
+                f"{scenario.source}: webhook.secret is declared but empty, and {config.target} is not on "
+                "this machine: refusing to send unsigned webhooks. Set the secret (export the variable "
+                "the scenario names, or pass --secret-env NAME / --secret-file PATH)."
+            )
+
+
+def _is_loopback(target: str) -> bool:
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = urlsplit(target).hostname or ""
+    if target.startswith("asgi://") or host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_bounded(scenarios: Sequence[Any], config: RunConfig) -> None:
+    for scenario in scenarios:
+        arrivals = scenario.arrivals
+        if (
+            config.sessions is None
+            and config.duration_s is None
+            and not (arrivals.sessions or arrivals.duration)
+        ):
+            raise UsageError(f"{scenario.source}: arrivals has neither sessions nor duration")
+
+
+def _target(config: RunConfig, secret: str | None, stack: ExitStack, check_order: bool) -> tuple[str, Any]:
+    if config.target:
+        return config.target, None
+    from simulator.servers.receiver import ReceiverConfig, ReceiverThread, WebhookChecker
+
+    checker = WebhookChecker(secret, check_order=check_order)
+    receiver = stack.enter_context(ReceiverThread(ReceiverConfig(secret=secret), checker=checker))
+    return str(receiver.url) + "webhook", receiver
+
+
+def _deliver(
+    config: RunConfig,
+    target: str,
+    planned: Iterable[Planned],
+    handlers: list[Handler],
+    webhooks: tuple[Any, Mapping[str, Any] | None],
+    info: RunInfo,
+    console: Any,
+    stats: Any,
+    max_rate: bool,
+    wrap_transport: Callable[[Any], Any] | None = None,
+) -> RunResult:
+    from simulator.delivery.transport import open_transport
+
+    transport = open_transport(
+        target,
+        engine=config.engine,
+        timeout=config.timeout_s,
+        concurrency=config.concurrency,
+    )
+    if wrap_transport is not None:
+        transport = wrap_transport(transport)  # announces each event to the mock API before sending
+    outputs = list(handlers)
+    result = RunResult(0.0, True, "Active", 0, "not started")
+
+    async def main() -> RunResult:
+        deliverer = Deliverer(
+            transport,
+            outputs,
+            webhook=webhooks[0],
+            webhooks=webhooks[1],
+            policy=config.policy,
+            concurrency=config.concurrency,
+            max_rate=max_rate,
+        )
+        if console is not None and not config.quiet and console.is_terminal:
+            from simulator.report.progress import LiveProgress
+
+            outputs.append(
+                LiveProgress(
+                    console,
+                    metric=stats.metric,
+                    in_flight=lambda: deliverer.in_flight,
+                    target_rate=config.rate,
+                )
+            )
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        presses = 0
+
+        def on_sigint() -> None:
+            nonlocal presses
+            presses += 1
+            deliverer.stop()
+            if presses > 1 and task is not None:
+                task.cancel()
+
+        # Off the main thread (embedded in tests) this fails; Ctrl-C then raises KeyboardInterrupt.
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signal.SIGINT, on_sigint)
+        for handler in outputs:
+            handler.start(info)
+        try:
+            return await deliverer.run(planned)
+        finally:
+            await transport.aclose()
+
+    failure: Exception | None = None
+    try:
+        with asyncio.Runner(loop_factory=event_loop_factory()) as loop_runner:
+            result = loop_runner.run(main())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        result = RunResult(result.elapsed_s, True, "Active", 0, "interrupted")
+    except OSError as exc:  # an output failed (disk full, unwritable path): stop and say so
+        failure = exc
+        result = RunResult(result.elapsed_s, True, "Active", 0, f"aborted: {exc}")
+    finally:
+        call_finish(outputs, result, lambda exc: print(f"sosim: warning: {exc}", file=sys.stderr))
+    if failure is not None:
+        raise SimulatorError(f"the run stopped: {failure}") from None
+    return result
+
+
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop when it is installed (a scoped choice: the process-wide policy stays as it is)."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
+
+
+def exit_code(stats: Any, thresholds: Sequence[ThresholdResult], result: RunResult, tally: Any) -> int:
+    """1 when a threshold is crossed, the webhook gave up, nothing was delivered or the receiver
+    saw bad requests; else 0."""
+    from simulator.servers.receiver import verdict_ok
+
+    if result.interrupted and result.webhook_state == so.WebhookState.Active.name:
+        return EXIT_INTERRUPTED
+    if any(r.crossed for r in thresholds):
+        return EXIT_FAILED
+    if result.webhook_state != so.WebhookState.Active.name:
+        return EXIT_FAILED
+    if stats.metric("sent") > 0 and stats.metric("delivered") == 0:
+        return EXIT_FAILED
+    if tally is not None and not verdict_ok(tally):
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def run_from_cli(config: RunConfig) -> int:
+    """Run, print progress and the summary, write the reports; return the exit code."""
+    return present(config, lambda console: run(config, console=console))
+
+
+def present(config: RunConfig, produce: Any) -> int:
+    """Produce an outcome with a console, write the reports, print the summary; return the exit code."""
+    from rich.console import Console
+
+    from simulator.report.writers import render_summary, write_reports
+
+    console = Console(stderr=True)
+    outcome: RunOutcome = produce(console)
+    faults = outcome.faults
+    write_reports(
+        outcome.stats,
+        outcome.thresholds,
+        report=config.report,
+        junit=config.junit,
+        html=config.html,
+        extra_cases=faults.junit_cases() if faults else (),
+        extra_json={"fault_verdicts": faults.summary()} if faults else None,
+    )
+    if not config.quiet:
+        render_summary(outcome.stats, outcome.thresholds, console)
+        if outcome.faults is not None:
+            for verdict in outcome.faults.verdicts.values():
+                style = "green" if verdict.passed else "red"
+                console.print(f"[{style}]{verdict.describe()}[/]")
+        if outcome.receiver_tally is not None:
+            _print_receiver(outcome.receiver_tally, console)
+        if config.record:
+            console.print(f"recording: {config.record}")
+    return outcome.exit_code
+
+
+def _print_receiver(tally: Any, console: Any) -> None:
+    from rich.table import Table
+
+    from simulator.servers.receiver import verdict_caveat, verdict_ok, verdict_table
+
+    table = Table(title="built-in receiver's verdict", show_header=False, title_justify="left")
+    for label, value in verdict_table(tally):
+        table.add_row(label, value)
+    console.print(table)
+    unchecked = verdict_caveat(tally)
+    console.print(
+        f"[green]receiver: all requests verified{unchecked}[/]"
+        if verdict_ok(tally)
+        else f"[red]receiver: some requests failed verification{unchecked}[/]"
+    )

@@ -1,0 +1,1 @@
+"""The mock SuperOffice chat REST API: its state, its JSON shapes, and its HTTP and in-process faces."""

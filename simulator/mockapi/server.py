@@ -1,0 +1,317 @@
+"""The mock API over HTTP: a small asyncio server (httptools parser, keep-alive), a thread to run
+it in, ``sosim api`` and the ``--serve-api`` option of ``sosim run``.
+
+The server only parses HTTP/1.1 and calls :meth:`simulator.mockapi.state.MockApi.handle`; like the
+reference receiver it needs no web framework.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import http
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, cast
+
+import httptools
+
+from simulator.core.errors import UsageError
+from simulator.core.schedule import Planned
+from simulator.mockapi.http import Announcer
+from simulator.mockapi.state import ChatState, MockApi, MockApiOptions
+from simulator.servers.thread import ServerThread
+
+if TYPE_CHECKING:
+    from simulator.core.scenario_model import Scenario
+    from simulator.delivery.transport import AsyncTransport
+
+__all__ = ["ApiServer", "ApiServerThread", "LiveApi", "parse_host_port", "serve_scenarios"]
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def parse_host_port(text: str) -> tuple[str, int]:
+    """Parse ``HOST:PORT`` (``127.0.0.1:8765``, ``[::1]:8765``, ``:8765``); raise UsageError if wrong."""
+    host, sep, port = text.strip().rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise UsageError(f"--serve-api {text!r}: expected HOST:PORT, e.g. 127.0.0.1:8765")
+    return host, int(port)
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+# --- the server --------------------------------------------------------------------------------
+
+
+class ApiServer:
+    """Serves a :class:`MockApi` over HTTP/1.1 on the running event loop."""
+
+    def __init__(self, api: MockApi, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Prepare to listen on ``host:port`` (port 0 picks a free one)."""
+        self.api = api
+        self.host = host
+        self.port = port
+        self._server: asyncio.Server | None = None
+        self._connections: set[_Connection] = set()
+
+    @property
+    def url(self) -> str:
+        """The server's root URL, e.g. ``http://127.0.0.1:8765``."""
+        return _url(self.host, self.port)
+
+    async def start(self) -> None:
+        """Start listening."""
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: _Connection(self), self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Stop listening and close open connections."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.close()
+        for connection in list(self._connections):
+            connection.close()
+        await server.wait_closed()
+
+
+@dataclass(slots=True)
+class _Request:
+    url: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytearray = field(default_factory=bytearray)
+    too_large: bool = False
+
+
+class _Connection(asyncio.Protocol):
+    """One client connection: parse requests with httptools and answer each in order."""
+
+    def __init__(self, server: ApiServer) -> None:
+        self._server = server
+        self._parser = httptools.HttpRequestParser(self)
+        self._transport: asyncio.Transport | None = None
+        self._request = _Request()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)
+        self._server._connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._server._connections.discard(self)
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._write(501, b"", close=True)
+        except httptools.HttpParserError:
+            self._write(400, b"", close=True)
+
+    def on_message_begin(self) -> None:
+        self._request = _Request()
+
+    def on_url(self, url: bytes) -> None:
+        self._request.url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._request.headers.append((name.decode("latin-1"), value.decode("latin-1")))
+
+    def on_body(self, body: bytes) -> None:
+        request = self._request
+        if len(request.body) + len(body) > MAX_BODY_BYTES:
+            request.too_large = True
+        else:
+            request.body += body
+
+    def on_message_complete(self) -> None:
+        request = self._request
+        keep_alive = self._parser.should_keep_alive()
+        if request.too_large:
+            self._write(413, b"", close=True)
+            return
+        parsed = httptools.parse_url(request.url)
+        host = next((v for k, v in request.headers if k.lower() == "host"), self._server.url[7:])
+        response = self._server.api.handle(
+            self._parser.get_method().decode("ascii"),
+            (parsed.path or b"/").decode("latin-1"),
+            (parsed.query or b"").decode("latin-1"),
+            request.headers,
+            bytes(request.body),
+            root=f"http://{host}",
+        )
+        self._write(response.status, response.body, close=not keep_alive, headers=response.headers)
+
+    def _write(
+        self, status: int, body: bytes, *, close: bool, headers: Sequence[tuple[str, str]] = ()
+    ) -> None:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return
+        lines = [f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}", f"Content-Length: {len(body)}"]
+        lines += [f"{name}: {value}" for name, value in headers]
+        if close:
+            lines.append("Connection: close")
+        transport.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        if close:
+            transport.close()
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+
+class ApiServerThread(ServerThread):
+    """An :class:`ApiServer` on its own event loop in a daemon thread; a context manager."""
+
+    def __init__(self, api: MockApi, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Prepare the server; nothing listens until ``start`` or ``with``."""
+        self.server = ApiServer(api, host, port)
+        super().__init__(self.server, name="sosim-mock-api")
+
+    @property
+    def url(self) -> str:
+        """The server's root URL (the real port once started)."""
+        return self.server.url
+
+    @property
+    def api(self) -> MockApi:
+        """The API served."""
+        return self.server.api
+
+    def start(self) -> ApiServerThread:
+        """Start the thread; return once the socket listens (a port in use is a usage error)."""
+        try:
+            return super().start()
+        except OSError as error:
+            raise UsageError(f"cannot serve the mock API on {self.url}: {error.strerror or error}") from None
+
+
+# --- sosim run --serve-api ----------------------------------------------------------------------
+
+
+class LiveApi:
+    """The mock API following a live run: serves over HTTP what has been announced so far.
+
+    ``follow`` the planned stream (before any fault injection, so reordered webhooks still
+    find earlier messages) and ``wrap`` the delivery transport: each event becomes visible,
+    with its session's earlier ones, just before its webhook is sent. Only announced sessions
+    are kept.
+    """
+
+    def __init__(
+        self,
+        scenarios: Iterable[Scenario],
+        host: str = "127.0.0.1",
+        port: int = 8765,
+        *,
+        seed: int | None = None,
+        options: MockApiOptions | None = None,
+    ) -> None:
+        """Register the scenarios' tenants, topics and agents; serve on ``host:port`` once entered."""
+        state = ChatState()
+        for scenario in scenarios:
+            state.add_scenario(scenario, seed=seed)
+        self.api = MockApi(state, options)
+        self.announcer = Announcer(self.api)
+        self.thread = ApiServerThread(self.api, host, port)
+
+    @classmethod
+    def from_option(cls, value: str, scenarios: Iterable[Scenario], *, seed: int | None = None) -> LiveApi:
+        """Build from the ``--serve-api HOST:PORT`` value."""
+        host, port = parse_host_port(value)
+        return cls(scenarios, host, port, seed=seed)
+
+    @property
+    def url(self) -> str:
+        """The server's root URL; requests go to ``{url}/{ContextIdentifier}/api/v1/...``."""
+        return self.thread.url
+
+    def follow(self, planned: Iterable[Planned]) -> Iterator[Planned]:
+        """Pass the planned stream through, noting each event."""
+        return self.announcer.follow(planned)
+
+    def wrap(self, transport: AsyncTransport) -> AsyncTransport:
+        """Wrap the delivery transport so each send announces its event first."""
+        return self.announcer.wrap(transport)
+
+    def __enter__(self) -> LiveApi:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.thread.stop()
+
+
+# --- sosim api ----------------------------------------------------------------------------------
+
+
+def scenario_state(
+    scenarios: Iterable[Scenario],
+    *,
+    seed: int | None = None,
+    sessions: int | None = None,
+    start: datetime | None = None,
+) -> ChatState:
+    """The final state of every session of the scenarios (a later scenario wins on equal ids).
+
+    ``seed`` and ``sessions`` override the scenarios' own, as for ``sosim generate``.
+    """
+    from simulator.core.generate import generate_sessions
+    from simulator.core.plan import PlanOptions, adjust
+
+    state = ChatState()
+    for scenario in scenarios:
+        adjusted = adjust(scenario, PlanOptions(sessions=sessions))
+        state.add_scenario(adjusted, seed=seed)
+        state.add_plans(generate_sessions(adjusted, seed=seed, start=start))
+    return state
+
+
+def serve_scenarios(
+    paths: Sequence[str],
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    seed: int | None = None,
+    sessions: int | None = None,
+    tokens: Sequence[str] = (),
+    echo: Callable[[str], None] = print,
+) -> int:
+    """Serve the scenario files' final state until Ctrl-C (``sosim api``); return the exit code."""
+    from simulator.core.scenario import load_scenarios
+
+    scenarios = load_scenarios(list(paths))
+    state = scenario_state(scenarios, seed=seed, sessions=sessions)
+    tenant = scenarios[0].webhook.context_identifier
+    options = MockApiOptions(tokens=frozenset(tokens) if tokens else None)
+    api = MockApi(state, options)
+
+    async def main() -> None:
+        server = ApiServer(api, host, port)
+        try:
+            await server.start()
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {_url(host, port)}: {exc.strerror or exc}") from None
+        count = len(state.session_ids)
+        echo(f"mock SuperOffice chat API on {server.url} ({count} sessions); Ctrl-C stops")
+        echo(f"  e.g. GET {server.url}/{tenant}/api/v1/ChatSession/{_first(state)}/Messages?after=0")
+        echo("  with Authorization: Bearer <any token>" + (" (only the --token values)" if tokens else ""))
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await server.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
+    return 0
+
+
+def _first(state: ChatState) -> int | str:
+    ids = state.session_ids
+    return ids[0] if ids else "{id}"

@@ -1,0 +1,81 @@
+"""Fixture files: every request exactly as it would be sent, in three layouts.
+
+- ``jsonl``: the recording format (one header line, then one request per line), so
+  ``sosim replay`` reads fixtures as it reads recordings.
+- ``dir``: one ``.json`` body file per request with its headers beside it (``.headers``).
+- ``http``: one raw HTTP/1.1 request file per request, as the SuperOffice docs print them.
+
+Output is byte-identical for the same inputs: nothing here reads the clock.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+from simulator.core.errors import UsageError
+from simulator.core.events import Request
+from simulator.recording.record import JsonlWriter, header_line, request_line
+
+Format = Literal["dir", "jsonl", "http"]
+FORMATS: tuple[Format, ...] = ("dir", "jsonl", "http")
+
+
+def http_bytes(request: Request, path: str = "/webhook", host: str = "localhost") -> bytes:
+    """Render a request as a raw HTTP/1.1 message (request line, headers, blank line, body)."""
+    lines = [f"POST {path} HTTP/1.1", f"Host: {host}"]
+    lines += [f"{name}: {value}" for name, value in request.headers]
+    lines.append(f"Content-Length: {len(request.body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + request.body
+
+
+def _stem(index: int, request: Request) -> str:
+    return f"{index:06d}-{request.session_id}-{request.event}"
+
+
+def write_fixtures(
+    requests: Iterable[tuple[float, str, Request]],
+    out: str | Path,
+    fmt: Format,
+    header: dict[str, Any],
+    *,
+    http_path: str = "/webhook",
+) -> int:
+    """Write ``(due_s, scenario, request)`` items to ``out`` in ``fmt``; return how many."""
+    target = Path(out)
+    if fmt == "jsonl":
+        return _write_jsonl(requests, target, header)
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"--out {target}: exists and is not a directory (format {fmt} writes a directory)")
+    target.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with (target / "manifest.jsonl").open("w", encoding="utf-8", newline="\n") as manifest:
+        manifest.write(json.dumps(header_line("fixtures", **header), ensure_ascii=False) + "\n")
+        for count, (due_s, scenario, request) in enumerate(requests, start=1):
+            stem = _stem(count, request)
+            if fmt == "dir":
+                (target / f"{stem}.json").write_bytes(request.body)
+                head = "".join(f"{name}: {value}\n" for name, value in request.headers)
+                (target / f"{stem}.headers").write_text(head, encoding="utf-8", newline="\n")
+            else:
+                (target / f"{stem}.http").write_bytes(http_bytes(request, http_path))
+            entry = {"file": stem, "due_s": round(due_s, 6), "scenario": scenario}
+            manifest.write(json.dumps(request_line(request, **entry), ensure_ascii=False) + "\n")
+    return count
+
+
+def _write_jsonl(requests: Iterable[tuple[float, str, Request]], target: Path, header: dict[str, Any]) -> int:
+    if target.is_dir():
+        raise UsageError(f"--out {target}: is a directory; format jsonl writes one file")
+    writer = JsonlWriter(target, flush_each=False)
+    count = 0
+    try:
+        writer.write(header_line("fixtures", **header))
+        for due_s, scenario, request in requests:
+            writer.write(request_line(request, intended_s=round(due_s, 6), scenario=scenario))
+            count += 1
+    finally:
+        writer.close()
+    return count

@@ -1,0 +1,1 @@
+"""Reports: run statistics and histograms, thresholds, live progress, JSON / JUnit / summary / HTML."""

@@ -1,0 +1,470 @@
+"""Run statistics in constant memory, and the report a run ends with.
+
+``RunStats`` is a run handler: it folds every attempt into HDR histograms and counters, so
+a run of a million events needs no more memory than a run of a thousand. Only the
+per-second series grows, with the length of the run.
+
+Definitions the report relies on:
+
+- a *request* is the final attempt of one delivery cycle; it is *delivered* or *failed*;
+- *service* time runs from the actual send to the answer, *latency from intended* from the
+  time the attempt was due (so queueing in sosim cannot hide a slow receiver), *lag* is how
+  late the attempt went out; service and latency count only attempts that got an answer;
+- the per-second series buckets attempts by ``int(sent_s)``: ``sent`` counts attempts that
+  went out in that second (retries included), ``delivered``/``failed`` the requests whose
+  final attempt went out then, ``retries``/``status_4xx``/``status_5xx``/``errors`` the
+  attempts of that second that were retries, got a 4xx or 5xx, or got no answer; the
+  percentiles are of service time and lag.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any, Final
+from urllib.parse import urlsplit, urlunsplit
+
+from simulator import __version__
+from simulator.core.outcome import Attempt, RunInfo, RunResult, StateChange
+from simulator.core.units import parse_rate
+from simulator.report.series import (
+    _COARSE_TABLE,
+    _COARSE_TABLE_SIZE,
+    _FOLD_EVERY,
+    _HIGHEST_US,
+    _coarse_index,
+    _Second,
+)
+
+# Re-exported: simulator.locust.cluster merges workers' figures through these.
+from simulator.report.series import _US_PER_S as _US_PER_S
+from simulator.report.series import _CoarseHistogram as _CoarseHistogram
+from simulator.report.series import _Durations as _Durations
+from simulator.report.series import _to_us as _to_us
+from simulator.report.sessions import SessionSample
+from simulator.report.thresholds import MetricKind, Threshold, ThresholdResult, evaluate
+from simulator.report.writers import render_summary, write_json, write_junit
+from simulator.superoffice import facts as so
+
+__all__ = [
+    "EventCounts",
+    "FaultCounts",
+    "RunStats",
+    "render_summary",
+    "write_json",
+    "write_junit",
+]
+
+_PERCENTILES: Final = (50.0, 90.0, 99.0, 99.9)
+_JSON_UNITS: Final[dict[MetricKind, str]] = {
+    "time": "ms",
+    "fraction": "fraction",
+    "count": "count",
+    "per_second": "per_s",
+}
+TOO_MANY_ERRORS: Final = so.WebhookState.TooManyErrors.name
+
+
+@dataclasses.dataclass(slots=True)
+class EventCounts:
+    """Requests of one event type (``sent`` = delivered + failed), their retries, and the answers
+    their attempts got."""
+
+    sent: int = 0
+    delivered: int = 0
+    failed: int = 0
+    retries: int = 0
+    status_codes: Counter[int] = dataclasses.field(default_factory=Counter)
+    errors: Counter[str] = dataclasses.field(default_factory=Counter)
+
+
+@dataclasses.dataclass(slots=True)
+class FaultCounts:
+    """Attempts sent with one injected fault, and what came back."""
+
+    sent: int = 0
+    status_codes: Counter[int] = dataclasses.field(default_factory=Counter)
+    errors: Counter[str] = dataclasses.field(default_factory=Counter)
+
+
+class RunStats:
+    """Aggregates a run in constant memory; a Handler, and the source of every report."""
+
+    def __init__(self, thresholds: Sequence[Threshold] = ()) -> None:
+        self.thresholds = tuple(thresholds)
+        self.info: RunInfo | None = None
+        self.result: RunResult | None = None
+        self.service = _Durations()
+        self.latency = _Durations()
+        self.lag = _Durations()
+        self.attempts = 0
+        self.requests = 0
+        self.delivered = 0
+        self.failed = 0
+        self.retries = 0
+        self.events: dict[str, EventCounts] = {}
+        self.errors: Counter[str] = Counter()
+        self.faults: dict[str, FaultCounts] = {}
+        self.state_changes: list[StateChange] = []
+        #: The slowest and the failed sessions, with their attempts' details (bounded).
+        self.sessions = SessionSample()
+        self.first_sent_s: float | None = None
+        self.last_sent_s: float | None = None
+        self._seconds: dict[int, _Second] = {}
+
+    # --- Handler ------------------------------------------------------------------------
+
+    def start(self, info: RunInfo) -> None:
+        """Keep the run's settings for the report."""
+        self.info = info
+
+    def handle_attempt(self, attempt: Attempt) -> None:
+        """Fold one attempt into the counters and histograms."""
+        fault = attempt.fault
+        if fault is not None and attempt.probe:
+            # Injected probes are judged against their expectation, not counted as traffic.
+            self._count_fault(fault, attempt)
+            return
+        self.attempts += 1
+        sent_s = attempt.sent_s
+        first, last = self.first_sent_s, self.last_sent_s
+        if first is None or sent_s < first:
+            self.first_sent_s = sent_s
+        if last is None or sent_s > last:
+            self.last_sent_s = sent_s
+        second = self._seconds.get(int(sent_s))
+        if second is None:
+            second = self._second(sent_s)
+        second.sent += 1
+        # Durations are recorded inline (whole microseconds, clamped as _to_us does): this runs for
+        # every attempt, and a method call per histogram would cost more than the recording itself.
+        intended_s = attempt.intended_s
+        us = round((sent_s - intended_s) * _US_PER_S)
+        if us < 0:
+            us = 0
+        elif us > _HIGHEST_US:
+            us = _HIGHEST_US
+        self.lag._pending.append(us)
+        coarse = second.lag
+        coarse._counts[_COARSE_TABLE[us] if us < _COARSE_TABLE_SIZE else _coarse_index(us)] += 1
+        coarse.count += 1
+
+        request = attempt.request
+        event = self.events.get(request.event)
+        if event is None:
+            event = self.events[request.event] = EventCounts()
+        if attempt.attempt > 1:
+            self.retries += 1
+            event.retries += 1
+            second.retries += 1
+        status = attempt.status
+        if status is not None:
+            done_s = attempt.done_s
+            us = round((done_s - sent_s) * _US_PER_S)
+            if us < 0:
+                us = 0
+            elif us > _HIGHEST_US:
+                us = _HIGHEST_US
+            self.service._pending.append(us)
+            coarse = second.service
+            coarse._counts[_COARSE_TABLE[us] if us < _COARSE_TABLE_SIZE else _coarse_index(us)] += 1
+            coarse.count += 1
+            self.latency._pending.append(round((done_s - intended_s) * _US_PER_S))  # clamped when folded
+            event.status_codes[status] += 1  # the run's own count is their sum (status_codes)
+            if status >= 500:
+                second.status_5xx += 1
+            elif status >= 400:
+                second.status_4xx += 1
+        error = attempt.error
+        if error is not None:
+            self.errors[error] += 1
+            event.errors[error] += 1
+            second.errors += 1
+        self.sessions.handle_attempt(attempt)
+        if fault is not None:
+            self._count_fault(fault, attempt)
+        if attempt.final:
+            self.requests += 1
+            event.sent += 1
+            if attempt.delivered:
+                self.delivered += 1
+                event.delivered += 1
+                second.delivered += 1
+            else:
+                self.failed += 1
+                event.failed += 1
+                second.failed += 1
+        if not self.attempts % _FOLD_EVERY:
+            # Bound the values waiting in the whole-run histograms.
+            self.lag._fold()
+            self.service._fold()
+            self.latency._fold()
+
+    def handle_state(self, change: StateChange) -> None:
+        """Remember a webhook state change."""
+        self.state_changes.append(change)
+
+    def finish(self, result: RunResult) -> None:
+        """Keep how the run ended."""
+        self.result = result
+
+    def _second(self, sent_s: float) -> _Second:
+        t = max(int(sent_s), 0)
+        second = self._seconds.get(t)
+        if second is None:
+            second = self._seconds[t] = _Second()
+        return second
+
+    def _count_fault(self, name: str, attempt: Attempt) -> None:
+        fault = self.faults.get(name)
+        if fault is None:
+            fault = self.faults[name] = FaultCounts()
+        fault.sent += 1
+        if attempt.status is not None:
+            fault.status_codes[attempt.status] += 1
+        if attempt.error is not None:
+            fault.errors[attempt.error] += 1
+
+    # --- derived figures ----------------------------------------------------------------
+
+    @property
+    def status_codes(self) -> Counter[int]:
+        """Answers by status code over the whole run (kept per event type only: one count an
+        attempt instead of two)."""
+        total: Counter[int] = Counter()
+        for counts in self.events.values():
+            total.update(counts.status_codes)
+        return total
+
+    @property
+    def error_rate(self) -> float:
+        """Failed requests / requests; NaN before any request."""
+        return self.failed / self.requests if self.requests else math.nan
+
+    @property
+    def achieved_rate(self) -> float:
+        """Requests per second of the run (its elapsed time, the last answers included), so it agrees
+        with "finished after"; before the run has ended, between the first and the last send."""
+        if not self.requests:
+            return 0.0
+        if self.result is not None and self.result.elapsed_s > 0:
+            return self.requests / self.result.elapsed_s
+        if self.first_sent_s is None or self.last_sent_s is None or self.last_sent_s <= self.first_sent_s:
+            return math.nan
+        return self.requests / (self.last_sent_s - self.first_sent_s)
+
+    @property
+    def target_rate(self) -> float | None:
+        """The planned rate from ``RunInfo.extra["target_rate"]``, when the run had one."""
+        text = self.info.extra.get("target_rate") if self.info else None
+        if not text:
+            return None
+        try:
+            return parse_rate(text)
+        except ValueError:
+            return None
+
+    @property
+    def final_state(self) -> str | None:
+        """The webhook's state at the end (or the latest known, before the run finished)."""
+        if self.result is not None:
+            return self.result.webhook_state
+        return self.state_changes[-1].state if self.state_changes else None
+
+    @property
+    def too_many_errors_at(self) -> float | None:
+        """When the webhook turned TooManyErrors, if it did."""
+        return next((c.at_s for c in self.state_changes if c.state == TOO_MANY_ERRORS), None)
+
+    def status_class(self, hundreds: int) -> int:
+        """Attempts answered with a status in ``hundreds`` (4 for 4xx)."""
+        return sum(n for status, n in self.status_codes.items() if status // 100 == hundreds)
+
+    def run_summary(self) -> dict[str, Any] | None:
+        """The run's settings for reports, with any password in the target URL hidden."""
+        if self.info is None:
+            return None
+        run = dataclasses.asdict(self.info)
+        run["target"] = redact_url(self.info.target)
+        run["scenarios"] = list(self.info.scenarios)
+        run["extra"] = dict(sorted(self.info.extra.items()))
+        return run
+
+    def metric(self, name: str) -> float:
+        """A threshold metric by name, in normalised units; NaN when it cannot be measured."""
+        getter = _METRICS.get(name)
+        if getter is None:
+            raise KeyError(f"unknown metric {name!r}")
+        return getter(self)
+
+    def evaluate_thresholds(self) -> list[ThresholdResult]:
+        """Check every threshold the stats were made with."""
+        return [evaluate(threshold, self) for threshold in self.thresholds]
+
+    def series(self, step: int = 1) -> list[dict[str, Any]]:
+        """One row per second from 0 to the last second with a send (quiet seconds are zeros).
+
+        With ``step`` > 1, one row per ``step`` seconds: counts are totals over the step, ``t``
+        is its first second, percentiles are of the merged histograms.
+        """
+        if not self._seconds:
+            return []
+        last = max(self._seconds)
+        if step <= 1:
+            empty = _Second()
+            return [self._seconds.get(t, empty).row(t) for t in range(last + 1)]
+        rows = []
+        for start in range(0, last + 1, step):
+            merged = _Second()
+            for t in range(start, min(start + step, last + 1)):
+                second = self._seconds.get(t)
+                if second is not None:
+                    merged.add(second)
+            rows.append(merged.row(start))
+        return rows
+
+    def distribution_ms(self) -> dict[str, list[list[float]]]:
+        """HDR percentile distributions ``[[percentile, ms], ...]`` of service time and latency."""
+        return {
+            "service": [[p, round(s * 1000, 3)] for p, s in self.service.distribution()],
+            "from_intended": [[p, round(s * 1000, 3)] for p, s in self.latency.distribution()],
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON-ready report (durations in ms; unmeasurable figures are None)."""
+        info = self.info
+        return {
+            "sosim_version": info.sosim_version if info else __version__,
+            "run": self.run_summary(),
+            "result": dataclasses.asdict(self.result) if self.result else None,
+            "totals": {
+                "attempts": self.attempts,
+                "requests": self.requests,
+                "delivered": self.delivered,
+                "failed": self.failed,
+                "retries": self.retries,
+                "error_rate": _number(self.error_rate),
+            },
+            "rate": {
+                "achieved_per_s": _number(round(self.achieved_rate, 3)),
+                "target_per_s": self.target_rate,
+                "planned": self.result.planned if self.result else None,
+                "first_sent_s": self.first_sent_s,
+                "last_sent_s": self.last_sent_s,
+            },
+            "latency_ms": {
+                "service": _durations_dict(self.service),
+                "from_intended": _durations_dict(self.latency),
+            },
+            "lag_ms": {
+                "p50": _ms(self.lag.percentile(50)),
+                "p99": _ms(self.lag.percentile(99)),
+                "max": _ms(self.lag.max_s),
+            },
+            "events": {name: _event_dict(counts) for name, counts in sorted(self.events.items())},
+            "status_codes": {str(status): n for status, n in sorted(self.status_codes.items())},
+            "errors": dict(sorted(self.errors.items())),
+            "faults": {name: _fault_dict(fault) for name, fault in sorted(self.faults.items())},
+            "webhook": {
+                "final_state": self.final_state,
+                "too_many_errors_at_s": self.too_many_errors_at,
+                "changes": [dataclasses.asdict(change) for change in self.state_changes],
+            },
+            "series": self.series(),
+            "distribution_ms": self.distribution_ms(),
+            "thresholds": [threshold_dict(result) for result in self.evaluate_thresholds()],
+        }
+
+
+def _percentile_getter(histogram: str, percentile: float) -> Callable[[RunStats], float]:
+    return lambda stats: getattr(stats, histogram).percentile(percentile)
+
+
+_METRICS: Final[dict[str, Callable[[RunStats], float]]] = {
+    **{f"p{p:g}": _percentile_getter("service", p) for p in _PERCENTILES},
+    "max": lambda s: s.service.max_s,
+    "mean": lambda s: s.service.mean_s,
+    **{f"latency_p{p:g}": _percentile_getter("latency", p) for p in _PERCENTILES},
+    "latency_max": lambda s: s.latency.max_s,
+    "lag_p50": _percentile_getter("lag", 50.0),
+    "lag_p99": _percentile_getter("lag", 99.0),
+    "lag_max": lambda s: s.lag.max_s,
+    "error_rate": lambda s: s.error_rate,
+    "failed": lambda s: float(s.failed),
+    "delivered": lambda s: float(s.delivered),
+    "sent": lambda s: float(s.requests),
+    "attempts": lambda s: float(s.attempts),
+    "retries": lambda s: float(s.retries),
+    "status_4xx": lambda s: float(s.status_class(4)),
+    "status_5xx": lambda s: float(s.status_class(5)),
+    "rate": lambda s: s.achieved_rate,
+}
+
+
+def threshold_dict(result: ThresholdResult) -> dict[str, Any]:
+    """A threshold verdict for the JSON report (time limits and values in ms)."""
+    threshold = result.threshold
+    scale = 1000.0 if threshold.kind == "time" else 1.0
+    return {
+        "expression": threshold.text,
+        "metric": threshold.metric,
+        "op": threshold.op,
+        "limit": round(threshold.value * scale, 6),
+        "actual": _number(round(result.actual * scale, 6)),
+        "unit": _JSON_UNITS[threshold.kind],
+        "crossed": result.crossed,
+        "verdict": result.verdict,
+        "message": result.describe(),
+    }
+
+
+def _number(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
+
+def _ms(seconds: float) -> float | None:
+    return None if math.isnan(seconds) else round(seconds * 1000, 3)
+
+
+def _durations_dict(durations: _Durations) -> dict[str, Any]:
+    values = durations.percentiles(_PERCENTILES)
+    return {
+        "count": durations.count,
+        **{f"p{p:g}": _ms(values[p]) for p in _PERCENTILES},
+        "max": _ms(durations.max_s),
+        "mean": _ms(durations.mean_s),
+    }
+
+
+def _event_dict(counts: EventCounts) -> dict[str, Any]:
+    return {
+        "sent": counts.sent,
+        "delivered": counts.delivered,
+        "failed": counts.failed,
+        "retries": counts.retries,
+        "status_codes": {str(status): n for status, n in sorted(counts.status_codes.items())},
+        "errors": dict(sorted(counts.errors.items())),
+    }
+
+
+def _fault_dict(fault: FaultCounts) -> dict[str, Any]:
+    return {
+        "sent": fault.sent,
+        "status_codes": {str(status): n for status, n in sorted(fault.status_codes.items())},
+        "errors": dict(sorted(fault.errors.items())),
+    }
+
+
+def redact_url(url: str) -> str:
+    """Hide a password in a URL's user info, so a report never carries a credential."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))

@@ -1,0 +1,269 @@
+"""The outputs of ``RunStats``: a JSON report, a JUnit XML file for CI, and the summary a run
+prints at its end. Files are written whole and then renamed into place, so a reader (or an
+interrupted run) never sees half a report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO, Final
+
+from simulator.core.units import format_duration
+from simulator.report.thresholds import ThresholdResult, format_value
+from simulator.superoffice import facts as so
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from simulator.report.stats import RunStats
+
+#: A JUnit test case added by a feature (name, failure message or None when it passed).
+ExtraCase = tuple[str, str | None]
+
+# Characters XML 1.0 cannot carry even escaped (ElementTree would write them verbatim).
+_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_PERCENTILE_COLUMNS: Final = ("p50", "p90", "p99", "p99.9", "max")
+
+
+def write_reports(
+    stats: RunStats,
+    results: Sequence[ThresholdResult],
+    *,
+    report: str | Path | None = None,
+    junit: str | Path | None = None,
+    html: str | Path | None = None,
+    extra_cases: Sequence[ExtraCase] = (),
+    extra_json: Mapping[str, Any] | None = None,
+) -> list[str]:
+    """Write the JSON, JUnit and HTML reports asked for (``None`` skips one); return their paths.
+
+    ``extra_cases`` (fault verdicts, tenant webhooks) go into JUnit and HTML, ``extra_json`` into
+    the JSON report as extra sections.
+    """
+    written: list[str] = []
+    if report:
+        write_json(stats, report, extra_json)
+        written.append(str(report))
+    if junit:
+        write_junit(stats, results, junit, extra_cases)
+        written.append(str(junit))
+    if html:
+        from simulator.report.html import write_html  # deferred: only runs that ask for HTML
+
+        write_html(stats, results, html, extra_cases)
+        written.append(str(html))
+    return written
+
+
+def write_json(stats: RunStats, path: str | Path, extra: Mapping[str, Any] | None = None) -> None:
+    """Write the JSON report (``RunStats.summary()``, threshold verdicts included, plus ``extra``
+    sections such as fault verdicts)."""
+    text = json.dumps({**stats.summary(), **(extra or {})}, indent=2, ensure_ascii=False, allow_nan=False)
+    _write_whole(Path(path), text + "\n")
+
+
+def write_junit(
+    stats: RunStats,
+    results: Sequence[ThresholdResult],
+    path: str | Path,
+    extra_cases: Sequence[ExtraCase] = (),
+) -> None:
+    """Write JUnit XML: one test case per threshold, per scenario and per extra case."""
+    tree = ET.ElementTree(junit_element(stats, results, extra_cases))
+    ET.indent(tree)
+    with _whole_file(Path(path)) as tmp:
+        tree.write(tmp, encoding="utf-8", xml_declaration=True)
+
+
+def junit_element(
+    stats: RunStats, results: Sequence[ThresholdResult], extra_cases: Sequence[ExtraCase] = ()
+) -> ET.Element:
+    """The ``<testsuites>`` element of the JUnit report."""
+    cases: list[tuple[str, str, str | None]] = [
+        ("sosim.thresholds", r.threshold.text, r.describe() if r.crossed else None) for r in results
+    ]
+    info = stats.info
+    scenarios = info.scenarios if info and info.scenarios else ("run",)
+    run_failure = scenario_failure(stats)
+    cases += [("sosim.scenarios", name, run_failure) for name in scenarios]
+    cases += [("sosim.faults", name, failure) for name, failure in extra_cases]
+    details = {"sosim.scenarios": _failure_details(stats)}
+
+    failures = sum(1 for _, _, failure in cases if failure is not None)
+    elapsed = f"{stats.result.elapsed_s:.3f}" if stats.result else "0"
+    counts = {"tests": str(len(cases)), "failures": str(failures), "errors": "0", "time": elapsed}
+    root = ET.Element("testsuites", {"name": "sosim", **counts})
+    suite = ET.SubElement(root, "testsuite", {"name": "sosim", **counts, "skipped": "0"})
+    if info is not None:
+        suite.set("timestamp", _xml_text(info.started_at))
+        properties = ET.SubElement(suite, "properties")
+        for name, value in _junit_properties(stats):
+            ET.SubElement(properties, "property", {"name": name, "value": _xml_text(value)})
+    for classname, name, failure in cases:
+        case = ET.SubElement(
+            suite, "testcase", {"classname": classname, "name": _xml_text(name), "time": "0"}
+        )
+        if failure is not None:
+            element = ET.SubElement(case, "failure", {"message": _xml_text(failure), "type": classname})
+            element.text = _xml_text("\n".join([failure, *details.get(classname, [])]))
+    return root
+
+
+def scenario_failure(stats: RunStats) -> str | None:
+    """Why the run's scenarios failed (undelivered requests, TooManyErrors, Ctrl-C), or None."""
+    problems = []
+    if stats.failed:
+        problems.append(f"{stats.failed} of {stats.requests} requests failed")
+    too_many_errors_at = stats.too_many_errors_at
+    if too_many_errors_at is not None:
+        problems.append(
+            f"webhook turned TooManyErrors at {format_duration(too_many_errors_at)}: sending stopped"
+        )
+    if stats.result is not None and stats.result.interrupted:
+        problems.append("the run was interrupted")
+    if not problems:
+        return None
+    problems.append(f"webhook final state: {stats.final_state or 'unknown'}")
+    return "; ".join(problems)
+
+
+def _failure_details(stats: RunStats) -> list[str]:
+    """Lines under a scenario failure: where the failed requests and the errors were."""
+    lines = [
+        f"{name}: {counts.failed} failed" for name, counts in sorted(stats.events.items()) if counts.failed
+    ]
+    lines += [
+        f"HTTP {status}: {n} attempts"
+        for status, n in sorted(stats.status_codes.items())
+        if status not in so.SUCCESS_STATUSES
+    ]
+    lines += [f"error {kind}: {n} attempts" for kind, n in sorted(stats.errors.items())]
+    return lines
+
+
+def render_summary(stats: RunStats, results: Sequence[ThresholdResult], console: Console) -> None:
+    """Print the end-of-run summary: one table of figures, the webhook's fate, the verdicts."""
+    from rich.text import Text
+
+    console.print(_summary_table(stats))
+    for line, style in _closing_lines(stats):
+        console.print(Text(line, style=style))
+    for result in results:
+        verdict = Text(result.verdict, style="bold red" if result.crossed else "bold green")
+        console.print(Text.assemble(verdict, "  ", result.describe()))
+
+
+def _summary_table(stats: RunStats) -> Table:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    command = stats.info.command.removeprefix("sosim ") if stats.info is not None else "run"
+    table = Table(box=box.SIMPLE, show_header=False, title=f"sosim {command} summary", pad_edge=False)
+    table.add_column(no_wrap=True, overflow="ellipsis", max_width=28)
+    for _ in _PERCENTILE_COLUMNS:
+        table.add_column(justify="right", no_wrap=True)
+
+    def heading(*cells: str) -> None:
+        table.add_row(*(Text(cell, style="bold") for cell in cells))
+
+    heading("Requests", "sent", "delivered", "failed", "retries")
+    for name, counts in sorted(stats.events.items()):
+        table.add_row(Text(name), *_ints(counts.sent, counts.delivered, counts.failed, counts.retries))
+    table.add_row("all events", *_ints(stats.requests, stats.delivered, stats.failed, stats.retries))
+
+    table.add_section()
+    heading("Answers", "attempts")
+    for status, n in sorted(stats.status_codes.items()):
+        table.add_row(f"HTTP {status}", str(n))
+    for kind, n in sorted(stats.errors.items()):
+        table.add_row(Text(f"error: {kind}"), str(n))
+    if not stats.attempts:
+        table.add_row("no attempt was made", "0")
+
+    table.add_section()
+    heading("Timing", *_PERCENTILE_COLUMNS)
+    for label, durations in (("service", stats.service), ("from intended", stats.latency)):
+        values = durations.percentiles((50.0, 90.0, 99.0, 99.9))
+        table.add_row(label, *_ms_cells(*values.values(), durations.max_s))
+    lag = stats.lag
+    table.add_row("schedule lag", *_ms_cells(lag.percentile(50), None, lag.percentile(99), None, lag.max_s))
+
+    table.add_section()
+    heading("Rate (req/s)", "achieved", "target")
+    target = stats.target_rate
+    table.add_row(
+        "requests/s",
+        format_value("per_second", stats.achieved_rate).removesuffix("/s"),
+        "-" if target is None else f"{target:.1f}",
+    )
+    return table
+
+
+def _closing_lines(stats: RunStats) -> list[tuple[str, str]]:
+    """Plain sentences under the table: how the run ended and what became of the webhook."""
+    lines: list[tuple[str, str]] = []
+    result = stats.result
+    if result is not None:
+        ended = "interrupted" if result.interrupted else "finished"
+        reason = f" ({result.reason})" if result.reason else ""
+        lines.append((f"Run {ended} after {format_duration(result.elapsed_s)}{reason}.", ""))
+        if result.unsent:
+            lines.append((f"{result.unsent} planned request(s) or retries were never sent.", "yellow"))
+    if stats.info is not None and stats.info.timing == "max-rate" and stats.attempts:
+        note = "At max-rate an event is due when sosim reads it: schedule lag is its wait for a free "
+        lines.append((note + "connection or for its session's previous answer.", "dim"))
+    too_many_errors_at = stats.too_many_errors_at
+    if too_many_errors_at is not None:
+        at = format_duration(too_many_errors_at)
+        lines.append((f"Webhook turned TooManyErrors at {at}: sending stopped.", "bold red"))
+    else:
+        lines.append((f"Webhook final state: {stats.final_state or 'unknown'}.", ""))
+    return lines
+
+
+def _ints(*values: int) -> list[str]:
+    return [str(value) for value in values]
+
+
+def _ms_cells(*seconds: float | None) -> list[str]:
+    return ["" if s is None else format_value("time", s) for s in seconds]
+
+
+def _junit_properties(stats: RunStats) -> list[tuple[str, str]]:
+    run = stats.run_summary() or {}
+    return [(name, _property_value(value)) for name, value in run.items() if name != "extra"]
+
+
+def _property_value(value: object) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return "" if value is None else str(value)
+
+
+def _xml_text(text: str) -> str:
+    return _XML_INVALID.sub("\ufffd", text)
+
+
+@contextmanager
+def _whole_file(path: Path) -> Iterator[BinaryIO]:
+    """Write to ``path.tmp``; rename it onto ``path`` only when the block succeeds."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with tmp.open("wb") as file:
+            yield file
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_whole(path: Path, text: str) -> None:
+    with _whole_file(path) as file:
+        file.write(text.encode("utf-8"))

@@ -1,0 +1,539 @@
+"""Scenarios, in-process delivery and signature checks for tests: the library behind the pytest plugin.
+
+Usable without pytest too:
+
+* :func:`build_scenario` makes a :class:`SimScenario` from inline YAML, a file path or the
+  default scenario, with overrides: its session plans, events, messages and rendered requests.
+* :func:`deliver` sends a scenario (or requests) to an ASGI app, a WSGI app (in process, through
+  httpx transports) or a URL with sosim's delivery engine, announcing each event to a mock API
+  state right before its webhook goes out, and returns a :class:`DeliveryResult`.
+* :func:`assert_signed` asserts that a request carries a valid ``X-SuperOffice-Signature``.
+
+Heavy modules load on first use, so importing this module (as the pytest plugin does in every
+pytest run) stays cheap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import threading
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+
+from simulator.superoffice import facts as so
+
+if TYPE_CHECKING:
+    from simulator.core.delivery_rules import DeliveryPolicy
+    from simulator.core.events import ChatMessage, Event, Request, Webhook
+    from simulator.core.generate import SessionPlan
+    from simulator.core.outcome import Attempt, Response, RunInfo, RunResult, StateChange
+    from simulator.core.scenario_model import Scenario
+    from simulator.core.schedule import Planned, Timed
+    from simulator.delivery.transport import AsyncTransport, Headers
+    from simulator.mockapi.http import AnnouncingTransport
+    from simulator.mockapi.state import ChatState, MockApi
+
+__all__ = [
+    "DEFAULT_SCENARIO",
+    "DeliveryResult",
+    "Outcome",
+    "SimScenario",
+    "assert_signed",
+    "build_scenario",
+    "deliver",
+]
+
+T = TypeVar("T")
+
+#: The scenario ``build_scenario()`` builds without a source: one ordinary support chat.
+DEFAULT_SCENARIO = """\
+name: pytest
+seed: 0
+arrivals: {sessions: 1}
+"""
+AppKind = Literal["asgi", "wsgi"]
+
+
+# --- scenarios ---------------------------------------------------------------------------------
+
+
+class SimScenario:
+    """A scenario ready for a test: its sessions, events, messages and rendered requests.
+
+    Everything is generated on first access and cached; the same scenario and seed always give
+    the same sessions, EventIds, texts and bytes.
+    """
+
+    def __init__(self, scenario: Scenario, *, seed: int | None = None, secret: str | None = None) -> None:
+        """Wrap a validated scenario; ``seed`` and ``secret`` override the scenario's own."""
+        self.scenario = scenario
+        self.seed = scenario.seed if seed is None else seed
+        self.secret = secret
+
+    @cached_property
+    def webhook(self) -> Webhook:
+        """The webhook the requests are rendered for (tenant, secret, payload options)."""
+        from simulator.core.scenario import webhook_for
+
+        return webhook_for(self.scenario, self.secret)
+
+    @cached_property
+    def plans(self) -> tuple[SessionPlan, ...]:
+        """Every session, in arrival order."""
+        from simulator.core.generate import generate_sessions
+
+        return tuple(generate_sessions(self.scenario, seed=self.seed))
+
+    @cached_property
+    def timeline(self) -> tuple[Timed, ...]:
+        """Every event of every session with its due time, in due order."""
+        from simulator.core.schedule import merge_sessions
+
+        return tuple(merge_sessions((plan.start_s, plan.events) for plan in self.plans))
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        """Every event, in due order (including events the webhook is not subscribed to)."""
+        return tuple(timed.event for timed in self.timeline)
+
+    @cached_property
+    def planned(self) -> tuple[Planned, ...]:
+        """The subscribed events rendered for the webhook, with their due times."""
+        from simulator.core.plan import plan_events
+
+        return tuple(plan_events(self.timeline, self.webhook, self.scenario.name))
+
+    @property
+    def requests(self) -> tuple[Request, ...]:
+        """The webhook requests, exact headers and body bytes, in due order."""
+        return tuple(item.request for item in self.planned)
+
+    @property
+    def messages(self) -> tuple[ChatMessage, ...]:
+        """Every chat message of every session (session by session)."""
+        return tuple(message for plan in self.plans for message in plan.messages)
+
+    @property
+    def session_ids(self) -> tuple[int, ...]:
+        """The ChatSessionIds (webhook PrimaryKeys), in arrival order."""
+        return tuple(plan.session_id for plan in self.plans)
+
+    def session(self, session_id: int) -> SessionPlan:
+        """The plan of one session; KeyError if the scenario has no such session."""
+        for plan in self.plans:
+            if plan.session_id == session_id:
+                return plan
+        raise KeyError(session_id)
+
+    def final_state(self) -> ChatState:
+        """A new state holding every session as it ends (what ``sosim api`` would serve)."""
+        from simulator.mockapi.state import ChatState
+
+        state = ChatState()
+        state.add_scenario(self.scenario, seed=self.seed)
+        state.add_plans(self.plans)
+        return state
+
+
+def build_scenario(
+    source: str | Path | None = None,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    seed: int | None = None,
+    secret: str | None = None,
+    sessions: int | None = None,
+) -> SimScenario:
+    """Build a :class:`SimScenario` from inline YAML, a file path or the default scenario.
+
+    ``overrides`` merge into the YAML before validation; nested mappings merge key by key, and
+    a dotted key reaches into them (``{"flow.queue.abandon_probability": 0}``). ``sessions``
+    is short for ``{"arrivals.sessions": N}``. Errors are ``ScenarioError`` with file and line.
+    """
+    from simulator.core.scenario import parse_scenario
+
+    text, name = _scenario_text(source)
+    changes = dict(overrides or {})
+    if sessions is not None:
+        changes["arrivals.sessions"] = sessions
+    if changes:
+        import yaml
+
+        data = yaml.safe_load(text)
+        if isinstance(data, dict):
+            for key, value in changes.items():
+                _merge(data, key.split("."), value)
+            text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    return SimScenario(parse_scenario(text, source=name), seed=seed, secret=secret)
+
+
+def _scenario_text(source: str | Path | None) -> tuple[str, str]:
+    if source is None:
+        return DEFAULT_SCENARIO, "<default>"
+    if isinstance(source, Path) or (
+        "\n" not in source and (source.endswith((".yaml", ".yml")) or Path(source).is_file())
+    ):
+        from simulator.core.errors import ScenarioError
+
+        path = Path(source)
+        try:
+            return path.read_text(encoding="utf-8"), str(path)
+        except OSError as exc:
+            raise ScenarioError(path, None, "", f"cannot read the file ({exc.strerror or exc})") from None
+    return source, "<inline>"
+
+
+def _merge(data: dict[str, Any], keys: list[str], value: Any) -> None:
+    head, rest = keys[0], keys[1:]
+    if rest:
+        child = data.get(head)
+        if not isinstance(child, dict):
+            child = data[head] = {}
+        _merge(child, rest, value)
+    elif isinstance(value, Mapping) and isinstance(data.get(head), dict):
+        for key, item in value.items():
+            _merge(data[head], [str(key)], item)
+    else:
+        data[head] = value
+
+
+# --- delivery ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One delivery attempt and its answer."""
+
+    event: Event | None  # None for bare requests
+    event_id: str
+    status: int | None  # None when no answer came (see ``error``)
+    latency_s: float  # wall-clock time of the send
+    delivered: bool
+    request: Request  # exactly as sent, X-SuperOffice-Retry included
+    response_body: bytes
+    cycle: int
+    attempt: int
+    error: str | None = None  # "timeout: ...", "connect: ...", "protocol: KeyError: ..." (an app's exception)
+
+    @property
+    def event_name(self) -> str:
+        """The webhook event, e.g. ``chatsession.message``."""
+        return self.request.event
+
+    @property
+    def session_id(self) -> int:
+        """The chat session (PrimaryKey)."""
+        return self.request.session_id
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult(Sequence[Outcome]):
+    """Every attempt of one delivery, in the order they completed; a sequence of :class:`Outcome`."""
+
+    outcomes: tuple[Outcome, ...]
+    webhook_state: str = "Active"
+
+    @overload
+    def __getitem__(self, index: int) -> Outcome: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Outcome]: ...
+
+    def __getitem__(self, index: int | slice) -> Outcome | Sequence[Outcome]:
+        return self.outcomes[index]
+
+    def __len__(self) -> int:
+        return len(self.outcomes)
+
+    @property
+    def statuses(self) -> list[int | None]:
+        """The status of every attempt."""
+        return [o.status for o in self.outcomes]
+
+    @property
+    def delivered_ids(self) -> list[str]:
+        """The EventIds that were delivered (answered with a success status), in order."""
+        return [o.event_id for o in self.outcomes if o.delivered]
+
+    @property
+    def event_ids(self) -> list[str]:
+        """The EventId of every attempt."""
+        return [o.event_id for o in self.outcomes]
+
+    @property
+    def latencies(self) -> list[float]:
+        """The wall-clock latency of every attempt, in seconds."""
+        return [o.latency_s for o in self.outcomes]
+
+    @property
+    def failed(self) -> list[Outcome]:
+        """The attempts that were not delivered."""
+        return [o for o in self.outcomes if not o.delivered]
+
+    @property
+    def all_delivered(self) -> bool:
+        """Whether every attempt was delivered at the first try."""
+        return all(o.delivered for o in self.outcomes)
+
+    def for_event(self, name: str) -> list[Outcome]:
+        """The attempts of one event type, e.g. ``chatsession.message``."""
+        return [o for o in self.outcomes if o.event_name == name]
+
+
+def deliver(
+    target: str | Callable[..., Any],
+    what: SimScenario | Scenario | Iterable[Planned | Request],
+    *,
+    api: MockApi | None = None,
+    path: str = "/webhook",
+    kind: AppKind | None = None,
+    policy: DeliveryPolicy | Literal["once", "netserver"] = "once",
+    timeout_s: float = 10.0,
+) -> DeliveryResult:
+    """Deliver webhooks to an app or URL with sosim's delivery engine, one request at a time.
+
+    Due times are not waited for. Each session's webhooks go out in order; sessions interleave
+    as the engine's per-session lanes free up (NetServer promises no global order either).
+    ``target`` is an ASGI app, a WSGI app (``kind`` overrides the guess) or an ``http(s)://``
+    URL; apps are called in process at ``path``. ``policy`` is ``"once"`` (one attempt each)
+    or ``"netserver"`` (NetServer's retries, in virtual time: no real waiting), or a
+    :class:`~simulator.core.delivery_rules.DeliveryPolicy`. With ``api``, each event (and its session's
+    earlier ones) is announced to its state just before its webhook is sent.
+    """
+    from simulator.mockapi.state import MockApi
+
+    mock = api if api is not None else MockApi()
+    planned, webhook = _planned(what, mock)
+    transport = _open_target(target, path=path, kind=kind, timeout_s=timeout_s)
+    return _run_blocking(lambda: _deliver(transport, planned, webhook, mock, _policy(policy)))
+
+
+def _planned(what: Any, api: MockApi) -> tuple[list[Planned], Webhook | None]:
+    from simulator.core.events import Request
+    from simulator.core.scenario_model import Scenario
+    from simulator.core.schedule import Planned
+
+    if isinstance(what, Scenario):
+        what = SimScenario(what)
+    if isinstance(what, SimScenario):
+        api.state.add_scenario(what.scenario, seed=what.seed)
+        return list(what.planned), what.webhook
+    items: list[Planned] = []
+    for item in what:
+        if isinstance(item, Planned):
+            items.append(item)
+        elif isinstance(item, Request):
+            items.append(Planned(0.0, item, "requests"))
+        else:
+            raise TypeError(f"cannot deliver {type(item).__name__}: give a SimScenario, Planned or Request")
+    return items, None
+
+
+def _policy(policy: DeliveryPolicy | str) -> DeliveryPolicy:
+    from simulator.core.delivery_rules import NETSERVER, ONCE
+
+    if isinstance(policy, str):
+        if policy not in ("once", "netserver"):
+            raise ValueError(f"policy must be 'once', 'netserver' or a DeliveryPolicy, not {policy!r}")
+        return ONCE if policy == "once" else NETSERVER
+    return policy
+
+
+def _open_target(target: Any, *, path: str, kind: AppKind | None, timeout_s: float) -> AsyncTransport:
+    import httpx
+
+    from simulator.delivery.transport import HttpxTransport, open_transport
+
+    if isinstance(target, str):
+        return open_transport(target, engine="httpx", timeout=timeout_s)
+    if not callable(target):
+        raise TypeError(f"target must be an ASGI app, a WSGI app or a URL, not {type(target).__name__}")
+    url = "http://testserver" + (path if path.startswith("/") else "/" + path)
+    if (kind or _guess_kind(target)) == "wsgi":
+        return _WsgiTransport(target, url, timeout_s)
+    asgi = httpx.ASGITransport(app=target)
+    return HttpxTransport(url, timeout=timeout_s, concurrency=1, transport=asgi)
+
+
+def _guess_kind(app: Callable[..., Any]) -> AppKind:
+    call = app if inspect.isfunction(app) or inspect.ismethod(app) else type(app).__call__
+    return "asgi" if inspect.iscoroutinefunction(call) else "wsgi"
+
+
+class _WsgiTransport:
+    """Calls a WSGI app in process through ``httpx.WSGITransport`` (blocking, as WSGI is)."""
+
+    def __init__(self, app: Callable[..., Any], url: str, timeout_s: float) -> None:
+        import httpx
+
+        self.target = url
+        self._client = httpx.Client(transport=httpx.WSGITransport(app=app), timeout=timeout_s)
+
+    async def send(self, headers: Headers, body: bytes) -> Response:
+        from simulator.core.outcome import Response
+
+        raw = [(name.encode(), value.encode()) for name, value in headers]
+        response = self._client.post(self.target, headers=raw, content=body)
+        return Response(response.status_code, tuple(response.headers.multi_items()), response.content)
+
+    async def aclose(self) -> None:
+        self._client.close()
+
+
+class _Collector:
+    """A run handler that turns each attempt into an :class:`Outcome`."""
+
+    def __init__(self, transport: AnnouncingTransport, planned: Sequence[Planned]) -> None:
+        self.transport = transport
+        self.outcomes: list[Outcome] = []
+        self._by_id = {p.request.event_id: p.event for p in planned}
+        self._by_time = {(p.request.session_id, _timestamp(p.request.body)): p.event for p in planned}
+
+    def start(self, info: RunInfo) -> None:
+        """Nothing to prepare."""
+
+    def handle_attempt(self, attempt: Attempt) -> None:
+        """Record one attempt (the delivery sends one request at a time, so latency matches)."""
+        request = attempt.request
+        event = self._by_id.get(request.event_id)
+        if event is None:  # a later cycle: a new EventId, the same event
+            event = self._by_time.get((request.session_id, _timestamp(request.body)))
+        error = f"{attempt.error}: {attempt.error_detail}" if attempt.error else None
+        self.outcomes.append(
+            Outcome(
+                event,
+                request.event_id,
+                attempt.status,
+                self.transport.last_latency_s,
+                attempt.delivered,
+                request,
+                attempt.response_body,
+                attempt.cycle,
+                attempt.attempt,
+                error,
+            )
+        )
+
+    def handle_state(self, change: StateChange) -> None:
+        """The webhook state is read from the deliverer at the end."""
+
+    def finish(self, result: RunResult) -> None:
+        """Nothing to close."""
+
+
+def _timestamp(body: bytes) -> str:
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return ""
+    return str(value.get("Timestamp", "")) if isinstance(value, dict) else ""
+
+
+async def _deliver(
+    transport: AsyncTransport,
+    planned: Sequence[Planned],
+    webhook: Webhook | None,
+    api: MockApi,
+    policy: DeliveryPolicy,
+) -> DeliveryResult:
+    from simulator.delivery.clock import FakeClock
+    from simulator.delivery.deliverer import Deliverer
+    from simulator.mockapi.http import Announcer
+
+    announcer = Announcer(api)
+    wrapped = announcer.wrap(transport)
+    collector = _Collector(wrapped, planned)
+    deliverer = Deliverer(
+        wrapped, [collector], webhook=webhook, policy=policy, concurrency=1, clock=FakeClock(), max_rate=True
+    )
+    try:
+        await deliverer.run(announcer.follow(planned))
+    finally:
+        await wrapped.aclose()
+    return DeliveryResult(tuple(collector.outcomes), deliverer.state)
+
+
+def _run_blocking(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to the end on a fresh asyncio loop, also from inside a running loop."""
+
+    def run() -> T:
+        # The platform's own loop, even when uvloop's policy was installed: FakeClock is exact there.
+        with asyncio.Runner(loop_factory=asyncio.DefaultEventLoopPolicy().new_event_loop) as runner:
+            return runner.run(main())
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return run()
+    results: list[T] = []
+    errors: list[BaseException] = []
+
+    def in_thread() -> None:
+        try:
+            results.append(run())
+        except BaseException as exc:  # re-raised in the test's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=in_thread, name="sosim-deliver")
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return results[0]
+
+
+# --- signatures ----------------------------------------------------------------------------------
+
+
+def assert_signed(
+    request: Any, secret: str, headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None
+) -> None:
+    """Assert that a webhook request carries a valid ``X-SuperOffice-Signature`` for ``secret``.
+
+    ``request`` is an ``httpx.Request``, a sosim ``Request``, ``ReceivedRequest`` or
+    :class:`Outcome`, any object with ``body``/``content`` and ``headers``, or the raw body
+    bytes with ``headers`` given.
+    """
+    from simulator.core.signing import sign, verify
+
+    body, found = _body_and_headers(request, headers)
+    wanted = so.HEADER_SIGNATURE.lower()
+    signature = next((value for name, value in found if name.lower() == wanted), None)
+    if signature is None:
+        raise AssertionError(f"the request has no {so.HEADER_SIGNATURE} header")
+    if not verify(body, secret, signature):
+        raise AssertionError(
+            f"{so.HEADER_SIGNATURE} {signature!r} does not match the body ({len(body)} bytes): "
+            f"the secret gives {sign(body, secret)!r}"
+        )
+
+
+def _body_and_headers(
+    request: Any, headers: Mapping[str, str] | Iterable[tuple[str, str]] | None
+) -> tuple[bytes, list[tuple[str, str]]]:
+    if isinstance(request, Outcome):
+        request = request.request
+    if isinstance(request, bytes | bytearray | str):
+        if headers is None:
+            raise TypeError("give the headers with a raw body: assert_signed(body, secret, headers)")
+        raw = request.encode() if isinstance(request, str) else bytes(request)
+        return raw, _pairs(headers)
+    found = getattr(request, "body", None)
+    if not isinstance(found, bytes | bytearray):
+        found = getattr(request, "content", None)
+    if not isinstance(found, bytes | bytearray):
+        raise TypeError(f"cannot read a body from {type(request).__name__}")
+    source = headers if headers is not None else getattr(request, "headers", ())
+    return bytes(found), _pairs(source)
+
+
+def _pairs(headers: Any) -> list[tuple[str, str]]:
+    if hasattr(headers, "multi_items"):
+        return list(headers.multi_items())
+    if isinstance(headers, Mapping):
+        return [(str(k), str(v)) for k, v in headers.items()]
+    return [(str(k), str(v)) for k, v in headers]
