@@ -518,7 +518,7 @@ def test_the_locust_bench_splits_sosims_cost_per_event(monkeypatch: pytest.Monke
     """bench/locust.py imports without Locust and measures generation, signing, rules and recording."""
     import importlib
 
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     monkeypatch.syspath_prepend(str(root))
     bench = importlib.import_module("bench.locust")
     costs = bench.measure_costs(parse_scenario(SCENARIO_YAML), sessions=10)

@@ -12,7 +12,7 @@ from simulator.core.generate import MESSAGE_ID_STRIDE, SessionPlan, generate_ses
 from simulator.core.scenario import Scenario, load_scenario
 from simulator.superoffice import facts as so
 
-SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+SCENARIOS_DIR = Path(__file__).resolve().parents[3] / "scenarios"
 EXAMPLES = sorted(SCENARIOS_DIR.glob("*.yaml"))
 ENV = {"SOSIM_SECRET": "test-secret"}
 S = so.ChatSessionStatus

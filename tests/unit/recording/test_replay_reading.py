@@ -169,7 +169,7 @@ def test_filters_combine_with_first_attempts(tmp_path: Path) -> None:
 
 
 def load_replay_bench() -> ModuleType:
-    path = Path(__file__).resolve().parents[2] / "bench" / "replay.py"
+    path = Path(__file__).resolve().parents[3] / "bench" / "replay.py"
     spec = importlib.util.spec_from_file_location("_sosim_bench_replay", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 
 
 def test_generate_matches_golden_file(tmp_path: Path) -> None:
