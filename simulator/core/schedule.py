@@ -125,23 +125,3 @@ def merge_sessions(sessions: Iterable[tuple[float, Iterable[Timed]]]) -> Iterato
             order += 1
     while heap:
         yield heapq.heappop(heap)[3]
-
-
-def scale(timeline: Iterable[Timed], speed: float) -> Iterator[Timed]:
-    """Play a timeline ``speed`` times faster (``speed`` 60 plays an hour in a minute)."""
-    if speed == 1.0:
-        yield from timeline
-        return
-    for timed in timeline:
-        yield Timed(timed.due_s / speed, timed.event)
-
-
-def fixed_rate(timeline: Iterable[Timed], rate: float) -> Iterator[Timed]:
-    """Re-time a timeline to one event every ``1/rate`` seconds, keeping the order."""
-    for index, timed in enumerate(timeline):
-        yield Timed(index / rate, timed.event)
-
-
-def merge_timelines(timelines: Iterable[Iterable[Timed]]) -> Iterator[Timed]:
-    """Mix several ordered timelines (several scenario files) into one, by due time."""
-    return heapq.merge(*timelines, key=lambda timed: timed.due_s)
