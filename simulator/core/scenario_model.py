@@ -119,7 +119,7 @@ def _bare_duration(value: Any) -> Any:
     return value
 
 
-def _delay_kind(value: Any) -> str | None:
+def delay_kind(value: Any) -> str | None:
     if isinstance(value, dict):
         found = [k for k in ("fixed", "uniform", "lognormal") if k in value]
         return found[0] if len(found) == 1 else None
@@ -135,7 +135,7 @@ Delay = Annotated[
     | Annotated[Uniform, Tag("uniform")]
     | Annotated[Lognormal, Tag("lognormal")],
     Discriminator(
-        _delay_kind,
+        delay_kind,
         custom_error_type="delay",
         custom_error_message=(
             "expected a duration (30s), {fixed: 30s}, {uniform: [10s, 1m]}"

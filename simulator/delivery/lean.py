@@ -30,8 +30,8 @@ from simulator.delivery.lean_protocol import (
 from simulator.delivery.transport import (
     Headers,
     TransportError,
-    _check_limits,
-    _parse_http_target,
+    check_limits,
+    parse_http_target,
 )
 
 __all__ = ["LeanTransport"]
@@ -62,8 +62,8 @@ class LeanTransport:
         concurrency: int = 64,
         verify: bool = True,
     ) -> None:
-        _check_limits(timeout, concurrency)
-        parsed = _parse_http_target(target)
+        check_limits(timeout, concurrency)
+        parsed = parse_http_target(target)
         self.target = target
         self._host = parsed.host
         self._port = parsed.port

@@ -162,7 +162,7 @@ def _scheme(target: str) -> str:
     return scheme
 
 
-def _parse_http_target(target: str) -> _HttpTarget:
+def parse_http_target(target: str) -> _HttpTarget:
     if _scheme(target) == "asgi":
         raise UsageError(f"{target!r} is an ASGI app, not a network address: use open_transport")
     parts = urlsplit(target)
@@ -201,7 +201,7 @@ def _target_path(target: str) -> str:
     """The path and query an in-process app sees for ``target`` (asgi:// or http(s)://)."""
     if _scheme(target) == "asgi":
         return _split_asgi_target(target)[2]
-    return _parse_http_target(target).path
+    return parse_http_target(target).path
 
 
 def _load_asgi_app(target: str) -> object:
@@ -228,7 +228,7 @@ def _load_asgi_app(target: str) -> object:
     return obj
 
 
-def _check_limits(timeout: float, concurrency: int) -> None:
+def check_limits(timeout: float, concurrency: int) -> None:
     if timeout <= 0:
         raise UsageError(f"timeout must be positive, got {timeout!r}")
     if concurrency < 1:
@@ -251,7 +251,7 @@ class HttpxTransport:
         verify: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        _check_limits(timeout, concurrency)
+        check_limits(timeout, concurrency)
         self.target = target
         self._timeout = timeout
         self._timeout_detail = f"no complete response within {timeout:g} s"
@@ -265,7 +265,7 @@ class HttpxTransport:
         else:
             self._url = httpx.URL(target)
             if transport is None:
-                _parse_http_target(target)
+                parse_http_target(target)
         self._client = httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(timeout),

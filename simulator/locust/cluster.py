@@ -25,7 +25,7 @@ from typing import Any, Final
 
 from simulator.core.outcome import Attempt, StateChange
 from simulator.report.sessions import FAILED, SLOWEST, AttemptDetail, SessionSample, SessionTrace
-from simulator.report.stats import EventCounts, FaultCounts, RunStats, _CoarseHistogram, _Durations
+from simulator.report.stats import EventCounts, FaultCounts, RunStats
 from simulator.report.thresholds import Threshold
 
 __all__ = ["WIRE_VERSION", "ClusterStats", "MergedSessions", "WorkerRecorder", "encode_stats"]
@@ -86,9 +86,9 @@ def encode_stats(stats: RunStats) -> Wire:
         "delivered": stats.delivered,
         "failed": stats.failed,
         "retries": stats.retries,
-        "service": _encode_durations(stats.service),
-        "latency": _encode_durations(stats.latency),
-        "lag": _encode_durations(stats.lag),
+        "service": stats.service.to_wire(),
+        "latency": stats.latency.to_wire(),
+        "lag": stats.lag.to_wire(),
         "events": {
             name: [c.sent, c.delivered, c.failed, c.retries, _counter(c.status_codes), dict(c.errors)]
             for name, c in stats.events.items()
@@ -110,33 +110,16 @@ def encode_stats(stats: RunStats) -> Wire:
                 s.status_4xx,
                 s.status_5xx,
                 s.errors,
-                _sparse(s.service),
-                _sparse(s.lag),
+                s.service.to_sparse(),
+                s.lag.to_sparse(),
             ]
-            for t, s in sorted(stats._seconds.items())
+            for t, s in stats.seconds()
         ],
     }
 
 
-def _encode_durations(durations: _Durations) -> list[Any] | None:
-    if not durations.count:
-        return None
-    return [durations._histogram.encode(), durations.count, durations._sum_s, durations._max_s]
-
-
 def _counter(counts: Mapping[int, int]) -> dict[str, int]:
     return {str(status): n for status, n in counts.items()}
-
-
-def _sparse(histogram: _CoarseHistogram) -> list[int]:
-    """The non-zero buckets as a flat list ``[index, count, index, count, ...]``."""
-    if not histogram.count:
-        return []
-    flat: list[int] = []
-    for index, count in enumerate(histogram._counts):
-        if count:
-            flat += (index, count)
-    return flat
 
 
 def _encode_trace(trace: SessionTrace) -> list[Any]:
@@ -199,9 +182,9 @@ class ClusterStats(RunStats):
         self.delivered += data["delivered"]
         self.failed += data["failed"]
         self.retries += data["retries"]
-        _merge_durations(self.service, data["service"])
-        _merge_durations(self.latency, data["latency"])
-        _merge_durations(self.lag, data["lag"])
+        self.service.add_wire(data["service"])
+        self.latency.add_wire(data["latency"])
+        self.lag.add_wire(data["lag"])
         for name, (sent, delivered, failed, retries, statuses, errors) in data["events"].items():
             counts = self.events.get(name)
             if counts is None:
@@ -234,7 +217,7 @@ class ClusterStats(RunStats):
         if last is not None and (self.last_sent_s is None or last > self.last_sent_s):
             self.last_sent_s = last
         for t, sent, delivered, failed, retries, s4xx, s5xx, errors, service, lag in data["seconds"]:
-            second = self._second(float(t))
+            second = self.second_at(float(t))
             second.sent += sent
             second.delivered += delivered
             second.failed += failed
@@ -242,25 +225,8 @@ class ClusterStats(RunStats):
             second.status_4xx += s4xx
             second.status_5xx += s5xx
             second.errors += errors
-            _merge_sparse(second.service, service)
-            _merge_sparse(second.lag, lag)
-
-
-def _merge_durations(target: _Durations, wire: list[Any] | None) -> None:
-    if wire is None:
-        return
-    encoded, count, sum_s, max_s = wire
-    target._histogram.decode_and_add(encoded)
-    target.count += count
-    target._sum_s += sum_s
-    target._max_s = max(target._max_s, max_s)
-
-
-def _merge_sparse(target: _CoarseHistogram, flat: Sequence[int]) -> None:
-    counts = target._counts
-    for position in range(0, len(flat), 2):
-        counts[flat[position]] += flat[position + 1]
-        target.count += flat[position + 1]
+            second.service.add_sparse(service)
+            second.lag.add_sparse(lag)
 
 
 def _statuses(counts: Mapping[str, int]) -> dict[int, int]:

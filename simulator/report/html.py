@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 from simulator.core.units import format_duration
 from simulator.report.sessions import AttemptDetail, SessionTrace
 from simulator.report.thresholds import ThresholdResult, format_value
-from simulator.report.writers import ExtraCase, _write_whole, scenario_failure
+from simulator.report.writers import ExtraCase, scenario_failure, write_whole
 
 if TYPE_CHECKING:
     from simulator.report.stats import RunStats
@@ -69,7 +69,7 @@ def write_html(
     extra_cases: Sequence[ExtraCase] = (),
 ) -> None:
     """Write the HTML report; ``extra_cases`` are the fault verdicts, as for ``write_junit``."""
-    _write_whole(Path(path), render_html(stats, results, extra_cases))
+    write_whole(Path(path), render_html(stats, results, extra_cases))
 
 
 def render_html(

@@ -1,10 +1,10 @@
 """The histograms behind ``RunStats``: whole-run HDR durations and the per-second series.
 
-Recording is on the per-attempt path of every run, so it is cheap: ``_Durations`` appends a
+Recording is on the per-attempt path of every run, so it is cheap: ``Durations`` appends a
 value to a list and folds the list into its counts every few thousand values (one ``Counter``
 pass, then HdrHistogram's own bucket arithmetic once per distinct value); the HdrHistogram
 itself is only brought up to date when something reads it (percentiles, encoding, merging).
-The per-second ``_CoarseHistogram`` is a fixed array of log-linear counters.
+The per-second ``CoarseHistogram`` is a fixed array of log-linear counters.
 """
 
 from __future__ import annotations
@@ -21,16 +21,16 @@ from typing import Any, Final
 
 from hdrh.histogram import HdrHistogram
 
-_US_PER_S: Final = 1_000_000
-_HIGHEST_US: Final = 3_600 * _US_PER_S  # 1 h: anything slower is recorded as 1 h
+US_PER_S: Final = 1_000_000
+HIGHEST_US: Final = 3_600 * US_PER_S  # 1 h: anything slower is recorded as 1 h
 _SIGNIFICANT_DIGITS: Final = 3
 #: Values folded into the counts at a time: the pending values stay within a few KB.
-_FOLD_EVERY: Final = 128
+FOLD_EVERY: Final = 128
 
 
-def _to_us(seconds: float) -> int:
+def to_us(seconds: float) -> int:
     """Whole microseconds, clamped to the histograms' range (negative clock skew counts as 0)."""
-    return min(max(round(seconds * _US_PER_S), 0), _HIGHEST_US)
+    return min(max(round(seconds * US_PER_S), 0), HIGHEST_US)
 
 
 def _target_count(percentile: float, count: int) -> int:
@@ -41,14 +41,14 @@ def _target_count(percentile: float, count: int) -> int:
 def _hdr_layout() -> int:
     """The sub-bucket magnitude of sosim's HdrHistograms.
 
-    ``_Durations`` inlines HdrHistogram's ``_counts_index_for`` for a unit magnitude of 0
+    ``Durations`` inlines HdrHistogram's ``_counts_index_for`` for a unit magnitude of 0
     (lowest trackable value 1); this checks the library still lays its counts out that way.
     """
-    probe = HdrHistogram(1, _HIGHEST_US, _SIGNIFICANT_DIGITS)
+    probe = HdrHistogram(1, HIGHEST_US, _SIGNIFICANT_DIGITS)
     half: int = probe.sub_bucket_half_count_magnitude
     if probe.unit_magnitude != 0 or probe.sub_bucket_count != 2 << half:
         raise RuntimeError("unexpected HdrHistogram layout")
-    for value in (0, 1, 2047, 2048, 4095, 4096, 123_456_789, _HIGHEST_US):
+    for value in (0, 1, 2047, 2048, 4095, 4096, 123_456_789, HIGHEST_US):
         if probe._counts_index_for(value) != _hdr_index(value, half):
             raise RuntimeError("unexpected HdrHistogram bucket arithmetic")
     return half
@@ -83,19 +83,20 @@ def _hdr_table(size: int) -> array[int]:
 _HDR_TABLE: Final = _hdr_table(1 << 16)
 
 
-class _Durations:
+class Durations:
     """An HDR histogram of durations (1 us .. 1 h, 3 significant digits) with exact mean and max.
 
-    ``RunStats`` appends whole microseconds straight to ``_pending``; ``_fold`` counts them into
-    ``_bins`` (sparse, by HdrHistogram's counts index) and keeps count, sum and max; ``_histogram``
-    adds ``_bins`` into the HdrHistogram when it is read. ``count``, ``_sum_s`` and ``_max_s``
-    fold first, so they are always current (``simulator.locust.cluster`` reads and adds to them).
+    ``RunStats`` appends whole microseconds straight to ``pending`` (public for that hot path);
+    ``_fold`` counts them into ``_bins`` (sparse, by HdrHistogram's counts index) and keeps count,
+    sum and max; ``_histogram`` adds ``_bins`` into the HdrHistogram when it is read. ``count``, ``_sum_s`` and ``_max_s``
+    fold first, so they are always current; :meth:`to_wire` and :meth:`add_wire` carry one across
+    processes (the Locust cluster).
     """
 
-    __slots__ = ("_bins", "_hdr", "_high_us", "_low_us", "_n", "_pending", "_sum_us", "_top", "_unsynced")
+    __slots__ = ("_bins", "_hdr", "_high_us", "_low_us", "_n", "_sum_us", "_top", "_unsynced", "pending")
 
     def __init__(self) -> None:
-        self._hdr = HdrHistogram(1, _HIGHEST_US, _SIGNIFICANT_DIGITS)
+        self._hdr = HdrHistogram(1, HIGHEST_US, _SIGNIFICANT_DIGITS)
         # HdrHistogram's counts index -> count, sparse: the full layout is 23,552 slots (184 KiB a
         # histogram), and folding into it at random evicted the rest of a --max-rate run's data.
         self._bins: Counter[int] = Counter()
@@ -103,33 +104,33 @@ class _Durations:
         self._low_us = sys.maxsize
         self._high_us = 0
         #: Whole microseconds not yet counted (may lie outside the range: clamped when folded).
-        self._pending: list[int] = []
+        self.pending: list[int] = []
         self._n = 0
         self._sum_us = 0  # whole microseconds: an exact sum, added in C
         self._top = 0.0
 
     def record(self, seconds: float) -> int:
         """Record a duration; return it in whole microseconds, as recorded."""
-        us = _to_us(seconds)
-        pending = self._pending
+        us = to_us(seconds)
+        pending = self.pending
         pending.append(us)
-        if len(pending) >= _FOLD_EVERY:
+        if len(pending) >= FOLD_EVERY:
             self._fold()
         return us
 
     def _fold(self) -> None:
         """Count the pending values: count, sum, max and bins."""
-        values = self._pending
+        values = self.pending
         if not values:
             return
-        self._pending = []
+        self.pending = []
         low, high = min(values), max(values)
-        if low < 0 or high > _HIGHEST_US:
-            values = [min(max(us, 0), _HIGHEST_US) for us in values]
+        if low < 0 or high > HIGHEST_US:
+            values = [min(max(us, 0), HIGHEST_US) for us in values]
             low, high = min(values), max(values)
         self._n += len(values)
         self._sum_us += sum(values)
-        self._top = max(self._top, high / _US_PER_S)
+        self._top = max(self._top, high / US_PER_S)
         self._low_us = min(self._low_us, low)
         self._high_us = max(self._high_us, high)
         self._unsynced += len(values)
@@ -172,12 +173,12 @@ class _Durations:
     @property
     def _sum_s(self) -> float:
         self._fold()
-        return self._sum_us / _US_PER_S
+        return self._sum_us / US_PER_S
 
     @_sum_s.setter
     def _sum_s(self, value: float) -> None:
         self._fold()
-        self._sum_us = round(value * _US_PER_S)
+        self._sum_us = round(value * US_PER_S)
 
     @property
     def _max_s(self) -> float:
@@ -189,19 +190,35 @@ class _Durations:
         self._fold()
         self._top = value
 
+    def to_wire(self) -> list[Any] | None:
+        """This histogram as plain JSON values (HdrHistogram's encoding, count, sum, max), or None."""
+        if not self.count:
+            return None
+        return [self._histogram.encode(), self.count, self._sum_s, self._max_s]
+
+    def add_wire(self, wire: list[Any] | None) -> None:
+        """Add a histogram sent as :meth:`to_wire` (another process's), exactly."""
+        if wire is None:
+            return
+        encoded, count, sum_s, max_s = wire
+        self._histogram.decode_and_add(encoded)
+        self.count += count
+        self._sum_s += sum_s
+        self._max_s = max(self._max_s, max_s)
+
     def percentile(self, percentile: float) -> float:
         """Seconds at ``percentile`` (never above the exact max), NaN when empty."""
         if not self.count:
             return math.nan
         value_us: int = self._histogram.get_value_at_percentile(percentile)
-        return min(value_us / _US_PER_S, self._top)
+        return min(value_us / US_PER_S, self._top)
 
     def percentiles(self, percentiles: Sequence[float]) -> dict[float, float]:
         """Several percentiles in one pass over the histogram."""
         if not self.count:
             return dict.fromkeys(percentiles, math.nan)
         values = self._histogram.get_percentile_to_value_dict(list(percentiles))
-        return {p: min(values[p] / _US_PER_S, self._top) for p in percentiles}
+        return {p: min(values[p] / US_PER_S, self._top) for p in percentiles}
 
     def distribution(self, ticks_per_half_distance: int = 5) -> list[tuple[float, float]]:
         """(percentile, seconds) steps of HdrHistogram's percentile distribution, below 100%.
@@ -218,7 +235,7 @@ class _Durations:
                 break
             if steps and steps[-1][0] == percentile:
                 continue
-            steps.append((percentile, min(step.value_iterated_to / _US_PER_S, self._top)))
+            steps.append((percentile, min(step.value_iterated_to / US_PER_S, self._top)))
         return steps
 
     @property
@@ -236,20 +253,20 @@ _COARSE_SUB_BITS: Final = 5
 _COARSE_SUB: Final = 1 << _COARSE_SUB_BITS
 _COARSE_EXACT: Final = 2 * _COARSE_SUB  # below this, a value's index is the value
 _COARSE_SHIFT: Final = _COARSE_SUB_BITS + 1
-_COARSE_SIZE: Final = ((_HIGHEST_US.bit_length() - _COARSE_SUB_BITS - 1) + 2) * _COARSE_SUB
+_COARSE_SIZE: Final = ((HIGHEST_US.bit_length() - _COARSE_SUB_BITS - 1) + 2) * _COARSE_SUB
 
 
-def _coarse_index(us: int) -> int:
+def coarse_index(us: int) -> int:
     if us < _COARSE_EXACT:
         return us
     shift = us.bit_length() - _COARSE_SHIFT
     return (shift << _COARSE_SUB_BITS) + (us >> shift)
 
 
-#: ``_coarse_index`` of every value below 4,096 us, looked up instead of computed: lag and service
+#: ``coarse_index`` of every value below 4,096 us, looked up instead of computed: lag and service
 #: times almost always fall there, and RunStats indexes two coarse histograms an attempt.
-_COARSE_TABLE_SIZE: Final = 4096
-_COARSE_TABLE: Final = bytes(_coarse_index(us) for us in range(_COARSE_TABLE_SIZE))
+COARSE_TABLE_SIZE: Final = 4096
+COARSE_TABLE: Final = bytes(coarse_index(us) for us in range(COARSE_TABLE_SIZE))
 
 
 def _coarse_upper_us(index: int) -> int:
@@ -260,37 +277,55 @@ def _coarse_upper_us(index: int) -> int:
     return low + (1 << shift) - 1
 
 
-class _CoarseHistogram:
+class CoarseHistogram:
     """A small fixed-size histogram for one second of the series (values in whole microseconds,
-    already clamped to the range: ``RunStats`` indexes ``_counts`` itself on its hot path)."""
+    already clamped to the range). ``counts`` is public because ``RunStats`` indexes it itself
+    on its hot path: a method call per value measured costlier than the recording."""
 
-    __slots__ = ("_counts", "count")
+    __slots__ = ("count", "counts")
 
     def __init__(self) -> None:
-        self._counts = array("I", [0]) * _COARSE_SIZE
+        self.counts = array("I", [0]) * _COARSE_SIZE
         self.count = 0
 
     def record(self, us: int) -> None:
-        self._counts[_coarse_index(us)] += 1
+        self.counts[coarse_index(us)] += 1
         self.count += 1
 
-    def add(self, other: _CoarseHistogram) -> None:
+    def add(self, other: CoarseHistogram) -> None:
         """Fold another second's histogram into this one (for series coarser than a second)."""
         if other.count:
-            self._counts = array("I", map(operator.add, self._counts, other._counts))
+            self.counts = array("I", map(operator.add, self.counts, other.counts))
             self.count += other.count
+
+    def to_sparse(self) -> list[int]:
+        """The non-zero buckets as a flat list ``[index, count, index, count, ...]``."""
+        if not self.count:
+            return []
+        flat: list[int] = []
+        for index, count in enumerate(self.counts):
+            if count:
+                flat += (index, count)
+        return flat
+
+    def add_sparse(self, flat: Sequence[int]) -> None:
+        """Add buckets sent as :meth:`to_sparse`."""
+        counts = self.counts
+        for position in range(0, len(flat), 2):
+            counts[flat[position]] += flat[position + 1]
+            self.count += flat[position + 1]
 
     def percentiles_ms(self, percentiles: Iterable[float]) -> list[float | None]:
         if not self.count:
             return [None for _ in percentiles]
-        cumulative = list(accumulate(self._counts))
+        cumulative = list(accumulate(self.counts))
         return [
             _coarse_upper_us(bisect_left(cumulative, _target_count(p, self.count))) / 1000
             for p in percentiles
         ]
 
 
-class _Second:
+class SecondStats:
     """The figures of one second of the run (or of several, merged)."""
 
     __slots__ = (
@@ -313,10 +348,10 @@ class _Second:
         self.status_4xx = 0
         self.status_5xx = 0
         self.errors = 0
-        self.service = _CoarseHistogram()
-        self.lag = _CoarseHistogram()
+        self.service = CoarseHistogram()
+        self.lag = CoarseHistogram()
 
-    def add(self, other: _Second) -> None:
+    def add(self, other: SecondStats) -> None:
         """Fold another second into this one."""
         self.sent += other.sent
         self.delivered += other.delivered

@@ -30,19 +30,15 @@ from simulator import __version__
 from simulator.core.outcome import Attempt, RunInfo, RunResult, StateChange
 from simulator.core.units import parse_rate
 from simulator.report.series import (
-    _COARSE_TABLE,
-    _COARSE_TABLE_SIZE,
-    _FOLD_EVERY,
-    _HIGHEST_US,
-    _coarse_index,
-    _Second,
+    COARSE_TABLE,
+    COARSE_TABLE_SIZE,
+    FOLD_EVERY,
+    HIGHEST_US,
+    US_PER_S,
+    Durations,
+    SecondStats,
+    coarse_index,
 )
-
-# Re-exported: simulator.locust.cluster merges workers' figures through these.
-from simulator.report.series import _US_PER_S as _US_PER_S
-from simulator.report.series import _CoarseHistogram as _CoarseHistogram
-from simulator.report.series import _Durations as _Durations
-from simulator.report.series import _to_us as _to_us
 from simulator.report.sessions import SessionSample
 from simulator.report.thresholds import MetricKind, Threshold, ThresholdResult, evaluate
 from simulator.report.writers import render_summary, write_json, write_junit
@@ -96,9 +92,9 @@ class RunStats:
         self.thresholds = tuple(thresholds)
         self.info: RunInfo | None = None
         self.result: RunResult | None = None
-        self.service = _Durations()
-        self.latency = _Durations()
-        self.lag = _Durations()
+        self.service = Durations()
+        self.latency = Durations()
+        self.lag = Durations()
         self.attempts = 0
         self.requests = 0
         self.delivered = 0
@@ -112,7 +108,7 @@ class RunStats:
         self.sessions = SessionSample()
         self.first_sent_s: float | None = None
         self.last_sent_s: float | None = None
-        self._seconds: dict[int, _Second] = {}
+        self._seconds: dict[int, SecondStats] = {}
 
     # --- Handler ------------------------------------------------------------------------
 
@@ -136,19 +132,19 @@ class RunStats:
             self.last_sent_s = sent_s
         second = self._seconds.get(int(sent_s))
         if second is None:
-            second = self._second(sent_s)
+            second = self.second_at(sent_s)
         second.sent += 1
-        # Durations are recorded inline (whole microseconds, clamped as _to_us does): this runs for
+        # Durations are recorded inline (whole microseconds, clamped as to_us does): this runs for
         # every attempt, and a method call per histogram would cost more than the recording itself.
         intended_s = attempt.intended_s
-        us = round((sent_s - intended_s) * _US_PER_S)
+        us = round((sent_s - intended_s) * US_PER_S)
         if us < 0:
             us = 0
-        elif us > _HIGHEST_US:
-            us = _HIGHEST_US
-        self.lag._pending.append(us)
+        elif us > HIGHEST_US:
+            us = HIGHEST_US
+        self.lag.pending.append(us)
         coarse = second.lag
-        coarse._counts[_COARSE_TABLE[us] if us < _COARSE_TABLE_SIZE else _coarse_index(us)] += 1
+        coarse.counts[COARSE_TABLE[us] if us < COARSE_TABLE_SIZE else coarse_index(us)] += 1
         coarse.count += 1
 
         request = attempt.request
@@ -162,16 +158,16 @@ class RunStats:
         status = attempt.status
         if status is not None:
             done_s = attempt.done_s
-            us = round((done_s - sent_s) * _US_PER_S)
+            us = round((done_s - sent_s) * US_PER_S)
             if us < 0:
                 us = 0
-            elif us > _HIGHEST_US:
-                us = _HIGHEST_US
-            self.service._pending.append(us)
+            elif us > HIGHEST_US:
+                us = HIGHEST_US
+            self.service.pending.append(us)
             coarse = second.service
-            coarse._counts[_COARSE_TABLE[us] if us < _COARSE_TABLE_SIZE else _coarse_index(us)] += 1
+            coarse.counts[COARSE_TABLE[us] if us < COARSE_TABLE_SIZE else coarse_index(us)] += 1
             coarse.count += 1
-            self.latency._pending.append(round((done_s - intended_s) * _US_PER_S))  # clamped when folded
+            self.latency.pending.append(round((done_s - intended_s) * US_PER_S))  # clamped when folded
             event.status_codes[status] += 1  # the run's own count is their sum (status_codes)
             if status >= 500:
                 second.status_5xx += 1
@@ -196,7 +192,7 @@ class RunStats:
                 self.failed += 1
                 event.failed += 1
                 second.failed += 1
-        if not self.attempts % _FOLD_EVERY:
+        if not self.attempts % FOLD_EVERY:
             # Bound the values waiting in the whole-run histograms.
             self.lag._fold()
             self.service._fold()
@@ -210,12 +206,17 @@ class RunStats:
         """Keep how the run ended."""
         self.result = result
 
-    def _second(self, sent_s: float) -> _Second:
+    def second_at(self, sent_s: float) -> SecondStats:
+        """The per-second counters for the second ``sent_s`` falls in (made on first use)."""
         t = max(int(sent_s), 0)
         second = self._seconds.get(t)
         if second is None:
-            second = self._seconds[t] = _Second()
+            second = self._seconds[t] = SecondStats()
         return second
+
+    def seconds(self) -> list[tuple[int, SecondStats]]:
+        """The per-second counters so far, in time order (seconds with no request are absent)."""
+        return sorted(self._seconds.items())
 
     def _count_fault(self, name: str, attempt: Attempt) -> None:
         fault = self.faults.get(name)
@@ -313,11 +314,11 @@ class RunStats:
             return []
         last = max(self._seconds)
         if step <= 1:
-            empty = _Second()
+            empty = SecondStats()
             return [self._seconds.get(t, empty).row(t) for t in range(last + 1)]
         rows = []
         for start in range(0, last + 1, step):
-            merged = _Second()
+            merged = SecondStats()
             for t in range(start, min(start + step, last + 1)):
                 second = self._seconds.get(t)
                 if second is not None:
@@ -428,7 +429,7 @@ def _ms(seconds: float) -> float | None:
     return None if math.isnan(seconds) else round(seconds * 1000, 3)
 
 
-def _durations_dict(durations: _Durations) -> dict[str, Any]:
+def _durations_dict(durations: Durations) -> dict[str, Any]:
     values = durations.percentiles(_PERCENTILES)
     return {
         "count": durations.count,

@@ -66,7 +66,7 @@ def write_json(stats: RunStats, path: str | Path, extra: Mapping[str, Any] | Non
     """Write the JSON report (``RunStats.summary()``, threshold verdicts included, plus ``extra``
     sections such as fault verdicts)."""
     text = json.dumps({**stats.summary(), **(extra or {})}, indent=2, ensure_ascii=False, allow_nan=False)
-    _write_whole(Path(path), text + "\n")
+    write_whole(Path(path), text + "\n")
 
 
 def write_junit(
@@ -264,6 +264,6 @@ def _whole_file(path: Path) -> Iterator[BinaryIO]:
         tmp.unlink(missing_ok=True)
 
 
-def _write_whole(path: Path, text: str) -> None:
+def write_whole(path: Path, text: str) -> None:
     with _whole_file(path) as file:
         file.write(text.encode("utf-8"))

@@ -27,12 +27,12 @@ from simulator.core.schedule import draw_delay
 from simulator.report.series import (
     _HDR_HALF_MAGNITUDE,
     _HDR_TABLE,
-    _HIGHEST_US,
     _SIGNIFICANT_DIGITS,
-    _CoarseHistogram,
-    _Durations,
+    HIGHEST_US,
+    CoarseHistogram,
+    Durations,
     _hdr_index,
-    _to_us,
+    to_us,
 )
 from simulator.report.sessions import SessionSample
 from simulator.report.stats import RunStats
@@ -101,9 +101,9 @@ def test_render_equals_body_bytes_and_build_headers(options: PayloadOptions, web
 
 
 def _reference(durations: list[float]) -> HdrHistogram:
-    histogram = HdrHistogram(1, _HIGHEST_US, _SIGNIFICANT_DIGITS)
+    histogram = HdrHistogram(1, HIGHEST_US, _SIGNIFICANT_DIGITS)
     for seconds in durations:
-        histogram.record_value(_to_us(seconds))
+        histogram.record_value(to_us(seconds))
     return histogram
 
 
@@ -122,15 +122,15 @@ def test_durations_fold_into_the_histogram_hdrhistogram_records(seed: int, sprea
     else:
         durations = [rng.uniform(0, 0.002 if spread == "under 2 ms" else 0.065) for _ in range(3_000)]
     durations += [0.0, -0.5, 1e-7, 3_600.0, 10_000.0]
-    recorded = _Durations()
+    recorded = Durations()
     for seconds in durations:
         recorded.record(seconds)
     reference = _reference(durations)
     assert recorded._histogram.encode() == reference.encode()
     assert recorded.count == len(durations)
     # The mean of the whole microseconds recorded, summed exactly.
-    assert recorded.mean_s == sum(_to_us(s) for s in durations) / 1_000_000 / len(durations)
-    assert recorded.max_s == max(_to_us(s) for s in durations) / 1_000_000
+    assert recorded.mean_s == sum(to_us(s) for s in durations) / 1_000_000 / len(durations)
+    assert recorded.max_s == max(to_us(s) for s in durations) / 1_000_000
     wanted = (50.0, 90.0, 99.0, 99.9)
     values = reference.get_percentile_to_value_dict(list(wanted))
     assert recorded.percentiles(wanted) == {p: min(values[p] / 1e6, recorded.max_s) for p in wanted}
@@ -139,7 +139,7 @@ def test_durations_fold_into_the_histogram_hdrhistogram_records(seed: int, sprea
 def test_durations_keep_recording_after_being_read_and_merged() -> None:
     """Reading (which brings the HdrHistogram up to date) and merging do not lose or repeat values."""
     first, second = [0.001 * i for i in range(300)], [0.5 + 0.01 * i for i in range(300)]
-    recorded, other = _Durations(), _Durations()
+    recorded, other = Durations(), Durations()
     for seconds in first:
         recorded.record(seconds)
     assert recorded.percentile(50) == pytest.approx(0.149, rel=1e-3)
@@ -196,29 +196,29 @@ def test_sample_at_max_rate_keeps_the_last_sessions_in_bounded_memory() -> None:
 
 def test_per_second_histograms_match_recording_one_value_at_a_time() -> None:
     """RunStats indexes each second's lag and service histograms inline (a lookup table below
-    4,096 us, the arithmetic above): the counts equal _CoarseHistogram.record's, for values from
+    4,096 us, the arithmetic above): the counts equal CoarseHistogram.record's, for values from
     0 to beyond the 1 h clamp."""
     rng = random.Random(7)
     durations = [0.0, 1e-6, 63e-6, 64e-6, 4.095e-3, 4.096e-3, 0.25, 7_200.0]
     durations += [rng.choice((rng.uniform(0, 0.005), rng.expovariate(10.0))) for _ in range(2_000)]
     request = Request("chatsession.created", "id", 1, (), b"{}")
-    stats, lag, service = RunStats(), _CoarseHistogram(), _CoarseHistogram()
+    stats, lag, service = RunStats(), CoarseHistogram(), CoarseHistogram()
     for n, seconds in enumerate(durations):
         sent = 0.5 + seconds  # every attempt goes out in second 0 .. its lag later
         attempt = Attempt(request, "s", 1, 1, 0.5, sent, sent + durations[-1 - n], 200, delivered=True)
         stats.handle_attempt(attempt)
-        lag.record(_to_us(attempt.sent_s - attempt.intended_s))
-        service.record(_to_us(attempt.done_s - attempt.sent_s))
-    merged_lag, merged_service = _CoarseHistogram(), _CoarseHistogram()
-    for second in stats._seconds.values():
+        lag.record(to_us(attempt.sent_s - attempt.intended_s))
+        service.record(to_us(attempt.done_s - attempt.sent_s))
+    merged_lag, merged_service = CoarseHistogram(), CoarseHistogram()
+    for _, second in stats.seconds():
         merged_lag.add(second.lag)
         merged_service.add(second.service)
-    assert (merged_lag._counts, merged_lag.count) == (lag._counts, lag.count)
-    assert (merged_service._counts, merged_service.count) == (service._counts, service.count)
+    assert (merged_lag.counts, merged_lag.count) == (lag.counts, lag.count)
+    assert (merged_service.counts, merged_service.count) == (service.counts, service.count)
 
 
 def test_the_counts_index_table_is_hdrhistograms_own_arithmetic() -> None:
-    """Every entry of the lookup table _Durations folds through equals _hdr_index, which the
+    """Every entry of the lookup table Durations folds through equals _hdr_index, which the
     module checks against HdrHistogram itself at import."""
     assert len(_HDR_TABLE) == 1 << 16
     assert all(_HDR_TABLE[us] == _hdr_index(us, _HDR_HALF_MAGNITUDE) for us in range(len(_HDR_TABLE)))
