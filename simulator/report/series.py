@@ -88,9 +88,9 @@ class Durations:
 
     ``RunStats`` appends whole microseconds straight to ``pending`` (public for that hot path);
     ``_fold`` counts them into ``_bins`` (sparse, by HdrHistogram's counts index) and keeps count,
-    sum and max; ``_histogram`` adds ``_bins`` into the HdrHistogram when it is read. ``count``, ``_sum_s`` and ``_max_s``
-    fold first, so they are always current; :meth:`to_wire` and :meth:`add_wire` carry one across
-    processes (the Locust cluster).
+    sum and max; ``_histogram`` adds ``_bins`` into the HdrHistogram when it is read. ``count``,
+    ``_sum_s`` and ``_max_s`` fold first, so they are always current; :meth:`to_wire` and
+    :meth:`add_wire` carry one across processes (the Locust cluster).
     """
 
     __slots__ = ("_bins", "_hdr", "_high_us", "_low_us", "_n", "_sum_us", "_top", "_unsynced", "pending")
