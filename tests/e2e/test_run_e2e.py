@@ -201,8 +201,8 @@ def test_retries_carry_the_same_event_id_and_a_retry_count() -> None:
     assert [arrival.retry for arrival in first] == [None, "1", "2"]
     assert all(arrival.signature_ok for arrival in server.arrivals)
     gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(first)]
-    assert gaps[0] >= 0.09 and gaps[1] >= 0.19  # the custom 0.1 s and 0.2 s waits, never shorter
-    assert gaps[0] < gaps[1]
+    # the custom 0.1 s and 0.2 s waits, in that order, never shorter (load can only lengthen them)
+    assert gaps[0] >= 0.09 and gaps[1] >= 0.19
     assert outcome.stats.retries == 2
 
 
