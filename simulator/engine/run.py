@@ -22,6 +22,7 @@ from simulator.core.faults import FaultReport, FaultSpec, Injector, parse_expect
 from simulator.core.outcome import Handler, RunInfo, RunResult, call_finish
 from simulator.core.schedule import Planned
 from simulator.core.units import parse_duration, parse_option, parse_rate
+from simulator.delivery.clock import Clock
 from simulator.delivery.deliverer import Deliverer
 from simulator.report.thresholds import Threshold, ThresholdResult, parse_threshold
 from simulator.superoffice import facts as so
@@ -201,8 +202,18 @@ class RunOutcome:
     messages: list[str] = field(default_factory=list)
 
 
-def run(config: RunConfig, *, console: Any = None, extra_handlers: Sequence[Handler] = ()) -> RunOutcome:
-    """Run scenarios against the target (or a built-in receiver) and return the outcome."""
+def run(
+    config: RunConfig,
+    *,
+    console: Any = None,
+    extra_handlers: Sequence[Handler] = (),
+    clock: Clock | None = None,
+) -> RunOutcome:
+    """Run scenarios against the target (or a built-in receiver) and return the outcome.
+
+    ``clock`` times the deliveries (tests pass a :class:`~simulator.delivery.clock.FakeClock`); the real
+    clock by default.
+    """
     from simulator.core.plan import PlanOptions, plan
     from simulator.core.scenario import load_scenarios, webhook_for
 
@@ -247,6 +258,7 @@ def run(config: RunConfig, *, console: Any = None, extra_handlers: Sequence[Hand
         console=console,
         extra_handlers=extra_handlers,
         live_api=live_api,
+        clock=clock,
     )
 
 
@@ -265,6 +277,7 @@ def execute(
     extra_handlers: Sequence[Handler] = (),
     check_order: bool = True,
     live_api: Any = None,
+    clock: Clock | None = None,
 ) -> RunOutcome:
     """Deliver planned requests with the config's timing, rules and outputs (run and replay)."""
     from simulator.report.stats import RunStats
@@ -323,6 +336,7 @@ def execute(
             stats,
             max_rate,
             wrap_transport=wrap_transport,
+            clock=clock,
         )
         # With faults injected, forged requests are meant to fail verification: their verdicts
     # decide instead of the receiver's tally.
@@ -392,6 +406,7 @@ def _deliver(
     stats: Any,
     max_rate: bool,
     wrap_transport: Callable[[Any], Any] | None = None,
+    clock: Clock | None = None,
 ) -> RunResult:
     from simulator.delivery.transport import open_transport
 
@@ -414,6 +429,7 @@ def _deliver(
             webhooks=webhooks[1],
             policy=config.policy,
             concurrency=config.concurrency,
+            clock=clock,
             max_rate=max_rate,
         )
         if console is not None and not config.quiet and console.is_terminal:

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import http
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 import httptools
 
 from simulator.core.errors import UsageError
 from simulator.core.schedule import Planned
 from simulator.mockapi.http import Announcer
-from simulator.mockapi.state import ChatState, MockApi, MockApiOptions
+from simulator.mockapi.state import ApiResponse, ChatState, MockApi, MockApiOptions
 from simulator.servers.thread import ServerThread
 
 if TYPE_CHECKING:
@@ -89,6 +91,12 @@ class _Request:
     too_large: bool = False
 
 
+class _Pending(NamedTuple):
+    answer: Callable[[], ApiResponse]
+    blocks: bool  # answer on a worker thread
+    close: bool  # close the connection after the answer
+
+
 class _Connection(asyncio.Protocol):
     """One client connection: parse requests with httptools and answer each in order."""
 
@@ -97,6 +105,8 @@ class _Connection(asyncio.Protocol):
         self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
         self._request = _Request()
+        self._answers: deque[_Pending] = deque()  # received, not answered yet, in order
+        self._busy = False  # a request is being answered on a worker thread
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)
@@ -133,19 +143,51 @@ class _Connection(asyncio.Protocol):
         request = self._request
         keep_alive = self._parser.should_keep_alive()
         if request.too_large:
-            self._write(413, b"", close=True)
+            self._answers.append(_Pending(lambda: ApiResponse(413, (), b""), False, True))
+        else:
+            parsed = httptools.parse_url(request.url)
+            host = next((v for k, v in request.headers if k.lower() == "host"), self._server.url[7:])
+            method = self._parser.get_method().decode("ascii")
+            path = (parsed.path or b"/").decode("latin-1")
+            answer = functools.partial(
+                self._server.api.handle,
+                method,
+                path,
+                (parsed.query or b"").decode("latin-1"),
+                request.headers,
+                bytes(request.body),
+                root=f"http://{host}",
+            )
+            self._answers.append(_Pending(answer, self._server.api.may_block(method, path), not keep_alive))
+        if not self._busy:
+            self._answer_next()
+
+    def _answer_next(self) -> None:
+        """Answer the requests received so far, in order. One that may block (a registration's test
+        event) is answered on a worker thread, so this loop keeps serving other connections
+        meanwhile; this connection reads nothing more until it is answered."""
+        while self._answers and not self._busy:
+            pending = self._answers.popleft()
+            if not pending.blocks:
+                self._send(pending.answer(), pending.close)
+                continue
+            self._busy = True
+            if self._transport is not None:
+                self._transport.pause_reading()
+            future = asyncio.get_running_loop().run_in_executor(None, pending.answer)
+            future.add_done_callback(functools.partial(self._answered, pending.close))
+
+    def _answered(self, close: bool, future: asyncio.Future[ApiResponse]) -> None:
+        self._busy = False
+        if future.cancelled():
             return
-        parsed = httptools.parse_url(request.url)
-        host = next((v for k, v in request.headers if k.lower() == "host"), self._server.url[7:])
-        response = self._server.api.handle(
-            self._parser.get_method().decode("ascii"),
-            (parsed.path or b"/").decode("latin-1"),
-            (parsed.query or b"").decode("latin-1"),
-            request.headers,
-            bytes(request.body),
-            root=f"http://{host}",
-        )
-        self._write(response.status, response.body, close=not keep_alive, headers=response.headers)
+        self._send(future.result(), close)
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.resume_reading()
+        self._answer_next()
+
+    def _send(self, response: ApiResponse, close: bool) -> None:
+        self._write(response.status, response.body, close=close, headers=response.headers)
 
     def _write(
         self, status: int, body: bytes, *, close: bool, headers: Sequence[tuple[str, str]] = ()

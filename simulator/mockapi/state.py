@@ -346,6 +346,11 @@ class MockApi:
             self._calls.append(ApiCall(method.upper(), path, query, status))
         return ApiResponse(status, (("Content-Type", JSON_CONTENT_TYPE), *extra), data)
 
+    def may_block(self, method: str, path: str) -> bool:
+        """Whether answering this request may wait on something outside the API (a webhook's test
+        event): the HTTP server then answers it off its event loop. The chat endpoints never do."""
+        return False
+
     # -- routing ---------------------------------------------------------------------------
 
     def _dispatch(

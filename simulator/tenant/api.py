@@ -12,9 +12,11 @@ Everything else goes to the chat endpoints. Paths, tenant prefix, auth (401) and
 
 Saving a webhook as NetServer's WebhookManager does: the body is validated, the target gets a
 ``test`` event (``X-Hook-Test: true``, signed when the webhook has a secret) and the save is
-refused unless it answers 200. The ping is synchronous, like the save it guards: while it is
-in flight the API server answers nothing else, so a target must not call the API back from
-its ping handler.
+refused unless it answers 200. The ping is synchronous, like the save it guards, but only for
+that request: the HTTP server answers a Webhook write on a worker thread (``may_block``), so
+other requests, a target calling the API back from its ping handler included, are answered
+meanwhile. A write is answered only once the delivery side follows it (``settle``): after a
+PUT's 200, every request rendered carries the new secret.
 """
 
 from __future__ import annotations
@@ -72,6 +74,8 @@ class PingResult(NamedTuple):
 Pinger = Callable[[str, Request], PingResult]
 #: Hands a signalled event to the delivery engine: (event name, primary key, data).
 Signal = Callable[[str, int, Mapping[str, Any] | None], None]
+#: Returns once the delivery engine follows every registry write made so far.
+Settle = Callable[[], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,14 +135,16 @@ class WebhookEndpoints:
         pinger: Pinger,
         settings: ApiSettings | None = None,
         signal: Signal | None = None,
+        settle: Settle | None = None,
     ) -> None:
         """Serve ``registry``; pings and signalled events are rendered like ``base_webhook`` (tenant,
-        NetServer version, payload options)."""
+        NetServer version, payload options). A write is answered once ``settle`` returns."""
         self.registry = registry
         self.base_webhook = base_webhook
         self.pinger = pinger
         self.settings = settings or ApiSettings()
         self.signal = signal
+        self.settle = settle
         #: The chat API these endpoints extend: its tenants, credentials and agent options apply.
         self.chat = MockApi()
 
@@ -148,6 +154,8 @@ class WebhookEndpoints:
         try:
             self._check_access(route, headers)
             status, payload = self._dispatch_webhook(method.upper(), route, query, body)
+            if self.settle is not None and method.upper() != "GET":
+                self.settle()  # the delivery side follows the write before the app hears of it
         except ApiProblem as problem:
             status, extra = problem.status, problem.headers
             payload = error_body(problem.error_type, problem.message)
@@ -362,6 +370,10 @@ class TenantApi(MockApi):
         if route is None:
             return super().handle(method, path, query, headers, body, root=root)
         return self.webhook_endpoints.answer(method, route, query, headers, body)
+
+    def may_block(self, method: str, path: str) -> bool:
+        """Every Webhook write may wait: for its test event's answer, and for the delivery side."""
+        return method.upper() not in ("GET", "HEAD") and _webhook_route(path, "") is not None
 
 
 # --- helpers ----------------------------------------------------------------------------------------

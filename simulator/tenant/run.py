@@ -46,6 +46,9 @@ __all__ = ["Tenant", "TenantConfig", "TenantOutcome", "run_tenant"]
 
 #: Events published in a row without waiting before the player lets the deliverers run.
 _YIELD_EVERY = 64
+#: How long an API write waits at most for the delivery loop to follow it (a loop that is
+#: shutting down must not hang the API).
+_SETTLE_TIMEOUT_S = 10.0
 
 
 class _Due(NamedTuple):
@@ -113,6 +116,7 @@ class Tenant:
             pinger=pinger,
             settings=ApiSettings(config.allow_http, config.ping_on, config.policy.success_statuses),
             signal=self._signal,
+            settle=self._settle,
         )
         tokens = frozenset(config.tokens) if config.tokens else None
         self.api = TenantApi(endpoints, state=state, options=MockApiOptions(tokens=tokens))
@@ -402,6 +406,20 @@ class Tenant:
         if self._loop is not None and self._fanout is not None:
             with contextlib.suppress(RuntimeError):  # the loop has closed: nothing follows any more
                 self._loop.call_soon_threadsafe(self._fanout.apply, change)
+
+    def _settle(self) -> None:
+        """Return once the fan-out has followed every registry change made so far (from the API's
+        threads): the changes are handed on in order with ``call_soon_threadsafe``, so a callback
+        queued after them runs after them."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None or threading.current_thread() is thread or not loop.is_running():
+            return
+        followed = threading.Event()
+        try:
+            loop.call_soon_threadsafe(followed.set)
+        except RuntimeError:  # the loop has closed: nothing follows any more
+            return
+        followed.wait(_SETTLE_TIMEOUT_S)
 
     def _signal(self, event_name: str, primary_key: int, data: Mapping[str, Any] | None) -> None:
         if self._loop is not None and self._fanout is not None:

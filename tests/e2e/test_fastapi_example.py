@@ -4,8 +4,8 @@ in process and over real HTTP (uvicorn on 127.0.0.1 calling the mock API served 
 from __future__ import annotations
 
 import importlib.util
+import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -80,26 +80,24 @@ def test_receiver_rejects_webhooks_signed_with_another_secret(
 @pytest.fixture
 def uvicorn_url() -> Iterator[Callable[[Any], str]]:
     """Start an app under uvicorn on a free 127.0.0.1 port; return its base URL."""
-    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+    servers: list[tuple[uvicorn.Server, threading.Thread, socket.socket]] = []
 
     def start(app: Any) -> str:
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
+        # The socket listens before uvicorn starts: connections queue until it serves, no waiting.
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(64)
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
-        servers.append((server, thread))
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
+        servers.append((server, thread, sock))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
     yield start
-    for server, thread in servers:
+    for server, thread, sock in servers:
         server.should_exit = True
         thread.join(10)
+        sock.close()
 
 
 def test_receiver_over_real_http_calls_the_api_over_real_http(

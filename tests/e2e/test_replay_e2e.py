@@ -44,7 +44,8 @@ def sosim(*args: str) -> list[str]:
 
 
 def wait_for_port(port: int) -> None:
-    deadline = time.monotonic() + 10
+    """Poll until the receiver process listens (a state; the bound only guards against a hang)."""
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:

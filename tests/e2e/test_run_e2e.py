@@ -2,7 +2,8 @@
 
 Two kinds of server: sosim's own verifying receiver, and an independent minimal one written
 here on ``http.server`` that checks signatures with ``hmac`` itself, so sosim is not judged by
-its own code. Retry tests use short custom delays; one test keeps NetServer's real 1 s / 4 s.
+its own code. Retry tests use short custom delays; one test keeps NetServer's real 1 s / 4 s, on
+the FakeClock.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from typing import Any, Literal
 import pytest
 from rich.console import Console
 
+from simulator.core.outcome import Attempt, RunInfo, RunResult, StateChange
+from simulator.delivery.clock import FakeClock
 from simulator.engine.run import EXIT_FAILED, EXIT_OK, RunConfig, RunOutcome, policy_from_cli, run
 from simulator.report.stats import RunStats, render_summary
 from simulator.servers.receiver import ReceiverConfig, ReceiverThread
@@ -198,8 +201,8 @@ def test_retries_carry_the_same_event_id_and_a_retry_count() -> None:
     assert [arrival.retry for arrival in first] == [None, "1", "2"]
     assert all(arrival.signature_ok for arrival in server.arrivals)
     gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(first)]
-    assert gaps[0] >= 0.09 and gaps[1] >= 0.19  # the custom 0.1 s and 0.2 s waits, never shorter
-    assert gaps[0] < gaps[1]
+    # the custom 0.1 s and 0.2 s waits, in that order, never shorter (load can only lengthen them)
+    assert gaps[0] >= 0.09 and gaps[1] >= 0.19
     assert outcome.stats.retries == 2
 
 
@@ -222,22 +225,54 @@ def test_a_failed_cycle_is_sent_again_last_with_a_new_event_id() -> None:
     assert outcome.result.webhook_state == so.WebhookState.Active.name
 
 
+class Attempts:
+    """A run output that keeps every attempt (offsets on the run's clock)."""
+
+    def __init__(self) -> None:
+        self.attempts: list[Attempt] = []
+
+    def start(self, info: RunInfo) -> None:
+        """Nothing to prepare."""
+
+    def handle_attempt(self, attempt: Attempt) -> None:
+        self.attempts.append(attempt)
+
+    def handle_state(self, change: StateChange) -> None:
+        """States are in the stats."""
+
+    def finish(self, result: RunResult) -> None:
+        """Nothing to close."""
+
+
 def test_nine_failures_at_netserver_spacing_turn_the_webhook_too_many_errors() -> None:
-    """Against a receiver that always fails: 9 attempts, 1 s then 4 s apart in each cycle, then silence."""
+    """Against a receiver that always fails: 9 attempts, 1 s then 4 s apart in each cycle, then silence.
+
+    NetServer's real 1 s / 4 s spacing on the FakeClock: the requests go over real HTTP to the
+    independent server, but the waits between them take no time (each wait starts once the
+    answer is in, so the virtual gaps are exact)."""
+    log = Attempts()
     with independent_server(lambda arrival, seen: 500) as server:
-        outcome = run(config(server.url, sessions=1, concurrency=1))
-        time.sleep(0.3)  # anything sent after TooManyErrors would arrive now
+        outcome = run(config(server.url, sessions=1, concurrency=1), extra_handlers=[log], clock=FakeClock())
         arrivals = list(server.arrivals)
+    # Every attempt was answered, and the server records a request before answering it: what it
+    # saw is all that was sent, nothing went out after TooManyErrors.
+    assert [attempt.status for attempt in log.attempts] == [500] * 9
     assert len(arrivals) == 9
-    for cycle in (arrivals[0:3], arrivals[3:6], arrivals[6:9]):
+    for cycle, sent in zip(
+        (arrivals[0:3], arrivals[3:6], arrivals[6:9]),
+        (log.attempts[0:3], log.attempts[3:6], log.attempts[6:9]),
+        strict=True,
+    ):
         assert {arrival.event_id for arrival in cycle} == {cycle[0].event_id}
         assert [arrival.retry for arrival in cycle] == [None, "1", "2"]
-        assert cycle[1].at - cycle[0].at == pytest.approx(1.0, abs=0.3)
-        assert cycle[2].at - cycle[1].at == pytest.approx(4.0, abs=0.3)
+        assert [attempt.request.event_id for attempt in sent] == [arrival.event_id for arrival in cycle]
+        assert sent[1].sent_s - sent[0].done_s == pytest.approx(1.0)
+        assert sent[2].sent_s - sent[1].done_s == pytest.approx(4.0)
+    assert [attempt.sent_s for attempt in log.attempts] == pytest.approx([0, 1, 5, 5, 6, 10, 10, 11, 15])
     assert len({arrival.event_id for arrival in arrivals}) == 3
     assert outcome.exit_code == EXIT_FAILED
     assert outcome.result.webhook_state == TOO_MANY_ERRORS
-    assert outcome.stats.too_many_errors_at == pytest.approx(15.0, abs=1.0)
+    assert outcome.stats.too_many_errors_at == pytest.approx(15.0)
     assert "9 consecutive failed attempts" in outcome.result.reason
 
 

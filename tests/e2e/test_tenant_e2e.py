@@ -17,7 +17,7 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -36,6 +36,8 @@ from simulator.core.delivery_rules import DeliveryPolicy
 from simulator.core.generate import generate_sessions, timeline
 from simulator.core.scenario import parse_scenario
 from simulator.core.scenario_model import Scenario
+from simulator.delivery.clock import Clock, MonotonicClock
+from simulator.superoffice import facts as so
 from simulator.tenant.config import RotateSpec
 from simulator.tenant.report import junit_cases
 from simulator.tenant.run import Tenant, TenantConfig, TenantOutcome
@@ -72,11 +74,11 @@ def signature(body: bytes, secret: str) -> str:
 
 
 @contextmanager
-def tenant_running(**options: Any) -> Iterator[Tenant]:
+def tenant_running(clock: Clock | None = None, **options: Any) -> Iterator[Tenant]:
     """A started tenant on a free port (scenario above, quiet), closed afterwards."""
     settings: dict[str, Any] = {"port": 0, "speed": 10.0, "wait_timeout_s": 15.0, "drain_timeout_s": 10.0}
     settings.update(options)
-    with Tenant(TenantConfig(**settings), scenarios=[scenario()]) as tenant:
+    with Tenant(TenantConfig(**settings), scenarios=[scenario()], clock=clock) as tenant:
         yield tenant
 
 
@@ -88,8 +90,12 @@ def play_in_background(tenant: Tenant) -> Future[TenantOutcome]:
     return future
 
 
-def wait_until(check: Callable[[], bool], timeout_s: float = 10.0) -> None:
-    """Poll ``check`` every 20 ms until it holds (bounded)."""
+#: Only a guard against a hang: no test waits for time, each waits for a state or an event.
+HANG_GUARD_S = 60.0
+
+
+def wait_until(check: Callable[[], bool], timeout_s: float = HANG_GUARD_S) -> None:
+    """Poll ``check`` (a state) every 20 ms until it holds; the bound only guards against a hang."""
     deadline = time.monotonic() + timeout_s
     while not check():
         assert time.monotonic() < deadline, "condition not met in time"
@@ -114,10 +120,12 @@ class AppState:
     registration_error: str = ""
 
 
-def create_app(api_root: str, public_url: str, secret: str, new_secret: str, rotate_after: int) -> FastAPI:
-    """A SuperOffice app: registers on startup, verifies, fetches messages, rotates its secret with PUT."""
+def create_app(api_root: str, public_url: str, secret: str, new_secret: str) -> FastAPI:
+    """A SuperOffice app: registers on startup, verifies, fetches messages, and rotates its secret
+    with PUT when ``app.state.rotate()`` is called (from any thread; it returns once the PUT is answered)."""
     state = AppState(secrets=[secret])
     background: set[asyncio.Task[None]] = set()
+    loops: list[asyncio.AbstractEventLoop] = []
 
     def spawn(coroutine: Any) -> None:
         task = asyncio.create_task(coroutine)
@@ -146,6 +154,7 @@ def create_app(api_root: str, public_url: str, secret: str, new_secret: str, rot
                 f"{api_root}/Webhook/{state.webhook_id}", json={**current, "Secret": new_secret}
             )
         assert answer.status_code == 200, answer.text
+        state.rotated = True
 
     async def fetch(session_id: int) -> None:
         after = state.messages.get(session_id, [0])[-1]
@@ -158,11 +167,13 @@ def create_app(api_root: str, public_url: str, secret: str, new_secret: str, rot
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        loops.append(asyncio.get_running_loop())
         spawn(register())  # not awaited: the test event can only be answered once the app serves
         yield
 
     app = FastAPI(lifespan=lifespan)
     app.state.seen = state
+    app.state.rotate = lambda: asyncio.run_coroutine_threadsafe(rotate(), loops[0])
 
     @app.post("/webhook")
     async def webhook(request: Request) -> Response:
@@ -184,9 +195,6 @@ def create_app(api_root: str, public_url: str, secret: str, new_secret: str, rot
         if event["Event"] == "chatsession.message":
             await fetch(event["PrimaryKey"])
         state.accepted[event["EventId"]] = (event["Event"], which)
-        if len(state.accepted) == rotate_after and not state.rotated:
-            state.rotated = True
-            spawn(rotate())
         return Response(status_code=200)
 
     return app
@@ -210,21 +218,83 @@ def serve_app(make: Callable[[str], FastAPI]) -> Iterator[FastAPI]:
         sock.close()
 
 
+class HeldClock(MonotonicClock):
+    """The real clock, except that every sleeper first awaits ``hold()``: a test holds the tenant's
+    playback at a state (so many events published) until the app has done something."""
+
+    def __init__(self) -> None:
+        self.hold: Callable[[], Awaitable[None]] | None = None
+
+    async def sleep_until(self, deadline: float) -> None:
+        await super().sleep_until(deadline)
+        if self.hold is not None:
+            await self.hold()
+
+
+def rotate_once_published(tenant: Tenant, clock: HeldClock, published: int, app: FastAPI) -> list[int]:
+    """Once the tenant has published ``published`` events to webhook #1, have the app rotate its
+    secret, and publish nothing more until the app's PUT is answered. Returns a list that gets
+    how many events were published before the rotation."""
+    rotation: list[asyncio.Future[None]] = []
+    before: list[int] = []
+
+    async def hold() -> None:
+        hook = tenant.fanout.hook(1)
+        if hook is None or hook.published < published:
+            return
+        if not rotation:
+            before.append(hook.published)
+            rotation.append(asyncio.wrap_future(app.state.rotate()))
+        await rotation[0]
+
+    clock.hold = hold
+    return before
+
+
+def hold_once_raised_while_disabled(
+    tenant: Tenant, clock: HeldClock, count: int
+) -> tuple[threading.Event, Future[None]]:
+    """Once webhook #1 is TooManyErrors and ``count`` events were raised since, hold the playback
+    (and set the Event returned) until the Future returned gets a result."""
+    held, resume = threading.Event(), Future[None]()
+    since: list[int] = []
+
+    async def hold() -> None:
+        hook = tenant.fanout.hook(1)
+        if resume.done() or hook is None or hook.definition.state != so.WebhookState.TooManyErrors:
+            return
+        since.append(since[0] if since else tenant.api.state.announced)
+        if tenant.api.state.announced - since[0] >= count:
+            held.set()
+            await asyncio.wrap_future(resume)
+
+    clock.hold = hold
+    return held, resume
+
+
 def test_an_app_registers_itself_rotates_its_secret_and_accepts_every_event_exactly_once() -> None:
     """The app registers on startup (ping answered), gets the whole scenario, fetches each message,
-    rotates its secret with PUT mid-run; both sides agree every event was accepted exactly once."""
-    with tenant_running() as tenant:
+    rotates its secret with PUT after the tenant published 25 events; both sides agree every event
+    was accepted exactly once, under the first secret before the PUT's 200 and the second after."""
+    clock = HeldClock()
+    with tenant_running(clock=clock) as tenant:
         api_root = tenant.api_root
-        with serve_app(lambda url: create_app(api_root, url, "first-secret", "second-secret", 25)) as app:
+        with serve_app(lambda url: create_app(api_root, url, "first-secret", "second-secret")) as app:
+            before = rotate_once_published(tenant, clock, 25, app)
             outcome = tenant.play()
             seen: AppState = app.state.seen
     assert seen.registration_error == ""
-    assert seen.pings == 2  # the registration and the PUT that rotated the secret
+    assert seen.rotated and seen.pings == 2  # the registration and the PUT that rotated the secret
     events = expected(CHAT_EVENTS)
-    # the app's side: each event once, none rejected, both secrets used
+    # the app's side: each event once, none rejected, those published before the PUT with the first
+    # secret, every later one with the second
     assert Counter(name for name, _ in seen.accepted.values()) == events
     assert (seen.duplicates, seen.rejected) == (0, 0)
-    assert {which for _, which in seen.accepted.values()} == {0, 1}
+    assert before[0] >= 25
+    assert Counter(which for _, which in seen.accepted.values()) == {
+        0: before[0],
+        1: sum(events.values()) - before[0],
+    }
     for plan in generate_sessions(scenario()):
         assert seen.messages[plan.session_id] == [m.message_id for m in plan.messages]
     # sosim's side: the same count, delivered at the first attempt, per secret
@@ -260,20 +330,21 @@ class Arrival:
 
 
 class Target:
-    """An http.server target: ``answer(arrival)`` gives (status, body); ``delay_s`` before answering."""
+    """An http.server target: ``answer(arrival)`` gives (status, body), and may wait for an event first."""
 
-    def __init__(self, answer: Callable[[Arrival], tuple[int, bytes]], delay_s: float = 0.0) -> None:
+    def __init__(self, answer: Callable[[Arrival], tuple[int, bytes]]) -> None:
         self.answer = answer
-        self.delay_s = delay_s
         self.arrivals: list[Arrival] = []
+        self.arrived = threading.Condition()
         target = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 arrival = Arrival(time.monotonic(), {k.lower(): v for k, v in self.headers.items()}, body)
-                target.arrivals.append(arrival)
-                time.sleep(target.delay_s if arrival.headers.get("x-hook-test") != "true" else 0)
+                with target.arrived:
+                    target.arrivals.append(arrival)
+                    target.arrived.notify_all()
                 status, text = target.answer(arrival)
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
@@ -291,6 +362,12 @@ class Target:
     def events(self) -> list[Arrival]:
         """Every request but the test events."""
         return [a for a in self.arrivals if a.headers.get("x-hook-test") != "true"]
+
+    def wait_for_events(self, count: int) -> list[Arrival]:
+        """Block until ``count`` events (not test events) arrived; return them."""
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: len(self.events()) >= count, HANG_GUARD_S), "events missing"
+            return self.events()
 
     def close(self) -> None:
         self.server.shutdown()
@@ -332,29 +409,35 @@ def test_a_failing_target_turns_too_many_errors_stops_getting_events_and_resumes
         return (500, b"handler crashed") if broken.is_set() and not ping else (200, b"")
 
     policy = DeliveryPolicy(name="custom", retry_delays=(0.05, 0.05), disable_after=3)
+    clock = HeldClock()
     with (
         targets(Target(answer), Target(lambda a: (200, b""))) as (bad, watcher),
-        tenant_running(policy=policy, speed=4.0, wait_for_webhooks=2) as tenant,
+        tenant_running(clock, policy=policy, speed=4.0, wait_for_webhooks=2) as tenant,
     ):
-        api = httpx.Client(base_url=tenant.api_root, headers=AUTH)
+        api = httpx.Client(base_url=tenant.api_root, headers=AUTH, timeout=HANG_GUARD_S)
         assert (
             api.post("/Webhook", json={"TargetUrl": bad.url, "Events": CHAT_EVENTS}).json()["WebhookId"] == 1
         )
         watch = {"TargetUrl": watcher.url, "Events": ["webhook1.errors", "webhook1.started"]}
         assert api.post("/Webhook", json=watch).status_code == 200
+        held, resume = hold_once_raised_while_disabled(tenant, clock, 5)
         running = play_in_background(tenant)
-        wait_until(lambda: api.get("/Webhook/1").json()["State"] == "TooManyErrors")
+        assert held.wait(HANG_GUARD_S), "webhook #1 never turned TooManyErrors"
+        state = api.get("/Webhook/1").json()["State"]
         last_error = api.get("/Webhook/1/LastError").json()
+        hook = tenant.fanout.hook(1)
+        assert hook is not None
+        wait_until(lambda: hook.deliverer.in_flight == 0)  # what was on its way when it turned has arrived
         sent_before = len(bad.events())
-        time.sleep(0.5)
-        sent_while_disabled = len(bad.events()) - sent_before
         broken.clear()
         patched = api.patch("/Webhook/1", json=[{"op": "replace", "path": "/State", "value": "Active"}])
-        outcome = running.result(timeout=30)
+        resume.set_result(None)
+        outcome = running.result(timeout=HANG_GUARD_S)
+    assert state == "TooManyErrors"
     assert last_error.startswith("HTTP/1.1 500 Internal Server Error\r\n")
     assert "Content-Type: text/plain" in last_error and last_error.endswith("\r\n\r\nhandler crashed")
-    assert sent_while_disabled == 0
-    assert 3 <= sent_before <= 5  # three failed attempts (and any already in flight), then nothing
+    # three failed attempts (and any already in flight), then none of the 5 events raised since
+    assert 3 <= sent_before <= 5
     assert patched.status_code == 200 and patched.json()["State"] == "Active"
     assert len(bad.events()) > sent_before and all(a.event in CHAT_EVENTS for a in bad.events())
     assert [a.event for a in watcher.events()] == ["webhook1.errors", "webhook1.started"]
@@ -370,12 +453,20 @@ def test_a_failing_target_turns_too_many_errors_stops_getting_events_and_resumes
 
 def test_two_webhooks_get_their_own_events_signatures_and_headers_and_a_slow_one_delays_only_itself() -> None:
     """Different secrets, Events and Headers: each target gets exactly its events, signed with its own
-    secret and carrying its own header; the slow one's lag grows, the fast one's does not."""
+    secret and carrying its own header; the slow one, which answers nothing until the fast one has
+    every event, delays only itself."""
+    fast_done = threading.Event()
+
+    def slow_answer(arrival: Arrival) -> tuple[int, bytes]:
+        if arrival.headers.get("x-hook-test") != "true":
+            assert fast_done.wait(HANG_GUARD_S)
+        return 200, b""
+
     with (
-        targets(Target(lambda a: (200, b"")), Target(lambda a: (200, b""), delay_s=0.15)) as (fast, slow),
+        targets(Target(lambda a: (200, b"")), Target(slow_answer)) as (fast, slow),
         tenant_running(wait_for_webhooks=2) as tenant,
     ):
-        api = httpx.Client(base_url=tenant.api_root, headers=AUTH)
+        api = httpx.Client(base_url=tenant.api_root, headers=AUTH, timeout=HANG_GUARD_S)
         api.post(
             "/Webhook",
             json={
@@ -396,7 +487,12 @@ def test_two_webhooks_get_their_own_events_signatures_and_headers_and_a_slow_one
                 "Headers": {"X-Who": "slow"},
             },
         ).raise_for_status()
-        outcome = tenant.play()
+        running = play_in_background(tenant)
+        fast.wait_for_events(sum(expected(["chatsession.message"]).values()))
+        slow_answered = tenant.fanout.hooks[2].stats.attempts  # none: the slow target holds them all
+        fast_done.set()
+        outcome = running.result(timeout=HANG_GUARD_S)
+    assert slow_answered == 0
     for target, name, secret, events in (
         (fast, "fast", "fast-s", ["chatsession.message"]),
         (slow, "slow", "slow-s", ["chatsession.created", "chatsession.changed"]),
@@ -405,9 +501,7 @@ def test_two_webhooks_get_their_own_events_signatures_and_headers_and_a_slow_one
         assert Counter(a.event for a in got) == expected(events)
         assert all(a.headers["x-superoffice-signature"] == signature(a.body, secret) for a in got)
         assert all(a.headers["x-who"] == name and json.loads(a.body)["WebhookName"] == name for a in got)
-    fast_lag, slow_lag = outcome.webhook(1)["lag_ms"], outcome.webhook(2)["lag_ms"]
-    assert fast_lag["p99"] < 100
-    assert slow_lag["max"] > 300
+    assert outcome.webhook(2)["lag_ms"]["max"] > outcome.webhook(1)["lag_ms"]["p50"]
     assert outcome.exit_code == 0
 
 
@@ -444,6 +538,85 @@ def test_a_scheduled_rotation_catches_a_receiver_that_only_knows_the_old_secret(
     assert (
         json.loads((tmp_path / "report.json").read_text())["tenant"]["rotations"][0]["source"] == "schedule"
     )
+
+
+def test_after_a_puts_200_every_request_rendered_carries_the_new_secret() -> None:
+    """The PUT that rotates a secret is answered only once the delivery side signs with it: a render
+    the delivery loop was busy with when the PUT arrived comes before the 200 (old secret is right),
+    and every render after the 200 carries the new signature."""
+    with (
+        targets(Target(lambda a: (200, b""))) as (target,),
+        tenant_running(ping_on="never") as tenant,
+    ):
+        api = httpx.Client(base_url=tenant.api_root, headers=AUTH, timeout=HANG_GUARD_S)
+        body = {"TargetUrl": target.url, "Events": ["chatsession.created"], "Secret": "old-secret"}
+        current = api.post("/Webhook", json=body).json()
+        holding, go, settling, answered = (threading.Event() for _ in range(4))
+        seen_at_render: list[bool] = []
+
+        def busy_then_render() -> None:  # on the delivery loop, queued before the PUT arrives
+            holding.set()
+            assert go.wait(HANG_GUARD_S), "the PUT neither settled nor was answered"
+            seen_at_render.append(answered.is_set())
+            tenant.fanout.signal("chatsession.created", 1, None)
+
+        endpoints = tenant.api.webhook_endpoints
+        settle = getattr(endpoints, "settle", None)
+
+        def observed_settle() -> None:
+            settling.set()
+            go.set()
+            if settle is not None:
+                settle()
+
+        endpoints.settle = observed_settle
+        assert tenant._loop is not None
+        tenant._loop.call_soon_threadsafe(busy_then_render)
+        assert holding.wait(HANG_GUARD_S)
+        with ThreadPoolExecutor(1) as pool:
+            put = pool.submit(api.put, "/Webhook/1", json={**current, "Secret": "new-secret"})
+            put.add_done_callback(lambda done: (answered.set(), go.set()))
+            assert put.result().status_code == 200
+        tenant._call(_signal_now(tenant, 2))
+        got = target.wait_for_events(2)
+    secrets = {json.loads(a.body)["PrimaryKey"]: signed_with(a, "old-secret", "new-secret") for a in got}
+    # (was the 200 out when #1 was rendered?, #1's secret, #2's secret): #1 old is right only before it
+    assert (seen_at_render, secrets[1], secrets[2]) == ([False], "old-secret", "new-secret")
+
+
+def signed_with(arrival: Arrival, *secrets: str) -> str:
+    """Which of ``secrets`` signed ``arrival`` ("unknown" when none did)."""
+    given = arrival.headers.get("x-superoffice-signature", "")
+    return next((s for s in secrets if hmac.compare_digest(signature(arrival.body, s), given)), "unknown")
+
+
+async def _signal_now(tenant: Tenant, primary_key: int) -> None:
+    tenant.fanout.signal("chatsession.created", primary_key, None)
+
+
+def test_the_api_answers_other_requests_while_a_registrations_test_event_is_pending() -> None:
+    """A target that holds its answer to the test event does not hold up the API: a GET made while
+    the registration waits is answered (the webhook not listed yet), then the registration ends."""
+    ping_arrived, release = threading.Event(), threading.Event()
+
+    def answer(arrival: Arrival) -> tuple[int, bytes]:
+        if arrival.headers.get("x-hook-test") == "true":
+            ping_arrived.set()
+            assert release.wait(HANG_GUARD_S)
+        return 200, b""
+
+    with targets(Target(answer)) as (target,), tenant_running(ping_timeout_s=HANG_GUARD_S) as tenant:
+        api = httpx.Client(base_url=tenant.api_root, headers=AUTH, timeout=HANG_GUARD_S)
+        with ThreadPoolExecutor(1) as pool:
+            registering = pool.submit(api.post, "/Webhook", json={"TargetUrl": target.url})
+            assert ping_arrived.wait(HANG_GUARD_S)
+            listed = httpx.get(f"{tenant.api_root}/Webhook", headers=AUTH, timeout=HANG_GUARD_S)
+            still_pending = not registering.done()
+            release.set()
+            registered = registering.result()
+        listed_after = api.get("/Webhook")
+    assert (listed.status_code, listed.json(), still_pending) == (200, [], True)
+    assert registered.status_code == 200 and [w["WebhookId"] for w in listed_after.json()] == [1]
 
 
 def test_bad_requests_over_http_get_4xx_answers_and_never_a_5xx() -> None:
