@@ -11,6 +11,7 @@ from simulator.cli.options import (
     EXIT_USAGE,
     SosimGroup,
     delivery_options,
+    deterministic_ids_option,
     fail,
     report_options,
     report_options_tenant,
@@ -228,6 +229,7 @@ def events(as_json: bool) -> None:
     help="While the run goes, serve the mock SuperOffice chat REST API on HOST:PORT "
     "(e.g. 127.0.0.1:8765): each session as of the last webhook sent, for receivers that call back.",
 )
+@deterministic_ids_option
 @report_options
 @delivery_options
 def run(scenarios: tuple[str, ...], **options: Any) -> None:
@@ -495,6 +497,7 @@ def locustfile(show_options: bool) -> None:
     metavar="TOKEN",
     help="Accept only this Bearer/SOTicket credential (repeatable); default: any non-empty one.",
 )
+@deterministic_ids_option
 @report_options_tenant
 @delivery_options
 def tenant(scenarios: tuple[str, ...], **options: Any) -> None:

@@ -99,6 +99,15 @@ def timing_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+#: --deterministic-ids, for run and tenant.
+deterministic_ids_option = click.option(
+    "--deterministic-ids",
+    is_flag=True,
+    help="Send the seeded EventIds (the same every run, as generate writes them) instead of fresh "
+    "ones: reproduces a run exactly, but a receiver that deduplicates drops a second run.",
+)
+
+
 def _options(*decorators: Callable[[Callable[..., Any]], Callable[..., Any]]) -> Callable[..., Any]:
     """Bundle click options that several commands share, so each is written once."""
 

@@ -55,6 +55,7 @@ class RunConfig:
     quiet: bool = False
     faults: tuple[FaultSpec, ...] = ()
     serve_api: str | None = None  # HOST:PORT: serve the mock SuperOffice API while the run goes
+    deterministic_ids: bool = False  # the seeded EventIds, as generate makes them, instead of fresh ones
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -94,6 +95,7 @@ class RunConfig:
             faults=faults_from_cli(options.get("fault") or (), options.get("expect") or ()),
             serve_api=serve_api or None,
             quiet=bool(options.get("quiet")),
+            deterministic_ids=bool(options.get("deterministic_ids")),
         )
 
 
@@ -211,6 +213,7 @@ def run(config: RunConfig, *, console: Any = None, extra_handlers: Sequence[Hand
     webhooks = [webhook_for(s, config.secret) for s in scenarios]
     now = datetime.now(UTC)
     speed = config.speed or 1.0
+    run_id = None if config.deterministic_ids else new_run_id()
     options = PlanOptions(
         seed=config.seed,
         sessions=config.sessions,
@@ -218,6 +221,7 @@ def run(config: RunConfig, *, console: Any = None, extra_handlers: Sequence[Hand
         secret=config.secret,
         start=None if config.scenario_time else now,
         time_scale=1.0 / speed if not config.rate else 1.0,
+        run_id=run_id,
     )
     seed = config.seed if config.seed is not None else scenarios[0].seed
     faults = merge_faults(config.faults, scenarios)
@@ -247,7 +251,15 @@ def run(config: RunConfig, *, console: Any = None, extra_handlers: Sequence[Hand
         console=console,
         extra_handlers=extra_handlers,
         live_api=live_api,
+        run_id=run_id,
     )
+
+
+def new_run_id() -> str:
+    """A random id for one run: mixed into its EventIds so no two runs send the same ones."""
+    import secrets
+
+    return secrets.token_hex(8)
 
 
 def execute(
@@ -265,6 +277,7 @@ def execute(
     extra_handlers: Sequence[Handler] = (),
     check_order: bool = True,
     live_api: Any = None,
+    run_id: str | None = None,
 ) -> RunOutcome:
     """Deliver planned requests with the config's timing, rules and outputs (run and replay)."""
     from simulator.report.stats import RunStats
@@ -303,6 +316,7 @@ def execute(
             sosim_version=__version__,
             signed=signed,
             extra={**config.extra, **({"target_rate": f"{config.rate:g}"} if config.rate else {})},
+            run_id=run_id,
         )
         if console is not None and not config.quiet:
             where = "the built-in verifying receiver at " + target if receiver is not None else target
