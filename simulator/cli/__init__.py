@@ -104,15 +104,19 @@ def generate(
 
     from simulator.core.plan import PlanOptions, plan
     from simulator.core.scenario import load_scenarios
+    from simulator.engine.run import warn_default_secret
     from simulator.recording.fixtures import write_fixtures
 
     loaded = load_scenarios(scenarios)
     if any(s.arrivals.sessions is None for s in loaded) and sessions is None:
         _check_bounded(loaded)
+    chosen_secret = resolve_secret(secret, secret_env, secret_file)
+    if chosen_secret is None:
+        warn_default_secret(loaded)
     options = PlanOptions(
         seed=seed,
         sessions=sessions,
-        secret=resolve_secret(secret, secret_env, secret_file),
+        secret=chosen_secret,
         start=datetime.now(UTC) if use_now else None,
     )
     header = {

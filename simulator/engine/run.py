@@ -201,6 +201,7 @@ class RunOutcome:
     receiver_tally: Any = None
     faults: FaultReport | None = None
     messages: list[str] = field(default_factory=list)
+    default_secret: str | None = None  # the variable whose ${VAR:-default} default signed
 
 
 def run(config: RunConfig, *, console: Any = None, extra_handlers: Sequence[Handler] = ()) -> RunOutcome:
@@ -211,6 +212,7 @@ def run(config: RunConfig, *, console: Any = None, extra_handlers: Sequence[Hand
     scenarios = load_scenarios(config.scenarios)
     _check_bounded(scenarios, config)
     webhooks = [webhook_for(s, config.secret) for s in scenarios]
+    default_secret = None if config.secret is not None else warn_default_secret(scenarios)
     now = datetime.now(UTC)
     speed = config.speed or 1.0
     run_id = None if config.deterministic_ids else new_run_id()
@@ -238,7 +240,7 @@ def run(config: RunConfig, *, console: Any = None, extra_handlers: Sequence[Hand
     if probes:
         planned = Injector(probes, webhooks[0].secret, seed or 0)(planned)
     _refuse_unsigned(scenarios, config)
-    return execute(
+    outcome = execute(
         replace(config, faults=faults),
         planned,
         command="run",
@@ -253,6 +255,35 @@ def run(config: RunConfig, *, console: Any = None, extra_handlers: Sequence[Hand
         live_api=live_api,
         run_id=run_id,
     )
+    outcome.default_secret = default_secret
+    return outcome
+
+
+def warn_default_secret(scenarios: Sequence[Any]) -> str | None:
+    """Warn once on stderr when a ``${VAR:-default}`` default signs; return the variable (or None)."""
+    from simulator.core.scenario import defaulted_secret
+
+    found = {name: s.source for s in scenarios if (name := defaulted_secret(s))}
+    if not found:
+        return None
+    for name, source in found.items():
+        print(
+            f"sosim: warning: signing with the default from ${{{name}:-...}} in {source}, "
+            f"because {name} is not set: export {name}, or pass --secret-env NAME",
+            file=sys.stderr,
+        )
+    return next(iter(found))
+
+
+def rejection_hint(stats: Any, default_secret: str | None) -> str | None:
+    """A hint when most answers are 401/403: the receiver does not accept the signature."""
+    codes = stats.status_codes
+    answered = sum(codes.values())
+    rejected = codes.get(401, 0) + codes.get(403, 0)
+    if not answered or rejected * 2 <= answered:
+        return None
+    why = f" (signed with the scenario default: {default_secret} is not set)" if default_secret else ""
+    return f"the receiver rejects the signature: check the secret{why}"
 
 
 def new_run_id() -> str:
@@ -539,6 +570,9 @@ def present(config: RunConfig, produce: Any) -> int:
             _print_receiver(outcome.receiver_tally, console)
         if config.record:
             console.print(f"recording: {config.record}")
+    hint = rejection_hint(outcome.stats, outcome.default_secret)
+    if hint is not None:
+        console.print(f"[red]{hint}[/]", soft_wrap=True)
     return outcome.exit_code
 
 
