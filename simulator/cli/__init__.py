@@ -68,7 +68,13 @@ def validate(files: tuple[str, ...]) -> None:
 
 @main.command()
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--out", "-o", required=True, type=click.Path(), help="Output file (jsonl) or directory.")
+@click.option(
+    "--out",
+    "-o",
+    required=True,
+    type=click.Path(),
+    help="Output file (jsonl; - for stdout) or directory (dir, http); missing directories are created.",
+)
 @click.option(
     "--format",
     "fmt",
@@ -106,10 +112,12 @@ def generate(
     from simulator.core.scenario import load_scenarios
     from simulator.engine.run import warn_default_secret
     from simulator.recording.fixtures import write_fixtures
+    from simulator.report.paths import check_output
 
     loaded = load_scenarios(scenarios)
     if any(s.arrivals.sessions is None for s in loaded) and sessions is None:
         _check_bounded(loaded)
+    check_output(out, "--out", stdout_ok=fmt == "jsonl", directory=fmt != "jsonl")
     chosen_secret = resolve_secret(secret, secret_env, secret_file)
     if chosen_secret is None:
         warn_default_secret(loaded)

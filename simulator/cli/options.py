@@ -120,12 +120,21 @@ def _options(*decorators: Callable[[Callable[..., Any]], Callable[..., Any]]) ->
 
 
 _REPORT_OPTIONS = (
-    click.option("--report", type=click.Path(dir_okay=False), help="Write the report as JSON."),
-    click.option("--junit", type=click.Path(dir_okay=False), help="Write JUnit XML for CI."),
+    click.option(
+        "--report",
+        type=click.Path(dir_okay=False, allow_dash=True),
+        help="Write the report as JSON (- for stdout, e.g. for jq; missing directories are created).",
+    ),
+    click.option(
+        "--junit",
+        type=click.Path(dir_okay=False),
+        help="Write JUnit XML for CI (missing directories are created).",
+    ),
     click.option(
         "--html",
         type=click.Path(dir_okay=False),
-        help="Write a self-contained HTML report with charts (opens offline).",
+        help="Write a self-contained HTML report with charts (opens offline; missing directories are "
+        "created). Every output path is checked before anything is sent.",
     ),
     click.option(
         "--fail-if",
@@ -141,7 +150,9 @@ report_options_tenant = _options(*_REPORT_OPTIONS)
 #: The same plus --record, for run and replay.
 report_options = _options(
     click.option(
-        "--record", type=click.Path(dir_okay=False), help="Record every attempt to this JSONL file."
+        "--record",
+        type=click.Path(dir_okay=False),
+        help="Record every attempt to this JSONL file (missing directories are created).",
     ),
     *_REPORT_OPTIONS,
 )

@@ -313,6 +313,7 @@ def execute(
     """Deliver planned requests with the config's timing, rules and outputs (run and replay)."""
     from simulator.report.stats import RunStats
 
+    check_outputs(record=config.record, report=config.report, junit=config.junit, html=config.html)
     now = started or datetime.now(UTC)
     fault_report = FaultReport(config.faults) if config.faults else None
     # Reordered traffic is expected to arrive out of order: the built-in receiver must not flag it.
@@ -377,6 +378,17 @@ def execute(
     if code == EXIT_OK and fault_report is not None and not fault_report.passed:
         code = EXIT_FAILED
     return RunOutcome(stats, results, result, code, tally, fault_report)
+
+
+def check_outputs(
+    *, record: str | None = None, report: str | None = None, junit: str | None = None, html: str | None = None
+) -> None:
+    """Check every output path before anything is sent (missing directories are created)."""
+    from simulator.report.paths import check_output
+
+    for option, path in (("--record", record), ("--report", report), ("--junit", junit), ("--html", html)):
+        if path:
+            check_output(path, option, stdout_ok=option == "--report")
 
 
 def _refuse_unsigned(scenarios: Sequence[Any], config: RunConfig) -> None:

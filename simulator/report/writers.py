@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -65,7 +66,13 @@ def write_reports(
 def write_json(stats: RunStats, path: str | Path, extra: Mapping[str, Any] | None = None) -> None:
     """Write the JSON report (``RunStats.summary()``, threshold verdicts included, plus ``extra``
     sections such as fault verdicts)."""
+    from simulator.report.paths import is_stdout
+
     text = json.dumps({**stats.summary(), **(extra or {})}, indent=2, ensure_ascii=False, allow_nan=False)
+    if is_stdout(path):  # --report -: for jq; everything else sosim prints goes to stderr
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+        return
     _write_whole(Path(path), text + "\n")
 
 
