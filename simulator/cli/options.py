@@ -143,7 +143,12 @@ _REPORT_OPTIONS = (
         metavar="EXPR",
         help="Exit 1 when crossed, e.g. 'p99 > 250ms', 'error_rate > 0.1%', 'lag_p99 > 50ms'.",
     ),
-    click.option("--quiet", "-q", is_flag=True, help="No live progress and no summary."),
+    click.option(
+        "--quiet",
+        "-q",
+        is_flag=True,
+        help="No live progress and no tables; the threshold, fault and receiver verdicts still print.",
+    ),
 )
 #: --report, --junit, --html, --fail-if, --quiet (tenant: no recording).
 report_options_tenant = _options(*_REPORT_OPTIONS)

@@ -28,8 +28,8 @@ def tenant_from_cli(config: TenantConfig) -> int:
         extra_cases=outcome.junit_cases(),
         extra_json={"tenant": outcome.section},
     )
+    render_summary(outcome.stats, outcome.thresholds, console, quiet=config.quiet)
     if not config.quiet:
-        render_summary(outcome.stats, outcome.thresholds, console)
         print_webhooks(outcome.hooks, console)
         for message in outcome.messages:
             console.print(f"[yellow]{message}[/]")

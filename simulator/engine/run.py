@@ -572,31 +572,32 @@ def present(config: RunConfig, produce: Any) -> int:
         extra_cases=faults.junit_cases() if faults else (),
         extra_json={"fault_verdicts": faults.summary()} if faults else None,
     )
-    if not config.quiet:
-        render_summary(outcome.stats, outcome.thresholds, console)
-        if outcome.faults is not None:
-            for verdict in outcome.faults.verdicts.values():
-                style = "green" if verdict.passed else "red"
-                console.print(f"[{style}]{verdict.describe()}[/]")
-        if outcome.receiver_tally is not None:
-            _print_receiver(outcome.receiver_tally, console)
-        if config.record:
-            console.print(f"recording: {config.record}")
+    # --quiet drops progress and tables, never a verdict: thresholds, faults and the receiver's line.
+    render_summary(outcome.stats, outcome.thresholds, console, quiet=config.quiet)
+    if outcome.faults is not None:
+        for verdict in outcome.faults.verdicts.values():
+            style = "green" if verdict.passed else "red"
+            console.print(f"[{style}]{verdict.describe()}[/]")
+    if outcome.receiver_tally is not None:
+        _print_receiver(outcome.receiver_tally, console, table=not config.quiet)
+    if config.record and not config.quiet:
+        console.print(f"recording: {config.record}")
     hint = rejection_hint(outcome.stats, outcome.default_secret)
     if hint is not None:
         console.print(f"[red]{hint}[/]", soft_wrap=True)
     return outcome.exit_code
 
 
-def _print_receiver(tally: Any, console: Any) -> None:
+def _print_receiver(tally: Any, console: Any, *, table: bool = True) -> None:
     from rich.table import Table
 
     from simulator.servers.receiver import verdict_caveat, verdict_ok, verdict_table
 
-    table = Table(title="built-in receiver's verdict", show_header=False, title_justify="left")
-    for label, value in verdict_table(tally):
-        table.add_row(label, value)
-    console.print(table)
+    if table:
+        figures = Table(title="built-in receiver's verdict", show_header=False, title_justify="left")
+        for label, value in verdict_table(tally):
+            figures.add_row(label, value)
+        console.print(figures)
     unchecked = verdict_caveat(tally)
     console.print(
         f"[green]receiver: all requests verified{unchecked}[/]"

@@ -155,13 +155,19 @@ def _failure_details(stats: RunStats) -> list[str]:
     return lines
 
 
-def render_summary(stats: RunStats, results: Sequence[ThresholdResult], console: Console) -> None:
-    """Print the end-of-run summary: one table of figures, the webhook's fate, the verdicts."""
+def render_summary(
+    stats: RunStats, results: Sequence[ThresholdResult], console: Console, *, quiet: bool = False
+) -> None:
+    """Print the end-of-run summary: one table of figures, the webhook's fate, the verdicts.
+
+    ``quiet`` (``--quiet``) keeps only the threshold verdicts: a CI log still says why a run failed.
+    """
     from rich.text import Text
 
-    console.print(_summary_table(stats))
-    for line, style in _closing_lines(stats):
-        console.print(Text(line, style=style))
+    if not quiet:
+        console.print(_summary_table(stats))
+        for line, style in _closing_lines(stats):
+            console.print(Text(line, style=style))
     for result in results:
         verdict = Text(result.verdict, style="bold red" if result.crossed else "bold green")
         console.print(Text.assemble(verdict, "  ", result.describe()))
