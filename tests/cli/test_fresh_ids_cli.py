@@ -62,3 +62,20 @@ def test_deterministic_ids_reproduce_a_run_exactly(tmp_path: Path) -> None:
     _header, second, _report = _run(tmp_path, "second", "--deterministic-ids")
     assert _ids(first) == _ids(second)
     assert header["run_id"] is None
+
+
+def test_replay_accepts_a_recording_without_a_run_id(tmp_path: Path) -> None:
+    """Recordings made before run ids existed (no ``run_id`` in the header) still replay."""
+    header, first, _report = _run(tmp_path, "old")
+    lines = (tmp_path / "old.jsonl").read_text(encoding="utf-8").splitlines()
+    del header["run_id"]
+    (tmp_path / "old.jsonl").write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "simulator", "replay", str(tmp_path / "old.jsonl"), "--max-rate", "--quiet",
+         "--report", str(tmp_path / "replay.json")],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, env={**os.environ, "SOSIM_SECRET": "s3cret"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "replay.json").read_text(encoding="utf-8"))
+    assert report["run"]["command"] == "replay"
+    assert first
