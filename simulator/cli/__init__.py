@@ -11,6 +11,7 @@ from simulator.cli.options import (
     EXIT_USAGE,
     SosimGroup,
     delivery_options,
+    deterministic_ids_option,
     fail,
     report_options,
     report_options_tenant,
@@ -67,7 +68,13 @@ def validate(files: tuple[str, ...]) -> None:
 
 @main.command()
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--out", "-o", required=True, type=click.Path(), help="Output file (jsonl) or directory.")
+@click.option(
+    "--out",
+    "-o",
+    required=True,
+    type=click.Path(),
+    help="Output file (jsonl; - for stdout) or directory (dir, http); missing directories are created.",
+)
 @click.option(
     "--format",
     "fmt",
@@ -103,15 +110,21 @@ def generate(
 
     from simulator.core.plan import PlanOptions, plan
     from simulator.core.scenario import load_scenarios
+    from simulator.engine.run import warn_default_secret
     from simulator.recording.fixtures import write_fixtures
+    from simulator.report.paths import check_output
 
     loaded = load_scenarios(scenarios)
     if any(s.arrivals.sessions is None for s in loaded) and sessions is None:
         _check_bounded(loaded)
+    check_output(out, "--out", stdout_ok=fmt == "jsonl", directory=fmt != "jsonl")
+    chosen_secret = resolve_secret(secret, secret_env, secret_file)
+    if chosen_secret is None:
+        warn_default_secret(loaded)
     options = PlanOptions(
         seed=seed,
         sessions=sessions,
-        secret=resolve_secret(secret, secret_env, secret_file),
+        secret=chosen_secret,
         start=datetime.now(UTC) if use_now else None,
     )
     header = {
@@ -228,6 +241,7 @@ def events(as_json: bool) -> None:
     help="While the run goes, serve the mock SuperOffice chat REST API on HOST:PORT "
     "(e.g. 127.0.0.1:8765): each session as of the last webhook sent, for receivers that call back.",
 )
+@deterministic_ids_option
 @report_options
 @delivery_options
 def run(scenarios: tuple[str, ...], **options: Any) -> None:
@@ -495,6 +509,7 @@ def locustfile(show_options: bool) -> None:
     metavar="TOKEN",
     help="Accept only this Bearer/SOTicket credential (repeatable); default: any non-empty one.",
 )
+@deterministic_ids_option
 @report_options_tenant
 @delivery_options
 def tenant(scenarios: tuple[str, ...], **options: Any) -> None:

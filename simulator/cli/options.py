@@ -99,6 +99,15 @@ def timing_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+#: --deterministic-ids, for run and tenant.
+deterministic_ids_option = click.option(
+    "--deterministic-ids",
+    is_flag=True,
+    help="Send the seeded EventIds (the same every run, as generate writes them) instead of fresh "
+    "ones: reproduces a run exactly, but a receiver that deduplicates drops a second run.",
+)
+
+
 def _options(*decorators: Callable[[Callable[..., Any]], Callable[..., Any]]) -> Callable[..., Any]:
     """Bundle click options that several commands share, so each is written once."""
 
@@ -111,12 +120,21 @@ def _options(*decorators: Callable[[Callable[..., Any]], Callable[..., Any]]) ->
 
 
 _REPORT_OPTIONS = (
-    click.option("--report", type=click.Path(dir_okay=False), help="Write the report as JSON."),
-    click.option("--junit", type=click.Path(dir_okay=False), help="Write JUnit XML for CI."),
+    click.option(
+        "--report",
+        type=click.Path(dir_okay=False, allow_dash=True),
+        help="Write the report as JSON (- for stdout, e.g. for jq; missing directories are created).",
+    ),
+    click.option(
+        "--junit",
+        type=click.Path(dir_okay=False),
+        help="Write JUnit XML for CI (missing directories are created).",
+    ),
     click.option(
         "--html",
         type=click.Path(dir_okay=False),
-        help="Write a self-contained HTML report with charts (opens offline).",
+        help="Write a self-contained HTML report with charts (opens offline; missing directories are "
+        "created). Every output path is checked before anything is sent.",
     ),
     click.option(
         "--fail-if",
@@ -125,14 +143,21 @@ _REPORT_OPTIONS = (
         metavar="EXPR",
         help="Exit 1 when crossed, e.g. 'p99 > 250ms', 'error_rate > 0.1%', 'lag_p99 > 50ms'.",
     ),
-    click.option("--quiet", "-q", is_flag=True, help="No live progress and no summary."),
+    click.option(
+        "--quiet",
+        "-q",
+        is_flag=True,
+        help="No live progress and no tables; the threshold, fault and receiver verdicts still print.",
+    ),
 )
 #: --report, --junit, --html, --fail-if, --quiet (tenant: no recording).
 report_options_tenant = _options(*_REPORT_OPTIONS)
 #: The same plus --record, for run and replay.
 report_options = _options(
     click.option(
-        "--record", type=click.Path(dir_okay=False), help="Record every attempt to this JSONL file."
+        "--record",
+        type=click.Path(dir_okay=False),
+        help="Record every attempt to this JSONL file (missing directories are created).",
     ),
     *_REPORT_OPTIONS,
 )

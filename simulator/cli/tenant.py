@@ -13,8 +13,10 @@ def tenant_from_cli(config: TenantConfig) -> int:
     """Run the tenant with a console, write --report/--junit/--html, print the summary."""
     from rich.console import Console
 
+    from simulator.engine.run import check_outputs
     from simulator.report.writers import render_summary, write_reports
 
+    check_outputs(report=config.report, junit=config.junit, html=config.html)
     console = Console(stderr=True)
     outcome = run_tenant(config, console=console)
     write_reports(
@@ -26,8 +28,8 @@ def tenant_from_cli(config: TenantConfig) -> int:
         extra_cases=outcome.junit_cases(),
         extra_json={"tenant": outcome.section},
     )
+    render_summary(outcome.stats, outcome.thresholds, console, quiet=config.quiet)
     if not config.quiet:
-        render_summary(outcome.stats, outcome.thresholds, console)
         print_webhooks(outcome.hooks, console)
         for message in outcome.messages:
             console.print(f"[yellow]{message}[/]")

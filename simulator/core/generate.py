@@ -8,6 +8,7 @@ Faker's cost (about 100 us a call) off the per-event path.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import unicodedata
 from collections.abc import Iterator
@@ -123,6 +124,8 @@ class Generator:
     time_scale: float
     agents: tuple[Agent, ...]
     burst: int = 0
+    #: XORed into every EventId's random bits: 0 reproduces the seeded ids, a run id makes them fresh.
+    id_mask: int = 0
 
     def sessions(self, limit: int | None = None) -> Iterator[SessionPlan]:
         """Yield session plans in arrival order (at most ``limit``)."""
@@ -150,15 +153,29 @@ def make_generator(
     start: datetime | None = None,
     time_scale: float = 1.0,
     burst: int = 0,
+    run_id: str | None = None,
 ) -> Generator:
-    """Prepare generation for a scenario; ``seed`` and ``start`` override the scenario's own."""
+    """Prepare generation for a scenario; ``seed`` and ``start`` override the scenario's own.
+
+    ``run_id`` changes every EventId (and nothing else), so two runs of the same scenario and seed
+    are not taken for duplicates by a receiver that deduplicates on EventId.
+    """
     run_seed = scenario.seed if seed is None else seed
     begin = start or scenario.start
     start_ticks = round(begin.timestamp()) * TICKS_PER_SECOND + begin.microsecond * 10
     first_locale = next(iter(scenario.locales))
     pool = identity_pool(first_locale, run_seed, scenario.population.identity_pool)
     agents = tuple(_agent(spec, i, pool) for i, spec in enumerate(scenario.population.agents))
-    return Generator(scenario, run_seed, start_ticks, time_scale, agents, burst)
+    return Generator(scenario, run_seed, start_ticks, time_scale, agents, burst, event_id_mask(run_id))
+
+
+def event_id_mask(run_id: str | None) -> int:
+    """The 128 bits a run id mixes into EventIds (0 without one: the seeded ids)."""
+    if not run_id:
+        return 0
+    # XOR with a constant is a bijection: ids stay unique within a run, and the session's random
+    # stream is drawn exactly as before, so payload text and timing do not change.
+    return int.from_bytes(hashlib.blake2b(run_id.encode("utf-8"), digest_size=16).digest())
 
 
 def _agent(spec: AgentSpec, index: int, pool: IdentityPool) -> Agent:
@@ -174,9 +191,12 @@ def generate_sessions(
     time_scale: float = 1.0,
     limit: int | None = None,
     burst: int = 0,
+    run_id: str | None = None,
 ) -> Iterator[SessionPlan]:
     """Yield the scenario's sessions in arrival order (the first ``burst`` all at time 0)."""
-    generator = make_generator(scenario, seed=seed, start=start, time_scale=time_scale, burst=burst)
+    generator = make_generator(
+        scenario, seed=seed, start=start, time_scale=time_scale, burst=burst, run_id=run_id
+    )
     return generator.sessions(limit)
 
 
@@ -188,10 +208,11 @@ def timeline(
     time_scale: float = 1.0,
     limit: int | None = None,
     burst: int = 0,
+    run_id: str | None = None,
 ) -> Iterator[Timed]:
     """Yield every event of the scenario ordered by due time, in constant memory."""
     plans = generate_sessions(
-        scenario, seed=seed, start=start, time_scale=time_scale, limit=limit, burst=burst
+        scenario, seed=seed, start=start, time_scale=time_scale, limit=limit, burst=burst, run_id=run_id
     )
     return merge_sessions((plan.start_s, plan.events) for plan in plans)
 
@@ -293,7 +314,7 @@ class _SessionBuilder:
             ticks = self.gen.ticks(self.now)
         else:
             ticks = message.ticks  # _post advanced the clock for the message, the event shares it
-        bits = self.rng.getrandbits(128)
+        bits = self.rng.getrandbits(128) ^ self.gen.id_mask
         # A version-4 GUID made from the session's own random stream, so fixtures are reproducible.
         hexed = bits.to_bytes(16).hex()  # the digits of f"{bits:032x}", in a third less time
         variant = _VARIANT[bits & 3]

@@ -98,6 +98,7 @@ class RunInfo:
     sosim_version: str
     signed: bool
     extra: dict[str, str] = field(default_factory=dict)
+    run_id: str | None = None  # mixed into the EventIds; None: the seeded ids (--deterministic-ids)
 
 
 @dataclass(frozen=True, slots=True)

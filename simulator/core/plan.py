@@ -24,6 +24,7 @@ class PlanOptions:
     start: datetime | None = None
     time_scale: float = 1.0
     burst: int = 0  # the burst fault: this many sessions start at the same instant
+    run_id: str | None = None  # mixed into EventIds, so each run's are fresh; None: the seeded ids
 
 
 def adjust(scenario: Scenario, options: PlanOptions) -> Scenario:
@@ -59,6 +60,7 @@ def plan(scenarios: Sequence[Scenario], options: PlanOptions) -> Iterator[Planne
             start=options.start,
             time_scale=options.time_scale,
             burst=options.burst,
+            run_id=options.run_id,
         )
         burst_below = scenario.population.first_session_id + options.burst if options.burst else 0
         streams.append(plan_events(events, webhook_for(adjusted, options.secret), scenario.name, burst_below))

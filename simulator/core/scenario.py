@@ -50,9 +50,10 @@ def parse_scenario(text: str, source: str = "<inline>", env: Mapping[str, str] |
     data, lines = _parse_yaml(text, source)
     if not isinstance(data, dict):
         raise ScenarioError(source, 1, "", "a scenario must be a YAML mapping (name:, arrivals:, flow: ...)")
-    data = _interpolate(data, (), lines, source, os.environ if env is None else env)
+    defaulted: list[tuple[str, str]] = []
+    data = _interpolate(data, (), lines, source, os.environ if env is None else env, defaulted)
     try:
-        scenario = Scenario.model_validate({**data, "source": source})
+        scenario = Scenario.model_validate({**data, "source": source, "env_defaults": tuple(defaulted)})
     except ValidationError as exc:
         raise _first_error(exc, lines, source, data) from None
     return scenario
@@ -132,24 +133,36 @@ def _dotted(path: Path_) -> str:
 
 
 def _interpolate(
-    value: Any, path: Path_, lines: dict[Path_, int], source: str, env: Mapping[str, str]
+    value: Any,
+    path: Path_,
+    lines: dict[Path_, int],
+    source: str,
+    env: Mapping[str, str],
+    defaulted: list[tuple[str, str]],
 ) -> Any:
+    """Replace ``${VAR}`` references; note in ``defaulted`` each (field, VAR) that took a default."""
     if isinstance(value, dict):
-        return {k: _interpolate(v, (*path, str(k)), lines, source, env) for k, v in value.items()}
+        return {k: _interpolate(v, (*path, str(k)), lines, source, env, defaulted) for k, v in value.items()}
     if isinstance(value, list):
-        return [_interpolate(v, (*path, i), lines, source, env) for i, v in enumerate(value)]
+        return [_interpolate(v, (*path, i), lines, source, env, defaulted) for i, v in enumerate(value)]
     if isinstance(value, str) and "${" in value:
-        return _ENV_REF.sub(lambda m: _env_value(m, path, lines, source, env), value)
+        return _ENV_REF.sub(lambda m: _env_value(m, path, lines, source, env, defaulted), value)
     return value
 
 
 def _env_value(
-    match: re.Match[str], path: Path_, lines: dict[Path_, int], source: str, env: Mapping[str, str]
+    match: re.Match[str],
+    path: Path_,
+    lines: dict[Path_, int],
+    source: str,
+    env: Mapping[str, str],
+    defaulted: list[tuple[str, str]],
 ) -> str:
     name, default = match.group(1), match.group(2)
     if name in env:
         return env[name]
     if default is not None:
+        defaulted.append((_dotted(path), name))
         return default
     raise ScenarioError(
         source,
@@ -250,6 +263,13 @@ def payload_options(scenario: Scenario) -> PayloadOptions:
         body_layout=spec.body_layout,
         overrides=overrides,
     )
+
+
+def defaulted_secret(scenario: Scenario) -> str | None:
+    """The variable whose ``${VAR:-default}`` default became the scenario's secret, or None."""
+    if not scenario.webhook.secret:
+        return None
+    return next((name for field, name in scenario.env_defaults if field == "webhook.secret"), None)
 
 
 def webhook_for(scenario: Scenario, secret: str | None = None) -> Webhook:

@@ -554,6 +554,8 @@ class Scenario(Strict):
     rotate_secret: Annotated[tuple[RotateSpec, ...], BeforeValidator(_one_or_many)] = ()
     #: Where the file came from, for messages; not part of the YAML.
     source: str = Field(default="<inline>", exclude=True)
+    #: (field, VAR) for each value that came from a ``${VAR:-default}`` default; not part of the YAML.
+    env_defaults: tuple[tuple[str, str], ...] = Field(default=(), exclude=True)
 
     @field_validator("locales")
     @classmethod

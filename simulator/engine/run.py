@@ -56,6 +56,7 @@ class RunConfig:
     quiet: bool = False
     faults: tuple[FaultSpec, ...] = ()
     serve_api: str | None = None  # HOST:PORT: serve the mock SuperOffice API while the run goes
+    deterministic_ids: bool = False  # the seeded EventIds, as generate makes them, instead of fresh ones
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -95,6 +96,7 @@ class RunConfig:
             faults=faults_from_cli(options.get("fault") or (), options.get("expect") or ()),
             serve_api=serve_api or None,
             quiet=bool(options.get("quiet")),
+            deterministic_ids=bool(options.get("deterministic_ids")),
         )
 
 
@@ -200,6 +202,7 @@ class RunOutcome:
     receiver_tally: Any = None
     faults: FaultReport | None = None
     messages: list[str] = field(default_factory=list)
+    default_secret: str | None = None  # the variable whose ${VAR:-default} default signed
 
 
 def run(
@@ -220,8 +223,10 @@ def run(
     scenarios = load_scenarios(config.scenarios)
     _check_bounded(scenarios, config)
     webhooks = [webhook_for(s, config.secret) for s in scenarios]
+    default_secret = None if config.secret is not None else warn_default_secret(scenarios)
     now = datetime.now(UTC)
     speed = config.speed or 1.0
+    run_id = None if config.deterministic_ids else new_run_id()
     options = PlanOptions(
         seed=config.seed,
         sessions=config.sessions,
@@ -229,6 +234,7 @@ def run(
         secret=config.secret,
         start=None if config.scenario_time else now,
         time_scale=1.0 / speed if not config.rate else 1.0,
+        run_id=run_id,
     )
     seed = config.seed if config.seed is not None else scenarios[0].seed
     faults = merge_faults(config.faults, scenarios)
@@ -245,7 +251,7 @@ def run(
     if probes:
         planned = Injector(probes, webhooks[0].secret, seed or 0)(planned)
     _refuse_unsigned(scenarios, config)
-    return execute(
+    outcome = execute(
         replace(config, faults=faults),
         planned,
         command="run",
@@ -259,7 +265,44 @@ def run(
         extra_handlers=extra_handlers,
         live_api=live_api,
         clock=clock,
+        run_id=run_id,
     )
+    outcome.default_secret = default_secret
+    return outcome
+
+
+def warn_default_secret(scenarios: Sequence[Any]) -> str | None:
+    """Warn once on stderr when a ``${VAR:-default}`` default signs; return the variable (or None)."""
+    from simulator.core.scenario import defaulted_secret
+
+    found = {name: s.source for s in scenarios if (name := defaulted_secret(s))}
+    if not found:
+        return None
+    for name, source in found.items():
+        print(
+            f"sosim: warning: signing with the default from ${{{name}:-...}} in {source}, "
+            f"because {name} is not set: export {name}, or pass --secret-env NAME",
+            file=sys.stderr,
+        )
+    return next(iter(found))
+
+
+def rejection_hint(stats: Any, default_secret: str | None) -> str | None:
+    """A hint when most answers are 401/403: the receiver does not accept the signature."""
+    codes = stats.status_codes
+    answered = sum(codes.values())
+    rejected = codes.get(401, 0) + codes.get(403, 0)
+    if not answered or rejected * 2 <= answered:
+        return None
+    why = f" (signed with the scenario default: {default_secret} is not set)" if default_secret else ""
+    return f"the receiver rejects the signature: check the secret{why}"
+
+
+def new_run_id() -> str:
+    """A random id for one run: mixed into its EventIds so no two runs send the same ones."""
+    import secrets
+
+    return secrets.token_hex(8)
 
 
 def execute(
@@ -278,10 +321,12 @@ def execute(
     check_order: bool = True,
     live_api: Any = None,
     clock: Clock | None = None,
+    run_id: str | None = None,
 ) -> RunOutcome:
     """Deliver planned requests with the config's timing, rules and outputs (run and replay)."""
     from simulator.report.stats import RunStats
 
+    check_outputs(record=config.record, report=config.report, junit=config.junit, html=config.html)
     now = started or datetime.now(UTC)
     fault_report = FaultReport(config.faults) if config.faults else None
     # Reordered traffic is expected to arrive out of order: the built-in receiver must not flag it.
@@ -316,6 +361,7 @@ def execute(
             sosim_version=__version__,
             signed=signed,
             extra={**config.extra, **({"target_rate": f"{config.rate:g}"} if config.rate else {})},
+            run_id=run_id,
         )
         if console is not None and not config.quiet:
             where = "the built-in verifying receiver at " + target if receiver is not None else target
@@ -346,6 +392,17 @@ def execute(
     if code == EXIT_OK and fault_report is not None and not fault_report.passed:
         code = EXIT_FAILED
     return RunOutcome(stats, results, result, code, tally, fault_report)
+
+
+def check_outputs(
+    *, record: str | None = None, report: str | None = None, junit: str | None = None, html: str | None = None
+) -> None:
+    """Check every output path before anything is sent (missing directories are created)."""
+    from simulator.report.paths import check_output
+
+    for option, path in (("--record", record), ("--report", report), ("--junit", junit), ("--html", html)):
+        if path:
+            check_output(path, option, stdout_ok=option == "--report")
 
 
 def _refuse_unsigned(scenarios: Sequence[Any], config: RunConfig) -> None:
@@ -531,28 +588,32 @@ def present(config: RunConfig, produce: Any) -> int:
         extra_cases=faults.junit_cases() if faults else (),
         extra_json={"fault_verdicts": faults.summary()} if faults else None,
     )
-    if not config.quiet:
-        render_summary(outcome.stats, outcome.thresholds, console)
-        if outcome.faults is not None:
-            for verdict in outcome.faults.verdicts.values():
-                style = "green" if verdict.passed else "red"
-                console.print(f"[{style}]{verdict.describe()}[/]")
-        if outcome.receiver_tally is not None:
-            _print_receiver(outcome.receiver_tally, console)
-        if config.record:
-            console.print(f"recording: {config.record}")
+    # --quiet drops progress and tables, never a verdict: thresholds, faults and the receiver's line.
+    render_summary(outcome.stats, outcome.thresholds, console, quiet=config.quiet)
+    if outcome.faults is not None:
+        for verdict in outcome.faults.verdicts.values():
+            style = "green" if verdict.passed else "red"
+            console.print(f"[{style}]{verdict.describe()}[/]")
+    if outcome.receiver_tally is not None:
+        _print_receiver(outcome.receiver_tally, console, table=not config.quiet)
+    if config.record and not config.quiet:
+        console.print(f"recording: {config.record}")
+    hint = rejection_hint(outcome.stats, outcome.default_secret)
+    if hint is not None:
+        console.print(f"[red]{hint}[/]", soft_wrap=True)
     return outcome.exit_code
 
 
-def _print_receiver(tally: Any, console: Any) -> None:
+def _print_receiver(tally: Any, console: Any, *, table: bool = True) -> None:
     from rich.table import Table
 
     from simulator.servers.receiver import verdict_caveat, verdict_ok, verdict_table
 
-    table = Table(title="built-in receiver's verdict", show_header=False, title_justify="left")
-    for label, value in verdict_table(tally):
-        table.add_row(label, value)
-    console.print(table)
+    if table:
+        figures = Table(title="built-in receiver's verdict", show_header=False, title_justify="left")
+        for label, value in verdict_table(tally):
+            figures.add_row(label, value)
+        console.print(figures)
     unchecked = verdict_caveat(tally)
     console.print(
         f"[green]receiver: all requests verified{unchecked}[/]"

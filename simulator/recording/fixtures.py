@@ -11,6 +11,7 @@ Output is byte-identical for the same inputs: nothing here reads the clock.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
@@ -67,9 +68,12 @@ def write_fixtures(
 
 
 def _write_jsonl(requests: Iterable[tuple[float, str, Request]], target: Path, header: dict[str, Any]) -> int:
-    if target.is_dir():
+    if str(target) == "-":
+        writer = JsonlWriter(target, flush_each=False, stream=sys.stdout)
+    elif target.is_dir():
         raise UsageError(f"--out {target}: is a directory; format jsonl writes one file")
-    writer = JsonlWriter(target, flush_each=False)
+    else:
+        writer = JsonlWriter(target, flush_each=False)
     count = 0
     try:
         writer.write(header_line("fixtures", **header))

@@ -91,11 +91,14 @@ class JsonlWriter:
     """Writes JSON lines; with ``flush_each`` every line reaches the OS at once, so a crash or
     Ctrl-C loses nothing already written (recordings); fixtures skip that cost."""
 
-    def __init__(self, path: str | Path, *, flush_each: bool = True) -> None:
+    def __init__(self, path: str | Path, *, flush_each: bool = True, stream: IO[str] | None = None) -> None:
         self.path = Path(path)
         self._flush_each = flush_each
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: IO[str] | None = self.path.open("w", encoding="utf-8", newline="\n")
+        #: ``stream`` (stdout for ``--out -``) is written to but never closed.
+        self._stream = stream
+        if stream is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file: IO[str] | None = stream or self.path.open("w", encoding="utf-8", newline="\n")
 
     def write(self, line: dict[str, Any]) -> None:
         """Append one line and flush it to the OS."""
@@ -108,7 +111,10 @@ class JsonlWriter:
     def close(self) -> None:
         """Close the file (idempotent)."""
         if self._file is not None:
-            self._file.close()
+            if self._stream is None:
+                self._file.close()
+            else:
+                self._file.flush()
             self._file = None
 
 

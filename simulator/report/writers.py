@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -65,7 +66,13 @@ def write_reports(
 def write_json(stats: RunStats, path: str | Path, extra: Mapping[str, Any] | None = None) -> None:
     """Write the JSON report (``RunStats.summary()``, threshold verdicts included, plus ``extra``
     sections such as fault verdicts)."""
+    from simulator.report.paths import is_stdout
+
     text = json.dumps({**stats.summary(), **(extra or {})}, indent=2, ensure_ascii=False, allow_nan=False)
+    if is_stdout(path):  # --report -: for jq; everything else sosim prints goes to stderr
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+        return
     write_whole(Path(path), text + "\n")
 
 
@@ -148,13 +155,19 @@ def _failure_details(stats: RunStats) -> list[str]:
     return lines
 
 
-def render_summary(stats: RunStats, results: Sequence[ThresholdResult], console: Console) -> None:
-    """Print the end-of-run summary: one table of figures, the webhook's fate, the verdicts."""
+def render_summary(
+    stats: RunStats, results: Sequence[ThresholdResult], console: Console, *, quiet: bool = False
+) -> None:
+    """Print the end-of-run summary: one table of figures, the webhook's fate, the verdicts.
+
+    ``quiet`` (``--quiet``) keeps only the threshold verdicts: a CI log still says why a run failed.
+    """
     from rich.text import Text
 
-    console.print(_summary_table(stats))
-    for line, style in _closing_lines(stats):
-        console.print(Text(line, style=style))
+    if not quiet:
+        console.print(_summary_table(stats))
+        for line, style in _closing_lines(stats):
+            console.print(Text(line, style=style))
     for result in results:
         verdict = Text(result.verdict, style="bold red" if result.crossed else "bold green")
         console.print(Text.assemble(verdict, "  ", result.describe()))

@@ -110,6 +110,7 @@ class TenantConfig:
     html: str | None = None
     thresholds: tuple[Threshold, ...] = ()
     quiet: bool = False
+    deterministic_ids: bool = False  # the seeded EventIds instead of fresh ones per run
 
     @classmethod
     def from_cli(cls, scenarios: tuple[str, ...], **options: Any) -> TenantConfig:
@@ -158,6 +159,7 @@ class TenantConfig:
             html=options.get("html"),
             thresholds=tuple(parse_threshold(text) for text in options.get("fail_if") or ()),
             quiet=bool(options.get("quiet")),
+            deterministic_ids=bool(options.get("deterministic_ids")),
         )
 
     def timing_label(self) -> str:

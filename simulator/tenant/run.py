@@ -74,7 +74,11 @@ class Tenant:
         ``scenarios`` replaces loading ``config.scenarios`` (inline scenarios in tests); ``pinger``
         replaces the HTTP registration ping; ``handlers`` see every attempt and state change.
         """
+        from simulator.engine.run import new_run_id
+
         self.config = config
+        #: Mixed into the EventIds so each run sends fresh ones; None with --deterministic-ids.
+        self.run_id: str | None = None if config.deterministic_ids else new_run_id()
         self.registry = Registry()
         self.stats = RunStats(config.thresholds)
         self.handlers: list[Handler] = [self.stats, *handlers]
@@ -294,6 +298,7 @@ class Tenant:
                 seed=config.seed,
                 start=None if config.scenario_time else now,
                 time_scale=scale,
+                run_id=self.run_id,
             )
             streams.append(_labelled(scenario.name, events))
         merged = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=lambda d: d.due_s)
@@ -357,6 +362,7 @@ class Tenant:
             sosim_version=__version__,
             signed=any(w.secret for w in self.registry.all()),
             extra={"api": self.api_root, "play_started_s": f"{self.play_started_s or 0.0:.3f}"},
+            run_id=self.run_id,
         )
         for handler in self.handlers:
             handler.start(info)

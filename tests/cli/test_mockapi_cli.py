@@ -78,7 +78,8 @@ def test_serve_api_answers_a_receiver_calling_back_during_each_message(tmp_path:
     (tmp_path / "callback_receiver.py").write_text(RECEIVER.format(port=port, log=str(log)), encoding="utf-8")
     done = subprocess.run(
         [sys.executable, "-m", "simulator", "run", str(ROOT / SCENARIO), "--sessions", "3", "--max-rate",
-         "-q", "--serve-api", f"127.0.0.1:{port}", "--target", "asgi://callback_receiver:app/webhook"],
+         "-q", "--serve-api", f"127.0.0.1:{port}", "--target", "asgi://callback_receiver:app/webhook",
+         "--deterministic-ids"],  # the expected EventIds below come from the seed alone
         cwd=tmp_path, env={**ENV, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

@@ -742,3 +742,22 @@ def test_several_scenarios_keep_their_own_tenant_in_each_copy() -> None:
     tenants = {(b["PrimaryKey"] >= 900000, b["ContextIdentifier"]) for b in bodies}
     assert tenants == {(False, "Cust777"), (True, "Cust888")}
     assert outcome.exit_code == 0
+
+
+def _event_ids_of_one_play(**options: Any) -> list[str]:
+    """Play the scenario once to one registered target; return the EventIds it received, in order."""
+    with targets(Target(lambda a: (200, b""))) as (target,), tenant_running(rate=500.0, **options) as tenant:
+        body = {"TargetUrl": target.url, "Events": CHAT_EVENTS, "Secret": "ids-secret"}
+        httpx.post(f"{tenant.api_root}/Webhook", json=body, headers=AUTH).raise_for_status()
+        assert tenant.play().exit_code == 0
+        return [json.loads(a.body)["EventId"] for a in target.events()]
+
+
+def test_each_tenant_run_sends_fresh_event_ids_unless_deterministic_ids() -> None:
+    """Two runs of the same scenario share no EventId (a deduplicating app keeps both);
+    deterministic_ids (--deterministic-ids) sends the seeded ids, the ones generate makes."""
+    first, second = _event_ids_of_one_play(), _event_ids_of_one_play()
+    assert first and len(set(first)) == len(first)
+    assert not set(first) & set(second)
+    seeded = {timed.event.event_id for timed in timeline(scenario())}
+    assert set(_event_ids_of_one_play(deterministic_ids=True)) == seeded

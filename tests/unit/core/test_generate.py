@@ -150,3 +150,21 @@ flow:
         assert plan_.events[0].event.name == so.EVENT_CREATED
         assert ticks == sorted(ticks)
         assert all(t.event.fields.status in S for t in plan_.events)
+
+
+def test_a_run_id_changes_every_event_id_and_nothing_else() -> None:
+    """A run id gives each run its own EventIds (still unique and GUID-shaped); payload text,
+    timing and everything else stay seeded, and without one the ids are the seeded ones."""
+    scenario = parse_scenario(MIXED)
+    seeded = list(timeline(scenario))
+    fresh = list(timeline(scenario, run_id="run-a"))
+    other = list(timeline(scenario, run_id="run-b"))
+    assert [t.event.event_id for t in timeline(scenario, run_id=None)] == [t.event.event_id for t in seeded]
+    ids = [t.event.event_id for t in fresh]
+    assert len(set(ids)) == len(ids)
+    assert not set(ids) & {t.event.event_id for t in seeded}
+    assert not set(ids) & {t.event.event_id for t in other}
+    assert all(i[14] == "4" and i[19] in "89ab" for i in ids)
+    assert [t._replace(event=t.event._replace(event_id="")) for t in fresh] == [
+        t._replace(event=t.event._replace(event_id="")) for t in seeded
+    ]
