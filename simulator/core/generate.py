@@ -8,6 +8,7 @@ Faker's cost (about 100 us a call) off the per-event path.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import unicodedata
 from collections.abc import Iterator
@@ -136,7 +137,18 @@ class Generator:
     def session(self, index: int, start_s: float) -> SessionPlan:
         """Build session number ``index`` starting at ``start_s``."""
         rng = random.Random(f"{self.seed}:session:{index}")
-        return _SessionBuilder(self, rng, index, start_s).build()
+        return _SessionBuilder(self, rng, index, start_s, lag=self.stamp_lag(index)).build()
+
+    def stamp_lag(self, index: int) -> int:
+        """How many ticks session ``index``'s Timestamps precede their due time (under a second).
+
+        NetServer stamps an event when it is saved and sends it later from a queue, so real
+        Timestamps fall a moment before the request and have all 7 digits. Without this, sessions
+        that arrive on whole seconds (uniform arrivals) would have whole-second Timestamps. A hash,
+        not the session's ``rng``, so adding it left every other draw as it was.
+        """
+        digest = hashlib.blake2b(f"{self.seed}:lag:{index}".encode(), digest_size=8).digest()
+        return int.from_bytes(digest) % TICKS_PER_SECOND
 
     def ticks(self, offset_s: float) -> int:
         """Convert a scenario offset to Timestamp ticks."""
@@ -154,7 +166,8 @@ def make_generator(
     """Prepare generation for a scenario; ``seed`` and ``start`` override the scenario's own."""
     run_seed = scenario.seed if seed is None else seed
     begin = start or scenario.start
-    start_ticks = round(begin.timestamp()) * TICKS_PER_SECOND + begin.microsecond * 10
+    # Whole seconds plus the microseconds: round(begin.timestamp()) would add a second from .5 on.
+    start_ticks = int(begin.replace(microsecond=0).timestamp()) * TICKS_PER_SECOND + begin.microsecond * 10
     first_locale = next(iter(scenario.locales))
     pool = identity_pool(first_locale, run_seed, scenario.population.identity_pool)
     agents = tuple(_agent(spec, i, pool) for i, spec in enumerate(scenario.population.agents))
@@ -233,6 +246,7 @@ class _SessionBuilder:
     messages: list[ChatMessage] = field(default_factory=list)
     slots: dict[str, str] = field(default_factory=dict)
     system_id: int = 0
+    lag: int = 0  # ticks every Timestamp of this session precedes its due time (Generator.stamp_lag)
 
     def build(self) -> SessionPlan:
         start = self.now
@@ -290,7 +304,7 @@ class _SessionBuilder:
     ) -> None:
         if message is None:
             self._advance()
-            ticks = self.gen.ticks(self.now)
+            ticks = self.gen.ticks(self.now) - self.lag
         else:
             ticks = message.ticks  # _post advanced the clock for the message, the event shares it
         bits = self.rng.getrandbits(128)
@@ -344,7 +358,7 @@ class _SessionBuilder:
             gen.scenario.population.first_message_id + self.index * MESSAGE_ID_STRIDE + len(self.messages)
         )
         message = ChatMessage(
-            message_id, self.session_id, kind, text, author, special, param, gen.ticks(self.now)
+            message_id, self.session_id, kind, text, author, special, param, gen.ticks(self.now) - self.lag
         )
         self.messages.append(message)
         self._emit(so.EVENT_MESSAGE, changed_by, so.MESSAGE_CHANGES, message)

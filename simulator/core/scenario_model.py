@@ -250,7 +250,7 @@ class PayloadSpec(Strict):
     booleans: Literal["bool", "int"] = "bool"
     field_values_on: tuple[ChatEventName, ...] = so.CHAT_EVENTS
     changed_changes: Literal["empty", "fields"] = "empty"
-    timestamp_digits: Literal["7", "trim"] = "7"
+    timestamp_digits: Literal["7", "trim"] = "trim"
     header_spelling: Literal["canonical", "reference"] = "canonical"
     body_layout: Literal["compact", "indented"] = "compact"
     overrides: tuple[OverrideSpec, ...] = ()

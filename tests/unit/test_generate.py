@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
+from datetime import UTC, datetime
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.core.generate import generate_sessions, timeline
+from simulator.core.generate import generate_sessions, make_generator, timeline
 from simulator.core.plan import PlanOptions, plan
 from simulator.core.scenario import parse_scenario
 from simulator.superoffice import facts as so
@@ -121,9 +123,28 @@ def test_timeline_is_ordered_and_lazy() -> None:
 
 
 def test_fixed_start_makes_fixed_timestamps() -> None:
-    """Without --now, Timestamps start at the scenario's start."""
-    body = json.loads(bodies(MIXED)[0])
-    assert body["Timestamp"] == "2026-01-05T08:00:00.0000000Z"
+    """Without --now, the first Timestamp falls within a second before the scenario's start
+    (NetServer stamps an event before it sends it), the same on every run."""
+    first = json.loads(bodies(MIXED)[0])["Timestamp"]
+    assert first.startswith("2026-01-05T07:59:59.") and first.endswith("Z")
+    assert first == json.loads(bodies(MIXED)[0])["Timestamp"]
+
+
+def test_timestamps_have_sub_second_parts_even_on_whole_second_arrivals() -> None:
+    """Sessions that arrive on whole seconds still get Timestamps with a realistic fraction."""
+    text = MIXED.replace("rate: 1/min}", "rate: 1/min, process: uniform}")
+    stamps = [json.loads(b)["Timestamp"] for b in bodies(text)]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{1,7}Z", s) for s in stamps)
+    assert len({s[20:-1] for s in stamps}) > len(stamps) * 0.9  # the fractions are not all alike
+    assert any(len(s) == 28 for s in stamps)  # some show all 7 digits, like DateTime.UtcNow
+
+
+def test_start_with_microseconds_is_not_rounded_up() -> None:
+    """A start of 08:00:00.600000 means 08:00:00.6, not 08:00:01.6."""
+    scenario = parse_scenario(MIXED)
+    start = datetime(2026, 1, 5, 8, 0, 0, 600000, tzinfo=UTC)
+    generator = make_generator(scenario, start=start)
+    assert generator.start_ticks == round(datetime(2026, 1, 5, 8, tzinfo=UTC).timestamp()) * 10**7 + 6 * 10**6
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
