@@ -573,7 +573,11 @@ class _SessionBuilder:
         self._status(final, agent_id if ended_by == "user" else None, **self._links())
         if spec.rating.probability and self.rng.random() < spec.rating.probability:
             self._wait(self.flow.conversation.customer_delay)
-            self._status(final, None, rating=_choose(self.rng, spec.rating.values))
+            rating = _choose(self.rng, spec.rating.values)
+            if spec.rating.fires_changed:
+                self._status(final, None, rating=rating)
+            else:  # saved on the session, seen in later FieldValues, but no event of its own
+                self.fields = self.fields._replace(rating=rating)
         if final == S.Finished and self.rng.random() < spec.close_later.probability:
             self._wait(spec.close_later.delay)
             self._status(S.Closed, agent_id)

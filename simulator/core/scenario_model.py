@@ -425,6 +425,9 @@ class RatingSpec(Strict):
 
     probability: Probability = 0.3
     values: dict[int, float] = {1: 0.05, 2: 0.05, 3: 0.15, 4: 0.35, 5: 0.4}
+    # chatsession.changed fires on a change of status (trigger 401, ChatSessionChangedStatus), so a
+    # rating alone sends nothing by default; true sends the old extra changed (status unchanged).
+    fires_changed: bool = False
 
     @field_validator("values")
     @classmethod

@@ -171,3 +171,47 @@ flow:
         assert plan_.events[0].event.name == so.EVENT_CREATED
         assert ticks == sorted(ticks)
         assert all(t.event.fields.status in S for t in plan_.events)
+
+
+RATED = """
+name: rated
+seed: 5
+webhook: {secret: s}
+arrivals: {sessions: 20, rate: 1/min}
+flow:
+  chatbot: {probability: 0}
+  queue: {abandon_probability: 0, offline_form_probability: 0}
+  end: {rating: {probability: 1.0}, close_later: {probability: 1.0}}
+"""
+
+
+def _changed_fields(text: str) -> list[list[tuple[int, int]]]:
+    """Per session, the (Status, Rating) of each chatsession.changed, in order."""
+    scenario = parse_scenario(text)
+    return [
+        [
+            (int(t.event.fields.status), t.event.fields.rating)
+            for t in plan_.events
+            if t.event.name == so.EVENT_CHANGED
+        ]
+        for plan_ in generate_sessions(scenario)
+    ]
+
+
+def test_rating_alone_sends_no_changed_event() -> None:
+    """chatsession.changed fires only on a change of status: a rating keeps the status and sends
+    none, yet later FieldValues (the Closed change) carry the rating."""
+    for changes in _changed_fields(RATED):
+        statuses = [status for status, _ in changes]
+        assert all(a != b for a, b in itertools.pairwise(statuses)), statuses
+        assert changes[-1][0] == S.Closed and changes[-1][1] > 0
+
+
+def test_rating_fires_changed_is_an_option() -> None:
+    """flow.end.rating.fires_changed: true sends the extra changed with the status unchanged."""
+    text = RATED.replace(
+        "probability: 1.0}, close_later", "probability: 1.0, fires_changed: true}, close_later"
+    )
+    for changes in _changed_fields(text):
+        repeated = [(a, b) for a, b in itertools.pairwise(changes) if a[0] == b[0]]
+        assert repeated and repeated[0][0][1] == 0 and repeated[0][1][1] > 0
