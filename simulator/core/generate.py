@@ -137,7 +137,10 @@ class Generator:
     def session(self, index: int, start_s: float) -> SessionPlan:
         """Build session number ``index`` starting at ``start_s``."""
         rng = random.Random(f"{self.seed}:session:{index}")
-        return _SessionBuilder(self, rng, index, start_s, lag=self.stamp_lag(index)).build()
+        visitor = self.scenario.population.visitor_associate_id
+        return _SessionBuilder(
+            self, rng, index, start_s, system_id=visitor, lag=self.stamp_lag(index)
+        ).build()
 
     def stamp_lag(self, index: int) -> int:
         """How many ticks session ``index``'s Timestamps precede their due time (under a second).

@@ -316,6 +316,10 @@ class PopulationSpec(Strict):
     projects: Range = IdRange(first=10, last=999)
     #: Share of visitors who are known CRM persons (else ContactId/CustomerId are 0).
     known_customer_probability: Probability = 0.6
+    #: ChangedByAssociateId of what no associate does: the visitor's created event and messages,
+    #: bot and system messages, status changes without an agent. The docs say only "Associate ID
+    #: of the user that triggered the event"; system-fired state events carry 0.
+    visitor_associate_id: Annotated[int, Field(ge=0)] = 0
     #: Identities drawn with Faker per locale once, then combined per session (speed).
     identity_pool: Annotated[int, Field(ge=1, le=100_000)] = 256
 

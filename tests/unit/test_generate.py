@@ -215,3 +215,33 @@ def test_rating_fires_changed_is_an_option() -> None:
     for changes in _changed_fields(text):
         repeated = [(a, b) for a, b in itertools.pairwise(changes) if a[0] == b[0]]
         assert repeated and repeated[0][0][1] == 0 and repeated[0][1][1] > 0
+
+
+def _body_fields(text: str) -> list[tuple[str, int, bool]]:
+    """(Event, ChangedByAssociateId, has FieldValues) of every generated body."""
+    loaded = [json.loads(b) for b in bodies(text)]
+    return [(b["Event"], b["ChangedByAssociateId"], "FieldValues" in b) for b in loaded]
+
+
+def test_visitor_events_are_by_associate_zero_unless_configured() -> None:
+    """The created event and the visitor's messages carry ChangedByAssociateId 0 by default, and
+    population.visitor_associate_id sets another; agents keep their own associate id."""
+    default = _body_fields(MIXED)
+    assert {by for name, by, _ in default if name == so.EVENT_CREATED} == {0}
+    assert {by for _, by, _ in default} == {0, 316, 317}
+    text = MIXED.replace("population:\n", "population:\n  visitor_associate_id: 9\n")
+    configured = _body_fields(text)
+    assert {by for name, by, _ in configured if name == so.EVENT_CREATED} == {9}
+    assert {by for _, by, _ in configured} == {9, 316, 317}
+
+
+def test_field_values_on_every_chat_event_by_default_and_switchable() -> None:
+    """FieldValues are on created, message and changed by default; payload.field_values_on:
+    [chatsession.created] gives the documented examples' shape (created only)."""
+    default = _body_fields(MIXED)
+    assert all(has for _, _, has in default)
+    text = MIXED.replace(
+        "webhook: {secret: s}", "webhook: {secret: s}\npayload: {field_values_on: [chatsession.created]}"
+    )
+    only_created = _body_fields(text)
+    assert {name for name, _, has in only_created if has} == {so.EVENT_CREATED}
