@@ -122,6 +122,23 @@ def message_entity(message: ChatMessage) -> JsonObject:
 # --- ChatSessionEntity -----------------------------------------------------------------------
 
 
+def archive_row(view: SessionView) -> dict[str, int | str]:
+    """One row of the "ChatSession" archive provider, by column name (dates as ticks)."""
+    texts = [m.text for m in view.messages if m.text]
+    fields = view.fields
+    return {
+        "chatSessionId": view.session_id,
+        "status": int(fields.status),
+        "chatTopic/chatTopicId": fields.topic_id,
+        "rating": fields.rating,
+        "whenRequested": view.requested_ticks,
+        "whenStarted": view.started_ticks,
+        "whenEnded": view.ended_ticks,
+        "firstMessage": texts[0][:MESSAGE_COPY_LIMIT] if texts else "",
+        "lastMessage": texts[-1][:MESSAGE_COPY_LIMIT] if texts else "",
+    }
+
+
 def session_entity(view: SessionView, links: Mapping[str, str] | None = None) -> JsonObject:
     """The ``ChatSessionEntity`` (agent) or, with ``links``, ``ChatSessionEntityWithLinks`` (REST)."""
     fields, profile = view.fields, view.profile

@@ -37,13 +37,16 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import parse_qsl, unquote
 
 from simulator.core.events import ChatMessage, CustomerProfile, Event, SessionFields
+from simulator.mockapi.odata import ODataError, archive_response, parse_query
 from simulator.mockapi.shapes import (
     ENDED_STATUSES,
     AgentRecord,
     JsonObject,
     SessionView,
     TopicRecord,
+    archive_row,
     error_body,
+    format_date,
     message_entity,
     select_fields,
     session_entity,
@@ -356,6 +359,9 @@ class MockApi:
         params = {key.lower(): value for key, value in parse_qsl(query, keep_blank_values=True)}
         links_root = root + route.api_root
         parts = route.parts
+        if parts == ("chatsession",):
+            _allow(method, "GET")
+            return 200, self._archive(root + route.api_root, params), ()
         if len(parts) == 2 and parts[0] == "chatsession":
             _allow(method, "GET")
             return 200, self._session(_path_id(parts[1]), links_root, params), ()
@@ -414,6 +420,16 @@ class MockApi:
             links = {"Self": f"{links_root}/ChatSession/{session_id}", "Archive": f"{links_root}/ChatSession"}
         entity = session_entity(view, links)
         return select_fields(entity, params["$select"]) if params.get("$select") else entity
+
+    def _archive(self, api_root: str, params: Mapping[str, str]) -> JsonObject:
+        try:
+            query = parse_query(params)
+        except ODataError as error:
+            raise _bad_request(str(error)) from None
+        views = (self.state.view(session_id) for session_id in self.state.session_ids)
+        rows = [archive_row(view) for view in views if view is not None]
+        original = {k: v for k, v in params.items() if k.startswith("$")}
+        return archive_response(rows, query, api_root=api_root, format_date=format_date, params=original)
 
     def _messages(self, session_id: int, after: int, *, agent: bool) -> list[JsonObject]:
         messages = self.state.messages(session_id, after)
