@@ -76,6 +76,8 @@ class SessionPlan:
     topic_id: int
     events: tuple[Timed, ...]
     messages: tuple[ChatMessage, ...]
+    #: Saved changes that send no webhook (a rating alone), for the mock API's view of the session.
+    silent: tuple[Event, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +251,7 @@ class _SessionBuilder:
     messages: list[ChatMessage] = field(default_factory=list)
     slots: dict[str, str] = field(default_factory=dict)
     system_id: int = 0
+    silent: list[Event] = field(default_factory=list)
     lag: int = 0  # ticks every Timestamp of this session precedes its due time (Generator.stamp_lag)
 
     def build(self) -> SessionPlan:
@@ -278,6 +281,7 @@ class _SessionBuilder:
             self.fields.topic_id,
             tuple(self.events),
             tuple(self.messages),
+            tuple(self.silent),
         )
 
     # -- helpers ---------------------------------------------------------------------
@@ -345,6 +349,17 @@ class _SessionBuilder:
         if changed:
             by = self.system_id if changed_by is None else changed_by
             self._emit(so.EVENT_CHANGED, by, changed)
+
+    def _save_silently(self, **changes: Any) -> None:
+        """Change fields without a webhook; the mock API still sees the change at this time."""
+        self._advance()
+        before = self.fields
+        self.fields = before._replace(**changes)
+        keys = before.changed_keys(self.fields)
+        ticks = self.gen.ticks(self.now) - self.lag
+        self.silent.append(
+            Event(so.EVENT_CHANGED, self.session_id, ticks, "", self.system_id, self.fields, keys)
+        )
 
     def _post(
         self,
@@ -579,8 +594,8 @@ class _SessionBuilder:
             rating = _choose(self.rng, spec.rating.values)
             if spec.rating.fires_changed:
                 self._status(final, None, rating=rating)
-            else:  # saved on the session, seen in later FieldValues, but no event of its own
-                self.fields = self.fields._replace(rating=rating)
+            else:  # saved on the session, seen in later FieldValues and the API, but no webhook
+                self._save_silently(rating=rating)
         if final == S.Finished and self.rng.random() < spec.close_later.probability:
             self._wait(spec.close_later.delay)
             self._status(S.Closed, agent_id)

@@ -148,10 +148,14 @@ class ChatState:
                 self._agents[agent.user_id] = AgentRecord(agent.associate_id, agent.user_id, agent.name)
 
     def add_plans(self, plans: Iterable[SessionPlan]) -> None:
-        """Announce every event of each session plan: their final state."""
+        """Announce every event of each session plan, and its changes that send no webhook (a
+        rating alone), in time order: their final state."""
         for plan in plans:
-            for timed in plan.events:
-                self.announce(timed.event)
+            events = [timed.event for timed in plan.events]
+            if plan.silent:
+                events = sorted([*events, *plan.silent], key=_event_ticks)
+            for event in events:
+                self.announce(event)
 
     def add_tenant(self, context_identifier: str) -> None:
         """Accept ``/{context_identifier}/api/...`` as a tenant prefix."""
@@ -464,6 +468,10 @@ class MockApi:
 
 
 # --- small helpers ------------------------------------------------------------------------------
+
+
+def _event_ticks(event: Event) -> int:
+    return event.ticks
 
 
 def _message_id(message: ChatMessage) -> int:

@@ -25,7 +25,7 @@ flow:
   entry: {InQueue: 1.0}
   chatbot: {probability: 0}
   queue: {abandon_probability: 0.3, offline_form_probability: 0}
-  end: {rating: {probability: 0.5, fires_changed: true}}  # so the API sees ratings
+  end: {rating: {probability: 0.5}}
 """
 
 
@@ -142,3 +142,16 @@ def test_the_archive_is_get_only(api: MockApi) -> None:
     """Other methods on the list are 405 with Allow: GET."""
     response = api.handle("DELETE", "/api/v1/ChatSession", "", AUTH)
     assert response.status == 405
+
+
+def test_a_rating_without_a_webhook_still_shows_in_the_api(api: MockApi, plans: list[SessionPlan]) -> None:
+    """A rating sends no chatsession.changed, yet the API's session and archive row carry it."""
+    rated = [p for p in plans if p.silent]
+    assert rated
+    for plan_ in rated:
+        rating = plan_.silent[-1].fields.rating
+        assert rating > 0
+        assert all(t.event.fields.rating == 0 for t in plan_.events)  # no webhook carries it
+        response = api.handle("GET", f"/api/v1/ChatSession/{plan_.session_id}", "", AUTH)
+        assert response.json()["Rating"] == rating
+        assert response.json()["Status"] == plan_.events[-1].event.fields.status.name
