@@ -260,6 +260,8 @@ class ApiResponse:
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
+    #: The HTTP reason phrase when it is not the standard one ("ChatSession Not Found").
+    reason: str = ""
 
     def json(self) -> Any:
         """The body, decoded."""
@@ -294,8 +296,16 @@ class MockApiOptions:
 class _Problem(Exception):
     """An error answer, raised inside the handler and turned into the documented error body."""
 
-    def __init__(self, status: int, error_type: str, message: str, headers: tuple[tuple[str, str], ...] = ()):
+    def __init__(
+        self,
+        status: int,
+        error_type: str,
+        message: str,
+        headers: tuple[tuple[str, str], ...] = (),
+        reason: str = "",
+    ):
         super().__init__(message)
+        self.reason = reason
         self.status = status
         self.error_type = error_type
         self.message = message
@@ -341,17 +351,18 @@ class MockApi:
         ``path`` is percent-encoded as sent, ``query`` the raw query string; ``root``
         (``http://host``) prefixes the ``_Links`` URLs.
         """
+        reason = ""
         try:
             status, payload, extra = self._dispatch(
                 method.upper(), path, query, _lowered(headers), body, root
             )
         except _Problem as problem:
-            status, extra = problem.status, problem.headers
+            status, extra, reason = problem.status, problem.headers, problem.reason
             payload = error_body(problem.error_type, problem.message)
         data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         with self._calls_lock:
             self._calls.append(ApiCall(method.upper(), path, query, status))
-        return ApiResponse(status, (("Content-Type", JSON_CONTENT_TYPE), *extra), data)
+        return ApiResponse(status, (("Content-Type", JSON_CONTENT_TYPE), *extra), data, reason)
 
     # -- routing ---------------------------------------------------------------------------
 
@@ -498,7 +509,8 @@ def _no_resource() -> _Problem:
 
 
 def _not_found(entity: str, entity_id: int) -> _Problem:
-    return _Problem(404, NOT_FOUND_TYPE, f"{entity} id {entity_id} not found")
+    # The documented example answers "HTTP 404 Contact Not Found": the phrase names the entity.
+    return _Problem(404, NOT_FOUND_TYPE, f"{entity} id {entity_id} not found", reason=f"{entity} Not Found")
 
 
 def _path_id(text: str) -> int:

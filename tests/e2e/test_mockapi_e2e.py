@@ -50,6 +50,19 @@ def server() -> Iterator[ApiServerThread]:
         yield running
 
 
+def test_http_unknown_session_is_404_with_the_documented_body(server: ApiServerThread) -> None:
+    """Over HTTP, an unknown session is 404 "ChatSession Not Found" with the SoNotFoundException body."""
+    with httpx.Client(headers=AUTH) as client:
+        response = client.get(f"{server.url}/Cust4242/api/v1/ChatSession/999")
+    assert (response.status_code, response.reason_phrase) == (404, "ChatSession Not Found")
+    assert response.json() == {
+        "Error": True,
+        "ErrorType": "SoNotFoundException",
+        "ErrorMessage": "ChatSession id 999 not found",
+        "ErrorSource": "SuperOffice.Services.Implementation",
+    }
+
+
 def test_http_archive_lists_pages_and_filters_sessions(server: ApiServerThread) -> None:
     """Over HTTP, GET ChatSession with $top follows odata.nextLink, $filter narrows the rows,
     and an unsupported $filter is a 400 with the error body."""

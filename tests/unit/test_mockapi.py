@@ -430,9 +430,11 @@ def test_tokens_option_accepts_only_the_given_credentials(plans: list[Any]) -> N
 def test_unknown_ids_get_404_with_the_documented_error_body(
     final_api: MockApi, method: str, path: str, query: str, message: str
 ) -> None:
-    """An unknown id is answered 404 with Error/ErrorType/ErrorMessage/ErrorSource."""
+    """An unknown id is answered 404 with Error/ErrorType/ErrorMessage/ErrorSource, and a reason
+    phrase that names the entity, as the documented "HTTP 404 Contact Not Found"."""
     response = final_api.handle(method, path, query, AUTH)
     assert response.status == 404
+    assert response.reason == message.split(" id ")[0] + " Not Found"
     assert response.json() == {
         "Error": True,
         "ErrorType": "SoNotFoundException",
