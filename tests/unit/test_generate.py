@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from simulator.core.checker import timestamp_key
+from simulator.core.events import Webhook, render
 from simulator.core.generate import generate_sessions, make_generator, timeline
 from simulator.core.plan import PlanOptions, plan
 from simulator.core.scenario import parse_scenario
@@ -155,7 +157,8 @@ def test_start_with_microseconds_is_not_rounded_up() -> None:
     transfer=st.floats(0, 1),
 )
 def test_invariants_hold_for_any_seed(seed: int, bot: float, abandon: float, transfer: float) -> None:
-    """For any seed and branch probabilities, sessions start with created and never go back in time."""
+    """For any seed and branch probabilities, sessions start with created, never go back in time
+    (the rendered, trimmed Timestamps included), and changed events always change the status."""
     text = f"""
 name: prop
 seed: {seed}
@@ -171,6 +174,12 @@ flow:
         assert plan_.events[0].event.name == so.EVENT_CREATED
         assert ticks == sorted(ticks)
         assert all(t.event.fields.status in S for t in plan_.events)
+        stamps = [
+            timestamp_key(json.loads(render(t.event, Webhook()).body)["Timestamp"]) for t in plan_.events
+        ]
+        assert None not in stamps and stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
+        statuses = [t.event.fields.status for t in plan_.events if t.event.name == so.EVENT_CHANGED]
+        assert all(a != b for a, b in itertools.pairwise(statuses))
 
 
 RATED = """
