@@ -111,7 +111,9 @@ class Tenant:
             self.registry,
             base,
             pinger=pinger,
-            settings=ApiSettings(config.allow_http, config.ping_on, config.policy.success_statuses),
+            settings=ApiSettings(
+                config.allow_http, config.ping_on, config.policy.success_statuses, config.test_associate_id
+            ),
             signal=self._signal,
         )
         tokens = frozenset(config.tokens) if config.tokens else None
