@@ -139,6 +139,8 @@ def test_timestamps_have_sub_second_parts_even_on_whole_second_arrivals() -> Non
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{1,7}Z", s) for s in stamps)
     assert len({s[20:-1] for s in stamps}) > len(stamps) * 0.9  # the fractions are not all alike
     assert any(len(s) == 28 for s in stamps)  # some show all 7 digits, like DateTime.UtcNow
+    created = [t.event.ticks for p in generate_sessions(parse_scenario(text)) for t in p.events[:1]]
+    assert all(ticks % 10**7 for ticks in created)  # arrivals are whole minutes, Timestamps are not
 
 
 def test_start_with_microseconds_is_not_rounded_up() -> None:
