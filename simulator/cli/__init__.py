@@ -503,6 +503,14 @@ def locustfile(show_options: bool) -> None:
     help="FieldValues.state of webhook state events: 0-2 as the state-events page notes, or 1-3.",
 )
 @click.option(
+    "--test-associate-id",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="ChangedByAssociateId of the registration ping (the test event): the associate who saves "
+    "the webhook; the docs' examples show 316.",
+)
+@click.option(
     "--token",
     "tokens",
     multiple=True,

@@ -111,7 +111,7 @@ class PayloadOptions:
     booleans: BoolStyle = "bool"
     field_values_on: frozenset[str] = frozenset(so.CHAT_EVENTS)
     changed_changes: ChangedChanges = "empty"
-    timestamp_digits: TimestampDigits = "7"
+    timestamp_digits: TimestampDigits = "trim"
     header_spelling: HeaderSpelling = "canonical"
     body_layout: BodyLayout = "compact"
     # (event name or "*", top-level key or "FieldValues.Key", JSON value)
@@ -161,8 +161,12 @@ def _second_text(seconds: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
-def format_timestamp(ticks: int, digits: TimestampDigits = "7") -> str:
-    """Format 100 ns ticks as NetServer's UTC ``Timestamp`` (``2018-04-24T08:18:42.0898950Z``)."""
+def format_timestamp(ticks: int, digits: TimestampDigits = "trim") -> str:
+    """Format 100 ns ticks as NetServer's UTC ``Timestamp`` (``2018-04-24T08:18:42.089895Z``).
+
+    ``trim`` is Newtonsoft.Json's default ``FFFFFFF``: up to 7 digits, trailing zeros and a bare
+    ``.`` dropped, as the documented examples show (5, 6 and 7 digits). ``7`` always writes 7.
+    """
     seconds, fraction = divmod(ticks, TICKS_PER_SECOND)
     text = f"{_second_text(seconds)}.{fraction:07d}"
     if digits == "trim":

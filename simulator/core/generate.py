@@ -76,6 +76,8 @@ class SessionPlan:
     topic_id: int
     events: tuple[Timed, ...]
     messages: tuple[ChatMessage, ...]
+    #: Saved changes that send no webhook (a rating alone), for the mock API's view of the session.
+    silent: tuple[Event, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +141,21 @@ class Generator:
     def session(self, index: int, start_s: float) -> SessionPlan:
         """Build session number ``index`` starting at ``start_s``."""
         rng = random.Random(f"{self.seed}:session:{index}")
-        return _SessionBuilder(self, rng, index, start_s).build()
+        visitor = self.scenario.population.visitor_associate_id
+        return _SessionBuilder(
+            self, rng, index, start_s, system_id=visitor, lag=self.stamp_lag(index)
+        ).build()
+
+    def stamp_lag(self, index: int) -> int:
+        """How many ticks session ``index``'s Timestamps precede their due time (under a second).
+
+        NetServer stamps an event when it is saved and sends it later from a queue, so real
+        Timestamps fall a moment before the request and have all 7 digits. Without this, sessions
+        that arrive on whole seconds (uniform arrivals) would have whole-second Timestamps. A hash,
+        not the session's ``rng``, so adding it left every other draw as it was.
+        """
+        digest = hashlib.blake2b(f"{self.seed}:lag:{index}".encode(), digest_size=8).digest()
+        return int.from_bytes(digest) % TICKS_PER_SECOND
 
     def ticks(self, offset_s: float) -> int:
         """Convert a scenario offset to Timestamp ticks."""
@@ -162,7 +178,8 @@ def make_generator(
     """
     run_seed = scenario.seed if seed is None else seed
     begin = start or scenario.start
-    start_ticks = round(begin.timestamp()) * TICKS_PER_SECOND + begin.microsecond * 10
+    # Whole seconds plus the microseconds: round(begin.timestamp()) would add a second from .5 on.
+    start_ticks = int(begin.replace(microsecond=0).timestamp()) * TICKS_PER_SECOND + begin.microsecond * 10
     first_locale = next(iter(scenario.locales))
     pool = identity_pool(first_locale, run_seed, scenario.population.identity_pool)
     agents = tuple(_agent(spec, i, pool) for i, spec in enumerate(scenario.population.agents))
@@ -254,6 +271,8 @@ class _SessionBuilder:
     messages: list[ChatMessage] = field(default_factory=list)
     slots: dict[str, str] = field(default_factory=dict)
     system_id: int = 0
+    silent: list[Event] = field(default_factory=list)
+    lag: int = 0  # ticks every Timestamp of this session precedes its due time (Generator.stamp_lag)
 
     def build(self) -> SessionPlan:
         start = self.now
@@ -282,6 +301,7 @@ class _SessionBuilder:
             self.fields.topic_id,
             tuple(self.events),
             tuple(self.messages),
+            tuple(self.silent),
         )
 
     # -- helpers ---------------------------------------------------------------------
@@ -311,7 +331,7 @@ class _SessionBuilder:
     ) -> None:
         if message is None:
             self._advance()
-            ticks = self.gen.ticks(self.now)
+            ticks = self.gen.ticks(self.now) - self.lag
         else:
             ticks = message.ticks  # _post advanced the clock for the message, the event shares it
         bits = self.rng.getrandbits(128) ^ self.gen.id_mask
@@ -350,6 +370,17 @@ class _SessionBuilder:
             by = self.system_id if changed_by is None else changed_by
             self._emit(so.EVENT_CHANGED, by, changed)
 
+    def _save_silently(self, **changes: Any) -> None:
+        """Change fields without a webhook; the mock API still sees the change at this time."""
+        self._advance()
+        before = self.fields
+        self.fields = before._replace(**changes)
+        keys = before.changed_keys(self.fields)
+        ticks = self.gen.ticks(self.now) - self.lag
+        self.silent.append(
+            Event(so.EVENT_CHANGED, self.session_id, ticks, "", self.system_id, self.fields, keys)
+        )
+
     def _post(
         self,
         kind: so.ChatMessageType,
@@ -365,7 +396,7 @@ class _SessionBuilder:
             gen.scenario.population.first_message_id + self.index * MESSAGE_ID_STRIDE + len(self.messages)
         )
         message = ChatMessage(
-            message_id, self.session_id, kind, text, author, special, param, gen.ticks(self.now)
+            message_id, self.session_id, kind, text, author, special, param, gen.ticks(self.now) - self.lag
         )
         self.messages.append(message)
         self._emit(so.EVENT_MESSAGE, changed_by, so.MESSAGE_CHANGES, message)
@@ -580,7 +611,11 @@ class _SessionBuilder:
         self._status(final, agent_id if ended_by == "user" else None, **self._links())
         if spec.rating.probability and self.rng.random() < spec.rating.probability:
             self._wait(self.flow.conversation.customer_delay)
-            self._status(final, None, rating=_choose(self.rng, spec.rating.values))
+            rating = _choose(self.rng, spec.rating.values)
+            if spec.rating.fires_changed:
+                self._status(final, None, rating=rating)
+            else:  # saved on the session, seen in later FieldValues and the API, but no webhook
+                self._save_silently(rating=rating)
         if final == S.Finished and self.rng.random() < spec.close_later.probability:
             self._wait(spec.close_later.delay)
             self._status(S.Closed, agent_id)

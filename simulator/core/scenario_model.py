@@ -250,7 +250,7 @@ class PayloadSpec(Strict):
     booleans: Literal["bool", "int"] = "bool"
     field_values_on: tuple[ChatEventName, ...] = so.CHAT_EVENTS
     changed_changes: Literal["empty", "fields"] = "empty"
-    timestamp_digits: Literal["7", "trim"] = "7"
+    timestamp_digits: Literal["7", "trim"] = "trim"
     header_spelling: Literal["canonical", "reference"] = "canonical"
     body_layout: Literal["compact", "indented"] = "compact"
     overrides: tuple[OverrideSpec, ...] = ()
@@ -316,6 +316,10 @@ class PopulationSpec(Strict):
     projects: Range = IdRange(first=10, last=999)
     #: Share of visitors who are known CRM persons (else ContactId/CustomerId are 0).
     known_customer_probability: Probability = 0.6
+    #: ChangedByAssociateId of what no associate does: the visitor's created event and messages,
+    #: bot and system messages, status changes without an agent. The docs say only "Associate ID
+    #: of the user that triggered the event"; system-fired state events carry 0.
+    visitor_associate_id: Annotated[int, Field(ge=0)] = 0
     #: Identities drawn with Faker per locale once, then combined per session (speed).
     identity_pool: Annotated[int, Field(ge=1, le=100_000)] = 256
 
@@ -425,6 +429,9 @@ class RatingSpec(Strict):
 
     probability: Probability = 0.3
     values: dict[int, float] = {1: 0.05, 2: 0.05, 3: 0.15, 4: 0.35, 5: 0.4}
+    # chatsession.changed fires on a change of status (trigger 401, ChatSessionChangedStatus), so a
+    # rating alone sends nothing by default; true sends the old extra changed (status unchanged).
+    fires_changed: bool = False
 
     @field_validator("values")
     @classmethod

@@ -125,7 +125,10 @@ def handle_httpx(api: MockApi, request: httpx.Request) -> httpx.Response:
 
 
 def _to_httpx(response: ApiResponse) -> httpx.Response:
-    return httpx.Response(response.status, headers=list(response.headers), content=response.body)
+    extensions = {"reason_phrase": response.reason.encode("ascii")} if response.reason else None
+    return httpx.Response(
+        response.status, headers=list(response.headers), content=response.body, extensions=extensions
+    )
 
 
 def mock_transport(api: MockApi) -> httpx.MockTransport:

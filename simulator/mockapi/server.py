@@ -187,15 +187,24 @@ class _Connection(asyncio.Protocol):
         self._answer_next()
 
     def _send(self, response: ApiResponse, close: bool) -> None:
-        self._write(response.status, response.body, close=close, headers=response.headers)
+        self._write(
+            response.status, response.body, close=close, headers=response.headers, reason=response.reason
+        )
 
     def _write(
-        self, status: int, body: bytes, *, close: bool, headers: Sequence[tuple[str, str]] = ()
+        self,
+        status: int,
+        body: bytes,
+        *,
+        close: bool,
+        headers: Sequence[tuple[str, str]] = (),
+        reason: str = "",
     ) -> None:
         transport = self._transport
         if transport is None or transport.is_closing():
             return
-        lines = [f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}", f"Content-Length: {len(body)}"]
+        phrase = reason or http.HTTPStatus(status).phrase
+        lines = [f"HTTP/1.1 {status} {phrase}", f"Content-Length: {len(body)}"]
         lines += [f"{name}: {value}" for name, value in headers]
         if close:
             lines.append("Connection: close")

@@ -8,7 +8,8 @@ order below is the order of the documented samples (reference §2): ``ChatSessio
 Choices where the docs leave room (the README lists them):
 
 * Dates are the tenant's local time without an offset; sosim's tenant runs on UTC, so a date
-  is the event's UTC time written as ``2026-01-05T08:00:00``. Unset dates are
+  is the event's UTC time written as ``2026-01-05T08:00:00.1234567``, with the fraction of the
+  webhook Timestamp (Newtonsoft's default ``FFFFFFF``: trailing zeros dropped). Unset dates are
   ``0001-01-01T00:00:00`` (.NET's ``DateTime.MinValue``; the carriers' dates are not nullable).
 * Nested carriers are filled where sosim knows the record (the agent, a known customer, a
   linked ticket, sale or project) and ``null`` otherwise. Fields sosim does not model get
@@ -18,12 +19,11 @@ Choices where the docs leave room (the README lists them):
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from simulator.core.events import TICKS_PER_SECOND, ChatMessage, CustomerProfile, SessionFields
+from simulator.core.events import ChatMessage, CustomerProfile, SessionFields, format_timestamp
 from simulator.superoffice import facts as so
 
 JsonObject = dict[str, Any]
@@ -49,10 +49,12 @@ ENDED_STATUSES: Final = frozenset(
 
 
 def format_date(ticks: int) -> str:
-    """Format 100 ns ticks as an API date: local (UTC) time, no fraction, no offset."""
+    """Format 100 ns ticks as an API date: local (UTC) time, no offset, the fraction as the
+    webhook ``Timestamp`` writes it (up to 7 digits, trailing zeros dropped), so a receiver can
+    match ``WhenPosted`` to the event's Timestamp."""
     if ticks <= 0:
         return UNSET_DATE
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ticks // TICKS_PER_SECOND))
+    return format_timestamp(ticks, "trim")[:-1]  # the same instant without the UTC "Z"
 
 
 def error_body(error_type: str, message: str) -> JsonObject:
@@ -118,6 +120,23 @@ def message_entity(message: ChatMessage) -> JsonObject:
 
 
 # --- ChatSessionEntity -----------------------------------------------------------------------
+
+
+def archive_row(view: SessionView) -> dict[str, int | str]:
+    """One row of the "ChatSession" archive provider, by column name (dates as ticks)."""
+    texts = [m.text for m in view.messages if m.text]
+    fields = view.fields
+    return {
+        "chatSessionId": view.session_id,
+        "status": int(fields.status),
+        "chatTopic/chatTopicId": fields.topic_id,
+        "rating": fields.rating,
+        "whenRequested": view.requested_ticks,
+        "whenStarted": view.started_ticks,
+        "whenEnded": view.ended_ticks,
+        "firstMessage": texts[0][:MESSAGE_COPY_LIMIT] if texts else "",
+        "lastMessage": texts[-1][:MESSAGE_COPY_LIMIT] if texts else "",
+    }
 
 
 def session_entity(view: SessionView, links: Mapping[str, str] | None = None) -> JsonObject:

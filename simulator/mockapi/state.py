@@ -37,13 +37,16 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import parse_qsl, unquote
 
 from simulator.core.events import ChatMessage, CustomerProfile, Event, SessionFields
+from simulator.mockapi.odata import ODataError, archive_response, parse_query
 from simulator.mockapi.shapes import (
     ENDED_STATUSES,
     AgentRecord,
     JsonObject,
     SessionView,
     TopicRecord,
+    archive_row,
     error_body,
+    format_date,
     message_entity,
     select_fields,
     session_entity,
@@ -145,10 +148,14 @@ class ChatState:
                 self._agents[agent.user_id] = AgentRecord(agent.associate_id, agent.user_id, agent.name)
 
     def add_plans(self, plans: Iterable[SessionPlan]) -> None:
-        """Announce every event of each session plan: their final state."""
+        """Announce every event of each session plan, and its changes that send no webhook (a
+        rating alone), in time order: their final state."""
         for plan in plans:
-            for timed in plan.events:
-                self.announce(timed.event)
+            events = [timed.event for timed in plan.events]
+            if plan.silent:
+                events = sorted([*events, *plan.silent], key=_event_ticks)
+            for event in events:
+                self.announce(event)
 
     def add_tenant(self, context_identifier: str) -> None:
         """Accept ``/{context_identifier}/api/...`` as a tenant prefix."""
@@ -253,6 +260,8 @@ class ApiResponse:
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
+    #: The HTTP reason phrase when it is not the standard one ("ChatSession Not Found").
+    reason: str = ""
 
     def json(self) -> Any:
         """The body, decoded."""
@@ -287,8 +296,16 @@ class MockApiOptions:
 class _Problem(Exception):
     """An error answer, raised inside the handler and turned into the documented error body."""
 
-    def __init__(self, status: int, error_type: str, message: str, headers: tuple[tuple[str, str], ...] = ()):
+    def __init__(
+        self,
+        status: int,
+        error_type: str,
+        message: str,
+        headers: tuple[tuple[str, str], ...] = (),
+        reason: str = "",
+    ):
         super().__init__(message)
+        self.reason = reason
         self.status = status
         self.error_type = error_type
         self.message = message
@@ -334,17 +351,18 @@ class MockApi:
         ``path`` is percent-encoded as sent, ``query`` the raw query string; ``root``
         (``http://host``) prefixes the ``_Links`` URLs.
         """
+        reason = ""
         try:
             status, payload, extra = self._dispatch(
                 method.upper(), path, query, _lowered(headers), body, root
             )
         except _Problem as problem:
-            status, extra = problem.status, problem.headers
+            status, extra, reason = problem.status, problem.headers, problem.reason
             payload = error_body(problem.error_type, problem.message)
         data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         with self._calls_lock:
             self._calls.append(ApiCall(method.upper(), path, query, status))
-        return ApiResponse(status, (("Content-Type", JSON_CONTENT_TYPE), *extra), data)
+        return ApiResponse(status, (("Content-Type", JSON_CONTENT_TYPE), *extra), data, reason)
 
     def may_block(self, method: str, path: str) -> bool:
         """Whether answering this request may wait on something outside the API (a webhook's test
@@ -361,6 +379,9 @@ class MockApi:
         params = {key.lower(): value for key, value in parse_qsl(query, keep_blank_values=True)}
         links_root = root + route.api_root
         parts = route.parts
+        if parts == ("chatsession",):
+            _allow(method, "GET")
+            return 200, self._archive(root + route.api_root, params), ()
         if len(parts) == 2 and parts[0] == "chatsession":
             _allow(method, "GET")
             return 200, self._session(_path_id(parts[1]), links_root, params), ()
@@ -420,6 +441,16 @@ class MockApi:
         entity = session_entity(view, links)
         return select_fields(entity, params["$select"]) if params.get("$select") else entity
 
+    def _archive(self, api_root: str, params: Mapping[str, str]) -> JsonObject:
+        try:
+            query = parse_query(params)
+        except ODataError as error:
+            raise _bad_request(str(error)) from None
+        views = (self.state.view(session_id) for session_id in self.state.session_ids)
+        rows = [archive_row(view) for view in views if view is not None]
+        original = {k: v for k, v in params.items() if k.startswith("$")}
+        return archive_response(rows, query, api_root=api_root, format_date=format_date, params=original)
+
     def _messages(self, session_id: int, after: int, *, agent: bool) -> list[JsonObject]:
         messages = self.state.messages(session_id, after)
         if messages is None:
@@ -455,6 +486,10 @@ class MockApi:
 # --- small helpers ------------------------------------------------------------------------------
 
 
+def _event_ticks(event: Event) -> int:
+    return event.ticks
+
+
 def _message_id(message: ChatMessage) -> int:
     return message.message_id
 
@@ -479,7 +514,8 @@ def _no_resource() -> _Problem:
 
 
 def _not_found(entity: str, entity_id: int) -> _Problem:
-    return _Problem(404, NOT_FOUND_TYPE, f"{entity} id {entity_id} not found")
+    # The documented example answers "HTTP 404 Contact Not Found": the phrase names the entity.
+    return _Problem(404, NOT_FOUND_TYPE, f"{entity} id {entity_id} not found", reason=f"{entity} Not Found")
 
 
 def _path_id(text: str) -> int:

@@ -184,9 +184,8 @@ class Rewriter:
         )
         if self.shift is None:
             self.shift = self.now_ticks - ticks
-        full = format_timestamp(ticks + self.shift, "7")  # YYYY-MM-DDTHH:MM:SS.fffffffZ
-        digits = full[20:27][: len(fraction)]  # keep the recording's own number of fraction digits
-        text = full[:19] + (f".{digits}" if digits else "") + "Z"
+        # Keep the recording's style: 7 fixed digits stay fixed, anything shorter was trimmed.
+        text = format_timestamp(ticks + self.shift, "7" if len(fraction) == 7 else "trim")
         return match.group(1) + text.encode() + match.group(4)
 
 

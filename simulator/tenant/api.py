@@ -85,6 +85,9 @@ class ApiSettings:
     allow_http: AllowHttp = "localhost"
     ping_on: PingOn = "active"
     ping_success: frozenset[int] = so.SUCCESS_STATUSES
+    #: ChangedByAssociateId of the test event: "the user that triggered the event", the associate
+    #: who saves the webhook. 0 by default, as sosim has no associate per token.
+    test_associate_id: int = 0
 
 
 class HttpPinger:
@@ -323,7 +326,7 @@ class WebhookEndpoints:
             events=frozenset(webhook.events),
             headers=webhook.headers or (),
         )
-        request = render_test(target, str(uuid.uuid4()), wall_ticks())
+        request = render_test(target, str(uuid.uuid4()), wall_ticks(), self.settings.test_associate_id)
         return self.pinger(webhook.target_url or "", request)
 
     def _test(self, body: dict[str, Any], route: _Route) -> dict[str, Any]:

@@ -103,6 +103,7 @@ class TenantConfig:
     rotation: Literal["keep", "resign"] = "keep"
     rotations: tuple[RotateSpec, ...] = ()
     state_numbering: StateNumbering = "note"
+    test_associate_id: int = 0  # ChangedByAssociateId of the registration ping
     max_queue: int = 100_000
     tokens: tuple[str, ...] = field(default=(), repr=False)
     report: str | None = None
@@ -153,6 +154,7 @@ class TenantConfig:
             rotation=options.get("rotation") or "keep",
             rotations=tuple(parse_rotation(text) for text in options.get("rotate_secret") or ()),
             state_numbering=options.get("state_numbering") or "note",
+            test_associate_id=options.get("test_associate_id") or 0,
             tokens=tuple(options.get("tokens") or ()),
             report=options.get("report"),
             junit=options.get("junit"),

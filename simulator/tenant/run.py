@@ -118,7 +118,9 @@ class Tenant:
             self.registry,
             base,
             pinger=pinger,
-            settings=ApiSettings(config.allow_http, config.ping_on, config.policy.success_statuses),
+            settings=ApiSettings(
+                config.allow_http, config.ping_on, config.policy.success_statuses, config.test_associate_id
+            ),
             signal=self._signal,
             settle=self._settle,
         )

@@ -50,6 +50,41 @@ def server() -> Iterator[ApiServerThread]:
         yield running
 
 
+def test_http_unknown_session_is_404_with_the_documented_body(server: ApiServerThread) -> None:
+    """Over HTTP, an unknown session is 404 "ChatSession Not Found" with the SoNotFoundException body."""
+    with httpx.Client(headers=AUTH) as client:
+        response = client.get(f"{server.url}/Cust4242/api/v1/ChatSession/999")
+    assert (response.status_code, response.reason_phrase) == (404, "ChatSession Not Found")
+    assert response.json() == {
+        "Error": True,
+        "ErrorType": "SoNotFoundException",
+        "ErrorMessage": "ChatSession id 999 not found",
+        "ErrorSource": "SuperOffice.Services.Implementation",
+    }
+
+
+def test_http_archive_lists_pages_and_filters_sessions(server: ApiServerThread) -> None:
+    """Over HTTP, GET ChatSession with $top follows odata.nextLink, $filter narrows the rows,
+    and an unsupported $filter is a 400 with the error body."""
+    ids = server.api.state.session_ids
+    base = f"{server.url}/Cust4242/api/v1"
+    seen: list[int] = []
+    with httpx.Client(headers=AUTH) as client:
+        url: str | None = f"{base}/ChatSession?$top=2&$select=chatSessionId,status"
+        while url is not None:
+            page = client.get(url)
+            assert page.status_code == 200
+            assert page.headers["content-type"].startswith("application/json")
+            seen += [row["chatSessionId"] for row in page.json()["value"]]
+            url = page.json().get("odata.nextLink")
+        filtered = client.get(f"{base}/ChatSession", params={"$filter": f"chatSessionId gt {ids[0]}"})
+        bad = client.get(f"{base}/ChatSession", params={"$filter": "status eq 5 or status eq 6"})
+    assert seen == ids
+    assert [row["PrimaryKey"] for row in filtered.json()["value"]] == ids[1:]
+    assert bad.status_code == 400
+    assert bad.json()["ErrorType"] == "ArgumentException"
+
+
 def test_http_server_answers_sessions_messages_and_paging(server: ApiServerThread) -> None:
     """Over HTTP, one keep-alive connection gets a session, its messages and the after= page."""
     sid = server.api.state.session_ids[0]

@@ -55,7 +55,7 @@ MESSAGE = Event(
 WEBHOOK = Webhook(name="Name you provided", context_identifier="Cust12345", secret="s3cret")
 
 GOLDEN_CREATED = (
-    b'{"EventId":"e87ac619-c864-4881-89eb-07ca5521ee2c","Timestamp":"2018-04-24T08:18:42.0898950Z",'
+    b'{"EventId":"e87ac619-c864-4881-89eb-07ca5521ee2c","Timestamp":"2018-04-24T08:18:42.089895Z",'
     b'"Changes":[],"Event":"chatsession.created","PrimaryKey":178105,"Entity":"chatsession",'
     b'"ContextIdentifier":"Cust12345","ChangedByAssociateId":316,"WebhookName":"Name you provided",'
     b'"FieldValues":{"AlertLevel":0,"ChatbotIsactive":false,"Consented":false,"ContactId":"21",'
@@ -128,11 +128,20 @@ def test_test_event_has_hook_test_header() -> None:
     assert verify(request.body, "s3cret", request.header("X-SuperOffice-Signature"))
 
 
-def test_timestamp_has_seven_fraction_digits_and_z() -> None:
-    """Timestamps are UTC with 7 fraction digits and Z; 'trim' drops trailing zeros."""
-    assert format_timestamp(TICKS) == "2018-04-24T08:18:42.0898950Z"
-    assert format_timestamp(TICKS, "trim") == "2018-04-24T08:18:42.089895Z"
-    assert format_timestamp(1524557922 * 10_000_000, "trim") == "2018-04-24T08:18:42Z"
+def test_timestamp_default_is_trimmed_like_the_documented_examples() -> None:
+    """By default Timestamps drop trailing zeros (the seed example's 6 digits) and a bare '.'."""
+    assert format_timestamp(TICKS) == "2018-04-24T08:18:42.089895Z"
+    assert format_timestamp(1524557922 * 10_000_000) == "2018-04-24T08:18:42Z"
+    assert format_timestamp(1524557922 * 10_000_000 + 5158) == "2018-04-24T08:18:42.0005158Z"
+    assert PayloadOptions().timestamp_digits == "trim"
+
+
+def test_timestamp_seven_digits_stays_an_option() -> None:
+    """timestamp_digits: '7' keeps the fixed 7-digit fraction, zeros included."""
+    assert format_timestamp(TICKS, "7") == "2018-04-24T08:18:42.0898950Z"
+    assert format_timestamp(1524557922 * 10_000_000, "7") == "2018-04-24T08:18:42.0000000Z"
+    webhook = replace(WEBHOOK, payload=PayloadOptions(timestamp_digits="7"))
+    assert json.loads(render(CREATED, webhook).body)["Timestamp"] == "2018-04-24T08:18:42.0898950Z"
 
 
 OPTION_CASES = [
@@ -142,7 +151,7 @@ OPTION_CASES = [
     PayloadOptions(customer_alias="int"),
     PayloadOptions(field_values_on=frozenset({so.EVENT_CREATED})),
     PayloadOptions(changed_changes="fields"),
-    PayloadOptions(timestamp_digits="trim"),
+    PayloadOptions(timestamp_digits="7"),
 ]
 
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
+from datetime import UTC, datetime
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.core.generate import generate_sessions, timeline
+from simulator.core.checker import timestamp_key
+from simulator.core.events import Webhook, render
+from simulator.core.generate import generate_sessions, make_generator, timeline
 from simulator.core.plan import PlanOptions, plan
 from simulator.core.scenario import parse_scenario
 from simulator.superoffice import facts as so
@@ -121,9 +125,30 @@ def test_timeline_is_ordered_and_lazy() -> None:
 
 
 def test_fixed_start_makes_fixed_timestamps() -> None:
-    """Without --now, Timestamps start at the scenario's start."""
-    body = json.loads(bodies(MIXED)[0])
-    assert body["Timestamp"] == "2026-01-05T08:00:00.0000000Z"
+    """Without --now, the first Timestamp falls within a second before the scenario's start
+    (NetServer stamps an event before it sends it), the same on every run."""
+    first = json.loads(bodies(MIXED)[0])["Timestamp"]
+    assert first.startswith("2026-01-05T07:59:59.") and first.endswith("Z")
+    assert first == json.loads(bodies(MIXED)[0])["Timestamp"]
+
+
+def test_timestamps_have_sub_second_parts_even_on_whole_second_arrivals() -> None:
+    """Sessions that arrive on whole seconds still get Timestamps with a realistic fraction."""
+    text = MIXED.replace("rate: 1/min}", "rate: 1/min, process: uniform}")
+    stamps = [json.loads(b)["Timestamp"] for b in bodies(text)]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{1,7}Z", s) for s in stamps)
+    assert len({s[20:-1] for s in stamps}) > len(stamps) * 0.9  # the fractions are not all alike
+    assert any(len(s) == 28 for s in stamps)  # some show all 7 digits, like DateTime.UtcNow
+    created = [t.event.ticks for p in generate_sessions(parse_scenario(text)) for t in p.events[:1]]
+    assert all(ticks % 10**7 for ticks in created)  # arrivals are whole minutes, Timestamps are not
+
+
+def test_start_with_microseconds_is_not_rounded_up() -> None:
+    """A start of 08:00:00.600000 means 08:00:00.6, not 08:00:01.6."""
+    scenario = parse_scenario(MIXED)
+    start = datetime(2026, 1, 5, 8, 0, 0, 600000, tzinfo=UTC)
+    generator = make_generator(scenario, start=start)
+    assert generator.start_ticks == round(datetime(2026, 1, 5, 8, tzinfo=UTC).timestamp()) * 10**7 + 6 * 10**6
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -134,7 +159,8 @@ def test_fixed_start_makes_fixed_timestamps() -> None:
     transfer=st.floats(0, 1),
 )
 def test_invariants_hold_for_any_seed(seed: int, bot: float, abandon: float, transfer: float) -> None:
-    """For any seed and branch probabilities, sessions start with created and never go back in time."""
+    """For any seed and branch probabilities, sessions start with created, never go back in time
+    (the rendered, trimmed Timestamps included), and changed events always change the status."""
     text = f"""
 name: prop
 seed: {seed}
@@ -150,6 +176,86 @@ flow:
         assert plan_.events[0].event.name == so.EVENT_CREATED
         assert ticks == sorted(ticks)
         assert all(t.event.fields.status in S for t in plan_.events)
+        stamps = [
+            timestamp_key(json.loads(render(t.event, Webhook()).body)["Timestamp"]) for t in plan_.events
+        ]
+        assert None not in stamps and stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
+        statuses = [t.event.fields.status for t in plan_.events if t.event.name == so.EVENT_CHANGED]
+        assert all(a != b for a, b in itertools.pairwise(statuses))
+
+
+RATED = """
+name: rated
+seed: 5
+webhook: {secret: s}
+arrivals: {sessions: 20, rate: 1/min}
+flow:
+  chatbot: {probability: 0}
+  queue: {abandon_probability: 0, offline_form_probability: 0}
+  end: {rating: {probability: 1.0}, close_later: {probability: 1.0}}
+"""
+
+
+def _changed_fields(text: str) -> list[list[tuple[int, int]]]:
+    """Per session, the (Status, Rating) of each chatsession.changed, in order."""
+    scenario = parse_scenario(text)
+    return [
+        [
+            (int(t.event.fields.status), t.event.fields.rating)
+            for t in plan_.events
+            if t.event.name == so.EVENT_CHANGED
+        ]
+        for plan_ in generate_sessions(scenario)
+    ]
+
+
+def test_rating_alone_sends_no_changed_event() -> None:
+    """chatsession.changed fires only on a change of status: a rating keeps the status and sends
+    none, yet later FieldValues (the Closed change) carry the rating."""
+    for changes in _changed_fields(RATED):
+        statuses = [status for status, _ in changes]
+        assert all(a != b for a, b in itertools.pairwise(statuses)), statuses
+        assert changes[-1][0] == S.Closed and changes[-1][1] > 0
+
+
+def test_rating_fires_changed_is_an_option() -> None:
+    """flow.end.rating.fires_changed: true sends the extra changed with the status unchanged."""
+    text = RATED.replace(
+        "probability: 1.0}, close_later", "probability: 1.0, fires_changed: true}, close_later"
+    )
+    for changes in _changed_fields(text):
+        repeated = [(a, b) for a, b in itertools.pairwise(changes) if a[0] == b[0]]
+        assert repeated and repeated[0][0][1] == 0 and repeated[0][1][1] > 0
+
+
+def _body_fields(text: str) -> list[tuple[str, int, bool]]:
+    """(Event, ChangedByAssociateId, has FieldValues) of every generated body."""
+    loaded = [json.loads(b) for b in bodies(text)]
+    return [(b["Event"], b["ChangedByAssociateId"], "FieldValues" in b) for b in loaded]
+
+
+def test_visitor_events_are_by_associate_zero_unless_configured() -> None:
+    """The created event and the visitor's messages carry ChangedByAssociateId 0 by default, and
+    population.visitor_associate_id sets another; agents keep their own associate id."""
+    default = _body_fields(MIXED)
+    assert {by for name, by, _ in default if name == so.EVENT_CREATED} == {0}
+    assert {by for _, by, _ in default} == {0, 316, 317}
+    text = MIXED.replace("population:\n", "population:\n  visitor_associate_id: 9\n")
+    configured = _body_fields(text)
+    assert {by for name, by, _ in configured if name == so.EVENT_CREATED} == {9}
+    assert {by for _, by, _ in configured} == {9, 316, 317}
+
+
+def test_field_values_on_every_chat_event_by_default_and_switchable() -> None:
+    """FieldValues are on created, message and changed by default; payload.field_values_on:
+    [chatsession.created] gives the documented examples' shape (created only)."""
+    default = _body_fields(MIXED)
+    assert all(has for _, _, has in default)
+    text = MIXED.replace(
+        "webhook: {secret: s}", "webhook: {secret: s}\npayload: {field_values_on: [chatsession.created]}"
+    )
+    only_created = _body_fields(text)
+    assert {name for name, _, has in only_created if has} == {so.EVENT_CREATED}
 
 
 def test_a_run_id_changes_every_event_id_and_nothing_else() -> None:

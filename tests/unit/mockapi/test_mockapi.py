@@ -24,7 +24,7 @@ from simulator.mockapi.state import ChatState, MockApi, MockApiOptions
 from simulator.superoffice import facts as so
 
 AUTH = {"Authorization": "Bearer test-token"}
-DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$")
+DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,7})?$")
 UNSET = "0001-01-01T00:00:00"
 
 # Key orders copied from the documented samples (reference §2, SuperOfficeDocs samples), not
@@ -195,7 +195,7 @@ def test_topic_has_the_documented_keys_and_the_scenario_name(final_api: MockApi)
 
 
 def test_enums_are_names_and_dates_have_no_offset(final_api: MockApi, plans: list[Any]) -> None:
-    """Status, Type and SpecialType are enum names; dates are local without offset or fraction."""
+    """Status, Type and SpecialType are enum names; dates are local without an offset."""
     sid = plans[0].session_id
     _, session = get(final_api, f"/api/v1/ChatSession/{sid}")
     _, messages = get(final_api, f"/api/v1/ChatSession/{sid}/Messages")
@@ -208,7 +208,24 @@ def test_enums_are_names_and_dates_have_no_offset(final_api: MockApi, plans: lis
     assert all(DATE.match(d) for d in dates + [m["WhenPosted"] for m in messages])
     assert session["WhenFetched"] == UNSET
     assert session["WhenRequested"] == format_date(plans[0].events[0].event.ticks)
-    assert session["WhenRequested"] == "2026-01-05T08:00:00"
+    assert session["WhenRequested"].startswith("2026-01-05T07:59:59.")
+
+
+def test_api_dates_match_the_webhook_timestamp(final_api: MockApi, plans: list[Any]) -> None:
+    """WhenPosted and WhenRequested are the webhook Timestamp's instant, fraction included."""
+    webhook = Webhook()
+    plan_ = plans[0]
+    _, session = get(final_api, f"/api/v1/ChatSession/{plan_.session_id}")
+    _, messages = get(final_api, f"/api/v1/ChatSession/{plan_.session_id}/Messages")
+    stamps = {
+        t.event.message.message_id: json.loads(render(t.event, webhook).body)["Timestamp"]
+        for t in plan_.events
+        if t.event.message is not None
+    }
+    assert messages and all(m["WhenPosted"] + "Z" == stamps[m["ChatMessageId"]] for m in messages)
+    assert any("." in m["WhenPosted"] for m in messages)
+    created = json.loads(render(plan_.events[0].event, webhook).body)["Timestamp"]
+    assert session["WhenRequested"] + "Z" == created
 
 
 def test_session_fields_come_from_the_simulation(final_api: MockApi, plans: list[Any]) -> None:
@@ -413,9 +430,11 @@ def test_tokens_option_accepts_only_the_given_credentials(plans: list[Any]) -> N
 def test_unknown_ids_get_404_with_the_documented_error_body(
     final_api: MockApi, method: str, path: str, query: str, message: str
 ) -> None:
-    """An unknown id is answered 404 with Error/ErrorType/ErrorMessage/ErrorSource."""
+    """An unknown id is answered 404 with Error/ErrorType/ErrorMessage/ErrorSource, and a reason
+    phrase that names the entity, as the documented "HTTP 404 Contact Not Found"."""
     response = final_api.handle(method, path, query, AUTH)
     assert response.status == 404
+    assert response.reason == message.split(" id ")[0] + " Not Found"
     assert response.json() == {
         "Error": True,
         "ErrorType": "SoNotFoundException",

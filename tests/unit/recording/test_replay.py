@@ -86,14 +86,17 @@ def test_body_change_without_secret_is_refused(fixtures_file: Path) -> None:
 
 
 def test_shift_timestamps_keeps_spacing_and_digits() -> None:
-    """--shift-timestamps moves the first Timestamp to now, keeps the spacing and digit count."""
+    """--shift-timestamps moves the first Timestamp to now and keeps the exact spacing; fixed
+    7-digit Timestamps stay fixed, trimmed ones stay trimmed."""
     rewriter = Rewriter(ReplayOptions(shift_timestamps=True), datetime(2030, 1, 1, tzinfo=UTC))
     from simulator.core.events import Request
 
     first = Request("e", "a", 1, (), b'{"EventId":"a","Timestamp":"2026-01-05T08:00:00.1234567Z"}')
     second = Request("e", "b", 1, (), b'{"EventId":"b","Timestamp":"2026-01-05T08:00:10.5Z"}')
     assert json.loads(rewriter(first).body)["Timestamp"] == "2030-01-01T00:00:00.0000000Z"
-    assert json.loads(rewriter(second).body)["Timestamp"] == "2030-01-01T00:00:10.3Z"
+    assert json.loads(rewriter(second).body)["Timestamp"] == "2030-01-01T00:00:10.3765433Z"
+    third = Request("e", "c", 1, (), b'{"EventId":"c","Timestamp":"2026-01-05T08:00:11.12345Z"}')
+    assert json.loads(rewriter(third).body)["Timestamp"] == "2030-01-01T00:00:10.9999933Z"
 
 
 @pytest.mark.parametrize("kind", ["run", "capture"])

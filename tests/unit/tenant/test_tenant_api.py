@@ -108,6 +108,27 @@ def test_a_target_that_does_not_answer_200_refuses_the_save_with_its_answer(api:
     )
 
 
+def test_the_test_event_is_by_associate_zero_unless_configured(api: Api) -> None:
+    """The registration ping carries ChangedByAssociateId 0 by default and the configured
+    associate with ApiSettings(test_associate_id=...) (sosim tenant --test-associate-id)."""
+    api.register()
+    assert json.loads(api.pings.got[0][1].body)["ChangedByAssociateId"] == 0
+    pings = Pings()
+    endpoints = WebhookEndpoints(
+        Registry(),
+        Webhook(name="sosim", context_identifier="Cust12345"),
+        pinger=pings,
+        settings=ApiSettings(test_associate_id=316),
+        signal=lambda name, key, data: None,
+    )
+    state = ChatState()
+    state.add_tenant("Cust12345")
+    tenant = TenantApi(endpoints, state=state, options=MockApiOptions())
+    answer = tenant.handle("POST", "/api/v1/Webhook", "", AUTH, json.dumps({"TargetUrl": TARGET}).encode())
+    assert answer.status == 200
+    assert json.loads(pings.got[0][1].body)["ChangedByAssociateId"] == 316
+
+
 def test_an_unsigned_webhook_gets_an_unsigned_test_event(api: Api) -> None:
     """Without a Secret the test event carries no X-SuperOffice-Signature."""
     api.register()
