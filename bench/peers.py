@@ -179,7 +179,7 @@ def targets(report: Report) -> list[Target]:
     out = []
     for key, base, factor in RATIO_TARGETS:
         row, base_row = report.row(key), report.row(base)
-        name = f"{row.label if row else key} >= {factor:g}x {base_row.label if base_row else base}"
+        name = f"{LABELS[key]} >= {factor:g}x {LABELS[base]}"
         found = ratio(report, key, base)
         if found is None:
             why = [r.key + " " + r.status for r in (row, base_row) if r is not None and r.status != "ok"]
@@ -617,7 +617,7 @@ def tool_versions(k6: str | None) -> dict[str, str]:
         with contextlib.suppress(OSError, subprocess.SubprocessError):
             done = subprocess.run(command, capture_output=True, text=True, timeout=20, check=False)
             text = (done.stdout or done.stderr).strip().splitlines()
-            versions[name] = text[0][:80] if text else "?"
+            versions[name] = text[0].split(" from ")[0][:80] if text else "?"
     return versions
 
 
