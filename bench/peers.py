@@ -68,7 +68,7 @@ WEBHOOK_PATH = "/webhook"
 DEFAULT_SECONDS, QUICK_SECONDS = 8.0, 3.0
 CONNECTIONS = 32
 SAMPLE_SESSIONS = 60  # the sample whose average request wrk and hey send
-PILOT_SESSIONS = 300  # a short run that sizes the measured one (about 7,000 events of busy-hour)
+PILOT_SESSIONS = 300  # short runs that size the measured one (about 7,000 events of busy-hour)
 MAX_SESSIONS = 100_000  # the count bound of every sosim run (about 2.4 million events)
 MAX_HAND_EVENTS = 5_000_000
 STARTUP_RUNS = 5
@@ -179,7 +179,7 @@ def targets(report: Report) -> list[Target]:
     out = []
     for key, base, factor in RATIO_TARGETS:
         row, base_row = report.row(key), report.row(base)
-        name = f"{row.label if row else key} >= {factor:g}x {base_row.label if base_row else base}"
+        name = f"{LABELS[key]} >= {factor:g}x {LABELS[base]}"
         found = ratio(report, key, base)
         if found is None:
             why = [r.key + " " + r.status for r in (row, base_row) if r is not None and r.status != "ok"]
@@ -365,7 +365,6 @@ class Bench:
     tmp: Path
     receiver: Receiver | None = None
     sample: Sample | None = None
-    startup_s: float = 0.5
     env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -413,18 +412,18 @@ class Bench:
             raise _fail(result, "sosim run")
         return result
 
-    def sized(self, pilot: Timed, seconds: float) -> int:
-        """Sessions for a run of about ``seconds``, from a pilot of PILOT_SESSIONS."""
-        per_session = max(pilot.wall_s - self.startup_s, 0.02) / PILOT_SESSIONS
-        wanted = max(seconds - self.startup_s, 0.5) / per_session
+    def sized(self, fixed_s: float, per_session_s: float) -> int:
+        """Sessions for a process of about ``--seconds``: ``fixed_s`` + sessions x ``per_session_s``."""
+        wanted = max(self.seconds - fixed_s, 0.5) / max(per_session_s, 1e-6)
         return int(min(max(wanted, PILOT_SESSIONS), MAX_SESSIONS))
 
     def measure_run(self) -> Row:
         row = Row("run")
         row.how = "process start to exit, count from --report"
         report_file = self.tmp / "run-report.json"
-        pilot = self.run(PILOT_SESSIONS, report_file)
-        sessions = self.sized(pilot, self.seconds)
+        pilot = self.run(PILOT_SESSIONS, report_file)  # its report times the sending part
+        sending_s = float(json.loads(report_file.read_text(encoding="utf-8"))["result"]["elapsed_s"])
+        sessions = self.sized(pilot.wall_s - sending_s, sending_s / PILOT_SESSIONS)
         result = self.run(sessions, report_file)
         totals = json.loads(report_file.read_text(encoding="utf-8"))["totals"]
         row.count, row.seconds = int(totals["requests"]), result.wall_s
@@ -438,8 +437,9 @@ class Bench:
     def measure_generate(self, out: Path) -> Row:
         row = Row("generate")
         row.how = "process start to exit, count = output lines"
-        pilot = self.generate(out, PILOT_SESSIONS)
-        sessions = self.sized(pilot, self.seconds)
+        small, large = self.generate(out, PILOT_SESSIONS), self.generate(out, 3 * PILOT_SESSIONS)
+        per_session = max(large.wall_s - small.wall_s, 0.01) / (2 * PILOT_SESSIONS)
+        sessions = self.sized(large.wall_s - 3 * PILOT_SESSIONS * per_session, per_session)
         result = self.generate(out, sessions)
         row.count, row.seconds = count_requests(out), result.wall_s
         row.took(result)
@@ -617,7 +617,7 @@ def tool_versions(k6: str | None) -> dict[str, str]:
         with contextlib.suppress(OSError, subprocess.SubprocessError):
             done = subprocess.run(command, capture_output=True, text=True, timeout=20, check=False)
             text = (done.stdout or done.stderr).strip().splitlines()
-            versions[name] = text[0][:80] if text else "?"
+            versions[name] = text[0].split(" from ")[0][:80] if text else "?"
     return versions
 
 
@@ -652,7 +652,6 @@ def measure_all(args: argparse.Namespace) -> Report:
             bench.startup("sosim --help", ["--help"]),
             bench.startup(f"sosim validate {args.scenario.name}", ["validate", str(args.scenario)]),
         ]
-        bench.startup_s = report.startups[1].median_s
         sample_file = bench.tmp / "sample.jsonl"
         bench.generate(sample_file, SAMPLE_SESSIONS)
         bench.sample = read_sample(sample_file)
