@@ -542,6 +542,8 @@ def _locales_as_weights(value: Any) -> Any:
     if isinstance(value, str):
         return {value: 1.0}
     if isinstance(value, list | tuple):
+        if not all(isinstance(item, str) for item in value):
+            raise ValueError("a list of locales must hold locale names, like [en_GB, nb_NO]")
         return {item: 1.0 / len(value) for item in value} if value else {}
     return value
 

@@ -375,7 +375,7 @@ def test_file_that_is_not_utf8_is_a_scenario_error(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as info:
         load_scenario(file)
     assert info.value.path == str(file)
-    assert "cannot read the file" in info.value.problem
+    assert (info.value.line, info.value.problem) == (1, "not valid UTF-8 (byte 9)")
 
 
 def test_override_with_unknown_status_is_refused_at_load() -> None:
