@@ -10,7 +10,15 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["TRANSPORT_HEADERS", "UnsafeHeaderError", "check_header", "header_problem", "is_transport_header"]
+__all__ = [
+    "TRANSPORT_HEADERS",
+    "UnsafeHeaderError",
+    "check_header",
+    "check_headers",
+    "header_problem",
+    "is_transport_header",
+    "without_transport_headers",
+]
 
 #: Header names (lower case) the transport always computes: never taken from a scenario or a recording.
 TRANSPORT_HEADERS: Final = frozenset(("host", "content-length"))
@@ -41,3 +49,22 @@ def check_header(name: str, value: str) -> None:
 def is_transport_header(name: str) -> bool:
     """Whether ``name`` is Host or Content-Length (any spelling), which the transport computes."""
     return len(name) in _TRANSPORT_LENGTHS and name.lower() in TRANSPORT_HEADERS
+
+
+def check_headers(headers: tuple[tuple[str, str], ...]) -> None:
+    """Raise :class:`UnsafeHeaderError` when any header holds CR, LF or NUL.
+
+    One search over all names and values, since replay calls this once an event.
+    """
+    joined = "".join(map("".join, headers))
+    if "\r" in joined or "\n" in joined or "\x00" in joined:
+        for name, value in headers:
+            check_header(name, value)
+
+
+def without_transport_headers(headers: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """``headers`` without Host and Content-Length (the same tuple when it has neither)."""
+    for name, _ in headers:
+        if len(name) in _TRANSPORT_LENGTHS and name.lower() in TRANSPORT_HEADERS:
+            return tuple(pair for pair in headers if not is_transport_header(pair[0]))
+    return headers

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import NamedTuple
 
-from simulator.core.headers import is_transport_header
+from simulator.core.headers import without_transport_headers
 from simulator.core.outcome import Response
 from simulator.delivery.exchange import OnDone
 from simulator.delivery.lean_protocol import (
@@ -90,8 +90,7 @@ class LeanTransport:
         # Host and Content-Length are always ours: a caller's (say a recording's) is dropped, since a
         # wrong one would misframe the request. The edges refuse CR/LF/NUL; counting the line
         # breaks here is a cheap last guard against a header that smuggles another request.
-        if any(is_transport_header(name) for name, _ in headers):
-            headers = tuple(pair for pair in headers if not is_transport_header(pair[0]))
+        headers = without_transport_headers(headers)
         lines = "".join([f"{name}: {value}\r\n" for name, value in headers])
         if lines.count("\n") != len(headers) or lines.count("\r") != len(headers) or "\x00" in lines:
             raise TransportError("protocol", "a header holds CR, LF or NUL: not sent")

@@ -18,7 +18,7 @@ import orjson
 
 from simulator.core.errors import RecordingError
 from simulator.core.events import Request
-from simulator.core.headers import UnsafeHeaderError, check_header, is_transport_header
+from simulator.core.headers import UnsafeHeaderError, check_headers, without_transport_headers
 from simulator.core.outcome import Attempt, RunInfo, RunResult, StateChange
 
 FORMAT = "sosim-recording"
@@ -299,11 +299,8 @@ def request_of(line: dict[str, Any]) -> Request:
 
 def _recorded_headers(pairs: Any) -> tuple[tuple[str, str], ...]:
     headers = tuple([(str(k), str(v)) for k, v in pairs])
-    for name, value in headers:
-        check_header(name, value)
-    if any(is_transport_header(name) for name, _ in headers):
-        headers = tuple(pair for pair in headers if not is_transport_header(pair[0]))
-    return headers
+    check_headers(headers)
+    return without_transport_headers(headers)
 
 
 def position_of(line: dict[str, Any]) -> tuple[float, int, int]:
