@@ -17,6 +17,7 @@ from simulator.cli.options import (
     report_options_tenant,
     resolve_secret,
     secret_options,
+    stop_on_sigterm,
     timing_options,
 )
 from simulator.core.errors import SimulatorError
@@ -335,8 +336,8 @@ def api(
     """Serve the mock SuperOffice chat REST API with the scenarios' generated sessions (final state)."""
     from simulator.mockapi.server import serve_scenarios
 
-    sys.exit(
-        serve_scenarios(
+    with stop_on_sigterm():
+        code = serve_scenarios(
             scenarios,
             host=host,
             port=port,
@@ -345,7 +346,7 @@ def api(
             tokens=tokens,
             echo=lambda line: click.echo(line, err=True),
         )
-    )
+    sys.exit(code)
 
 
 # --- receive --------------------------------------------------------------------------
@@ -525,4 +526,7 @@ def tenant(scenarios: tuple[str, ...], **options: Any) -> None:
     from simulator.cli.tenant import tenant_from_cli
     from simulator.tenant.config import TenantConfig
 
-    sys.exit(tenant_from_cli(TenantConfig.from_cli(scenarios, **options)))
+    config = TenantConfig.from_cli(scenarios, **options)
+    with stop_on_sigterm():
+        code = tenant_from_cli(config)
+    sys.exit(code)

@@ -290,7 +290,7 @@ def _parse_object(body: bytes, problems: list[str]) -> dict[str, Any] | None:
     """Parse the body as strict UTF-8 JSON (no NaN/Infinity, no trailing commas) holding an object."""
     try:
         doc = _DECODER.decode(body.decode("utf-8"))
-    except ValueError:  # UnicodeDecodeError and JSONDecodeError are both ValueErrors
+    except (ValueError, RecursionError):  # Unicode/JSONDecodeError are ValueErrors; deep nesting recurses
         problems.append(INVALID_JSON)
         return None
     if not isinstance(doc, dict):

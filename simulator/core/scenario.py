@@ -23,6 +23,18 @@ from simulator.superoffice import facts as so
 __all__ = ["Scenario", "load_scenario", "load_scenarios", "parse_scenario", "webhook_for"]
 
 Path_ = tuple[str | int, ...]
+
+#: The largest scenario file sosim reads: far beyond any real scenario, small enough that a
+#: mistaken path (a log, a device such as /dev/zero) fails at once rather than filling memory.
+MAX_FILE_BYTES = 1 << 20
+#: How many YAML nodes a scenario may expand to, aliases included, and how deep it may nest. An
+#: alias is walked again each time it is used, so a "billion laughs" file of a few hundred
+#: bytes would expand to millions of nodes: it is refused when it passes the budget instead.
+MAX_NODES = 100_000
+MAX_DEPTH = 64
+#: Python converts integers up to 4,300 digits; no scenario value needs more than this many.
+MAX_INT_DIGITS = 100
+_INT_TAG = "tag:yaml.org,2002:int"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -30,11 +42,21 @@ def load_scenario(path: str | Path, env: Mapping[str, str] | None = None) -> Sce
     """Read, interpolate and validate one scenario file."""
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        with file.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ScenarioError(file, None, "", "no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(file, None, "", f"cannot read the file ({exc})") from None
+    except OSError as exc:
+        raise ScenarioError(file, None, "", f"cannot read the file ({exc.strerror or exc})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError(
+            file, 1, "", f"larger than {MAX_FILE_BYTES // (1 << 20)} MiB: not a scenario file"
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ScenarioError(file, line, "", f"not valid UTF-8 (byte {exc.start + 1})") from None
     return parse_scenario(text, source=str(file), env=env)
 
 
@@ -63,14 +85,23 @@ def parse_scenario(text: str, source: str = "<inline>", env: Mapping[str, str] |
 
 
 def _parse_yaml(text: str, source: str) -> tuple[Any, dict[Path_, int]]:
-    loader = yaml.SafeLoader(text)
+    loader: yaml.SafeLoader | None = None
     try:
+        # The reader checks for control characters as it is built: inside the try.
+        loader = yaml.SafeLoader(text)
         node = loader.get_single_node()
         if node is None:
             raise ScenarioError(source, 1, "", "the file is empty")
         lines: dict[Path_, int] = {}
-        _collect_lines(node, (), lines, source)
+        _collect_lines(node, (), lines, source, _Budget())
         data = loader.construct_document(node)
+    except yaml.reader.ReaderError as exc:
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        problem = f"control character U+{code:04X} is not allowed in YAML (character {exc.position + 1})"
+        raise ScenarioError(source, text.count("\n", 0, exc.position) + 1, "", problem) from None
+    except RecursionError:
+        where: int | None = loader.line + 1 if loader is not None else None
+        raise ScenarioError(source, where, "", f"nested more than {MAX_DEPTH} levels deep") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -81,13 +112,51 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, dict[Path_, int]]:
     except yaml.YAMLError as exc:
         raise ScenarioError(source, None, "", f"YAML error: {exc}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, lines
 
 
+class _Budget:
+    """How many more nodes a scenario may expand to (aliases are counted each time they are used)."""
+
+    __slots__ = ("nodes",)
+
+    def __init__(self) -> None:
+        self.nodes = MAX_NODES
+
+
 def _collect_lines(
-    node: yaml.Node, path: Path_, lines: dict[Path_, int], source: str, active: frozenset[int] = frozenset()
+    node: yaml.Node,
+    path: Path_,
+    lines: dict[Path_, int],
+    source: str,
+    budget: _Budget,
+    active: frozenset[int] = frozenset(),
 ) -> None:
+    budget.nodes -= 1
+    if budget.nodes < 0:
+        raise ScenarioError(
+            source,
+            node.start_mark.line + 1,
+            _dotted(path),
+            f"expands to more than {MAX_NODES:,} values (YAML aliases that repeat each other: "
+            "a 'billion laughs' file?)",
+        )
+    if len(path) > MAX_DEPTH:
+        raise ScenarioError(
+            source,
+            node.start_mark.line + 1,
+            _dotted(path[:MAX_DEPTH]),
+            f"nested more than {MAX_DEPTH} levels deep",
+        )
+    if isinstance(node, yaml.ScalarNode) and node.tag == _INT_TAG and len(node.value) > MAX_INT_DIGITS:
+        raise ScenarioError(
+            source,
+            node.start_mark.line + 1,
+            _dotted(path),
+            f"a number with more than {MAX_INT_DIGITS} digits",
+        )
     if id(node) in active:
         raise ScenarioError(
             source,
@@ -107,11 +176,11 @@ def _collect_lines(
                 )
             seen.add(key)
             lines[(*path, key)] = key_node.start_mark.line + 1
-            _collect_lines(value_node, (*path, key), lines, source, active)
+            _collect_lines(value_node, (*path, key), lines, source, budget, active)
             lines[(*path, key)] = key_node.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _collect_lines(item, (*path, index), lines, source, active)
+            _collect_lines(item, (*path, index), lines, source, budget, active)
 
 
 def _line_of(path: Path_, lines: dict[Path_, int]) -> int | None:

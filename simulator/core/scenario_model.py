@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from simulator.core.headers import header_problem, is_transport_header
 from simulator.core.units import parse_duration, parse_rate
 from simulator.superoffice import facts as so
 
@@ -185,6 +186,17 @@ class WebhookSpec(Strict):
         if unknown:
             raise ValueError(f"unknown event {unknown[0]!r} (allowed: {', '.join(so.CHAT_EVENTS)})")
         return events
+
+    @field_validator("headers")
+    @classmethod
+    def _safe_headers(cls, headers: dict[str, str]) -> dict[str, str]:
+        for name, value in headers.items():
+            problem = header_problem(name, value)
+            if problem is not None:
+                raise ValueError(problem)
+            if is_transport_header(name):
+                raise ValueError(f"header {name!r} is set by sosim itself (from the target URL and the body)")
+        return headers
 
 
 class OverrideSpec(Strict):
@@ -537,6 +549,8 @@ def _locales_as_weights(value: Any) -> Any:
     if isinstance(value, str):
         return {value: 1.0}
     if isinstance(value, list | tuple):
+        if not all(isinstance(item, str) for item in value):
+            raise ValueError("a list of locales must hold locale names, like [en_GB, nb_NO]")
         return {item: 1.0 / len(value) for item in value} if value else {}
     return value
 

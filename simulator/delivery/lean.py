@@ -18,6 +18,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import NamedTuple
 
+from simulator.core.headers import without_transport_headers
 from simulator.core.outcome import Response
 from simulator.delivery.exchange import OnDone
 from simulator.delivery.lean_protocol import (
@@ -35,11 +36,6 @@ from simulator.delivery.transport import (
 )
 
 __all__ = ["LeanTransport"]
-
-
-# Names a caller may set itself; the transport then leaves its own out, as httpx does.
-_OWN_HEADERS = frozenset(("host", "content-length"))
-_OWN_HEADER_LENGTHS = frozenset(len(name) for name in _OWN_HEADERS)
 
 
 class _Exchange(NamedTuple):
@@ -73,7 +69,6 @@ class LeanTransport:
         self._ssl = _client_ssl_context(verify) if parsed.scheme == "https" else None
         request_line = f"POST {parsed.path} HTTP/1.1\r\n".encode("ascii")
         self._head = request_line + f"Host: {parsed.authority}\r\n".encode("ascii")
-        self._head_without_host = request_line
         # One request per connection at a time, so holding a slot is holding (at most) one
         # connection: never more than `concurrency` are open. Exchanges beyond that wait in
         # `_queued`, in order, each as the call that starts it once a slot is handed over.
@@ -92,15 +87,14 @@ class LeanTransport:
 
     def request_bytes(self, headers: Headers, body: bytes) -> bytes:
         """Return the exact bytes :meth:`send` writes: request line, Host, headers, Content-Length, body."""
-        head = self._head
-        length: bytes | None = b"Content-Length: %d\r\n\r\n" % len(body)
-        for name, _ in headers:
-            # Cheap length test first: almost no header is 4 or 14 characters long.
-            if len(name) in _OWN_HEADER_LENGTHS and name.lower() in _OWN_HEADERS:
-                head, length = self._heads_for(headers, len(body))
-                break
-        lines = "".join([f"{name}: {value}\r\n" for name, value in headers]).encode()
-        return b"".join((head, lines, length or b"\r\n", body))
+        # Host and Content-Length are always ours: a caller's (say a recording's) is dropped, since a
+        # wrong one would misframe the request. The edges refuse CR/LF/NUL; counting the line
+        # breaks here is a cheap last guard against a header that smuggles another request.
+        headers = without_transport_headers(headers)
+        lines = "".join([f"{name}: {value}\r\n" for name, value in headers])
+        if lines.count("\n") != len(headers) or lines.count("\r") != len(headers) or "\x00" in lines:
+            raise TransportError("protocol", "a header holds CR, LF or NUL: not sent")
+        return b"".join((self._head, lines.encode(), b"Content-Length: %d\r\n\r\n" % len(body), body))
 
     def submit(self, headers: Headers, body: bytes, on_done: OnDone, *, with_headers: bool = False) -> None:
         """Start POSTing ``body`` with exactly ``headers`` (plus Host and Content-Length); call
@@ -184,13 +178,6 @@ class LeanTransport:
             await asyncio.wait(pending, timeout=1.0)
 
     # -- internals
-
-    def _heads_for(self, headers: Headers, body_size: int) -> tuple[bytes, bytes | None]:
-        """The request head and Content-Length line when the caller sets Host or Content-Length."""
-        names = {name.lower() for name, _ in headers}
-        head = self._head_without_host if "host" in names else self._head
-        length = None if "content-length" in names else b"Content-Length: %d\r\n\r\n" % body_size
-        return head, length
 
     async def _take_slot(self) -> None:
         """Wait for a slot of the pool (first come, first served, behind queued exchanges)."""

@@ -13,7 +13,12 @@ import httptools
 
 from simulator.core.outcome import ErrorKind, Response
 from simulator.delivery.exchange import OnDone
-from simulator.delivery.transport import RESPONSE_BODY_LIMIT, TransportError
+from simulator.delivery.transport import (
+    RESPONSE_BODY_LIMIT,
+    RESPONSE_HEAD_LIMIT,
+    RESPONSE_HEAD_LINES_LIMIT,
+    TransportError,
+)
 
 __all__ = ["Connection", "ConnectionResult", "Disconnected", "OnResult", "describe_os_error"]
 
@@ -47,6 +52,8 @@ class Connection(asyncio.Protocol):
         "_body_size",
         "_got_bytes",
         "_head",
+        "_head_lines",
+        "_head_size",
         "_headers_done",
         "_on_result",
         "_parser",
@@ -66,6 +73,8 @@ class Connection(asyncio.Protocol):
         self._parser = httptools.HttpResponseParser(self)
         self._on_result: OnResult | None = None
         self._head: list[bytes] = []  # raw bytes received until the headers were complete
+        self._head_size = 0
+        self._head_lines = 0
         self._body: list[bytes] = []
         self._body_size = 0
         self._headers_done = False
@@ -87,6 +96,7 @@ class Connection(asyncio.Protocol):
         assert self.transport is not None  # connection_made ran before create_connection returned
         self._on_result = on_result
         self._head.clear()
+        self._head_size = self._head_lines = 0
         if self._body:  # _reset_response, inlined: this runs once a request
             self._body.clear()
             self._body_size = 0
@@ -131,13 +141,26 @@ class Connection(asyncio.Protocol):
             self.close(abort=True)
             return
         self._got_bytes = True
-        if not self._headers_done:
+        in_head = not self._headers_done
+        if in_head:
             self._head.append(data)  # read again only if the server closes mid-response
+            self._head_size += len(data)
+            self._head_lines += data.count(b"\n")
         try:
             self._parser.feed_data(data)
         except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
             self._fail(TransportError("protocol", f"invalid HTTP response: {exc}"))
             self.close(abort=True)
+            return
+        # Still in the headers after this read (so all of it was head): hold the head to its limits.
+        if (
+            in_head
+            and not self._headers_done
+            and self._on_result is not None
+            and (self._head_size > RESPONSE_HEAD_LIMIT or self._head_lines > RESPONSE_HEAD_LINES_LIMIT)
+        ):
+            limits = f"{RESPONSE_HEAD_LIMIT // 1024} KiB or {RESPONSE_HEAD_LINES_LIMIT} lines"
+            self.give_up(TransportError("protocol", f"response headers over {limits}: not read further"))
 
     def eof_received(self) -> bool | None:
         """Mark the connection closed as soon as the server half-closes it."""

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RESPONSE_BODY_LIMIT",
+    "RESPONSE_HEAD_LIMIT",
+    "RESPONSE_HEAD_LINES_LIMIT",
     "AsyncTransport",
     "Engine",
     "HttpxTransport",
@@ -49,6 +51,10 @@ Engine = Literal["auto", "httpx", "lean"]
 
 #: Bytes of a response body kept in ``Response.body``; the rest is read and dropped.
 RESPONSE_BODY_LIMIT = 4096
+#: The most bytes and lines a response's status line and headers may take (interim 1xx answers
+#: included): a server that sends headers without end fails the attempt instead of filling memory.
+RESPONSE_HEAD_LIMIT = 64 * 1024
+RESPONSE_HEAD_LINES_LIMIT = 200
 
 _ENGINES: tuple[Engine, ...] = ("auto", "httpx", "lean")
 _ALLOWED_TARGETS = "http://host[:port]/path, https://host[:port]/path or asgi://package.module:app/path"

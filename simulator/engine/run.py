@@ -28,6 +28,10 @@ from simulator.report.thresholds import Threshold, ThresholdResult, parse_thresh
 from simulator.superoffice import facts as so
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: Exit code of a run stopped by SIGTERM (128 + 15, as a shell reports it), reports still written.
+EXIT_TERMINATED = 143
+#: The RunResult reason of a run that SIGTERM stopped.
+TERMINATED_REASON = "stopped by SIGTERM"
 
 
 @dataclass(frozen=True, slots=True)
@@ -503,6 +507,7 @@ def _deliver(
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         presses = 0
+        terminated = False
 
         def on_sigint() -> None:
             nonlocal presses
@@ -511,15 +516,23 @@ def _deliver(
             if presses > 1 and task is not None:
                 task.cancel()
 
+        def on_sigterm() -> None:
+            # A service manager or `kill` stops the run like Ctrl-C: reports and recording complete.
+            nonlocal terminated
+            terminated = True
+            on_sigint()
+
         # Off the main thread (embedded in tests) this fails; Ctrl-C then raises KeyboardInterrupt.
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal.SIGINT, on_sigint)
+            loop.add_signal_handler(signal.SIGTERM, on_sigterm)
         for handler in outputs:
             handler.start(info)
         try:
-            return await deliverer.run(planned)
+            ended = await deliverer.run(planned)
         finally:
             await transport.aclose()
+        return replace(ended, reason=TERMINATED_REASON) if terminated and ended.interrupted else ended
 
     failure: Exception | None = None
     try:
@@ -553,7 +566,7 @@ def exit_code(stats: Any, thresholds: Sequence[ThresholdResult], result: RunResu
     from simulator.servers.receiver import verdict_ok
 
     if result.interrupted and result.webhook_state == so.WebhookState.Active.name:
-        return EXIT_INTERRUPTED
+        return EXIT_TERMINATED if result.reason == TERMINATED_REASON else EXIT_INTERRUPTED
     if any(r.crossed for r in thresholds):
         return EXIT_FAILED
     if result.webhook_state != so.WebhookState.Active.name:

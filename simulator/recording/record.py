@@ -18,6 +18,7 @@ import orjson
 
 from simulator.core.errors import RecordingError
 from simulator.core.events import Request
+from simulator.core.headers import UnsafeHeaderError, check_headers, without_transport_headers
 from simulator.core.outcome import Attempt, RunInfo, RunResult, StateChange
 
 FORMAT = "sosim-recording"
@@ -206,7 +207,9 @@ def _check_header(file: Path, header: dict[str, Any]) -> None:
     if header.get("format") != FORMAT:
         raise RecordingError(f"{file}:1: not a sosim recording (the first line must have format {FORMAT!r})")
     version = header.get("version")
-    if not isinstance(version, int) or version > VERSION:
+    if version.__class__ is not int or version < 1:
+        raise RecordingError(f"{file}:1: recording version {version!r} is not a positive whole number")
+    if version > VERSION:
         raise RecordingError(
             f"{file}:1: recording version {version!r} is newer than this sosim reads (up to {VERSION}); "
             "upgrade sosim"
@@ -238,6 +241,10 @@ def _parse_with_stdlib(file: Path, number: int, data: bytes) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise RecordingError(f"{file}:{number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except ValueError as exc:  # an integer with more digits than Python converts
+        raise RecordingError(f"{file}:{number}: not a usable JSON line ({exc})") from None
+    except RecursionError:
+        raise RecordingError(f"{file}:{number}: not a usable JSON line (nested too deeply)") from None
 
 
 def _built(file: Path, handle: IO[bytes], build: LineBuilder[T], warn: Any) -> Iterator[T]:
@@ -266,7 +273,9 @@ def _built(file: Path, handle: IO[bytes], build: LineBuilder[T], warn: Any) -> I
                 continue  # the header, state and end lines
             try:
                 item = build(line, number)
-            except (KeyError, TypeError, ValueError):
+            except UnsafeHeaderError as exc:
+                raise RecordingError(f"{file}:{number}: headers: {exc}") from None
+            except (KeyError, TypeError, ValueError, OverflowError):
                 raise RecordingError(
                     f"{file}:{number}: a request line lacks a valid {_bad_field(line)!r} field"
                 ) from None
@@ -284,12 +293,20 @@ def _truncated(data: bytes) -> bool:
 
 
 def request_of(line: dict[str, Any]) -> Request:
-    """The request on a parsed request line (KeyError, TypeError or ValueError when a field is bad)."""
-    headers = tuple([(str(k), str(v)) for k, v in line["headers"]])
+    """The request on a parsed request line (KeyError, TypeError or ValueError when a field is bad;
+    :class:`UnsafeHeaderError` for a header with CR, LF or NUL). Recorded Host and Content-Length
+    headers are dropped: the transport writes its own."""
+    headers = _recorded_headers(line["headers"])
     body = line.get("body")
     # decode_body's common case inline (a body stored as text): this runs once an event.
     data = body.encode() if body.__class__ is str and "body_b64" not in line else decode_body(line)
     return Request(str(line["event"]), str(line["event_id"]), int(line["primary_key"]), headers, data)
+
+
+def _recorded_headers(pairs: Any) -> tuple[tuple[str, str], ...]:
+    headers = tuple([(str(k), str(v)) for k, v in pairs])
+    check_headers(headers)
+    return without_transport_headers(headers)
 
 
 def position_of(line: dict[str, Any]) -> tuple[float, int, int]:
@@ -323,7 +340,7 @@ def _recorded(line: dict[str, Any], number: int) -> RecordedRequest:
 def _bad_field(line: dict[str, Any]) -> str:
     """Name the first field of a request line that does not convert (only on the error path)."""
     checks: dict[str, Callable[[], object]] = {
-        "headers": lambda: [(str(k), str(v)) for k, v in line["headers"]],
+        "headers": lambda: _recorded_headers(line["headers"]),
         "event": lambda: str(line["event"]),
         "event_id": lambda: str(line["event_id"]),
         "primary_key": lambda: int(line["primary_key"]),
@@ -335,6 +352,6 @@ def _bad_field(line: dict[str, Any]) -> str:
     for name, check in checks.items():
         try:
             check()
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             return name
     return "request"

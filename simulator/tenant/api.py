@@ -427,7 +427,7 @@ def _json(body: bytes, *, allow_array: bool = False) -> Any:
         raise bad_request("Entity to save is not in request body")
     try:
         value = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise bad_request("The request body is not valid JSON") from None
     if isinstance(value, dict) or (allow_array and isinstance(value, list)):
         return value

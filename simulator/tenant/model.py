@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
+from simulator.core.headers import header_problem
 from simulator.mockapi.shapes import UNSET_DATE, JsonObject, format_date
 from simulator.superoffice import facts as so
 
@@ -307,8 +308,9 @@ def _headers(value: Any) -> tuple[tuple[str, str], ...] | None:
             raise bad_request(f"Headers: {name!r} is not a valid HTTP header name")
         if not isinstance(text, str):
             raise bad_request(f"Headers: the value of {name!r} must be a string, not {_json_type(text)}")
-        if "\r" in text or "\n" in text:
-            raise bad_request(f"Headers: the value of {name!r} contains a line break")
+        problem = header_problem(str(name), text)
+        if problem is not None:
+            raise bad_request(f"Headers: {problem}")
         headers.append((str(name), text))
     return tuple(headers)
 

@@ -458,13 +458,16 @@ def run_tenant(
 ) -> TenantOutcome:
     """The whole ``sosim tenant``: serve, wait for registrations, play, drain; return the outcome."""
     with Tenant(config, handlers=handlers) as tenant:
-        if console is not None and not config.quiet:
-            console.print(f"sosim tenant: SuperOffice API on {tenant.api_root}")
-            console.print(
-                f"  waiting for {config.wait_for_webhooks} webhook(s): POST {tenant.api_root}/Webhook "
-                "with Authorization: Bearer <any token>"
-            )
-            tenant.registry.subscribe(lambda change: _echo_change(console, change))
+        try:
+            if console is not None and not config.quiet:
+                console.print(f"sosim tenant: SuperOffice API on {tenant.api_root}")
+                console.print(
+                    f"  waiting for {config.wait_for_webhooks} webhook(s): POST {tenant.api_root}/Webhook "
+                    "with Authorization: Bearer <any token>"
+                )
+                tenant.registry.subscribe(lambda change: _echo_change(console, change))
+        except KeyboardInterrupt:
+            tenant.stop()  # Ctrl-C or SIGTERM during the banner: play stops at once, reports still written
         return tenant.play()
 
 

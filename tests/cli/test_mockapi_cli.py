@@ -101,3 +101,43 @@ def test_serve_api_rejects_a_value_that_is_not_host_port() -> None:
     )  # fmt: skip
     assert done.returncode == 2
     assert done.stderr.strip() == "sosim: error: --serve-api '8765': expected HOST:PORT, e.g. 127.0.0.1:8765"
+
+
+def test_sosim_api_stops_cleanly_on_sigterm_and_on_sigint_when_started_in_the_background() -> None:
+    """SIGTERM stops `sosim api` like Ctrl-C (exit 0); so does SIGINT when a script's `&` ignored it."""
+    command = [sys.executable, "-m", "simulator", "api", SCENARIO, "--port", "0", "--sessions", "1"]
+    for sig, ignore_sigint in ((signal.SIGTERM, False), (signal.SIGINT, True)):
+
+        def background(ignore: bool = ignore_sigint) -> None:
+            if ignore:  # what `cmd &` does in a non-interactive shell
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=ENV, stderr=subprocess.PIPE, text=True, preexec_fn=background
+        )
+        try:
+            assert process.stderr is not None
+            assert "mock SuperOffice chat API on" in process.stderr.readline()
+            process.send_signal(sig)
+            assert process.wait(timeout=10) == 0
+            assert "Traceback" not in process.stderr.read()
+        finally:
+            process.kill()
+            process.communicate()
+
+
+def test_sosim_tenant_stops_on_sigterm_and_still_writes_its_report(tmp_path: Path) -> None:
+    """SIGTERM while the tenant waits for registrations: it stops as on Ctrl-C, report written."""
+    report = tmp_path / "tenant.json"
+    command = [sys.executable, "-m", "simulator", "tenant", SCENARIO, "--port", "0", "--report", str(report)]
+    process = subprocess.Popen(command, cwd=ROOT, env=ENV, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        assert "SuperOffice API on" in process.stderr.readline()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 130
+        assert "Traceback" not in process.stderr.read()
+    finally:
+        process.kill()
+        process.communicate()
+    assert json.loads(report.read_text(encoding="utf-8"))["tenant"] is not None

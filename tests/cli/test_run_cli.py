@@ -161,3 +161,34 @@ def test_ctrl_c_stops_cleanly_and_closes_the_recording(slow_receiver: ReceiverTh
     assert lines[-1]["type"] == "end"
     assert lines[-1]["interrupted"] is True
     assert sum(line.get("type") == "attempt" for line in lines) >= 2
+
+
+def test_sigterm_stops_like_ctrl_c_writes_the_reports_and_exits_143(
+    slow_receiver: ReceiverThread, tmp_path: Path
+) -> None:
+    """`kill` (SIGTERM) mid-run: the recording ends with its end line, the report is written, exit 143."""
+    record, report = tmp_path / "busy.jsonl", tmp_path / "report.json"
+    args = [
+        "run", "scenarios/busy-hour.yaml", "--target", slow_receiver.url + "webhook",
+        "--speed", "1", "--record", str(record), "--report", str(report),
+    ]  # fmt: skip
+    process = _popen(args)
+    _wait_for(record, 2, process, within_s=30.0)
+    process.send_signal(signal.SIGTERM)
+    try:
+        _, stderr = process.communicate(timeout=5.0)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        pytest.fail("sosim run did not end within 5 s of SIGTERM")
+
+    assert "Traceback" not in stderr
+    assert process.returncode == 143, stderr
+    assert "interrupted" in stderr
+    lines = _jsonl(record)
+    assert (lines[-1]["type"], lines[-1]["interrupted"], lines[-1]["reason"]) == (
+        "end",
+        True,
+        "stopped by SIGTERM",
+    )
+    assert json.loads(report.read_text(encoding="utf-8"))

@@ -262,3 +262,14 @@ def test_stop_closes_the_port_and_open_connections() -> None:
             assert post(client, running.url, request).status_code == 200
         with pytest.raises(httpx.TransportError):
             post(client, running.url, request)
+
+
+def test_deeply_nested_json_is_a_400_not_a_dropped_connection(receiver: ReceiverThread) -> None:
+    """``{"a":`` ten thousand times deep is invalid JSON to the checker: a 400, and it keeps serving."""
+    good = chat_request()
+    body = b'{"a":' * 10_000 + b"1" + b"}" * 10_000
+    headers = [(k, sign(body, SECRET) if k == so.HEADER_SIGNATURE else v) for k, v in good.headers]
+    with httpx.Client() as client:
+        deep = client.post(receiver.url, content=body, headers=headers)
+        after = post(client, receiver.url, good)
+    assert (deep.status_code, after.status_code) == (400, 200)

@@ -375,7 +375,7 @@ def test_file_that_is_not_utf8_is_a_scenario_error(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as info:
         load_scenario(file)
     assert info.value.path == str(file)
-    assert "cannot read the file" in info.value.problem
+    assert (info.value.line, info.value.problem) == (1, "not valid UTF-8 (byte 9)")
 
 
 def test_override_with_unknown_status_is_refused_at_load() -> None:
@@ -396,3 +396,22 @@ def test_unknown_fault_in_scenario() -> None:
     """A scenario's faults section names only known faults."""
     with pytest.raises(ScenarioError, match="unknown fault 'explode'"):
         parse_scenario("name: x\narrivals: {sessions: 1}\nfaults: {explode: 0.1}\n", source="f.yaml")
+
+
+# --- header injection ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "char"), [('"a\\r\\nX-Evil: 1"', "CR"), ('"a\\nb"', "LF"), ('"a\\0b"', "NUL")]
+)
+def test_a_webhook_header_with_a_line_break_or_nul_is_refused(value: str, char: str) -> None:
+    """webhook.headers with CR, LF or NUL would smuggle headers on the wire: refused on its line."""
+    exc = _error("name: x\n" + ARRIVALS + f"webhook:\n  headers:\n    X-Test: {value}\n")
+    _check(exc, 5, "webhook.headers", char, "X-Test")
+
+
+@pytest.mark.parametrize("name", ["Host", "content-length"])
+def test_a_webhook_header_sosim_computes_is_refused(name: str) -> None:
+    """Host and Content-Length come from the target URL and the body, never from a scenario."""
+    exc = _error("name: x\n" + ARRIVALS + f"webhook:\n  headers:\n    {name}: x\n")
+    _check(exc, 5, "webhook.headers", "set by sosim")

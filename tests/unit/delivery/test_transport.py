@@ -214,11 +214,11 @@ def test_lean_request_without_headers_or_path() -> None:
     )
 
 
-def test_lean_caller_host_and_content_length_replace_ours() -> None:
-    """A Host or Content-Length header the caller sets is sent once, as the caller spelled it."""
+def test_lean_computes_host_and_content_length_itself() -> None:
+    """A Host or Content-Length header the caller sets is dropped: a wrong one would misframe the request."""
     transport = LeanTransport("http://127.0.0.1:8080/hook")
-    data = transport.request_bytes((("host", "tenant.example"), ("Content-length", "2")), b"{}")
-    assert data == b"POST /hook HTTP/1.1\r\nhost: tenant.example\r\nContent-length: 2\r\n\r\n{}"
+    data = transport.request_bytes((("host", "tenant.example"), ("Content-length", "999999")), b"{}")
+    assert data == b"POST /hook HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nContent-Length: 2\r\n\r\n{}"
 
 
 def test_lean_escapes_non_ascii_paths() -> None:

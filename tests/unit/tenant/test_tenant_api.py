@@ -265,6 +265,22 @@ def test_agent_methods_mirror_the_rest_endpoints(api: Api) -> None:
         ("POST", "/api/v1/Agents/Webhook/SignalEvent", b'{"EventName": 3}', "", 400),
         ("POST", "/api/v1/Agents/Webhook/SignalEvent", b'{"EventName": "a.b", "Data": [1]}', "", 400),
         ("POST", "/api/v1/Agents/Webhook/Nope", b"", "", 404),
+        ("POST", "/api/v1/Webhook", b"[" * 1000, "", 400),
+        ("POST", "/api/v1/Agents/Webhook/SaveWebhook", b'{"a":' * 5000, "", 400),
+        (
+            "POST",
+            "/api/v1/Webhook",
+            b'{"TargetUrl": "http://127.0.0.1:9/", "Headers": {"X": "a\\u0000"}}',
+            "",
+            400,
+        ),
+        (
+            "POST",
+            "/api/v1/Webhook",
+            b'{"TargetUrl": "http://127.0.0.1:9/", "Headers": {"X": "a\\r\\nB: c"}}',
+            "",
+            400,
+        ),
         ("GET", "/Cust99999/api/v1/Webhook", b"", "", 404),
     ],
 )

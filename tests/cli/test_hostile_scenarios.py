@@ -1,0 +1,186 @@
+"""Hostile scenario files: alias bombs, deep nesting, huge numbers, control characters and devices
+give `file:line: problem` and exit 2 from `sosim validate`, never a traceback or a hang."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import itertools
+import random
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+from simulator.cli import main
+
+SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.yaml"))
+MESSAGE = re.compile(r"^\S+:\d+: .+", re.MULTILINE)
+
+
+def _validate(path: Path | str) -> Result:
+    return CliRunner().invoke(main, ["validate", str(path)])
+
+
+def _bomb(levels: int) -> str:
+    text = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    names = "abcdefghij"
+    for previous, name in itertools.pairwise(names[: levels + 1]):
+        text += f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 10) + "]\n"
+    return text
+
+
+def _assert_refused(result: Result, *words: str) -> str:
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    assert MESSAGE.search(result.output), result.output
+    for word in words:
+        assert word in result.output, result.output
+    return result.output
+
+
+def test_a_billion_laughs_file_is_refused_not_expanded(tmp_path: Path) -> None:
+    """A 300-byte file whose aliases expand ten-fold per level is refused at the alias budget."""
+    path = tmp_path / "bomb.yaml"
+    path.write_text(_bomb(7))
+    assert path.stat().st_size < 400
+    _assert_refused(_validate(path), "bomb.yaml:", "expands to more than 100,000 values")
+
+
+def test_a_few_aliases_still_work(tmp_path: Path) -> None:
+    """Anchors and aliases used as YAML intends (a shared value or two) still validate."""
+    text = "name: x\narrivals: &arr\n  sessions: 3\nlocales: &l en_GB\n"
+    path = tmp_path / "ok.yaml"
+    path.write_text(text)
+    assert _validate(path).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("name: x\nflow: " + "[" * 5000 + "]" * 5000 + "\n", ("nested more than 64 levels",)),
+        ("name: x\nflow: " + "{a: " * 3001 + "1" + "}" * 3001 + "\n", ("nested more than 64 levels",)),
+        ("name: x\nflow: " + "[" * 100 + "]" * 100 + "\n", (":2: flow[0][0]", "nested more than 64")),
+        ("name: x\narrivals:\n  sessions: " + "9" * 5000 + "\n", (":3: arrivals.sessions: a number",)),
+        ("name: x\x01\n", (":1: control character U+0001",)),
+        ("name: x\narrivals:\n  sessions: 3\n\x00\n", (":4: control character U+0000",)),
+        ("name: x\nlocales: [[a]]\narrivals:\n  sessions: 3\n", (":2: locales: a list of locales",)),
+    ],
+)
+def test_deep_nesting_huge_numbers_and_control_characters_are_errors_on_a_line(
+    tmp_path: Path, text: str, words: tuple[str, ...]
+) -> None:
+    """Each of these broke `validate` with a traceback; now each names the file and line."""
+    path = tmp_path / "x.yaml"
+    path.write_text(text, encoding="utf-8")
+    _assert_refused(_validate(path), *words)
+
+
+def test_a_file_over_1_mib_is_refused(tmp_path: Path) -> None:
+    """A file over the 1 MiB limit is refused without being read whole."""
+    path = tmp_path / "big.yaml"
+    path.write_text("name: x\n" + "# padding\n" * 120_000)
+    _assert_refused(_validate(path), "larger than 1 MiB")
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_dev_zero_is_refused_at_once() -> None:
+    """An endless device given as a scenario is refused after 1 MiB, not read until memory runs out."""
+    _assert_refused(_validate("/dev/zero"), "/dev/zero:1: larger than 1 MiB")
+
+
+# --- seeded mutation fuzzing ----------------------------------------------------------
+
+_ODD_VALUES: list[object] = [
+    None,
+    "",
+    -1,
+    -(10**12),
+    10**30,
+    0.0,
+    -0.5,
+    1e308,
+    float("inf"),
+    float("nan"),
+    True,
+    [],
+    {},
+    [[1]],
+    {"a": {"b": None}},
+    "\x07bell",
+    "ünïcødé ✓",
+    "🙂" * 50,
+    "${NOT_SET_ANYWHERE}",
+    "x" * 5000,
+    "9" * 200,
+]
+
+
+def _paths(value: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    found = [path]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*path, index))
+    return found
+
+
+def _set(root: object, path: tuple[object, ...], new: object, delete: bool) -> object:
+    if not path:
+        return new
+    parent: object = root
+    for part in path[:-1]:
+        parent = parent[part]  # type: ignore[index]
+    if delete:
+        del parent[path[-1]]  # type: ignore[attr-defined]
+    else:
+        parent[path[-1]] = new  # type: ignore[index]
+    return root
+
+
+def _mutant(rng: random.Random, source: Path) -> bytes:
+    text = source.read_text(encoding="utf-8")
+    kind = rng.randrange(8)
+    if kind == 0:  # raw bytes: garbage, truncation or an empty file
+        data = text.encode()
+        cut = rng.randrange(len(data) + 1)
+        return rng.choice([data[:cut], data[:cut] + rng.randbytes(rng.randrange(1, 64)), b""])
+    if kind == 1:  # a control or odd character somewhere in the text
+        at = rng.randrange(len(text) + 1)
+        return (
+            text[:at] + rng.choice(["\x00", "\x01", "\x1b", "\ufeff", "\t", "\r", "\u2028"]) + text[at:]
+        ).encode()
+    if kind == 2:  # an alias bomb appended or in front
+        return (_bomb(rng.randrange(3, 9)) + text if rng.random() < 0.5 else text + "\n" + _bomb(6)).encode()
+    data = yaml.safe_load(text)
+    paths = _paths(data)[1:]
+    for _ in range(rng.randrange(1, 4)):
+        path = rng.choice(paths)
+        # An earlier mutation may have removed or replaced the parent: then this one is skipped.
+        with contextlib.suppress(KeyError, IndexError, TypeError):
+            data = _set(data, path, copy.deepcopy(rng.choice(_ODD_VALUES)), delete=kind == 3)
+        paths = _paths(data)[1:] or [()]
+    return yaml.safe_dump(data, allow_unicode=rng.random() < 0.5).encode()
+
+
+def test_200_seeded_mutants_of_the_shipped_scenarios_exit_0_or_2_without_a_traceback(tmp_path: Path) -> None:
+    """Deleted keys, wrong types, odd numbers, characters, aliases and garbage: 0 or 2, never a crash."""
+    rng = random.Random(14)
+    runner = CliRunner()
+    failures: list[str] = []
+    for index in range(200):
+        source = rng.choice(SCENARIOS)
+        path = tmp_path / f"m{index}.yaml"
+        path.write_bytes(_mutant(rng, source))
+        result = runner.invoke(main, ["validate", str(path)])
+        bad_exit = result.exit_code not in (0, 2) or not isinstance(result.exception, SystemExit | None)
+        if bad_exit or "Traceback" in result.output:
+            failures.append(f"{path.name} from {source.name}: exit {result.exit_code} {result.exception!r}")
+        elif result.exit_code == 2 and not MESSAGE.search(result.output):
+            failures.append(f"{path.name}: exit 2 without file:line: {result.output!r}")
+    assert not failures, "\n".join(failures)
