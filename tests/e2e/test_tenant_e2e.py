@@ -480,6 +480,7 @@ def test_bad_requests_over_http_get_4xx_answers_and_never_a_5xx() -> None:
 
 # --- the command line ---------------------------------------------------------------------------
 
+
 def documented_cli() -> click.Group:
     """The real ``sosim`` group (``simulator.cli:main``); tests/docs runs the commands docs/ shows."""
     from simulator.cli import main
