@@ -128,7 +128,7 @@ def test_a_registration_body_is_read_case_insensitively_and_keeps_custom_event_n
         ({"TargetUrl": "https://x.test", "Type": "ftp"}, "is not 'webhook' or 'crmscript'"),
         ({"TargetUrl": "https://x.test", "Headers": ["a"]}, "Headers must be an object"),
         ({"TargetUrl": "https://x.test", "Headers": {"Bad Name": "v"}}, "not a valid HTTP header name"),
-        ({"TargetUrl": "https://x.test", "Headers": {"X-A": "v\r\nX-B: w"}}, "contains CR (not allowed in a header)"),
+        ({"TargetUrl": "https://x.test", "Headers": {"X-A": "v\r\nX-B: w"}}, "contains CR"),
         ({"TargetUrl": "https://x.test", "Headers": {"X-A": 1}}, "must be a string"),
         ({"TargetUrl": "https://x.test", "Secret": 12}, "Secret must be a string or null"),
         ({"TargetUrl": "https://x.test", "Properties": [1]}, "Properties must be an object"),
