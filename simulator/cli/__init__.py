@@ -13,6 +13,7 @@ from simulator.cli.options import (
     delivery_options,
     deterministic_ids_option,
     fail,
+    no_preflight_option,
     report_options,
     report_options_tenant,
     resolve_secret,
@@ -242,6 +243,7 @@ def events(as_json: bool) -> None:
     "(e.g. 127.0.0.1:8765): each session as of the last webhook sent, for receivers that call back.",
 )
 @deterministic_ids_option
+@no_preflight_option
 @report_options
 @delivery_options
 def run(scenarios: tuple[str, ...], **options: Any) -> None:
@@ -296,6 +298,7 @@ def run(scenarios: tuple[str, ...], **options: Any) -> None:
     metavar="FAULT=CODES",
     help="What a correct receiver answers a fault, e.g. bad-signature=401,403 or malformed-json=4xx.",
 )
+@no_preflight_option
 @report_options
 @delivery_options
 def replay(source: str, **options: Any) -> None:

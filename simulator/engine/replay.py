@@ -7,7 +7,7 @@ from typing import Any
 
 from simulator.core.errors import UsageError
 from simulator.core.faults import Injector
-from simulator.engine.run import RunConfig, RunOutcome, execute, present
+from simulator.engine.run import RunConfig, RunOutcome, check_target, execute, present
 from simulator.recording.replay import ReplayOptions, parse_sessions, replay_plan
 
 
@@ -37,6 +37,7 @@ def replay(config: RunConfig, options: ReplayOptions, *, console: Any = None) ->
         planned = Injector(config.faults, options.secret, 0)(planned)
     # Replays of shuffled or filtered traffic need not be in session order.
     filtered = bool(options.only_events or options.only_failed or options.sessions or options.with_retries)
+    check_target(config)
     return execute(
         config,
         planned,

@@ -57,6 +57,7 @@ class RunConfig:
     faults: tuple[FaultSpec, ...] = ()
     serve_api: str | None = None  # HOST:PORT: serve the mock SuperOffice API while the run goes
     deterministic_ids: bool = False  # the seeded EventIds, as generate makes them, instead of fresh ones
+    preflight: bool = True  # resolve and connect to an http(s) target once before the run starts
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -97,6 +98,7 @@ class RunConfig:
             serve_api=serve_api or None,
             quiet=bool(options.get("quiet")),
             deterministic_ids=bool(options.get("deterministic_ids")),
+            preflight=not options.get("no_preflight"),
         )
 
 
@@ -251,6 +253,7 @@ def run(
     if probes:
         planned = Injector(probes, webhooks[0].secret, seed or 0)(planned)
     _refuse_unsigned(scenarios, config)
+    check_target(config)
     outcome = execute(
         replace(config, faults=faults),
         planned,
@@ -403,6 +406,15 @@ def check_outputs(
     for option, path in (("--record", record), ("--report", report), ("--junit", junit), ("--html", html)):
         if path:
             check_output(path, option, stdout_ok=option == "--report")
+
+
+def check_target(config: RunConfig) -> None:
+    """Fail within seconds when an http(s) target cannot be resolved or connected to (unless disabled)."""
+    if not config.preflight or not config.target:
+        return
+    from simulator.engine.preflight import MAX_PREFLIGHT_S, preflight
+
+    preflight(config.target, timeout_s=min(config.timeout_s, MAX_PREFLIGHT_S))
 
 
 def _refuse_unsigned(scenarios: Sequence[Any], config: RunConfig) -> None:
