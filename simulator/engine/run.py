@@ -301,6 +301,23 @@ def rejection_hint(stats: Any, default_secret: str | None) -> str | None:
     return f"the receiver rejects the signature: check the secret{why}"
 
 
+def success_hint(stats: Any, policy: DeliveryPolicy) -> str | None:
+    """A hint when 2xx answers other than the policy's successes (201, 204 ...) counted as failures."""
+    codes = stats.status_codes
+    others = sorted(c for c in codes if 200 <= c < 300 and c not in policy.success_statuses)
+    if not others:
+        return None
+    counted = "answers with status " + ", ".join(f"{c} ({codes[c]})" for c in others)
+    if policy.name == "custom":
+        return (
+            f"{counted} counted as failed: they are not in --success; use e.g. `--success 2xx` to accept them"
+        )
+    return (
+        f"{counted} counted as failed: NetServer counts only 200 as delivered; "
+        "use `--delivery custom --success 2xx` to accept others"
+    )
+
+
 def new_run_id() -> str:
     """A random id for one run: mixed into its EventIds so no two runs send the same ones."""
     import secrets
@@ -613,6 +630,9 @@ def present(config: RunConfig, produce: Any) -> int:
     hint = rejection_hint(outcome.stats, outcome.default_secret)
     if hint is not None:
         console.print(f"[red]{hint}[/]", soft_wrap=True)
+    accepted = success_hint(outcome.stats, config.policy)
+    if accepted is not None:
+        console.print(f"[yellow]{accepted}[/]", soft_wrap=True, highlight=False)
     return outcome.exit_code
 
 
