@@ -20,7 +20,7 @@ from simulator.cli.options import (
     secret_options,
     timing_options,
 )
-from simulator.core.errors import SimulatorError
+from simulator.core.errors import ScenarioError, SimulatorError
 
 
 @click.group(cls=SosimGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -51,6 +51,11 @@ def validate(files: tuple[str, ...]) -> None:
     for file in files:
         try:
             scenario = load_scenario(file)
+        except ScenarioError as exc:
+            for error in exc.every:  # every error in the file, not only the first
+                click.echo(str(error), err=True)
+            bad += 1
+            continue
         except SimulatorError as exc:
             click.echo(str(exc), err=True)
             bad += 1
