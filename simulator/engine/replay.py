@@ -30,6 +30,11 @@ def replay_from_cli(source: str, *, secret: str | None, **options: Any) -> int:
 def replay(config: RunConfig, options: ReplayOptions, *, console: Any = None) -> RunOutcome:
     """Replay ``config.scenarios[0]`` (a recording, capture or fixtures) with the run machinery."""
     source = config.scenarios[0]
+    if source.lower().endswith((".yaml", ".yml")):
+        raise UsageError(
+            f"{source}: this is a scenario: use `sosim run {source}` (replay takes a recording, "
+            "a capture or generate's fixtures)"
+        )
     header, planned = replay_plan(source, options, warn=_warn)
     if any(f.name == "burst" for f in config.faults):
         raise UsageError("--fault burst changes when sessions start: use it with sosim run, not replay")
