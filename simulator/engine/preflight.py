@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -75,6 +75,26 @@ def preflight(
         f"--target {target}: cannot connect to {host}:{port}: {reasons[0]} "
         "(pass --no-preflight to skip this check)"
     )
+
+
+def proxied(target: str, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether httpx (which honours HTTP(S)_PROXY, ALL_PROXY and NO_PROXY) would reach ``target``
+    through a proxy: then the proxy resolves and connects, and this machine may not be able to."""
+    import os
+
+    env = os.environ if environ is None else environ
+    lowered = {k.lower(): v for k, v in env.items() if v}
+    parts = urlsplit(target)
+    if not (lowered.get(f"{parts.scheme}_proxy") or lowered.get("all_proxy")):
+        return False
+    host = (parts.hostname or "").lower()
+    for entry in (e.strip().lower() for e in lowered.get("no_proxy", "").split(",") if e.strip()):
+        if entry == "*":
+            return False
+        entry = entry.lstrip(".").split(":")[0]
+        if host == entry or host.endswith("." + entry):
+            return False
+    return True
 
 
 def _resolve(host: str, port: int) -> Sequence[tuple[Any, ...]]:

@@ -429,8 +429,11 @@ def check_target(config: RunConfig) -> None:
     """Fail within seconds when an http(s) target cannot be resolved or connected to (unless disabled)."""
     if not config.preflight or not config.target:
         return
-    from simulator.engine.preflight import MAX_PREFLIGHT_S, preflight
+    from simulator.engine.preflight import MAX_PREFLIGHT_S, preflight, proxied
 
+    lean = config.engine == "lean" or (config.engine == "auto" and config.target.startswith("http://"))
+    if not lean and proxied(config.target):  # httpx goes through the proxy: it resolves the name
+        return
     preflight(config.target, timeout_s=min(config.timeout_s, MAX_PREFLIGHT_S))
 
 

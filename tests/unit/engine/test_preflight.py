@@ -75,3 +75,15 @@ def test_the_next_address_is_tried_when_the_first_refuses() -> None:
 @pytest.mark.parametrize("target", ["asgi://tests.app:app/webhook", "file:///tmp/x"])
 def test_non_http_targets_are_not_checked(target: str) -> None:
     preflight(target, resolve=_no_such_name, connect=_refused)
+
+
+def test_a_proxy_for_the_scheme_means_the_proxy_resolves() -> None:
+    """httpx reaches an https target through HTTPS_PROXY unless NO_PROXY lists its host."""
+    from simulator.engine.preflight import proxied
+
+    assert proxied("https://hooks.example.com/x", {"HTTPS_PROXY": "http://proxy:3128"})
+    assert proxied("https://hooks.example.com/x", {"all_proxy": "http://proxy:3128"})
+    assert not proxied("https://hooks.example.com/x", {"HTTP_PROXY": "http://proxy:3128"})
+    bypassed = {"HTTPS_PROXY": "http://p:1", "NO_PROXY": ".example.com"}
+    assert not proxied("https://hooks.example.com/x", bypassed)
+    assert not proxied("https://hooks.example.com/x", {})
