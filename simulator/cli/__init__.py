@@ -13,6 +13,7 @@ from simulator.cli.options import (
     delivery_options,
     deterministic_ids_option,
     fail,
+    no_preflight_option,
     report_options,
     report_options_tenant,
     resolve_secret,
@@ -20,7 +21,7 @@ from simulator.cli.options import (
     stop_on_sigterm,
     timing_options,
 )
-from simulator.core.errors import SimulatorError
+from simulator.core.errors import ScenarioError, SimulatorError
 
 
 @click.group(cls=SosimGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -51,6 +52,11 @@ def validate(files: tuple[str, ...]) -> None:
     for file in files:
         try:
             scenario = load_scenario(file)
+        except ScenarioError as exc:
+            for error in exc.every:  # every error in the file, not only the first
+                click.echo(str(error), err=True)
+            bad += 1
+            continue
         except SimulatorError as exc:
             click.echo(str(exc), err=True)
             bad += 1
@@ -243,6 +249,7 @@ def events(as_json: bool) -> None:
     "(e.g. 127.0.0.1:8765): each session as of the last webhook sent, for receivers that call back.",
 )
 @deterministic_ids_option
+@no_preflight_option
 @report_options
 @delivery_options
 def run(scenarios: tuple[str, ...], **options: Any) -> None:
@@ -297,6 +304,7 @@ def run(scenarios: tuple[str, ...], **options: Any) -> None:
     metavar="FAULT=CODES",
     help="What a correct receiver answers a fault, e.g. bad-signature=401,403 or malformed-json=4xx.",
 )
+@no_preflight_option
 @report_options
 @delivery_options
 def replay(source: str, **options: Any) -> None:

@@ -132,6 +132,14 @@ deterministic_ids_option = click.option(
 )
 
 
+#: --no-preflight, for run and replay.
+no_preflight_option = click.option(
+    "--no-preflight",
+    is_flag=True,
+    help="Skip the check that an http(s) target resolves and accepts a connection before the run starts.",
+)
+
+
 def _options(*decorators: Callable[[Callable[..., Any]], Callable[..., Any]]) -> Callable[..., Any]:
     """Bundle click options that several commands share, so each is written once."""
 

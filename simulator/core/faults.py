@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.core.errors import UsageError
+from simulator.core.errors import UsageError, did_you_mean
 from simulator.core.events import Request
 from simulator.core.outcome import Attempt, RunInfo, RunResult, StateChange
 from simulator.core.schedule import Planned
@@ -83,7 +83,9 @@ def parse_fault(text: str) -> FaultSpec:
     name, _, value = text.strip().partition("=")
     name = name.strip().lower()
     if name not in FAULTS:
-        raise UsageError(f"--fault {text!r}: unknown fault (allowed: {', '.join(FAULTS)})")
+        hint = did_you_mean(name, FAULTS)
+        hint = f", {hint}" if hint else ""
+        raise UsageError(f"--fault {text!r}: unknown fault{hint} (allowed: {', '.join(FAULTS)})")
     if not value:
         return FaultSpec(name, DEFAULT_BURST if name == "burst" else DEFAULT_RATE)
     try:

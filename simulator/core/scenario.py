@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from simulator.core.errors import ScenarioError
+from simulator.core.errors import ScenarioError, did_you_mean
 from simulator.core.events import PayloadOptions, Webhook
 from simulator.core.scenario_model import Scenario
 from simulator.superoffice import facts as so
@@ -77,7 +77,7 @@ def parse_scenario(text: str, source: str = "<inline>", env: Mapping[str, str] |
     try:
         scenario = Scenario.model_validate({**data, "source": source, "env_defaults": tuple(defaulted)})
     except ValidationError as exc:
-        raise _first_error(exc, lines, source, data) from None
+        raise _every_error(exc, lines, source, data) from None
     return scenario
 
 
@@ -244,11 +244,17 @@ def _env_value(
 # --- pydantic errors to one clear line ----------------------------------------------
 
 
-def _first_error(exc: ValidationError, lines: dict[Path_, int], source: str, data: Any) -> ScenarioError:
-    error = exc.errors(include_url=False)[0]
-    path = _clean_loc(error["loc"], data, error["type"])
-    problem = _describe(error, path)
-    return ScenarioError(source, _line_of(path, lines), _dotted(path), problem)
+def _every_error(exc: ValidationError, lines: dict[Path_, int], source: str, data: Any) -> ScenarioError:
+    """The first error, carrying the rest (one per field, in the file's line order) in ``also``."""
+    found: dict[str, ScenarioError] = {}
+    for error in exc.errors(include_url=False):
+        path = _clean_loc(error["loc"], data, error["type"])
+        field = _dotted(path)
+        if field not in found:  # a union's branches each report the same field: keep the first
+            found[field] = ScenarioError(source, _line_of(path, lines), field, _describe(error, path))
+    ordered = sorted(found.values(), key=lambda e: e.line if e.line is not None else 0)
+    first, *rest = ordered
+    return ScenarioError(source, first.line, first.field, first.problem, also=rest)
 
 
 def _clean_loc(loc: tuple[int | str, ...], data: Any, kind: str) -> Path_:
@@ -273,7 +279,10 @@ def _describe(error: Any, path: Path_) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         allowed = _allowed_keys(path[:-1])
-        return f"unknown key (allowed: {', '.join(allowed)})" if allowed else "unknown key"
+        if not allowed:
+            return "unknown key"
+        hint = did_you_mean(str(path[-1]), allowed) if path else ""
+        return f"unknown key (allowed: {', '.join(allowed)})" + (f"; {hint}" if hint else "")
     if kind == "missing":
         return "required but missing"
     message = str(error["msg"])

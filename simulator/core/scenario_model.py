@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from simulator.core.errors import did_you_mean
 from simulator.core.headers import header_problem, is_transport_header
 from simulator.core.units import parse_duration, parse_rate
 from simulator.superoffice import facts as so
@@ -590,7 +591,9 @@ class Scenario(Strict):
 
         for name, options in faults.items():
             if name not in FAULTS:
-                raise ValueError(f"unknown fault {name!r} (allowed: {', '.join(FAULTS)})")
+                hint = did_you_mean(name, FAULTS)
+                hint = f", {hint}" if hint else ""
+                raise ValueError(f"unknown fault {name!r}{hint} (allowed: {', '.join(FAULTS)})")
             if name != "burst" and options.rate > 1:
                 raise ValueError(f"{name}: rate must be at most 1 (burst takes a session count)")
             if options.expect:

@@ -7,7 +7,7 @@ from typing import Any
 
 from simulator.core.errors import UsageError
 from simulator.core.faults import Injector
-from simulator.engine.run import RunConfig, RunOutcome, execute, present
+from simulator.engine.run import RunConfig, RunOutcome, check_target, execute, present
 from simulator.recording.replay import ReplayOptions, parse_sessions, replay_plan
 
 
@@ -30,6 +30,11 @@ def replay_from_cli(source: str, *, secret: str | None, **options: Any) -> int:
 def replay(config: RunConfig, options: ReplayOptions, *, console: Any = None) -> RunOutcome:
     """Replay ``config.scenarios[0]`` (a recording, capture or fixtures) with the run machinery."""
     source = config.scenarios[0]
+    if source.lower().endswith((".yaml", ".yml")):
+        raise UsageError(
+            f"{source}: this is a scenario: use `sosim run {source}` (replay takes a recording, "
+            "a capture or generate's fixtures)"
+        )
     header, planned = replay_plan(source, options, warn=_warn)
     if any(f.name == "burst" for f in config.faults):
         raise UsageError("--fault burst changes when sessions start: use it with sosim run, not replay")
@@ -37,6 +42,7 @@ def replay(config: RunConfig, options: ReplayOptions, *, console: Any = None) ->
         planned = Injector(config.faults, options.secret, 0)(planned)
     # Replays of shuffled or filtered traffic need not be in session order.
     filtered = bool(options.only_events or options.only_failed or options.sessions or options.with_retries)
+    check_target(config)
     return execute(
         config,
         planned,

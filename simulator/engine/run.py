@@ -61,6 +61,7 @@ class RunConfig:
     faults: tuple[FaultSpec, ...] = ()
     serve_api: str | None = None  # HOST:PORT: serve the mock SuperOffice API while the run goes
     deterministic_ids: bool = False  # the seeded EventIds, as generate makes them, instead of fresh ones
+    preflight: bool = True  # resolve and connect to an http(s) target once before the run starts
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -101,6 +102,7 @@ class RunConfig:
             serve_api=serve_api or None,
             quiet=bool(options.get("quiet")),
             deterministic_ids=bool(options.get("deterministic_ids")),
+            preflight=not options.get("no_preflight"),
         )
 
 
@@ -255,6 +257,7 @@ def run(
     if probes:
         planned = Injector(probes, webhooks[0].secret, seed or 0)(planned)
     _refuse_unsigned(scenarios, config)
+    check_target(config)
     outcome = execute(
         replace(config, faults=faults),
         planned,
@@ -300,6 +303,23 @@ def rejection_hint(stats: Any, default_secret: str | None) -> str | None:
         return None
     why = f" (signed with the scenario default: {default_secret} is not set)" if default_secret else ""
     return f"the receiver rejects the signature: check the secret{why}"
+
+
+def success_hint(stats: Any, policy: DeliveryPolicy) -> str | None:
+    """A hint when 2xx answers other than the policy's successes (201, 204 ...) counted as failures."""
+    codes = stats.status_codes
+    others = sorted(c for c in codes if 200 <= c < 300 and c not in policy.success_statuses)
+    if not others:
+        return None
+    counted = "answers with status " + ", ".join(f"{c} ({codes[c]})" for c in others)
+    if policy.name == "custom":
+        return (
+            f"{counted} counted as failed: they are not in --success; use e.g. `--success 2xx` to accept them"
+        )
+    return (
+        f"{counted} counted as failed: NetServer counts only 200 as delivered; "
+        "use `--delivery custom --success 2xx` to accept others"
+    )
 
 
 def new_run_id() -> str:
@@ -407,6 +427,18 @@ def check_outputs(
     for option, path in (("--record", record), ("--report", report), ("--junit", junit), ("--html", html)):
         if path:
             check_output(path, option, stdout_ok=option == "--report")
+
+
+def check_target(config: RunConfig) -> None:
+    """Fail within seconds when an http(s) target cannot be resolved or connected to (unless disabled)."""
+    if not config.preflight or not config.target:
+        return
+    from simulator.engine.preflight import MAX_PREFLIGHT_S, preflight, proxied
+
+    lean = config.engine == "lean" or (config.engine == "auto" and config.target.startswith("http://"))
+    if not lean and proxied(config.target):  # httpx goes through the proxy: it resolves the name
+        return
+    preflight(config.target, timeout_s=min(config.timeout_s, MAX_PREFLIGHT_S))
 
 
 def _refuse_unsigned(scenarios: Sequence[Any], config: RunConfig) -> None:
@@ -614,6 +646,9 @@ def present(config: RunConfig, produce: Any) -> int:
     hint = rejection_hint(outcome.stats, outcome.default_secret)
     if hint is not None:
         console.print(f"[red]{hint}[/]", soft_wrap=True)
+    accepted = success_hint(outcome.stats, config.policy)
+    if accepted is not None:
+        console.print(f"[yellow]{accepted}[/]", soft_wrap=True, highlight=False)
     return outcome.exit_code
 
 

@@ -129,3 +129,46 @@ def test_generate_writes_an_example(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "wrote " in result.stderr
     assert out.read_text(encoding="utf-8").count("chatsession.created") >= 2
+
+
+SEVERAL = (
+    "name: several\n"
+    "arrival:\n"
+    "  sessions: 3\n"
+    "flow:\n"
+    "  queue:\n"
+    "    wiat: 3m\n"
+    "  conversation:\n"
+    "    turns: many\n"
+)
+
+
+def test_validate_lists_every_error_in_a_file(tmp_path: Path) -> None:
+    """Each error is its own `file:line: field: problem` line, in the file's order, not only the first."""
+    file = _broken(tmp_path, SEVERAL, "several.yaml")
+    result = _invoke("validate", str(file))
+    _assert_clean_failure(result)
+    lines = result.stderr.strip().splitlines()
+    assert f"{file}:1: arrivals: required but missing" in lines
+    assert any(line.startswith(f"{file}:2: arrival: unknown key (allowed: ") for line in lines)
+    assert any(line.startswith(f"{file}:6: flow.queue.wiat: unknown key") for line in lines)
+    assert any(line.startswith(f"{file}:8: flow.conversation.turns:") for line in lines), lines
+    assert len(lines) == len(set(lines)) >= 4
+    assert [int(line.split(":")[1]) for line in lines] == sorted(int(line.split(":")[1]) for line in lines)
+
+
+def test_an_unknown_key_suggests_the_closest_one(tmp_path: Path) -> None:
+    """`arrival:` says did you mean 'arrivals', `wiat:` did you mean 'wait'."""
+    file = _broken(tmp_path, SEVERAL, "several.yaml")
+    result = _invoke("validate", str(file))
+    assert f"{file}:2: arrival: unknown key" in result.stderr
+    assert "did you mean 'arrivals'?" in result.stderr
+    assert "did you mean 'wait'?" in result.stderr
+
+
+def test_an_unknown_fault_suggests_the_closest_one() -> None:
+    """`--fault duplicat` is one line naming 'duplicate', before anything is sent."""
+    result = _invoke("run", str(SCENARIOS_DIR / "support-chat.yaml"), "--fault", "duplicat")
+    _assert_clean_failure(result)
+    expected = "sosim: error: --fault 'duplicat': unknown fault, did you mean 'duplicate'? (allowed: "
+    assert result.stderr.startswith(expected)

@@ -181,7 +181,8 @@ def test_built_in_receiver_is_used_without_a_target() -> None:
 def test_connections_are_kept_alive_across_many_requests(engine: Literal["lean", "httpx"]) -> None:
     """200+ requests at --concurrency 4 travel over at most 4 TCP connections."""
     with independent_server() as server:
-        outcome = run(config(server.url, sessions=10, concurrency=4, engine=engine))
+        # preflight=False: the preflight's own probe would be one more (request-less) connection.
+        outcome = run(config(server.url, sessions=10, concurrency=4, engine=engine, preflight=False))
     assert outcome.exit_code == EXIT_OK
     assert len(server.arrivals) == outcome.stats.attempts >= 200
     assert all(arrival.signature_ok for arrival in server.arrivals)
@@ -312,7 +313,8 @@ def test_target_down_exits_1_says_connection_refused_and_keeps_the_recording(
     """A target that refuses connections: exit 1, a message naming the refusal, and a complete recording."""
     recording = tmp_path / "down.jsonl"
     target = f"http://127.0.0.1:{closed_port}/hook"
-    outcome = run(config(target, sessions=12, record=str(recording)))
+    # preflight=False: what the delivery does when the target is down (the preflight would refuse at once).
+    outcome = run(config(target, sessions=12, record=str(recording), preflight=False))
     assert outcome.exit_code == EXIT_FAILED
     assert outcome.stats.delivered == 0
     assert outcome.stats.errors["connect"] == outcome.stats.attempts >= 9
@@ -335,7 +337,10 @@ def test_target_down_with_delivery_once_still_names_the_refusal(closed_port: int
     """Without TooManyErrors (--delivery once) the outcome still says why nothing was delivered."""
     outcome = run(
         config(
-            f"http://127.0.0.1:{closed_port}/hook", sessions=1, policy=policy_from_cli({"delivery": "once"})
+            f"http://127.0.0.1:{closed_port}/hook",
+            sessions=1,
+            policy=policy_from_cli({"delivery": "once"}),
+            preflight=False,
         )
     )
     assert outcome.exit_code == EXIT_FAILED
