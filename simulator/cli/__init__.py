@@ -511,6 +511,13 @@ def locustfile(show_options: bool) -> None:
     "the webhook; the docs' examples show 316.",
 )
 @click.option(
+    "--properties-in-body/--no-properties-in-body",
+    default=True,
+    show_default=True,
+    help="Add each webhook's Properties to its bodies as top-level keys, after the documented keys "
+    "(which win a clash). Where they land is undocumented.",
+)
+@click.option(
     "--token",
     "tokens",
     multiple=True,

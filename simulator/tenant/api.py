@@ -88,6 +88,9 @@ class ApiSettings:
     #: ChangedByAssociateId of the test event: "the user that triggered the event", the associate
     #: who saves the webhook. 0 by default, as sosim has no associate per token.
     test_associate_id: int = 0
+    #: The test event carries the webhook's Properties, like every other body of it (fanout's
+    #: ``properties_in_body``).
+    properties_in_body: bool = True
 
 
 class HttpPinger:
@@ -325,6 +328,7 @@ class WebhookEndpoints:
             secret=webhook.secret,
             events=frozenset(webhook.events),
             headers=webhook.headers or (),
+            properties=webhook.properties if self.settings.properties_in_body else None,
         )
         request = render_test(target, str(uuid.uuid4()), wall_ticks(), self.settings.test_associate_id)
         return self.pinger(webhook.target_url or "", request)
