@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import parse_qsl, unquote
 
 from simulator.core.events import ChatMessage, CustomerProfile, Event, SessionFields
+from simulator.mockapi.auth import AUTH_SCHEMES, Denied, authenticate
 from simulator.mockapi.odata import ODataError, archive_response, parse_query
 from simulator.mockapi.shapes import (
     ENDED_STATUSES,
@@ -67,8 +68,6 @@ __all__ = [
     "MockApiOptions",
 ]
 
-#: Authorization schemes the mock accepts (matched case-insensitively, reference §1c).
-AUTH_SCHEMES: Final = ("bearer", "soticket")
 JSON_CONTENT_TYPE: Final = "application/json; charset=utf-8"
 NOT_FOUND_TYPE: Final = "SoNotFoundException"
 Headers = Mapping[str, str] | Iterable[tuple[str, str]]
@@ -282,7 +281,7 @@ class ApiCall:
 class MockApiOptions:
     """How the mock resolves what the docs leave open (each choice is in the README).
 
-    ``tokens``: the credentials accepted after ``Bearer``/``SOTicket``; None accepts any
+    ``tokens``: the credentials accepted after ``Bearer``/``SOTicket``/``Basic``; None accepts any
     non-empty one. ``agent_not_found``: what the agent endpoints answer for an unknown id; the
     docs list only 200, so the default answers 404 like the REST endpoints, and ``"null"``
     answers 200 with ``null`` (or ``[]`` for messages), as NetServer agents usually do.
@@ -412,18 +411,9 @@ class MockApi:
         return _Route(method, tenant, api_root, tuple(lowered[start + 2 :]))
 
     def _authorize(self, headers: dict[str, str]) -> None:
-        scheme, _, credentials = headers.get("authorization", "").strip().partition(" ")
-        credentials = credentials.strip()
-        tokens = self.options.tokens
-        if scheme.lower() in AUTH_SCHEMES and credentials and (tokens is None or credentials in tokens):
-            return
-        raise _Problem(
-            401,
-            "UnauthorizedAccessException",
-            "Authorization has been denied for this request: send Authorization: Bearer <token> "
-            "or SOTicket <ticket>",
-            (("WWW-Authenticate", "Bearer"),),
-        )
+        caller = authenticate(headers, self.options.tokens)
+        if isinstance(caller, Denied):
+            raise _Problem(caller.status, caller.error_type, caller.message, caller.headers)
 
     # -- endpoints -------------------------------------------------------------------------
 

@@ -124,6 +124,8 @@ class Tenant:
                 config.policy.success_statuses,
                 config.test_associate_id,
                 properties_in_body=config.properties_in_body,
+                app_scoping=config.app_scoping,
+                restricted_tokens=frozenset(config.restricted_tokens),
             ),
             signal=self._signal,
             settle=self._settle,
