@@ -9,6 +9,8 @@ and the agent methods ``POST /api/v1/Agents/Webhook/{CreateDefaultWebhook, GetWe
 SaveWebhook, DeleteWebhook, GetAllWebhooks, GetLastError, TestWebhook, SignalEvent}``.
 Everything else goes to the chat endpoints. Paths, tenant prefix, auth (401) and errors (the
 ``{Error, ErrorType, ErrorMessage, ErrorSource}`` body) follow the chat endpoints' rules.
+Each app sees only the webhooks it created (its SO-AppToken, else its credential; another
+app's answers 404), and ``ApiSettings.restricted_tokens`` get 403 on every Webhook endpoint.
 
 Saving a webhook as NetServer's WebhookManager does: the body is validated, the target gets a
 ``test`` event (``X-Hook-Test: true``, signed when the webhook has a secret) and the save is
