@@ -331,7 +331,8 @@ def replay(source: str, **options: Any) -> None:
     "tokens",
     multiple=True,
     metavar="TOKEN",
-    help="Accept only this Bearer/SOTicket credential (repeatable); default: any non-empty one.",
+    help="Accept only this Bearer/SOTicket/Basic credential (repeatable; Basic also as user:password); "
+    "default: any non-empty one.",
 )
 def api(
     scenarios: tuple[str, ...],
@@ -520,11 +521,34 @@ def locustfile(show_options: bool) -> None:
     "the webhook; the docs' examples show 316.",
 )
 @click.option(
+    "--properties-in-body/--no-properties-in-body",
+    default=True,
+    show_default=True,
+    help="Add each webhook's Properties to its bodies as top-level keys, after the documented keys "
+    "(which win a clash). Where they land is undocumented.",
+)
+@click.option(
+    "--app-scoping/--no-app-scoping",
+    default=True,
+    show_default=True,
+    help="Each app (its SO-AppToken, else its credential) sees only the webhooks it created; "
+    "another app's webhook answers 404.",
+)
+@click.option(
+    "--restricted-token",
+    "restricted_tokens",
+    multiple=True,
+    metavar="TOKEN",
+    help="A credential or SO-AppToken without the Online Restricted Webhook agent: 403 on the Webhook "
+    "endpoints (repeatable).",
+)
+@click.option(
     "--token",
     "tokens",
     multiple=True,
     metavar="TOKEN",
-    help="Accept only this Bearer/SOTicket credential (repeatable); default: any non-empty one.",
+    help="Accept only this Bearer/SOTicket/Basic credential (repeatable; Basic also as user:password); "
+    "default: any non-empty one.",
 )
 @deterministic_ids_option
 @report_options_tenant

@@ -129,6 +129,10 @@ class Webhook:
     events: frozenset[str] = frozenset(so.CHAT_EVENTS)
     headers: tuple[tuple[str, str], ...] = ()
     payload: PayloadOptions = field(default_factory=PayloadOptions)
+    #: The webhook's ``Properties`` as a JSON object text ("custom values to inject into JSON body
+    #: of webhook call", v1Webhook_PostWebhook): each is added as a top-level key after the
+    #: documented keys, which win a clash (case-insensitively). None: nothing is added.
+    properties: str | None = None
 
     def with_secret(self, secret: str | None) -> Webhook:
         """Return a copy signed with another secret."""
@@ -221,6 +225,44 @@ def payload(event: Event, webhook: Webhook, event_id: str | None = None) -> dict
     for target, key, value in options.overrides:
         if target in ("*", event.name):
             _apply_override(body, key, value)
+    return add_properties(body, webhook.properties)
+
+
+#: The documented top-level keys of a webhook body (chat, test, state and signalled events): a
+#: webhook Property of the same name (any case) is never sent, the documented key wins.
+DOCUMENTED_KEYS = frozenset(
+    k.lower()
+    for k in (
+        "EventId",
+        "Timestamp",
+        "Changes",
+        "Event",
+        "PrimaryKey",
+        "Entity",
+        "ContextIdentifier",
+        "ChangedByAssociateId",
+        "WebhookName",
+        "FieldValues",
+    )
+)
+
+
+def injected_properties(properties: str | None) -> dict[str, JsonValue]:
+    """The webhook Properties that go into its bodies: all but those named like a documented key."""
+    if not properties:
+        return {}
+    value = json.loads(properties)
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): v for k, v in value.items() if str(k).lower() not in DOCUMENTED_KEYS}
+
+
+def add_properties(body: dict[str, JsonValue], properties: str | None) -> dict[str, JsonValue]:
+    """Append the webhook's Properties to ``body`` as top-level keys; keys already there win."""
+    present = {k.lower() for k in body}
+    for key, value in injected_properties(properties).items():
+        if key.lower() not in present:
+            body[key] = value
     return body
 
 
@@ -316,7 +358,17 @@ class _Renderer:
     field overrides go through ``payload`` and ``json.dumps``. A test keeps the two byte-identical.
     """
 
-    __slots__ = ("_by_name", "_fast", "_id_header", "_signer", "_tail", "_trim", "_values_json", "webhook")
+    __slots__ = (
+        "_by_name",
+        "_fast",
+        "_id_header",
+        "_props",
+        "_signer",
+        "_tail",
+        "_trim",
+        "_values_json",
+        "webhook",
+    )
 
     def __init__(self, webhook: Webhook) -> None:
         options = webhook.payload
@@ -334,6 +386,11 @@ class _Renderer:
             _default_field_values_json if default_values == ("pascal", "mixed", "bool", "string") else None
         )
         self._tail = ',"WebhookName":' + _encode_str(webhook.name)
+        props = injected_properties(webhook.properties)
+        self._props = "".join(
+            "," + _encode_str(k) + ":" + json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+            for k, v in props.items()
+        )
         self._id_header = header_name(so.HEADER_EVENT_ID, spelling)
         self._signer = (
             (header_name(so.HEADER_SIGNATURE, spelling), keyed(webhook.secret)) if webhook.secret else None
@@ -366,7 +423,7 @@ class _Renderer:
             )
         return (
             f'{{"EventId":"{event_id}","Timestamp":"{stamp}Z","Changes":{changes}{parts.event}'
-            f"{event.session_id}{parts.entity}{event.changed_by}{self._tail}{values}}}"
+            f"{event.session_id}{parts.entity}{event.changed_by}{self._tail}{values}{self._props}}}"
         ).encode()
 
     def headers(

@@ -16,8 +16,10 @@ serves them as SuperOffice would:
 Endpoints (paths case-insensitive, under an optional ``/{ContextIdentifier}`` prefix):
 ``GET /api/v1/ChatSession/{id}``, ``GET /api/v1/ChatSession/{id}/Messages?after=N``,
 ``GET /api/v1/ChatTopic/{id}``, ``POST /api/v1/Agents/Chat/GetChatSessionEntity?chatSessionEntityId=N``,
-``POST /api/v1/Agents/Chat/GetChatMessages`` (body ``{"ChatSessionId", "After"}``) and
-``POST /api/v1/Agents/Chat/GetChatTopicEntity?chatTopicEntityId=N``.
+``POST /api/v1/Agents/Chat/GetChatMessages`` (body ``{"ChatSessionId", "After"}``),
+``POST /api/v1/Agents/Chat/GetChatTopicEntity?chatTopicEntityId=N``, and the transcript
+(:mod:`simulator.mockapi.transcript`): ``POST /api/v1/ChatSession/{id}/Transcript?html=`` and
+``POST /api/v1/Agents/Chat/GetChatTranscript`` (body ``{"ChatSessionId", "Html"}``).
 
 Memory: one record per announced session with its messages. A scenario's final state is
 small; a live run (``sosim run --serve-api``) keeps every session it has announced, so a very
@@ -37,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import parse_qsl, unquote
 
 from simulator.core.events import ChatMessage, CustomerProfile, Event, SessionFields
+from simulator.mockapi.auth import AUTH_SCHEMES, Denied, authenticate
 from simulator.mockapi.odata import ODataError, archive_response, parse_query
 from simulator.mockapi.shapes import (
     ENDED_STATUSES,
@@ -52,6 +55,7 @@ from simulator.mockapi.shapes import (
     session_entity,
     topic_entity,
 )
+from simulator.mockapi.transcript import parse_html_flag, transcript
 from simulator.superoffice import facts as so
 
 if TYPE_CHECKING:
@@ -67,8 +71,6 @@ __all__ = [
     "MockApiOptions",
 ]
 
-#: Authorization schemes the mock accepts (matched case-insensitively, reference §1c).
-AUTH_SCHEMES: Final = ("bearer", "soticket")
 JSON_CONTENT_TYPE: Final = "application/json; charset=utf-8"
 NOT_FOUND_TYPE: Final = "SoNotFoundException"
 Headers = Mapping[str, str] | Iterable[tuple[str, str]]
@@ -282,7 +284,7 @@ class ApiCall:
 class MockApiOptions:
     """How the mock resolves what the docs leave open (each choice is in the README).
 
-    ``tokens``: the credentials accepted after ``Bearer``/``SOTicket``; None accepts any
+    ``tokens``: the credentials accepted after ``Bearer``/``SOTicket``/``Basic``; None accepts any
     non-empty one. ``agent_not_found``: what the agent endpoints answer for an unknown id; the
     docs list only 200, so the default answers 404 like the REST endpoints, and ``"null"``
     answers 200 with ``null`` (or ``[]`` for messages), as NetServer agents usually do.
@@ -385,6 +387,9 @@ class MockApi:
         if len(parts) == 2 and parts[0] == "chatsession":
             _allow(method, "GET")
             return 200, self._session(_path_id(parts[1]), links_root, params), ()
+        if len(parts) == 3 and parts[0] == "chatsession" and parts[2] == "transcript":
+            _allow(method, "POST")
+            return 200, self._transcript(_path_id(parts[1]), params.get("html"), agent=False), ()
         if len(parts) == 3 and parts[0] == "chatsession" and parts[2] == "messages":
             _allow(method, "GET")
             session_id = _path_id(parts[1])
@@ -412,18 +417,9 @@ class MockApi:
         return _Route(method, tenant, api_root, tuple(lowered[start + 2 :]))
 
     def _authorize(self, headers: dict[str, str]) -> None:
-        scheme, _, credentials = headers.get("authorization", "").strip().partition(" ")
-        credentials = credentials.strip()
-        tokens = self.options.tokens
-        if scheme.lower() in AUTH_SCHEMES and credentials and (tokens is None or credentials in tokens):
-            return
-        raise _Problem(
-            401,
-            "UnauthorizedAccessException",
-            "Authorization has been denied for this request: send Authorization: Bearer <token> "
-            "or SOTicket <ticket>",
-            (("WWW-Authenticate", "Bearer"),),
-        )
+        caller = authenticate(headers, self.options.tokens)
+        if isinstance(caller, Denied):
+            raise _Problem(caller.status, caller.error_type, caller.message, caller.headers)
 
     # -- endpoints -------------------------------------------------------------------------
 
@@ -480,7 +476,22 @@ class MockApi:
             request = _json_object(body)
             session_id = _body_int(request, "ChatSessionId", None)
             return self._messages(session_id, _body_int(request, "After", 0), agent=True)
+        if name == "getchattranscript":
+            request = _json_object(body)
+            session_id = _body_int(request, "ChatSessionId", None)
+            return self._transcript(session_id, request.get("html"), agent=True)
         raise _no_resource()
+
+    def _transcript(self, session_id: int, html: Any, *, agent: bool) -> str | None:
+        flag = parse_html_flag(html)
+        if flag is None:
+            raise _bad_request("html must be true or false")
+        messages = self.state.messages(session_id)
+        if messages is None:
+            if agent and self.options.agent_not_found == "null":
+                return None
+            raise _not_found("ChatSession", session_id)
+        return transcript(messages, flag)
 
 
 # --- small helpers ------------------------------------------------------------------------------

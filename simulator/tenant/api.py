@@ -9,6 +9,8 @@ and the agent methods ``POST /api/v1/Agents/Webhook/{CreateDefaultWebhook, GetWe
 SaveWebhook, DeleteWebhook, GetAllWebhooks, GetLastError, TestWebhook, SignalEvent}``.
 Everything else goes to the chat endpoints. Paths, tenant prefix, auth (401) and errors (the
 ``{Error, ErrorType, ErrorMessage, ErrorSource}`` body) follow the chat endpoints' rules.
+Each app sees only the webhooks it created (its SO-AppToken, else its credential; another
+app's answers 404), and ``ApiSettings.restricted_tokens`` get 403 on every Webhook endpoint.
 
 Saving a webhook as NetServer's WebhookManager does: the body is validated, the target gets a
 ``test`` event (``X-Hook-Test: true``, signed when the webhook has a secret) and the save is
@@ -30,9 +32,9 @@ from typing import Any, Literal, NamedTuple
 from urllib.parse import parse_qsl, unquote
 
 from simulator.core.events import Request, Webhook, render_test
+from simulator.mockapi.auth import Caller, Denied, authenticate
 from simulator.mockapi.shapes import error_body, select_fields
 from simulator.mockapi.state import (
-    AUTH_SCHEMES,
     JSON_CONTENT_TYPE,
     NOT_FOUND_TYPE,
     ApiResponse,
@@ -88,6 +90,16 @@ class ApiSettings:
     #: ChangedByAssociateId of the test event: "the user that triggered the event", the associate
     #: who saves the webhook. 0 by default, as sosim has no associate per token.
     test_associate_id: int = 0
+    #: The test event carries the webhook's Properties, like every other body of it (fanout's
+    #: ``properties_in_body``).
+    properties_in_body: bool = True
+    #: "Applications can only see the webhooks they themselves create" (dev/crmscript-handlers.md):
+    #: a webhook belongs to the app that created it (its SO-AppToken, else its credential); another
+    #: app's webhook answers 404. Webhooks created outside the API belong to no app: all see them.
+    app_scoping: bool = True
+    #: Credentials (or SO-AppTokens) without the "Online Restricted" Webhook agent: 403 on every
+    #: Webhook endpoint. Empty: every accepted caller has it.
+    restricted_tokens: frozenset[str] = frozenset()
 
 
 class HttpPinger:
@@ -155,8 +167,9 @@ class WebhookEndpoints:
         """Answer one Webhook request."""
         extra: tuple[tuple[str, str], ...] = ()
         try:
-            self._check_access(route, headers)
-            status, payload = self._dispatch_webhook(method.upper(), route, query, body)
+            caller = self._check_access(route, headers)
+            owner = caller.app if self.settings.app_scoping else None
+            status, payload = self._dispatch_webhook(method.upper(), route, query, body, owner)
             if self.settle is not None and method.upper() != "GET":
                 self.settle()  # the delivery side follows the write before the app hears of it
         except ApiProblem as problem:
@@ -172,38 +185,35 @@ class WebhookEndpoints:
 
     # -- routing ---------------------------------------------------------------------------
 
-    def _check_access(self, route: _Route, headers: Headers) -> None:
+    def _check_access(self, route: _Route, headers: Headers) -> Caller:
         if route.tenant and not self.chat.state.knows_tenant(route.tenant):
             raise ApiProblem(404, NOT_FOUND_TYPE, f"Tenant {route.tenant} not found")
         items = headers.items() if isinstance(headers, Mapping) else headers
-        value = next((str(v) for k, v in items if str(k).lower() == "authorization"), "")
-        scheme, _, credentials = value.strip().partition(" ")
-        tokens = self.chat.options.tokens
-        if (
-            scheme.lower() in AUTH_SCHEMES
-            and credentials.strip()
-            and (tokens is None or credentials.strip() in tokens)
-        ):
-            return
-        raise ApiProblem(
-            401,
-            "UnauthorizedAccessException",
-            "Authorization has been denied for this request: send Authorization: Bearer <token> "
-            "or SOTicket <ticket>",
-            (("WWW-Authenticate", "Bearer"),),
-        )
+        caller = authenticate({str(k).lower(): str(v) for k, v in items}, self.chat.options.tokens)
+        if isinstance(caller, Denied):
+            raise ApiProblem(caller.status, caller.error_type, caller.message, caller.headers)
+        restricted = self.settings.restricted_tokens
+        if restricted and (caller.credential in restricted or caller.app in restricted):
+            raise ApiProblem(
+                403,
+                "SoAccessDeniedException",
+                "The Webhook agent is Online Restricted: this application has not been granted access to it",
+            )
+        return caller
 
-    def _dispatch_webhook(self, method: str, route: _Route, query: str, body: bytes) -> tuple[int, Any]:
+    def _dispatch_webhook(
+        self, method: str, route: _Route, query: str, body: bytes, owner: str | None = None
+    ) -> tuple[int, Any]:
         params = {k.lower(): v for k, v in parse_qsl(query, keep_blank_values=True)}
         parts, links = route.parts, route.links_root
         if parts[0] == "agents":
             _allow(method, "POST")
-            return self._agent(parts[2] if len(parts) == 3 else "", params, body, route)
+            return self._agent(parts[2] if len(parts) == 3 else "", params, body, route, owner)
         if len(parts) == 1:
             _allow(method, "GET", "POST")
             if method == "GET":
-                return 200, [_select(webhook_json(h, links), params) for h in self._find(params)]
-            return 200, _select(webhook_json(self._create(_json(body), route), links), params)
+                return 200, [_select(webhook_json(h, links), params) for h in self._find(params, owner)]
+            return 200, _select(webhook_json(self._create(_json(body), route, owner), links), params)
         if len(parts) == 2 and parts[1] == "default":
             _allow(method, "GET")
             return 200, _select(webhook_json(default_webhook()), params)
@@ -211,24 +221,28 @@ class WebhookEndpoints:
             _allow(method, "POST")
             return 200, self._test(_json(body), route)
         if len(parts) == 2:
-            return self._one(method, _path_id(parts[1]), params, body, route)
+            return self._one(method, _path_id(parts[1]), params, body, route, owner)
         if len(parts) == 3 and parts[2] == "lasterror" and parts[1].isdigit():
             _allow(method, "GET")
-            return 200, self._last_error(_path_id(parts[1]))
+            return 200, self._last_error(_path_id(parts[1]), owner)
         if len(parts) == 3:
             _allow(method, "POST")
             return self._signal(route.raw[1], _path_id(parts[2]), _optional_json(body))
         raise _no_resource()
 
     def _one(
-        self, method: str, webhook_id: int, params: dict[str, str], body: bytes, route: _Route
+        self,
+        method: str,
+        webhook_id: int,
+        params: dict[str, str],
+        body: bytes,
+        route: _Route,
+        owner: str | None,
     ) -> tuple[int, Any]:
         _allow(method, "GET", "PUT", "PATCH", "DELETE")
         if method == "DELETE":
-            if self.registry.delete(webhook_id) is None:
-                raise _not_found(webhook_id)
-            return 204, None
-        stored = self._stored(webhook_id)
+            return self._delete(webhook_id, owner)
+        stored = self._stored(webhook_id, owner)
         if method == "PUT":
             stored = self._save(webhook_from_json(_json(body), stored, self.settings.allow_http), route)
         elif method == "PATCH":
@@ -236,14 +250,16 @@ class WebhookEndpoints:
             stored = self._save(webhook_from_json(patched, stored, self.settings.allow_http), route)
         return 200, _select(webhook_json(stored, route.links_root), params)
 
-    def _agent(self, name: str, params: dict[str, str], body: bytes, route: _Route) -> tuple[int, Any]:
+    def _agent(
+        self, name: str, params: dict[str, str], body: bytes, route: _Route, owner: str | None
+    ) -> tuple[int, Any]:
         if name == "createdefaultwebhook":
             return 200, webhook_json(default_webhook())
         if name == "getwebhook":
-            found = self.registry.get(_required_id(params, "webhookId"))
+            found = self._visible(self.registry.get(_required_id(params, "webhookId")), owner)
             if found is None and self.chat.options.agent_not_found == "null":
                 return 200, None
-            found = found or self._stored(_required_id(params, "webhookId"))
+            found = found or self._stored(_required_id(params, "webhookId"), owner)
             return 200, _select(webhook_json(found), params)
         if name == "savewebhook":
             request = _json(body)
@@ -251,19 +267,17 @@ class WebhookEndpoints:
             if not isinstance(given_id, int) or isinstance(given_id, bool):
                 raise bad_request("WebhookId must be an integer")
             if given_id == 0:
-                return 200, webhook_json(self._create(request, route))
-            changed = webhook_from_json(request, self._stored(given_id), self.settings.allow_http)
+                return 200, webhook_json(self._create(request, route, owner))
+            changed = webhook_from_json(request, self._stored(given_id, owner), self.settings.allow_http)
             return 200, webhook_json(self._save(changed, route))
         if name == "deletewebhook":
-            if self.registry.delete(_required_id(params, "webhookId")) is None:
-                raise _not_found(_required_id(params, "webhookId"))
-            return 204, None
+            return self._delete(_required_id(params, "webhookId"), owner)
         if name == "getallwebhooks":
             filters = {str(k).lower(): v for k, v in _json(body or b"{}").items()}
             query = {f"{k}": _text_field(filters, k) for k in ("namefilter", "eventfilter", "statusfilter")}
-            return 200, [webhook_json(h) for h in self._find(query)]
+            return 200, [webhook_json(h) for h in self._find(query, owner)]
         if name == "getlasterror":
-            return 200, self._last_error(_body_id(_json(body), "WebhookId"))
+            return 200, self._last_error(_body_id(_json(body), "WebhookId"), owner)
         if name == "testwebhook":
             return 200, self._test(_json(body), route)
         if name == "signalevent":
@@ -279,19 +293,33 @@ class WebhookEndpoints:
 
     # -- endpoints -------------------------------------------------------------------------
 
-    def _find(self, params: Mapping[str, str | None]) -> list[WebhookDef]:
+    def _find(self, params: Mapping[str, str | None], owner: str | None = None) -> list[WebhookDef]:
         status = params.get("statusfilter")
         state = parse_state(status, "statusFilter") if status else None
-        return self.registry.find(params.get("namefilter") or None, params.get("eventfilter") or None, state)
+        found = self.registry.find(params.get("namefilter") or None, params.get("eventfilter") or None, state)
+        return [h for h in found if self._visible(h, owner) is not None]
 
-    def _stored(self, webhook_id: int) -> WebhookDef:
-        found = self.registry.get(webhook_id)
+    @staticmethod
+    def _visible(webhook: WebhookDef | None, owner: str | None) -> WebhookDef | None:
+        """``webhook`` when the caller's app may see it: it is the app's own, or nobody's."""
+        if webhook is None or owner is None or webhook.owner is None or webhook.owner == owner:
+            return webhook
+        return None
+
+    def _stored(self, webhook_id: int, owner: str | None = None) -> WebhookDef:
+        found = self._visible(self.registry.get(webhook_id), owner)
         if found is None:
             raise _not_found(webhook_id)
         return found
 
-    def _create(self, body: dict[str, Any], route: _Route) -> WebhookDef:
-        webhook = webhook_from_json(body, default_webhook(), self.settings.allow_http)
+    def _delete(self, webhook_id: int, owner: str | None) -> tuple[int, None]:
+        self._stored(webhook_id, owner)
+        if self.registry.delete(webhook_id) is None:
+            raise _not_found(webhook_id)
+        return 204, None
+
+    def _create(self, body: dict[str, Any], route: _Route, owner: str | None = None) -> WebhookDef:
+        webhook = replace(webhook_from_json(body, default_webhook(), self.settings.allow_http), owner=owner)
         if self.settings.ping_on in ("always", "create") or (
             self.settings.ping_on == "active" and webhook.state == so.WebhookState.Active
         ):
@@ -325,6 +353,7 @@ class WebhookEndpoints:
             secret=webhook.secret,
             events=frozenset(webhook.events),
             headers=webhook.headers or (),
+            properties=webhook.properties if self.settings.properties_in_body else None,
         )
         request = render_test(target, str(uuid.uuid4()), wall_ticks(), self.settings.test_associate_id)
         return self.pinger(webhook.target_url or "", request)
@@ -339,8 +368,8 @@ class WebhookEndpoints:
             "FieldProperties": {},
         }
 
-    def _last_error(self, webhook_id: int) -> str:
-        self._stored(webhook_id)
+    def _last_error(self, webhook_id: int, owner: str | None = None) -> str:
+        self._stored(webhook_id, owner)
         return self.registry.usage(webhook_id).last_error
 
     def _signal(self, event: str, primary_key: int, data: Mapping[str, Any] | None) -> tuple[int, None]:

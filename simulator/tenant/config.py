@@ -105,6 +105,9 @@ class TenantConfig:
     state_numbering: StateNumbering = "note"
     test_associate_id: int = 0  # ChangedByAssociateId of the registration ping
     max_queue: int = 100_000
+    properties_in_body: bool = True  # webhook Properties as top-level body keys (--no-properties-in-body)
+    app_scoping: bool = True  # each app sees only the webhooks it created (--no-app-scoping)
+    restricted_tokens: tuple[str, ...] = field(default=(), repr=False)  # 403 on Webhook endpoints
     tokens: tuple[str, ...] = field(default=(), repr=False)
     report: str | None = None
     junit: str | None = None
@@ -155,6 +158,9 @@ class TenantConfig:
             rotations=tuple(parse_rotation(text) for text in options.get("rotate_secret") or ()),
             state_numbering=options.get("state_numbering") or "note",
             test_associate_id=options.get("test_associate_id") or 0,
+            properties_in_body=options.get("properties_in_body", True) is not False,
+            app_scoping=options.get("app_scoping", True) is not False,
+            restricted_tokens=tuple(options.get("restricted_tokens") or ()),
             tokens=tuple(options.get("tokens") or ()),
             report=options.get("report"),
             junit=options.get("junit"),

@@ -23,6 +23,7 @@ from simulator.core.events import (
     JsonValue,
     Request,
     Webhook,
+    add_properties,
     build_headers,
     format_timestamp,
     serialize,
@@ -124,7 +125,7 @@ def render_signal(
 
 
 def _request(receiver: Webhook, name: str, event_id: str, key: int, body: dict[str, JsonValue]) -> Request:
-    data = serialize(body, receiver.payload.body_layout)
+    data = serialize(add_properties(body, receiver.properties), receiver.payload.body_layout)
     return Request(name, event_id, key, build_headers(receiver, name, event_id, data), data)
 
 

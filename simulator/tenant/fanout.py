@@ -69,6 +69,9 @@ class FanoutSettings:
     #: Requests waiting in one webhook's feed before newer ones are dropped (and counted).
     max_queue: int = 100_000
     state_numbering: StateNumbering = "note"
+    #: Add each webhook's Properties to its bodies as top-level keys (v1Webhook_PostWebhook:
+    #: "custom values to inject into JSON body of webhook call"); False sends the documented keys only.
+    properties_in_body: bool = True
 
 
 class _HookHandler:
@@ -364,6 +367,7 @@ class Fanout:
             secret=definition.secret,
             events=frozenset(definition.events),
             headers=definition.headers or (),
+            properties=definition.properties if self.settings.properties_in_body else None,
         )
 
     def _open_transport(self, url: str) -> AsyncTransport:

@@ -112,6 +112,9 @@ class WebhookDef:
     registered_ticks: int = 0
     updated_ticks: int = 0
     errors_email: str | None = None
+    #: The app that created it through the API (database column application_token: "If set, then
+    #: other apps won't be able to modify this record", tables/webhook.md); never in a response.
+    owner: str | None = field(default=None, repr=False)
 
     @property
     def label(self) -> str:

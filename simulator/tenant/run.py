@@ -119,7 +119,13 @@ class Tenant:
             base,
             pinger=pinger,
             settings=ApiSettings(
-                config.allow_http, config.ping_on, config.policy.success_statuses, config.test_associate_id
+                config.allow_http,
+                config.ping_on,
+                config.policy.success_statuses,
+                config.test_associate_id,
+                properties_in_body=config.properties_in_body,
+                app_scoping=config.app_scoping,
+                restricted_tokens=frozenset(config.restricted_tokens),
             ),
             signal=self._signal,
             settle=self._settle,
@@ -393,6 +399,7 @@ class Tenant:
             rotation=config.rotation,
             max_queue=config.max_queue,
             state_numbering=config.state_numbering,
+            properties_in_body=config.properties_in_body,
         )
         return Fanout(
             self.registry,

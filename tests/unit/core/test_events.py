@@ -224,3 +224,18 @@ def test_event_id_override_keeps_header_and_body_in_step() -> None:
     request = render(CREATED, WEBHOOK, event_id="11111111-2222-4333-8444-555555555555")
     assert json.loads(request.body)["EventId"] == request.header("X-SuperOffice-EventId") == request.event_id
     assert verify(request.body, "s3cret", request.header("X-SuperOffice-Signature"))
+
+
+def test_properties_follow_the_documented_keys_on_both_render_paths_and_are_signed() -> None:
+    """Webhook.properties: extra top-level keys after FieldValues, documented keys win (any case),
+    the fast path equals json.dumps, the test ping carries them and the signature covers them."""
+    hooked = replace(WEBHOOK, properties='{"fieldName":{},"Ort":"Bø","PRIMARYKEY":9}')
+    sent = render(CREATED, hooked)
+    assert sent.body == GOLDEN_CREATED[:-1] + ',"fieldName":{},"Ort":"Bø"}'.encode()
+    assert sent.body == serialize(payload(CREATED, hooked))
+    assert verify(sent.body, "s3cret", sent.header("X-SuperOffice-Signature"))
+    indented = replace(hooked, payload=PayloadOptions(body_layout="indented"))
+    assert list(json.loads(render(MESSAGE, indented).body))[-2:] == ["fieldName", "Ort"]
+    ping = render_test(hooked, EVENT_ID, TICKS)
+    assert json.loads(ping.body)["Ort"] == "Bø"
+    assert verify(ping.body, "s3cret", ping.header("X-SuperOffice-Signature"))

@@ -376,31 +376,55 @@ def test_a_malformed_after_is_a_bad_request(final_api: MockApi, plans: list[Any]
     "headers",
     [
         {},
-        {"Authorization": "Basic dGplMDpUamUw"},
+        {"Authorization": "Basic !!not-base64"},
+        {"Authorization": "Basic bm9jb2xvbg=="},  # "nocolon": not user:password
+        {"Authorization": "SOTicket 7T:xyz"},
+        {"Authorization": "SOTicket 7T:xyz", "SO-AppToken": " "},
+        {"Authorization": "Negotiate abc"},
         {"Authorization": "Bearer"},
         {"Authorization": "Bearer   "},
     ],
-    ids=["none", "basic", "bearer-without-token", "blank-token"],
+    ids=[
+        "none",
+        "basic-not-base64",
+        "basic-without-colon",
+        "soticket-without-apptoken",
+        "soticket-blank-apptoken",
+        "negotiate",
+        "bearer-without-token",
+        "blank-token",
+    ],
 )
-def test_requests_without_bearer_or_soticket_get_401(
+def test_requests_without_a_documented_credential_get_401(
     final_api: MockApi, plans: list[Any], headers: dict[str, str]
 ) -> None:
-    """Without Authorization: Bearer/SOTicket and a credential the API answers 401 with the error body."""
+    """Without Bearer, SOTicket plus SO-AppToken, or Basic user:password the API answers 401 with the
+    error body (auth-header-types.md: SOTicket needs the SO-AppToken header)."""
     response = final_api.handle("GET", f"/api/v1/ChatSession/{plans[0].session_id}", "", headers)
     assert response.status == 401
     assert ("WWW-Authenticate", "Bearer") in response.headers
     assert list(response.json()) == ERROR_KEYS
 
 
-@pytest.mark.parametrize("value", ["Bearer 8A:Cust777.abc", "SOTicket 7T:xyz", "soticket 7T:xyz", "BEARER t"])
-def test_bearer_and_soticket_are_accepted_case_insensitively(
+@pytest.mark.parametrize(
+    "value", ["Bearer 8A:Cust777.abc", "SOTicket 7T:xyz", "soticket 7T:xyz", "BEARER t", "Basic dGplMDpUamUw"]
+)
+def test_documented_schemes_are_accepted_case_insensitively(
     final_api: MockApi, plans: list[Any], value: str
 ) -> None:
-    """Both documented schemes pass, whatever their case."""
-    assert (
-        get(final_api, f"/api/v1/ChatSession/{plans[0].session_id}", headers={"authorization": value})[0]
-        == 200
+    """Bearer, SOTicket (with SO-AppToken) and Basic (onsite) pass, whatever their case."""
+    headers = {"authorization": value, "SO-AppToken": "f2398a3a"}
+    assert get(final_api, f"/api/v1/ChatSession/{plans[0].session_id}", headers=headers)[0] == 200
+
+
+def test_tokens_option_matches_basic_by_user_and_password(plans: list[Any]) -> None:
+    """With MockApiOptions(tokens=...), Basic passes when its user:password is listed."""
+    api = MockApi(
+        ChatState.from_scenario(parse_scenario(SCENARIO)), MockApiOptions(tokens=frozenset({"tje0:Tje0"}))
     )
+    path = f"/api/v1/ChatSession/{plans[0].session_id}"
+    assert get(api, path, headers={"Authorization": "Basic dGplMDpUamUw"})[0] == 200
+    assert get(api, path, headers={"Authorization": "Basic dGplMDp3cm9uZw=="})[0] == 401
 
 
 def test_tokens_option_accepts_only_the_given_credentials(plans: list[Any]) -> None:

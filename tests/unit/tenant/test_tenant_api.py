@@ -297,7 +297,9 @@ def test_bad_requests_get_the_documented_4xx_and_never_a_5xx(
 
 
 @pytest.mark.parametrize(
-    "headers", [{}, {"Authorization": "Basic dGplMDpUamUw"}, {"Authorization": "Bearer "}]
+    "headers",
+    [{}, {"Authorization": "Basic !!"}, {"Authorization": "SOTicket 7T:abc"}, {"Authorization": "Bearer "}],
+    ids=["none", "basic-not-base64", "soticket-without-apptoken", "blank-bearer"],
 )
 def test_webhook_endpoints_need_auth_like_the_chat_endpoints(api: Api, headers: dict[str, str]) -> None:
     """No (or a wrong) Authorization: 401 with WWW-Authenticate and the error body; nothing is saved."""
@@ -312,3 +314,98 @@ def test_chat_endpoints_still_answer_through_the_tenant_api(api: Api) -> None:
     """Requests outside /Webhook go to the mock chat API (here: an unknown session is a 404)."""
     answer = api.call("GET", "/api/v1/ChatSession/5")
     assert answer.status == 404 and "ChatSession id 5 not found" in answer.json()["ErrorMessage"]
+
+
+# --- per-app scoping (dev/crmscript-handlers.md) and auth (auth-header-types.md) ---------------
+
+APP_A = {"Authorization": "Bearer token-a"}
+APP_B = {"Authorization": "Bearer token-b"}
+
+
+def test_each_app_sees_only_its_own_webhooks(api: Api) -> None:
+    """ "Applications ... can only see the webhooks they themselves create": another app's webhook is
+    not listed and answers 404 (the documented error body) to GET, PUT, PATCH, DELETE, LastError
+    and the Agent methods; its owner still sees and changes it."""
+    mine = api.call(
+        "POST", "/api/v1/Webhook", {"TargetUrl": TARGET, "Name": "a", "Secret": "sa"}, headers=APP_A
+    )
+    assert mine.status == 200
+    hook_id = mine.json()["WebhookId"]
+    path = f"/api/v1/Webhook/{hook_id}"
+    assert api.call("GET", "/api/v1/Webhook", headers=APP_B).json() == []
+    assert [h["Name"] for h in api.call("GET", "/api/v1/Webhook", headers=APP_A).json()] == ["a"]
+    agent = "/api/v1/Agents/Webhook/"
+    refused = [
+        api.call("GET", path, headers=APP_B),
+        api.call("PUT", path, {"Name": "stolen"}, headers=APP_B),
+        api.call("PATCH", path, [{"op": "replace", "path": "/Name", "value": "x"}], headers=APP_B),
+        api.call("GET", path + "/LastError", headers=APP_B),
+        api.call("POST", agent + "GetWebhook", query=f"webhookId={hook_id}", headers=APP_B),
+        api.call("POST", agent + "SaveWebhook", {"WebhookId": hook_id, "Name": "x"}, headers=APP_B),
+        api.call("POST", agent + "DeleteWebhook", query=f"webhookId={hook_id}", headers=APP_B),
+        api.call("DELETE", path, headers=APP_B),
+    ]
+    for answer in refused:
+        assert answer.status == 404, answer.body
+        assert answer.json() == {
+            "Error": True,
+            "ErrorType": "SoNotFoundException",
+            "ErrorMessage": f"Webhook id {hook_id} not found",
+            "ErrorSource": "SuperOffice.Services.Implementation",
+        }
+    assert api.call("POST", agent + "GetAllWebhooks", {}, headers=APP_B).json() == []
+    assert api.registry.get(hook_id) is not None and api.registry.get(hook_id).name == "a"  # type: ignore[union-attr]
+    assert api.call("GET", path, headers=APP_A).json()["Name"] == "a"
+    assert api.call("DELETE", path, headers=APP_A).status == 204
+
+
+def test_the_app_is_its_so_apptoken_when_sent() -> None:
+    """SOTicket callers with the same SO-AppToken are one app, whatever their ticket."""
+    api = _api()
+    first = {"Authorization": "SOTicket 7T:one", "SO-AppToken": "app-1"}
+    hook_id = api.call("POST", "/api/v1/Webhook", {"TargetUrl": TARGET}, headers=first).json()["WebhookId"]
+    other_ticket = {"Authorization": "SOTICKET 7T:two", "SO-AppToken": "app-1"}
+    assert api.call("GET", f"/api/v1/Webhook/{hook_id}", headers=other_ticket).status == 200
+    other_app = {"Authorization": "SOTicket 7T:one", "SO-AppToken": "app-2"}
+    assert api.call("GET", f"/api/v1/Webhook/{hook_id}", headers=other_app).status == 404
+
+
+def test_app_scoping_off_and_webhooks_of_no_app_are_seen_by_all() -> None:
+    """ApiSettings(app_scoping=False) shares every webhook; one created outside the API has no owner."""
+    shared = _api(ApiSettings(app_scoping=False))
+    hook_id = shared.call("POST", "/api/v1/Webhook", {"TargetUrl": TARGET}, headers=APP_A).json()["WebhookId"]
+    assert shared.call("GET", f"/api/v1/Webhook/{hook_id}", headers=APP_B).status == 200
+    scoped = _api()
+    from simulator.tenant.model import WebhookDef
+
+    nobody = scoped.registry.create(WebhookDef(target_url=TARGET))
+    assert scoped.call("GET", f"/api/v1/Webhook/{nobody.webhook_id}", headers=APP_B).status == 200
+
+
+def test_basic_auth_is_accepted_on_webhook_endpoints(api: Api) -> None:
+    """Basic user:password (documented for onsite) registers a webhook."""
+    answer = api.call(
+        "POST", "/api/v1/Webhook", {"TargetUrl": TARGET}, headers={"Authorization": "Basic dGplMDpUamUw"}
+    )
+    assert answer.status == 200, answer.body
+
+
+def test_restricted_tokens_get_403_on_webhook_endpoints_only() -> None:
+    """ApiSettings(restricted_tokens=...): the Webhook agent is "Online Restricted" (v1Webhook_PostWebhook),
+    so such a caller gets 403 with the error body there, while the chat endpoints still answer it."""
+    api = _api(ApiSettings(restricted_tokens=frozenset({"token-b"})))
+    answer = api.call("GET", "/api/v1/Webhook", headers=APP_B)
+    assert answer.status == 403
+    assert answer.json()["ErrorType"] == "SoAccessDeniedException" and answer.json()["Error"] is True
+    assert api.call("GET", "/api/v1/Webhook", headers=APP_A).status == 200
+    assert api.call("GET", "/api/v1/ChatSession/1", headers=APP_B).status == 404  # the chat API: not 403
+
+
+def _api(settings: ApiSettings | None = None) -> Api:
+    registry, pings = Registry(), Pings()
+    state = ChatState()
+    state.add_tenant("Cust12345")
+    endpoints = WebhookEndpoints(
+        registry, Webhook(name="sosim", context_identifier="Cust12345"), pinger=pings, settings=settings
+    )
+    return Api(TenantApi(endpoints, state=state, options=MockApiOptions()), registry, pings, [])

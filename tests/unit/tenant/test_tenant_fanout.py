@@ -352,3 +352,44 @@ def test_stopped_by_the_app_pauses_sending_and_tells_subscribers() -> None:
         ("Stopped", "saved (api)"),
         ("Active", "saved (api)"),
     ]
+
+
+def test_properties_are_top_level_keys_after_the_documented_ones_and_signed() -> None:
+    """Properties ("custom values to inject into JSON body of webhook call", v1Webhook_PostWebhook)
+    land as top-level keys after the documented ones; a documented key wins a clash; the signature
+    covers the bytes sent; signalled events carry them too."""
+    props = {"fieldName": {"a": 1}, "Tag": "x", "eventid": "hijack", "WebhookName": "hijack"}
+
+    async def script(t: Tenant) -> None:
+        events = ["chatsession.created", "chatsession.message", "foo.bar"]
+        t.register("http://p/h", Name="p", Events=events, Secret="sp", Properties=props)
+        t.register("http://q/h", Name="q", Events=["chatsession.created"])
+        await t.settle(0.1)
+        t.publish(chat_event(so.EVENT_CREATED, 7))
+        t.publish(chat_event(so.EVENT_MESSAGE, 7, 1))
+        t.fanout.signal("foo.bar", 3, None)
+        await t.settle(1.0)
+
+    t = run(script)
+    got = t.receivers.at("http://p/h")
+    assert sorted(str(r.event) for r in got) == sorted([so.EVENT_CREATED, so.EVENT_MESSAGE, "foo.bar"])
+    for r in got:
+        keys = list(r.body)
+        assert keys[-2:] == ["fieldName", "Tag"]
+        assert r.body["fieldName"] == {"a": 1} and r.body["WebhookName"] == "p"
+        assert r.body["EventId"] != "hijack" and "eventid" not in r.body
+        assert verify(r.request.body, "sp", r.request.header(so.HEADER_SIGNATURE))
+    assert "fieldName" not in t.receivers.at("http://q/h")[0].body
+
+
+def test_properties_in_body_can_be_turned_off() -> None:
+    """FanoutSettings(properties_in_body=False) sends only the documented keys."""
+
+    async def script(t: Tenant) -> None:
+        t.register("http://p/h", Events=["chatsession.created"], Properties={"fieldName": {}})
+        await t.settle(0.1)
+        t.publish(chat_event(so.EVENT_CREATED, 7))
+        await t.settle(1.0)
+
+    t = run(script, settings=FanoutSettings(policy=FAST, properties_in_body=False))
+    assert "fieldName" not in t.receivers.got[0].body
