@@ -78,3 +78,15 @@ def test_a_version_that_is_not_a_positive_integer_is_refused(tmp_path: Path, ver
     path = _recording(tmp_path / "r.jsonl", (), header=header)
     with pytest.raises(RecordingError, match=r"r\.jsonl:1: "):
         read_recording(path)
+
+
+@pytest.mark.parametrize("escape", ["\\u000d", "\\u000A", "\\u0000", "\\r", "\\n"])
+def test_every_json_spelling_of_cr_lf_and_nul_is_refused(tmp_path: Path, escape: str) -> None:
+    """The reader screens raw lines for escapes before parsing: each way JSON can write CR, LF or
+    NUL (upper or lower case \\u escapes included) still reaches the full header check."""
+    path = tmp_path / "r.jsonl"
+    line = request_line(Request("chatsession.created", "id-1", 7, (("X-Test", "a"),), b"{}"))
+    text = json.dumps(line).replace('"a"', f'"a{escape}b"', 1)
+    path.write_bytes(_line(HEADER) + text.encode() + b"\n")
+    with pytest.raises(RecordingError, match=r"r\.jsonl:2: headers: header .* contains (CR|LF|NUL)"):
+        list(read_recording(path)[1])
