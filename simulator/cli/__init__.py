@@ -253,7 +253,23 @@ def events(as_json: bool) -> None:
 @report_options
 @delivery_options
 def run(scenarios: tuple[str, ...], **options: Any) -> None:
-    """Fire scenarios at a URL with controlled timing; report and exit 0, 1 (threshold) or 2."""
+    """Fire scenarios at a URL with controlled timing; report and exit 0, 1 (threshold) or 2.
+
+    \b
+    Examples:
+      sosim run scenarios/support-chat.yaml                       # the built-in receiver
+      sosim run scenarios/busy-hour.yaml --target http://127.0.0.1:8000/webhook --speed 60
+      sosim run scenarios/busy-hour.yaml --target URL --max-rate --fail-if 'p99 > 250ms' --junit out/junit.xml
+
+    \b
+    Exit codes:
+      0    the run finished and no check failed
+      1    a --fail-if threshold crossed, TooManyErrors, nothing delivered, the built-in
+           receiver saw bad requests, or an injected fault got an unexpected answer
+      2    bad input (scenario, option, output path) or the target cannot be reached
+      130  Ctrl-C (reports and the recording are still written)
+      143  SIGTERM (the same)
+    """
     from simulator.engine.run import RunConfig, run_from_cli
 
     secret = resolve_secret(options.pop("secret"), options.pop("secret_env"), options.pop("secret_file"))
@@ -308,7 +324,16 @@ def run(scenarios: tuple[str, ...], **options: Any) -> None:
 @report_options
 @delivery_options
 def replay(source: str, **options: Any) -> None:
-    """Replay a recording, capture or fixture output: same bytes, same relative timing."""
+    """Replay a recording, capture or fixture output: same bytes, same relative timing.
+
+    \b
+    Examples:
+      sosim replay out/run.jsonl --target http://127.0.0.1:8000/webhook --speed 10
+      sosim replay fixtures.jsonl --target URL --max-rate --secret-env SOSIM_SECRET
+      sosim replay out/run.jsonl --target URL --only-failed
+
+    Exit codes are those of sosim run (0, 1, 2, 130, 143).
+    """
     from simulator.engine.replay import replay_from_cli
 
     secret = resolve_secret(options.pop("secret"), options.pop("secret_env"), options.pop("secret_file"))

@@ -192,3 +192,18 @@ def test_sigterm_stops_like_ctrl_c_writes_the_reports_and_exits_143(
         "stopped by SIGTERM",
     )
     assert json.loads(report.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("command", ["run", "replay"])
+def test_help_shows_examples_and_the_exit_codes(command: str) -> None:
+    """`sosim run --help` and `sosim replay --help` end with examples and list every exit code."""
+    from click.testing import CliRunner
+
+    from simulator.cli import main
+
+    result = CliRunner().invoke(main, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Examples:" in result.output
+    assert f"sosim {command} " in result.output.split("Examples:")[1]
+    for code in ("130", "143"):
+        assert code in result.output
