@@ -30,9 +30,7 @@ import itertools
 import os
 import re
 import resource
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,6 +40,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench._host import BenchError, apt_install, find_tool, free_port, lua_string, stop_process, wait_for_port
 from bench.generate import format_profile, pin_to_core
 from simulator.core.delivery_rules import ONCE
 from simulator.core.outcome import RunResult
@@ -74,13 +73,6 @@ EVENTS_PER_SESSION_FLOOR = 10  # busy-hour averages about 24 events a session
 READY_TIMEOUT_S = 10.0
 
 
-class BenchError(Exception):
-    """A setup failure: the benchmark cannot produce figures."""
-
-
-# --- processes ------------------------------------------------------------------------
-
-
 def _child_setup(core: int) -> Callable[[], None]:
     """Run in a child before exec: pin it, and have Linux stop it if this process dies first."""
 
@@ -91,62 +83,6 @@ def _child_setup(core: int) -> Callable[[], None]:
             ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
     return setup
-
-
-def free_port() -> int:
-    """A port nobody listens on right now (the OS picks it)."""
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes], describe: Callable[[], str]) -> None:
-    """Return once ``port`` accepts connections; raise if ``process`` ends or time runs out."""
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise BenchError(f"receiver exited with {process.returncode}: {describe()}")
-        with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.2):
-            return
-        time.sleep(0.05)
-    raise BenchError(f"receiver did not listen on {HOST}:{port} within {READY_TIMEOUT_S:g} s: {describe()}")
-
-
-def stop_process(process: subprocess.Popen[bytes]) -> None:
-    """Terminate a child we started, then kill it if it lingers."""
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
-
-
-def find_tool(name: str) -> str | None:
-    """The path of an executable, looking in sbin too (nginx lives there)."""
-    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin:/usr/local/sbin")
-
-
-def apt_install(package: str) -> bool:
-    """Install a Debian package (as root); return whether the tool is there afterwards."""
-    if not hasattr(os, "geteuid") or os.geteuid() != 0 or find_tool("apt-get") is None:
-        return False
-    print(f"installing {package} with apt-get ...", flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-
-    def apt_get(*words: str) -> int:
-        quiet = subprocess.DEVNULL
-        return subprocess.run(
-            ["apt-get", *words], env=env, stdout=quiet, stderr=quiet, timeout=300
-        ).returncode
-
-    if apt_get("install", "-y", package):
-        apt_get("update")
-        apt_get("install", "-y", package)
-    return find_tool(package) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,20 +234,6 @@ class LoadToolResult:
     p50_s: float | None = None
     p99_s: float | None = None
     non_2xx: int = 0
-
-
-def lua_string(data: bytes) -> str:
-    """A Lua string literal holding exactly ``data`` (decimal escapes for anything not printable)."""
-    out = []
-    for byte in data:
-        char = chr(byte)
-        if char in '"\\':
-            out.append("\\" + char)
-        elif 32 <= byte < 127:
-            out.append(char)
-        else:
-            out.append(f"\\{byte:03d}")
-    return '"' + "".join(out) + '"'
 
 
 def wrk_script(headers: Sequence[tuple[str, str]], body: bytes) -> str:
