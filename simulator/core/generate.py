@@ -140,11 +140,14 @@ class Generator:
 
     def session(self, index: int, start_s: float) -> SessionPlan:
         """Build session number ``index`` starting at ``start_s``."""
+        return self.builder(index, start_s, lag=self.stamp_lag(index)).build()
+
+    def builder(self, index: int, start_s: float, *, lag: int = 0) -> SessionBuilder:
+        """The walker of session ``index`` at ``start_s``, with its own seeded random stream (the
+        closed loop drives one step by step instead of building the whole plan at once)."""
         rng = random.Random(f"{self.seed}:session:{index}")
         visitor = self.scenario.population.visitor_associate_id
-        return _SessionBuilder(
-            self, rng, index, start_s, system_id=visitor, lag=self.stamp_lag(index)
-        ).build()
+        return SessionBuilder(self, rng, index, start_s, system_id=visitor, lag=lag)
 
     def stamp_lag(self, index: int) -> int:
         """How many ticks session ``index``'s Timestamps precede their due time (under a second).
@@ -247,7 +250,7 @@ def _choose(rng: random.Random, weights: dict[K, float]) -> K:
     return next(reversed(weights))
 
 
-def _count(rng: random.Random, count: Count) -> int:
+def count_of(rng: random.Random, count: Count) -> int:
     if isinstance(count, int):
         return count
     low, high = count.uniform
@@ -255,7 +258,7 @@ def _count(rng: random.Random, count: Count) -> int:
 
 
 @dataclass(slots=True)
-class _SessionBuilder:
+class SessionBuilder:
     """Walks one session through the flow, appending events as it goes."""
 
     gen: Generator
@@ -421,7 +424,9 @@ class _SessionBuilder:
 
     # -- the steps -------------------------------------------------------------------
 
-    def _create(self) -> None:
+    def _create(self, *, external_bot: bool = False) -> None:
+        """Open the session; ``external_bot``: the system under test plays the bot (the session
+        starts on a bot channel, and the bot's greeting is the system's to write)."""
         gen, rng, flow = self.gen, self.rng, self.flow
         scenario = gen.scenario
         population = scenario.population
@@ -432,7 +437,7 @@ class _SessionBuilder:
         topic = rng.choices(population.topics, weights=[t.weight for t in population.topics])[0]
         known = rng.random() < population.known_customer_probability
         # Bot channels start in the queue with the bot active, skipping pre-chat and FAQ (§1.11).
-        bot = rng.random() < flow.chatbot.probability
+        bot = rng.random() < flow.chatbot.probability or external_bot
         contact_id = rng.randint(population.contacts.first, population.contacts.last) if known else 0
         person_id = rng.randint(population.persons.first, population.persons.last) if known else 0
         self.fields = SessionFields(
@@ -454,7 +459,7 @@ class _SessionBuilder:
             "bot": flow.chatbot.name,
         }
         self._emit(so.EVENT_CREATED, self.system_id)
-        if self.fields.chatbot_is_active:
+        if self.fields.chatbot_is_active and not external_bot:
             self._follow_up()
             self._bot_says(self.book.bot_greetings)
             self._follow_up()
@@ -489,7 +494,7 @@ class _SessionBuilder:
     def _chatbot(self) -> bool:
         """Bot turns; then the bot hands off (back to the queue) or resolves the chat."""
         spec = self.flow.chatbot
-        for _ in range(max(1, _count(self.rng, spec.turns))):
+        for _ in range(max(1, count_of(self.rng, spec.turns))):
             self._wait(spec.customer_delay)
             self._customer_says(
                 self.book.customer_openers if not self.messages[1:] else self.book.customer_followups
@@ -544,7 +549,7 @@ class _SessionBuilder:
 
     def _conversation(self) -> None:
         spec = self.flow.conversation
-        turns = _count(self.rng, spec.turns)
+        turns = count_of(self.rng, spec.turns)
         transfer_at = (
             self.rng.randrange(turns) if turns and self.rng.random() < self.flow.transfer.probability else -1
         )

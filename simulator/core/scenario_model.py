@@ -49,6 +49,10 @@ StatusName = Literal[
 EntryStatus = Literal["InQueue", "PreChatForm", "Faq"]
 FinalStatus = Literal["Finished", "Closed"]
 EndedBy = Literal["user", "customer", "idle"]
+#: Who plays a role in a session: sosim ("simulated") or the system under test ("external").
+Role = Literal["simulated", "external"]
+#: What a customer does when the system under test does not answer in time.
+TimeoutConsequence = Literal["repeat", "human", "abandon"]
 Locale = Literal["nb_NO", "sv_SE", "da_DK", "de_DE", "nl_NL", "en_GB", "en_US"]
 ChatEventName = Literal["chatsession.created", "chatsession.message", "chatsession.changed"]
 
@@ -481,8 +485,32 @@ class LinksSpec(Strict):
     project: Probability = 0.0
 
 
+class ExternalSpec(Strict):
+    """The closed loop: how the simulated customer waits for an external bot or agent.
+
+    The customer's next message comes only after the answer (a message written through the
+    chat API), or after ``reply_timeout``; ``on_timeout`` says what the customer does then:
+    ``repeat`` the question (at most ``repeats`` times, then abandon), ask for a ``human``
+    (a hand-off is then the answer), or ``abandon`` the chat. ``pickup_timeout`` is how long a
+    customer waits in the queue for an external agent's pickup before leaving.
+    """
+
+    reply_timeout: Seconds = 30.0
+    on_timeout: TimeoutConsequence = "repeat"
+    repeats: NonNegativeInt = 1
+    pickup_timeout: Seconds = 120.0
+
+
 class FlowSpec(Strict):
-    """The state machine of one chat session; every branch has a probability."""
+    """The state machine of one chat session; every branch has a probability.
+
+    ``bot`` and ``agents`` hand a role to the system under test (``external``): it answers
+    through the mock chat API, and the simulated customer waits for it (see :class:`ExternalSpec`).
+    """
+
+    bot: Role = "simulated"
+    agents: Role = "simulated"
+    external: ExternalSpec = ExternalSpec()
 
     entry: dict[EntryStatus, float] = {"InQueue": 1.0}
     consent_probability: Probability = 0.8

@@ -223,6 +223,7 @@ def run(
     ``clock`` times the deliveries (tests pass a :class:`~simulator.delivery.clock.FakeClock`); the real
     clock by default.
     """
+    from simulator.core.conversation import is_external
     from simulator.core.plan import PlanOptions, plan
     from simulator.core.scenario import load_scenarios, webhook_for
 
@@ -245,12 +246,18 @@ def run(
     seed = config.seed if config.seed is not None else scenarios[0].seed
     faults = merge_faults(config.faults, scenarios)
     burst = next((int(f.rate) for f in faults if f.name == "burst"), 0)
-    planned = plan(scenarios, replace(options, burst=burst))
-    live_api = None
-    if config.serve_api:
+    live_api: Any = None
+    generated = scenarios
+    if any(is_external(s.flow) for s in scenarios):
+        live_api = _closed_loop(scenarios, webhooks, options, config, speed)
+        generated = [s for s in scenarios if not is_external(s.flow)]
+    planned: Iterable[Planned] = plan(generated, replace(options, burst=burst)) if generated else iter(())
+    if live_api is not None:
+        # Noted before the Injector, so a reordered webhook still finds its session's earlier messages.
+        planned = live_api.follow(planned)
+    elif config.serve_api:
         from simulator.mockapi.server import LiveApi
 
-        # Noted before the Injector, so a reordered webhook still finds its session's earlier messages.
         live_api = LiveApi.from_option(config.serve_api, scenarios, seed=config.seed)
         planned = live_api.follow(planned)
     probes = tuple(f for f in faults if f.name != "burst")
@@ -276,6 +283,18 @@ def run(
     )
     outcome.default_secret = default_secret
     return outcome
+
+
+def _closed_loop(
+    scenarios: Sequence[Any], webhooks: Sequence[Any], options: Any, config: RunConfig, speed: float
+) -> Any:
+    """The closed loop of a run whose scenarios hand a role to the system under test."""
+    from simulator.engine.loop import DEFAULT_API, ClosedLoop
+
+    if config.rate:
+        raise UsageError("--rate cannot pace a closed loop: the customers wait for the answers (use --speed)")
+    by_name = {s.name: w for s, w in zip(scenarios, webhooks, strict=True)}
+    return ClosedLoop(scenarios, by_name, options, serve=config.serve_api or DEFAULT_API, speed=speed)
 
 
 def warn_default_secret(scenarios: Sequence[Any]) -> str | None:
@@ -407,6 +426,7 @@ def execute(
             max_rate,
             wrap_transport=wrap_transport,
             clock=clock,
+            live_api=live_api,
         )
         # With faults injected, forged requests are meant to fail verification: their verdicts
     # decide instead of the receiver's tally.
@@ -500,6 +520,7 @@ def _deliver(
     max_rate: bool,
     wrap_transport: Callable[[Any], Any] | None = None,
     clock: Clock | None = None,
+    live_api: Any = None,
 ) -> RunResult:
     from simulator.delivery.transport import open_transport
 
@@ -545,6 +566,8 @@ def _deliver(
             nonlocal presses
             presses += 1
             deliverer.stop()
+            if live_api is not None and hasattr(live_api, "halt"):
+                live_api.halt()  # the live feed waits on the loop: wake it to end
             if presses > 1 and task is not None:
                 task.cancel()
 
@@ -560,9 +583,18 @@ def _deliver(
             loop.add_signal_handler(signal.SIGTERM, on_sigterm)
         for handler in outputs:
             handler.start(info)
+        source: Any = planned
+        start = deliverer.clock.now()
+        feed = getattr(live_api, "feed", None)
+        if feed is not None:  # the closed loop: the live sessions' webhooks join the plan
+            await live_api.start(deliverer.clock, start)
+            source = feed(planned, max_rate=max_rate)
+            stats.conversation = live_api.stats
         try:
-            ended = await deliverer.run(planned)
+            ended = await deliverer.run(source, start=start)
         finally:
+            if feed is not None:
+                await live_api.stop()
             await transport.aclose()
         return replace(ended, reason=TERMINATED_REASON) if terminated and ended.interrupted else ended
 

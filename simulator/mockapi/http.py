@@ -198,7 +198,11 @@ class Announcer:
         """
         wanted = so.HEADER_EVENT_ID.lower()
         event_id = next((value for name, value in headers if name.lower() == wanted), None)
-        entry = self._pending.get(event_id) if event_id is not None else None
+        return None if event_id is None else self.announce_id(event_id)
+
+    def announce_id(self, event_id: str) -> Event | None:
+        """Announce the event with this EventId and its session's earlier ones (see ``announce_for``)."""
+        entry = self._pending.get(event_id)
         if entry is None:
             return None
         position, event = entry

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import functools
 import http
+import socket
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -53,11 +54,13 @@ def _url(host: str, port: int) -> str:
 class ApiServer:
     """Serves a :class:`MockApi` over HTTP/1.1 on the running event loop."""
 
-    def __init__(self, api: MockApi, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Prepare to listen on ``host:port`` (port 0 picks a free one)."""
+    def __init__(
+        self, api: MockApi, host: str = "127.0.0.1", port: int = 0, *, sock: socket.socket | None = None
+    ) -> None:
+        """Prepare to listen on ``host:port`` (port 0 picks a free one), or on a bound ``sock``."""
         self.api = api
-        self.host = host
-        self.port = port
+        self.host, self.port = sock.getsockname()[:2] if sock is not None else (host, port)
+        self._sock = sock
         self._server: asyncio.Server | None = None
         self._connections: set[_Connection] = set()
 
@@ -69,7 +72,10 @@ class ApiServer:
     async def start(self) -> None:
         """Start listening."""
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(lambda: _Connection(self), self.host, self.port)
+        if self._sock is not None:
+            self._server = await loop.create_server(lambda: _Connection(self), sock=self._sock)
+        else:
+            self._server = await loop.create_server(lambda: _Connection(self), self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:

@@ -84,7 +84,8 @@ def render_html(
         [
             _header(stats, title, failures),
             _overview(stats, results, extra_cases),
-            _charts(bool(data["faults"])),
+            _conversation(stats),
+            _charts(bool(data["faults"]), conversation=stats.conversation is not None),
             '<pre id="sosim-selfcheck" hidden></pre>',
             f"<script>{_asset('uPlot.iife.min.js')}</script>",
             f'<script type="application/json" id="sosim-data">{_json_for_script(data)}</script>',
@@ -117,6 +118,7 @@ def report_data(stats: RunStats, extra_cases: Sequence[ExtraCase] = ()) -> dict[
         "webhook": summary["webhook"],
         "elapsed_s": stats.result.elapsed_s if stats.result else None,
         "sessions": sessions_data(stats.sessions.sessions()),
+        "conversation": summary.get("conversation"),
     }
 
 
@@ -352,6 +354,19 @@ _FAULTS_CHART: Final = (
     "Injected faults: answers and verdicts",
     "Attempts per answer for each injected fault; PASS means every answer was what a correct receiver gives.",
 )
+_CONVERSATION_CHARTS: Final = (
+    (
+        "conversation",
+        "Customer messages answered and timed out",
+        "Per second: replies of the system under test to a waiting customer, and customer messages "
+        "that got no answer within flow.external.reply_timeout.",
+    ),
+    (
+        "reply-latency",
+        "Reply latency per second",
+        "From the customer message's webhook going out to the API write that answered it: p50 and max.",
+    ),
+)
 _SESSIONS_NOTE: Final = (
     "Up to 50 failed sessions (the first to fail) and the 50 slowest (by their slowest attempt, from the "
     "intended send time); a session's attempts are kept from the one that made it slow or failed. Each bar "
@@ -366,8 +381,24 @@ _SESSION_KEYS: Final = (
 )
 
 
-def _charts(with_faults: bool) -> str:
+def _conversation(stats: RunStats) -> str:
+    """The closed loop's card: how the system under test answered the customers."""
+    if stats.conversation is None:
+        return ""
+    rows = "".join(
+        f"<dt>{html.escape(label)}</dt><dd>{html.escape(value)}</dd>"
+        for label, value in stats.conversation.table()
+    )
+    return (
+        '<section class="top" id="conversation-card"><div class="card"><h2>Conversations</h2>'
+        f'<dl class="settings">{rows}</dl></div></section>'
+    )
+
+
+def _charts(with_faults: bool, *, conversation: bool = False) -> str:
     charts = [*_CHARTS, _FAULTS_CHART] if with_faults else list(_CHARTS)
+    if conversation:
+        charts = [*_CONVERSATION_CHARTS, *charts]
     figures = "".join(
         f'<figure id="{id_}"><h2>{html.escape(title)}</h2><p class="note">{html.escape(note)}</p>'
         '<div class="chart"></div></figure>'

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 from simulator import __version__
 from simulator.core.outcome import Attempt, RunInfo, RunResult, StateChange
 from simulator.core.units import parse_rate
+from simulator.report.conversation import ConversationStats
 from simulator.report.series import (
     COARSE_TABLE,
     COARSE_TABLE_SIZE,
@@ -40,7 +41,13 @@ from simulator.report.series import (
     coarse_index,
 )
 from simulator.report.sessions import SessionSample
-from simulator.report.thresholds import MetricKind, Threshold, ThresholdResult, evaluate
+from simulator.report.thresholds import (
+    CONVERSATION_METRICS,
+    MetricKind,
+    Threshold,
+    ThresholdResult,
+    evaluate,
+)
 from simulator.report.writers import render_summary, write_json, write_junit
 from simulator.superoffice import facts as so
 
@@ -90,6 +97,8 @@ class RunStats:
 
     def __init__(self, thresholds: Sequence[Threshold] = ()) -> None:
         self.thresholds = tuple(thresholds)
+        #: The closed loop's figures, when the run had live sessions (set by the run).
+        self.conversation: ConversationStats | None = None
         self.info: RunInfo | None = None
         self.result: RunResult | None = None
         self.service = Durations()
@@ -376,7 +385,12 @@ class RunStats:
             "series": self.series(),
             "distribution_ms": self.distribution_ms(),
             "thresholds": [threshold_dict(result) for result in self.evaluate_thresholds()],
+            **({"conversation": self.conversation.summary()} if self.conversation is not None else {}),
         }
+
+
+def _conversation_getter(name: str) -> Callable[[RunStats], float]:
+    return lambda stats: stats.conversation.metric(name) if stats.conversation is not None else math.nan
 
 
 def _percentile_getter(histogram: str, percentile: float) -> Callable[[RunStats], float]:
@@ -401,6 +415,7 @@ _METRICS: Final[dict[str, Callable[[RunStats], float]]] = {
     "status_4xx": lambda s: float(s.status_class(4)),
     "status_5xx": lambda s: float(s.status_class(5)),
     "rate": lambda s: s.achieved_rate,
+    **{name: _conversation_getter(name) for name in CONVERSATION_METRICS},
 }
 
 

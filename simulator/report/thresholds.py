@@ -49,6 +49,29 @@ METRICS: Final[Mapping[str, MetricKind]] = {
     "status_4xx": "count",
     "status_5xx": "count",
     "rate": "per_second",
+    # the closed loop (flow.bot / flow.agents: external): reply latency, from the customer
+    # message's webhook going out to the API write that answers it; time to first reply
+    "reply_p50": "time",
+    "reply_p90": "time",
+    "reply_p99": "time",
+    "reply_max": "time",
+    "first_reply_p50": "time",
+    "first_reply_p99": "time",
+    "replies": "count",
+    "unanswered": "count",
+    "handoffs": "count",
+    "abandoned": "count",
+    "api_errors": "count",
+}
+
+#: The metrics only a closed-loop run measures (NaN, so crossed, in any other run).
+CONVERSATION_METRICS: Final = frozenset(name for name in METRICS if name.startswith(("reply", "first_reply")))
+CONVERSATION_METRICS_ALL: Final = CONVERSATION_METRICS | {
+    "replies",
+    "unanswered",
+    "handoffs",
+    "abandoned",
+    "api_errors",
 }
 
 OPERATORS: Final[Mapping[str, Callable[[float, float], bool]]] = {

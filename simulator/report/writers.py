@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
+    from simulator.report.conversation import ConversationStats
     from simulator.report.stats import RunStats
 
 #: A JUnit test case added by a feature (name, failure message or None when it passed).
@@ -166,11 +167,25 @@ def render_summary(
 
     if not quiet:
         console.print(_summary_table(stats))
+        if stats.conversation is not None:
+            console.print(_conversation_table(stats.conversation))
         for line, style in _closing_lines(stats):
             console.print(Text(line, style=style))
     for result in results:
         verdict = Text(result.verdict, style="bold red" if result.crossed else "bold green")
         console.print(Text.assemble(verdict, "  ", result.describe()))
+
+
+def _conversation_table(conversation: ConversationStats) -> Table:
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE, show_header=False, title="conversations (closed loop)", pad_edge=False)
+    table.add_column(no_wrap=True)
+    table.add_column()
+    for label, value in conversation.table():
+        table.add_row(label, value)
+    return table
 
 
 def _summary_table(stats: RunStats) -> Table:
@@ -252,7 +267,19 @@ def _ms_cells(*seconds: float | None) -> list[str]:
 
 def _junit_properties(stats: RunStats) -> list[tuple[str, str]]:
     run = stats.run_summary() or {}
-    return [(name, _property_value(value)) for name, value in run.items() if name != "extra"]
+    properties = [(name, _property_value(value)) for name, value in run.items() if name != "extra"]
+    if stats.conversation is not None:
+        summary = stats.conversation.summary()
+        latency = summary["reply_latency_ms"]
+        properties += [
+            (f"conversation.{key}", _property_value(summary[key]))
+            for key in ("sessions", "replies", "unanswered", "handoffs", "late_writes")
+        ]
+        properties += [
+            (f"conversation.reply_{p}_ms", _property_value(latency[p])) for p in ("p50", "p99", "max")
+        ]
+        properties.append(("conversation.api_errors", str(stats.conversation.api_error_count)))
+    return properties
 
 
 def _property_value(value: object) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["PHRASEBOOKS", "PLACEHOLDERS", "PhraseBook", "phrasebook_for"]
+__all__ = ["HUMAN_WORDS", "PHRASEBOOKS", "PLACEHOLDERS", "PhraseBook", "phrasebook_for"]
 
 PLACEHOLDERS: frozenset[str] = frozenset({"customer", "agent", "order", "product", "company", "bot"})
 
@@ -41,6 +41,9 @@ class PhraseBook:
     transfer_notes: tuple[str, ...]  # agent saying they transfer to a colleague
     offline_form_notes: tuple[str, ...]  # system/bot text shown when no agent is available
     topics: tuple[str, ...]  # names of chat topics/channels, e.g. "Support", "Sales", "Billing"
+    #: customer asking to talk to a person (the closed loop: an external bot should hand off);
+    #: every text holds the word of HUMAN_WORDS for its language, so a bot can recognise it.
+    customer_human_requests: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------------------------
@@ -225,6 +228,11 @@ _EN = PhraseBook(
         "so we can help you quickly.",
     ),
     topics=("Support", "Sales", "Billing", "Technical support", "Returns", "Customer service"),
+    customer_human_requests=(
+        "Can I talk to a human, please?",
+        "I would like to speak to a human, not a bot.",
+        "This is not helping. Can you connect me to a human agent?",
+    ),
 )
 
 # --------------------------------------------------------------------------------------------
@@ -368,6 +376,10 @@ _NB = PhraseBook(
         "Køen er full for øyeblikket. Legg igjen kontaktinformasjonen din, så ringer vi deg opp.",
     ),
     topics=("Kundeservice", "Salg", "Faktura", "Teknisk støtte", "Retur"),
+    customer_human_requests=(
+        "Kan jeg få snakke med et menneske?",
+        "Jeg vil gjerne snakke med et menneske, ikke en bot.",
+    ),
 )
 
 # --------------------------------------------------------------------------------------------
@@ -510,6 +522,10 @@ _SV = PhraseBook(
         "Kön är full för tillfället. Lämna dina kontaktuppgifter så ringer vi upp dig.",
     ),
     topics=("Kundtjänst", "Försäljning", "Fakturering", "Teknisk support", "Returer"),
+    customer_human_requests=(
+        "Kan jag få prata med en människa?",
+        "Jag vill hellre prata med en människa än en bot.",
+    ),
 )
 
 # --------------------------------------------------------------------------------------------
@@ -654,6 +670,10 @@ _DA = PhraseBook(
         "Køen er fuld i øjeblikket. Efterlad dine kontaktoplysninger, så ringer vi dig op.",
     ),
     topics=("Kundeservice", "Salg", "Fakturering", "Teknisk support", "Returnering"),
+    customer_human_requests=(
+        "Kan jeg tale med et menneske?",
+        "Jeg vil gerne tale med et menneske, ikke en bot.",
+    ),
 )
 
 # --------------------------------------------------------------------------------------------
@@ -813,6 +833,10 @@ _DE = PhraseBook(
         "Die Warteschlange ist momentan voll. Hinterlassen Sie Ihre Kontaktdaten, wir rufen Sie zurück.",
     ),
     topics=("Kundenservice", "Vertrieb", "Rechnungen", "Technischer Support", "Retouren"),
+    customer_human_requests=(
+        "Kann ich bitte mit einem Menschen sprechen?",
+        "Ich möchte lieber mit einem Menschen sprechen als mit einem Bot.",
+    ),
 )
 
 # --------------------------------------------------------------------------------------------
@@ -961,7 +985,21 @@ _NL = PhraseBook(
         "De wachtrij is op dit moment vol. Laat je contactgegevens achter, dan bellen we je terug.",
     ),
     topics=("Klantenservice", "Verkoop", "Facturatie", "Technische ondersteuning", "Retouren"),
+    customer_human_requests=(
+        "Kan ik met een mens praten?",
+        "Ik wil liever met een mens praten dan met een bot.",
+    ),
 )
+
+#: The word every ``customer_human_requests`` text of a language holds.
+HUMAN_WORDS: dict[str, str] = {
+    "en": "human",
+    "nb": "menneske",
+    "sv": "människa",
+    "da": "menneske",
+    "de": "Menschen",
+    "nl": "mens",
+}
 
 PHRASEBOOKS: dict[str, PhraseBook] = {book.language: book for book in (_EN, _NB, _SV, _DA, _DE, _NL)}
 

@@ -213,6 +213,51 @@
     ),
   );
 
+  // --- the closed loop: how the system under test answered ------------------------------
+
+  const CV = data.conversation;
+  if (CV) {
+    const cvT = CV.series.map((r) => r.t + 0.5);
+    const col = (key) => CV.series.map((r) => r[key]);
+    const convChart = (id, series, yLabel, columns) => {
+      if (!cvT.length) {
+        showEmpty(id, "No customer message was answered or timed out.");
+        return;
+      }
+      const table = [cvT, ...columns];
+      addChart(
+        id,
+        {
+          scales: { x: xTime, y: { range: (u, min, max) => [0, max > 0 ? max * 1.08 : 1] } },
+          axes: [axis(tAxis), axis({ label: yLabel, size: 60 })],
+          series: [xSeries, ...series],
+          cursor: { drag: { x: true, y: false } },
+        },
+        table,
+        () => countValues(table),
+      );
+    };
+    guarded("conversation", () =>
+      convChart(
+        "conversation",
+        [
+          lineSeries("replies", C.green, (v) => fmtCount(v) + "/s"),
+          lineSeries("unanswered", C.red, (v) => fmtCount(v) + "/s"),
+        ],
+        "customer messages per second",
+        [col("replies"), col("unanswered")],
+      ),
+    );
+    guarded("reply-latency", () =>
+      convChart(
+        "reply-latency",
+        [lineSeries("p50", C.green, fmtMs), lineSeries("max", C.red, fmtMs)],
+        "reply latency (ms)",
+        [col("p50_ms"), col("max_ms")],
+      ),
+    );
+  }
+
   // --- retries and the webhook state --------------------------------------------------
 
   const STATE_FILL = { Active: "rgba(45,164,78,0.07)", TooManyErrors: "rgba(207,34,46,0.13)" };

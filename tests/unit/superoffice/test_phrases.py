@@ -7,13 +7,15 @@ import string
 
 import pytest
 
-from simulator.superoffice.phrases import PHRASEBOOKS, PLACEHOLDERS, PhraseBook, phrasebook_for
+from simulator.superoffice.phrases import HUMAN_WORDS, PHRASEBOOKS, PLACEHOLDERS, PhraseBook, phrasebook_for
 
 LANGUAGES = ("en", "nb", "sv", "da", "de", "nl")
 CATEGORIES = tuple(f.name for f in dataclasses.fields(PhraseBook) if f.name not in ("language", "topics"))
 ALL_CATEGORIES = (*CATEGORIES, "topics")
 MIN_TEXTS = {"en": 12}  # every other language needs at least DEFAULT_MIN_TEXTS per category
 DEFAULT_MIN_TEXTS = 8
+#: Categories that need only a few texts: a customer asks for a human once a chat at most.
+SMALL_CATEGORIES = {"customer_human_requests": 2}
 MIN_TOPICS = 4
 MAX_LEN = 400
 
@@ -53,7 +55,8 @@ def test_phrasebook_is_immutable() -> None:
 def test_every_category_is_filled_to_the_minimum(lang: str, category: str) -> None:
     """Every message category has enough texts for varied conversations in every language."""
     texts = getattr(PHRASEBOOKS[lang], category)
-    assert len(texts) >= MIN_TEXTS.get(lang, DEFAULT_MIN_TEXTS), (lang, category, len(texts))
+    least = SMALL_CATEGORIES.get(category) or MIN_TEXTS.get(lang, DEFAULT_MIN_TEXTS)
+    assert len(texts) >= least, (lang, category, len(texts))
     assert all(isinstance(text, str) and text for text in texts)
 
 
@@ -164,3 +167,12 @@ def test_phrasebook_for_unknown_locale_names_supported_languages(locale: str) ->
     message = str(excinfo.value)
     assert repr(locale) in message
     assert ", ".join(sorted(LANGUAGES)) in message
+
+
+@pytest.mark.parametrize("lang", sorted(PHRASEBOOKS))
+def test_every_request_for_a_human_holds_the_languages_human_word(lang: str) -> None:
+    """An external bot recognises a customer asking for a person by one word per language."""
+    word = HUMAN_WORDS[lang]
+    texts = PHRASEBOOKS[lang].customer_human_requests
+    assert texts
+    assert all(word.lower() in text.lower() for text in texts), (lang, word)

@@ -1,0 +1,297 @@
+"""The closed loop: the system under test answers through the mock chat API, and the run reacts.
+
+:class:`ClosedLoop` joins three things on the run's one event loop:
+
+* the mock chat API (:class:`~simulator.mockapi.server.ApiServer`), whose accepted writes call
+  back into the live sessions (:class:`~simulator.core.conversation.Conversations`);
+* the feed, an async stream of planned requests that merges the scenarios generated ahead with
+  the live sessions' events as they become due, and that the Deliverer consumes like any plan:
+  the webhooks a write raises go through the same Deliverer, with the same retry rules;
+* the measuring side: the send time of every customer message's webhook, so a reply's latency
+  runs from the webhook going out to the API write that answers it.
+
+Serving the API on the delivery loop (not a thread of its own) means a write and the webhooks it
+raises never cross threads: after the write's answer, the state and the queue already hold them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import socket
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from simulator.core.conversation import Conversations, Observation, Write, is_external
+from simulator.core.errors import UsageError
+from simulator.core.events import TICKS_PER_SECOND, Webhook, render
+from simulator.core.generate import make_generator
+from simulator.core.plan import PlanOptions, adjust
+from simulator.core.schedule import Planned, Timed
+from simulator.delivery.clock import Clock, sleep_until_or
+from simulator.mockapi.http import Announcer
+from simulator.mockapi.server import ApiServer, parse_host_port
+from simulator.mockapi.state import ChatState, MockApi, MockApiOptions
+from simulator.report.conversation import ConversationStats
+from simulator.superoffice import facts as so
+
+if TYPE_CHECKING:
+    from simulator.core.scenario_model import Scenario
+    from simulator.delivery.exchange import Headers, OnDone
+    from simulator.delivery.transport import AsyncTransport
+
+__all__ = ["DEFAULT_API", "ClosedLoop", "external_scenarios"]
+
+#: Where the mock API listens when a closed-loop run names no --serve-api.
+DEFAULT_API = "127.0.0.1:8765"
+
+
+def external_scenarios(scenarios: Iterable[Scenario]) -> list[Scenario]:
+    """The scenarios that hand a role to the system under test."""
+    return [s for s in scenarios if is_external(s.flow)]
+
+
+@dataclass(slots=True)
+class _Sent:
+    """A customer message whose webhook went out: when, for the reply's latency."""
+
+    session_id: int
+    message_id: int
+
+
+class ClosedLoop:
+    """One run's live sessions, the mock API that serves them, and the feed of their webhooks.
+
+    Use it as ``sosim run --serve-api`` uses :class:`~simulator.mockapi.server.LiveApi`: ``follow``
+    the planned stream of the generated scenarios, ``wrap`` the transport; then, on the run's
+    loop, ``await start(clock, origin)`` and hand ``feed(planned)`` to the Deliverer.
+    """
+
+    def __init__(
+        self,
+        scenarios: Sequence[Scenario],
+        webhooks: Mapping[str, Webhook],
+        options: PlanOptions,
+        *,
+        serve: str = DEFAULT_API,
+        speed: float = 1.0,
+        api_options: MockApiOptions | None = None,
+    ) -> None:
+        """Prepare the live sessions of the external ``scenarios`` (the others are followed)."""
+        host, port = parse_host_port(serve)
+        self.speed = speed
+        self.state = ChatState()
+        for scenario in scenarios:
+            self.state.add_scenario(scenario, seed=options.seed)
+        self.api = MockApi(self.state, api_options, on_change=self._on_write, ticks=self._ticks)
+        self.announcer = Announcer(self.api)
+        self.stats = ConversationStats()
+        self._webhooks = webhooks
+        self._live: list[tuple[str, Conversations]] = []
+        for scenario in external_scenarios(scenarios):
+            adjusted = adjust(scenario, options)
+            generator = make_generator(
+                adjusted,
+                seed=options.seed,
+                start=options.start,
+                time_scale=options.time_scale,
+                run_id=options.run_id,
+            )
+            self._live.append((scenario.name, Conversations(generator, speed=speed)))
+        self._start_ticks = self._live[0][1].generator.start_ticks if self._live else 0
+        self._heap: list[tuple[float, int, Planned]] = []
+        self._order = itertools.count()
+        self._questions: dict[str, _Sent] = {}  # EventId of a customer message -> the message
+        self._sent: dict[tuple[int, int], float] = {}  # (session, message) -> clock time it went out
+        self._clock: Clock | None = None
+        self._origin = 0.0
+        self._wake: asyncio.Event | None = None
+        self._stopped = False
+        self._server: ApiServer | None = None
+        self._socket = _listen(host, port)
+        self.url = f"http://{host}:{self._socket.getsockname()[1]}"
+
+    # -- the run's faces ----------------------------------------------------------------
+
+    def follow(self, planned: Iterable[Planned]) -> Iterator[Planned]:
+        """Pass the generated scenarios' stream through, noting each event for the API."""
+        return self.announcer.follow(planned)
+
+    def wrap(self, transport: AsyncTransport) -> AsyncTransport:
+        """Wrap the delivery transport: each send announces its event and times its question."""
+        return _LoopTransport(transport, self)
+
+    def __enter__(self) -> ClosedLoop:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._socket.close()
+
+    async def start(self, clock: Clock, origin: float) -> None:
+        """Serve the API on the running loop; ``origin`` is the clock time due times count from."""
+        self._clock, self._origin = clock, origin
+        self._wake = asyncio.Event()
+        self._server = ApiServer(self.api, sock=self._socket)
+        await self._server.start()
+
+    async def stop(self) -> None:
+        """Stop serving (the run has ended)."""
+        self.halt()
+        if self._server is not None:
+            await self._server.stop()
+        self.stats.api_errors = self.api.write_errors
+
+    def halt(self) -> None:
+        """Stop feeding: the run was told to stop (Ctrl-C, the webhook gave up)."""
+        self._stopped = True
+        if self._wake is not None:
+            self._wake.set()
+
+    # -- the feed -----------------------------------------------------------------------
+
+    async def feed(self, planned: Iterable[Planned], *, max_rate: bool = False) -> AsyncIterator[Planned]:
+        """Merge the generated stream with the live sessions' events, each when it is due.
+
+        Ends when the generated stream is exhausted and every live session has ended and sent
+        its last webhook, or when the run stops.
+        """
+        assert self._clock is not None and self._wake is not None, "start() first"
+        clock, wake, heap = self._clock, self._wake, self._heap
+        generated = iter(planned)
+        upcoming = next(generated, None)
+        while not self._stopped:
+            now = clock.now() - self._origin
+            self._advance(now)
+            due_first = upcoming is not None and (not heap or upcoming.due_s <= heap[0][0])
+            if upcoming is not None and due_first and (max_rate or upcoming.due_s <= now):
+                yield upcoming
+                upcoming = next(generated, None)
+                continue
+            if heap and heap[0][0] <= now:
+                yield heapq.heappop(heap)[2]
+                continue
+            due = [d for d in self._next_due(upcoming) if d is not None]
+            if not due:
+                if all(conversations.finished for _, conversations in self._live):
+                    return
+                due = [now + 3600.0]  # waiting on questions nobody has sent: a write wakes this
+            wake.clear()
+            await sleep_until_or(clock, self._origin + min(due), wake)
+
+    def _next_due(self, upcoming: Planned | None) -> Iterator[float | None]:
+        yield upcoming.due_s if upcoming is not None else None
+        yield self._heap[0][0] if self._heap else None
+        for _, conversations in self._live:
+            yield conversations.next_due()
+
+    def _advance(self, now: float) -> None:
+        for name, conversations in self._live:
+            self._queue(name, conversations.advance(now), noted=True)
+            self._observe(conversations)
+
+    # -- writes -------------------------------------------------------------------------
+
+    def _on_write(self, write: Write) -> None:
+        """An accepted write: raise its webhooks, resume its session, and measure the answer."""
+        now = self._now()
+        for name, conversations in self._live:
+            if conversations.knows(write.session_id):
+                raised, following = conversations.apply(write, now)
+                self._queue(name, raised, noted=False)  # the state holds the write already
+                self._queue(name, following, noted=True)
+                self._observe(conversations)
+                break
+        if self._wake is not None:
+            self._wake.set()
+
+    def _queue(self, scenario: str, timed: Iterable[Timed], *, noted: bool) -> None:
+        webhook = self._webhooks.get(scenario) or Webhook()
+        for item in timed:
+            event = item.event
+            if event.name not in webhook.events:
+                continue
+            request = render(event, webhook)
+            planned = Planned(item.due_s, request, scenario, event)
+            if noted:
+                self.announcer.note(event, request.event_id)
+                message = event.message
+                if message is not None and message.type == so.ChatMessageType.ToUser:
+                    self._questions[request.event_id] = _Sent(event.session_id, message.message_id)
+            heapq.heappush(self._heap, (item.due_s, next(self._order), planned))
+
+    def _observe(self, conversations: Conversations) -> None:
+        observed: list[Observation] = conversations.observed
+        if not observed:
+            return
+        conversations.observed = []
+        for observation in observed:
+            sent = None
+            if observation.question is not None:
+                sent = self._sent.get((observation.session_id, observation.question.message_id))
+            self.stats.observe(observation, None if sent is None else sent - self._origin)
+
+    def on_send(self, event_id: str | None) -> None:
+        """A webhook goes out: announce its event; a customer message starts its reply's clock."""
+        if event_id is None:
+            return
+        self.announcer.announce_id(event_id)
+        question = self._questions.get(event_id)
+        if question is not None and self._clock is not None:
+            self._sent[(question.session_id, question.message_id)] = self._clock.now()
+
+    def _now(self) -> float:
+        return 0.0 if self._clock is None else self._clock.now() - self._origin
+
+    def _ticks(self) -> int:
+        return self._start_ticks + round(self._now() * TICKS_PER_SECOND)
+
+
+class _LoopTransport:
+    """A delivery transport that tells the closed loop about each send, then sends with ``inner``."""
+
+    def __init__(self, inner: AsyncTransport, loop: ClosedLoop) -> None:
+        self.inner = inner
+        self.loop = loop
+        self.target = inner.target
+        inner_submit = getattr(inner, "submit", None)
+        if inner_submit is not None:  # keep the lean engine's callback face
+            self._inner_submit = inner_submit
+            self.submit = self._submit
+        send_slowly = getattr(inner, "send_slowly", None)
+        if send_slowly is not None:
+            self.send_slowly = send_slowly
+
+    async def send(self, headers: Headers, body: bytes) -> Any:
+        self.loop.on_send(_event_id(headers))
+        return await self.inner.send(headers, body)
+
+    def _submit(self, headers: Headers, body: bytes, on_done: OnDone) -> None:
+        self.loop.on_send(_event_id(headers))
+        self._inner_submit(headers, body, on_done)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+_EVENT_ID = so.HEADER_EVENT_ID.lower()
+
+
+def _event_id(headers: Headers) -> str | None:
+    return next((value for name, value in headers if name.lower() == _EVENT_ID), None)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind the API's socket before the run starts, so a port in use fails before any send."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(1024)
+    except OSError as error:
+        sock.close()
+        raise UsageError(f"cannot serve the mock API on {host}:{port}: {error.strerror or error}") from None
+    sock.setblocking(False)
+    return sock

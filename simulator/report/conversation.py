@@ -1,0 +1,174 @@
+"""The closed loop's figures: how the system under test answered the simulated customers.
+
+Fed with the live sessions' observations (:class:`~simulator.core.conversation.Observation`) as
+they happen. Reply latency runs from the customer message's webhook going out to the API write
+that answers it; time to first reply from the session's arrival to its first message to the
+customer. Both are HDR histograms like the run's service times.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import TYPE_CHECKING, Any, Final
+
+from simulator.report.series import Durations
+
+if TYPE_CHECKING:
+    from simulator.core.conversation import Observation
+
+__all__ = ["ConversationStats"]
+
+_PERCENTILES: Final = (50.0, 90.0, 99.0)
+
+
+class ConversationStats:
+    """Sessions, replies, latencies, timeouts, hand-offs and endings of the live sessions."""
+
+    def __init__(self) -> None:
+        self.sessions = 0
+        self.replies = 0
+        self.unanswered = 0
+        self.handoffs = 0
+        self.unsolicited = 0  # messages to the customer that answered no waiting question
+        self.late_writes = 0  # accepted writes to a session the customer had already left
+        self.endings: Counter[str] = Counter()
+        self.reply = Durations()
+        self.first_reply = Durations()
+        self.api_errors: dict[tuple[str, int], int] = {}
+        self._started: dict[int, float] = {}  # session -> run second it arrived, until its first reply
+        self._per_second: dict[int, list[float]] = {}  # second -> reply latencies (s)
+        self._unanswered_per_second: Counter[int] = Counter()
+
+    def observe(self, observation: Observation, question_sent_s: float | None) -> None:
+        """Count one observation; ``question_sent_s`` is when the answered question went out."""
+        kind, at = observation.kind, observation.at_s
+        if kind == "started":
+            self.sessions += 1
+            self._started[observation.session_id] = at
+        elif kind in ("reply", "unsolicited"):
+            started = self._started.pop(observation.session_id, None)
+            if started is not None:
+                self.first_reply.record(max(0.0, at - started))
+            if kind == "unsolicited":
+                self.unsolicited += 1
+                return
+            self.replies += 1
+            if question_sent_s is not None:
+                latency = max(0.0, at - question_sent_s)
+                self.reply.record(latency)
+                self._per_second.setdefault(int(at), []).append(latency)
+        elif kind == "unanswered":
+            self.unanswered += 1
+            self._unanswered_per_second[int(at)] += 1
+        elif kind == "handoff":
+            self.handoffs += 1
+        elif kind == "ended":
+            self.endings[observation.ending or "unknown"] += 1
+            self._started.pop(observation.session_id, None)
+        elif kind == "late":
+            self.late_writes += 1
+
+    @property
+    def api_error_count(self) -> int:
+        """Writes the mock API refused (4xx)."""
+        return sum(self.api_errors.values())
+
+    def metric(self, name: str) -> float:
+        """A ``--fail-if`` metric by name (seconds for times); NaN when it cannot be measured."""
+        if name.startswith("first_reply_p"):
+            return self.first_reply.percentile(float(name.removeprefix("first_reply_p")))
+        if name == "reply_max":
+            return self.reply.max_s
+        if name.startswith("reply_p"):
+            return self.reply.percentile(float(name.removeprefix("reply_p")))
+        counts = {
+            "replies": self.replies,
+            "unanswered": self.unanswered,
+            "handoffs": self.handoffs,
+            "abandoned": self.endings.get("abandoned", 0),
+            "api_errors": self.api_error_count,
+        }
+        return float(counts[name])
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON report's ``conversation`` section (durations in ms)."""
+        return {
+            "sessions": self.sessions,
+            "replies": self.replies,
+            "unanswered": self.unanswered,
+            "handoffs": self.handoffs,
+            "unsolicited": self.unsolicited,
+            "late_writes": self.late_writes,
+            "ended": dict(sorted(self.endings.items())),
+            "open": max(0, self.sessions - sum(self.endings.values())),
+            "reply_latency_ms": _durations(self.reply),
+            "first_reply_ms": _durations(self.first_reply),
+            "api_errors": [
+                {"endpoint": endpoint, "status": status, "count": count}
+                for (endpoint, status), count in sorted(self.api_errors.items())
+            ],
+            "series": self.series(),
+        }
+
+    def series(self) -> list[dict[str, Any]]:
+        """One row per second: replies, unanswered messages, and the replies' p50/max in ms."""
+        seconds = set(self._per_second) | set(self._unanswered_per_second)
+        if not seconds:
+            return []
+        rows = []
+        for t in range(max(seconds) + 1):
+            latencies = sorted(self._per_second.get(t, ()))
+            rows.append(
+                {
+                    "t": t,
+                    "replies": len(latencies),
+                    "unanswered": self._unanswered_per_second.get(t, 0),
+                    "p50_ms": _ms(latencies[len(latencies) // 2]) if latencies else None,
+                    "max_ms": _ms(latencies[-1]) if latencies else None,
+                }
+            )
+        return rows
+
+    def table(self) -> list[tuple[str, str]]:
+        """Label and value rows for the console summary."""
+
+        def ms(value: float) -> str:
+            return "-" if math.isnan(value) else f"{value * 1000:.1f} ms"
+
+        ended = ", ".join(f"{name} {n}" for name, n in sorted(self.endings.items())) or "-"
+        rows = [
+            ("sessions", str(self.sessions)),
+            ("replies", str(self.replies)),
+            (
+                "reply latency",
+                f"p50 {ms(self.reply.percentile(50))}  p90 {ms(self.reply.percentile(90))}  "
+                f"p99 {ms(self.reply.percentile(99))}  max {ms(self.reply.max_s)}",
+            ),
+            (
+                "time to first reply",
+                f"p50 {ms(self.first_reply.percentile(50))}  p99 {ms(self.first_reply.percentile(99))}",
+            ),
+            ("unanswered (timed out)", str(self.unanswered)),
+            ("hand-offs", str(self.handoffs)),
+            ("ended", ended),
+        ]
+        if self.api_errors:
+            errors = ", ".join(
+                f"{endpoint} {status} x{n}" for (endpoint, status), n in sorted(self.api_errors.items())
+            )
+            rows.append(("API errors caused", errors))
+        return rows
+
+
+def _ms(seconds: float) -> float | None:
+    return None if math.isnan(seconds) else round(seconds * 1000, 3)
+
+
+def _durations(durations: Durations) -> dict[str, Any]:
+    values = durations.percentiles(_PERCENTILES)
+    return {
+        "count": durations.count,
+        **{f"p{p:g}": _ms(values[p]) for p in _PERCENTILES},
+        "max": _ms(durations.max_s),
+    }
