@@ -1,10 +1,11 @@
 """A tiny chatbot for SuperOffice chat (FastAPI), the one the "load-test your chatbot" tutorial runs.
 
-On each ``chatsession.message`` webhook it verifies the signature, fetches the new messages from
-the chat API, and answers each customer message, or hands the chat to a person (a reset to the
-queue) when the customer asks for a human. It logs when it got each webhook and when it wrote.
+On each ``chatsession.message`` it verifies the signature, fetches the new messages from the
+chat API, and answers each customer message, or hands the chat to a person (a reset to the
+queue) when the customer asks for a human. ``app.state.log`` keeps when it got each webhook
+and when it wrote its answer.
 
-    SOSIM_SECRET=s3cret SUPEROFFICE_API=http://127.0.0.1:8765 uvicorn --factory examples.chatbot:app_from_env
+    SOSIM_SECRET=s3cret uvicorn --factory examples.chatbot:app_from_env --port 8000
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import hmac
 import json
 import os
 import time
+from typing import Any
 
 import httpx
 from fastapi import BackgroundTasks, FastAPI, Request, Response
@@ -26,45 +28,27 @@ def signature_ok(body: bytes, secret: str, signature: str | None) -> bool:
     return signature is not None and hmac.compare_digest(expected, signature.strip())
 
 
-def create_app(
-    *, secret: str, api: str, token: str = "bot-token", log: list[dict[str, object]] | None = None
-) -> FastAPI:
-    """The bot; ``api`` is the SuperOffice host, ``log`` collects what it did and when."""
+def create_app(*, secret: str, api: str, token: str = "bot-token") -> FastAPI:
+    """The bot; ``api`` is where the chat API lives (SuperOffice's host, or sosim's --serve-api)."""
     app = FastAPI()
     client = httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=10)
-    last_seen: dict[int, int] = {}  # ChatSessionId -> newest ChatMessageId fetched
-    done = log if log is not None else []
-    app.state.log = done
+    newest: dict[int, int] = {}  # ChatSessionId -> the newest ChatMessageId fetched
+    app.state.log = log = []
 
-    async def answer(event: dict[str, object], received: float) -> None:
-        session_id = int(event["PrimaryKey"])  # type: ignore[call-overload]
-        base = f"{api}/{event['ContextIdentifier']}/api/v1/ChatSession/{session_id}"
-        messages = (
-            await client.get(f"{base}/Messages", params={"after": last_seen.get(session_id, 0)})
-        ).json()
-        for message in messages:
-            last_seen[session_id] = max(last_seen.get(session_id, 0), message["ChatMessageId"])
+    async def answer(event: dict[str, Any], received: float) -> None:
+        session = f"{api}/{event['ContextIdentifier']}/api/v1/ChatSession/{event['PrimaryKey']}"
+        after = newest.get(event["PrimaryKey"], 0)
+        for message in (await client.get(f"{session}/Messages", params={"after": after})).json():
+            newest[event["PrimaryKey"]] = max(after, message["ChatMessageId"])
             if message["Type"] != "ToUser":  # only the customer's messages need an answer
                 continue
-            if "human" in message["Message"].lower():
-                wrote = time.time()
-                await client.post(f"{base}/Reset")
+            wrote, kind = time.time(), "reset" if "human" in message["Message"].lower() else "reply"
+            if kind == "reset":
+                await client.post(f"{session}/Reset")  # hand the chat to a person
             else:
-                wrote = time.time()
-                reply = {
-                    "Type": "ToCustomer",
-                    "Author": "Botty",
-                    "Message": f"You said: {message['Message'][:40]}",
-                }
-                await client.post(f"{base}/Messages", json=reply)
-            done.append(
-                {
-                    "session": session_id,
-                    "message": message["ChatMessageId"],
-                    "received": received,
-                    "wrote": wrote,
-                }
-            )
+                text = f"Thanks! About '{message['Message'][:40]}': here is what I found."
+                await client.post(f"{session}/Messages", json={"Type": "ToCustomer", "Message": text})
+            log.append({"session": event["PrimaryKey"], "kind": kind, "received": received, "wrote": wrote})
 
     @app.post("/webhook")
     async def webhook(request: Request, background: BackgroundTasks) -> Response:
@@ -74,14 +58,14 @@ def create_app(
             return Response(status_code=401)
         event = json.loads(body)
         if event["Event"] == "chatsession.message":
-            background.add_task(answer, event, received)  # answer after the 200: NetServer waits for it
+            background.add_task(answer, event, received)  # after the 200: NetServer waits for it
         return Response(status_code=200)
 
     return app
 
 
 def app_from_env() -> FastAPI:
-    """Build the bot from SOSIM_SECRET and SUPEROFFICE_API (default http://127.0.0.1:8765)."""
+    """The bot with SOSIM_SECRET, and SUPEROFFICE_API (default: sosim's http://127.0.0.1:8765)."""
     return create_app(
         secret=os.environ["SOSIM_SECRET"], api=os.environ.get("SUPEROFFICE_API", "http://127.0.0.1:8765")
     )

@@ -1,0 +1,173 @@
+"""The closed loop end to end: the example chatbot under uvicorn answers `sosim run`'s customers
+through sosim's mock chat API, over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import uvicorn
+import yaml
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "loop-secret"
+
+
+def load_bot() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("sosim_example_chatbot", ROOT / "examples" / "chatbot.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+bot = load_bot()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Any], str]]:
+    """Run an ASGI app under uvicorn on a socket that listens before the server starts."""
+    servers: list[tuple[uvicorn.Server, threading.Thread, socket.socket]] = []
+
+    def start(app: Any) -> str:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1024)
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", backlog=1024))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        servers.append((server, thread, sock))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+    yield start
+    for server, thread, sock in servers:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def write_scenario(tmp_path: Path, sessions: int, **external: Any) -> Path:
+    """Many chats open at once, short delays so the run takes seconds."""
+    spec = {
+        "name": "loop-e2e",
+        "seed": 3,
+        "locales": {"en_GB": 1.0},
+        "webhook": {"secret": SECRET},
+        "arrivals": {"sessions": sessions, "process": "uniform", "rate": 200},
+        "flow": {
+            "bot": "external",
+            "external": {"reply_timeout": 10, "on_timeout": "abandon", **external},
+            "chatbot": {
+                "turns": {"uniform": [1, 2]},
+                "customer_delay": {"fixed": 0.3},
+                "handoff_probability": 0.2,
+            },
+            "queue": {"wait": {"fixed": 0.2}, "abandon_probability": 0},
+            "conversation": {
+                "turns": 1,
+                "customer_delay": {"fixed": 0.2},
+                "agent_delay": {"fixed": 0.2},
+                "double_message_probability": 0,
+            },
+            "end": {"rating": {"probability": 0}},
+        },
+    }
+    path = tmp_path / "loop.yaml"
+    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    return path
+
+
+def sosim(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SOSIM_SECRET": SECRET}
+    return subprocess.run(
+        [sys.executable, "-m", "simulator", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+    )
+
+
+def test_the_example_bot_answers_200_concurrent_customers_and_sosim_measures_it(
+    tmp_path: Path, serve: Callable[[Any], str]
+) -> None:
+    api_port = free_port()
+    app = bot.create_app(secret=SECRET, api=f"http://127.0.0.1:{api_port}")
+    url = serve(app) + "/webhook"
+    report, record = tmp_path / "report.json", tmp_path / "run.jsonl"
+    done = sosim(
+        "run", write_scenario(tmp_path, 200), "--target", url, "--serve-api", f"127.0.0.1:{api_port}",
+        "--report", report, "--record", record, "--fail-if", "unanswered > 0", "--quiet",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    conversation = json.loads(report.read_text())["conversation"]
+    log = app.state.log
+
+    # every customer message got its answer: a reply, or a hand-off for a request for a human
+    assert conversation["sessions"] == 200
+    assert conversation["unanswered"] == 0
+    assert conversation["open"] == 0
+    replies = [entry for entry in log if entry["kind"] == "reply"]
+    resets = [entry for entry in log if entry["kind"] == "reset"]
+    assert conversation["replies"] + conversation["unsolicited"] == len(replies)
+    assert conversation["handoffs"] == len(resets) > 0
+    assert conversation["api_errors"] == []
+    assert sum(conversation["ended"].values()) == 200
+
+    # the bot's replies came back as chatsession.message webhooks, next to the customers' own
+    bodies = [json.loads(json.loads(line)["request"]["body"]) for line in record.read_text().splitlines()[1:]]
+    messages = Counter(b["PrimaryKey"] for b in bodies if b["Event"] == "chatsession.message")
+    answered = Counter(entry["session"] for entry in replies)
+    assert all(messages[session] >= 2 * n for session, n in answered.items())
+
+    # sosim's reply latency agrees with what the bot logged itself
+    own = [entry["wrote"] - entry["received"] for entry in replies]
+    sosim_p50 = conversation["reply_latency_ms"]["p50"] / 1000
+    assert abs(statistics.median(own) - sosim_p50) < 0.005
+
+
+async def silent_bot(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Takes every webhook (200) and never answers the customer."""
+    if scope["type"] != "http":
+        return
+    while (await receive()).get("more_body"):
+        pass
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+
+
+def test_a_bot_that_never_answers_leaves_every_customer_waiting_and_fails_the_gate(
+    tmp_path: Path, serve: Callable[[Any], str]
+) -> None:
+    report = tmp_path / "report.json"
+    scenario = write_scenario(tmp_path, 10, reply_timeout=0.5)
+    url = serve(silent_bot) + "/webhook"
+    done = sosim(
+        "run", scenario, "--target", url, "--serve-api", f"127.0.0.1:{free_port()}",
+        "--report", report, "--fail-if", "unanswered > 0", "--quiet",
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    conversation = json.loads(report.read_text())["conversation"]
+    assert conversation["unanswered"] == 10
+    assert conversation["ended"] == {"abandoned": 10}
+    assert "unanswered" in done.stderr
