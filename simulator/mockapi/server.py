@@ -59,7 +59,11 @@ class ApiServer:
     ) -> None:
         """Prepare to listen on ``host:port`` (port 0 picks a free one), or on a bound ``sock``."""
         self.api = api
-        self.host, self.port = sock.getsockname()[:2] if sock is not None else (host, port)
+        if sock is not None:
+            bound: tuple[str, int] = sock.getsockname()[:2]
+            host, port = bound
+        self.host: str = host
+        self.port: int = port
         self._sock = sock
         self._server: asyncio.Server | None = None
         self._connections: set[_Connection] = set()
