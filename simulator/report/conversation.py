@@ -27,6 +27,8 @@ class ConversationStats:
 
     def __init__(self) -> None:
         self.sessions = 0
+        self.open = 0  # sessions started and not ended
+        self.peak_open = 0  # the most sessions open at once
         self.replies = 0
         self.unanswered = 0
         self.handoffs = 0
@@ -45,6 +47,8 @@ class ConversationStats:
         kind, at = observation.kind, observation.at_s
         if kind == "started":
             self.sessions += 1
+            self.open += 1
+            self.peak_open = max(self.peak_open, self.open)
             self._started[observation.session_id] = at
         elif kind in ("reply", "unsolicited"):
             started = self._started.pop(observation.session_id, None)
@@ -64,6 +68,7 @@ class ConversationStats:
         elif kind == "handoff":
             self.handoffs += 1
         elif kind == "ended":
+            self.open -= 1
             self.endings[observation.ending or "unknown"] += 1
             self._started.pop(observation.session_id, None)
         elif kind == "late":
@@ -101,7 +106,8 @@ class ConversationStats:
             "unsolicited": self.unsolicited,
             "late_writes": self.late_writes,
             "ended": dict(sorted(self.endings.items())),
-            "open": max(0, self.sessions - sum(self.endings.values())),
+            "open": self.open,
+            "peak_open": self.peak_open,
             "reply_latency_ms": _durations(self.reply),
             "first_reply_ms": _durations(self.first_reply),
             "api_errors": [
@@ -138,7 +144,7 @@ class ConversationStats:
 
         ended = ", ".join(f"{name} {n}" for name, n in sorted(self.endings.items())) or "-"
         rows = [
-            ("sessions", str(self.sessions)),
+            ("sessions", f"{self.sessions} (at most {self.peak_open} open at once)"),
             ("replies", str(self.replies)),
             (
                 "reply latency",

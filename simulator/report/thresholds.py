@@ -65,14 +65,10 @@ METRICS: Final[Mapping[str, MetricKind]] = {
 }
 
 #: The metrics only a closed-loop run measures (NaN, so crossed, in any other run).
-CONVERSATION_METRICS: Final = frozenset(name for name in METRICS if name.startswith(("reply", "first_reply")))
-CONVERSATION_METRICS_ALL: Final = CONVERSATION_METRICS | {
-    "replies",
-    "unanswered",
-    "handoffs",
-    "abandoned",
-    "api_errors",
-}
+CONVERSATION_METRICS: Final = frozenset(
+    {name for name in METRICS if name.startswith(("reply", "first_reply"))}
+    | {"replies", "unanswered", "handoffs", "abandoned", "api_errors"}
+)
 
 OPERATORS: Final[Mapping[str, Callable[[float, float], bool]]] = {
     ">": operator.gt,

@@ -67,26 +67,22 @@ def serve() -> Iterator[Callable[[Any], str]]:
 
 
 def write_scenario(tmp_path: Path, sessions: int, **external: Any) -> Path:
-    """Many chats open at once, short delays so the run takes seconds."""
+    """Customers arrive for 10 s and each chat lasts about as long: up to ``sessions`` open at once."""
     spec = {
         "name": "loop-e2e",
         "seed": 3,
         "locales": {"en_GB": 1.0},
         "webhook": {"secret": SECRET},
-        "arrivals": {"sessions": sessions, "process": "uniform", "rate": 200},
+        "arrivals": {"sessions": sessions, "process": "uniform", "rate": sessions / 10},
         "flow": {
             "bot": "external",
-            "external": {"reply_timeout": 10, "on_timeout": "abandon", **external},
-            "chatbot": {
-                "turns": {"uniform": [1, 2]},
-                "customer_delay": {"fixed": 0.3},
-                "handoff_probability": 0.2,
-            },
-            "queue": {"wait": {"fixed": 0.2}, "abandon_probability": 0},
+            "external": {"reply_timeout": 30, "on_timeout": "abandon", **external},
+            "chatbot": {"turns": 2, "customer_delay": {"fixed": 4}, "handoff_probability": 0.2},
+            "queue": {"wait": {"fixed": 1}, "abandon_probability": 0},
             "conversation": {
                 "turns": 1,
-                "customer_delay": {"fixed": 0.2},
-                "agent_delay": {"fixed": 0.2},
+                "customer_delay": {"fixed": 1},
+                "agent_delay": {"fixed": 1},
                 "double_message_probability": 0,
             },
             "end": {"rating": {"probability": 0}},
@@ -125,6 +121,7 @@ def test_the_example_bot_answers_200_concurrent_customers_and_sosim_measures_it(
 
     # every customer message got its answer: a reply, or a hand-off for a request for a human
     assert conversation["sessions"] == 200
+    assert conversation["peak_open"] >= 150  # the chats really are open at the same time
     assert conversation["unanswered"] == 0
     assert conversation["open"] == 0
     replies = [entry for entry in log if entry["kind"] == "reply"]
