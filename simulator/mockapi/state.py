@@ -21,6 +21,11 @@ Endpoints (paths case-insensitive, under an optional ``/{ContextIdentifier}`` pr
 (:mod:`simulator.mockapi.transcript`): ``POST /api/v1/ChatSession/{id}/Transcript?html=`` and
 ``POST /api/v1/Agents/Chat/GetChatTranscript`` (body ``{"ChatSessionId", "Html"}``).
 
+The writes a bot or agent under test makes (messages, pickup, reset, transfers, saves) are routed
+to :mod:`simulator.mockapi.writes` (:func:`~simulator.mockapi.writes.match_write`): each changes
+the state at once (:meth:`ChatState.apply_change`) and is reported to ``MockApi(on_change=...)``;
+refused ones are counted in :attr:`MockApi.write_errors`.
+
 Memory: one record per announced session with its messages. A scenario's final state is
 small; a live run (``sosim run --serve-api``) keeps every session it has announced, so a very
 long run grows with its sessions.
@@ -74,6 +79,7 @@ from simulator.mockapi.writes import (
     AppliedEdit,
     ChangeListener,
     Plan,
+    SessionEdit,
     Writer,
     WriteRoute,
     match_write,
@@ -263,6 +269,18 @@ class ChatState:
         moved = (after.fields, after.transfer_to) != (before.fields, before.transfer_to)
         changed = message is not None or moved
         return AppliedEdit(before, after, message, changed, edit.changed_by)
+
+    def add_message(
+        self, session_id: int, message: ChatMessage, ticks: int, fields: SessionFields | None = None
+    ) -> ChatMessage | None:
+        """Add ``message`` to a session with the next id (its own id is ignored), optionally with
+        new ``fields``; return it as saved, or None when the session is not visible."""
+
+        def plan(view: SessionView) -> SessionEdit:
+            return SessionEdit(fields or view.fields, view.transfer_to, message)
+
+        applied = self.apply_change(session_id, plan, ticks)
+        return None if applied is None else applied.message
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -5,6 +5,8 @@ writes with SuperOffice's error body; hostile input to every write route is neve
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -15,7 +17,7 @@ from simulator.core.events import TICKS_PER_SECOND, ChatMessage, CustomerProfile
 from simulator.core.scenario import parse_scenario
 from simulator.mockapi.shapes import format_date
 from simulator.mockapi.state import ChatState, MockApi, MockApiOptions
-from simulator.mockapi.writes import SessionChange
+from simulator.mockapi.writes import SessionChange, wall_ticks
 from simulator.superoffice import facts as so
 
 S = so.ChatSessionStatus
@@ -233,6 +235,54 @@ def test_an_unauthenticated_write_is_a_401_and_counted() -> None:
     assert api.handle("POST", f"/api/v1/ChatSession/{SID}/Messages", "", {}, body).status == 401
     assert api.write_errors == {("POST ChatSession/{id}/Messages", 401): 1}
     assert len(api.state.messages(SID) or []) == 1
+
+
+def test_concurrent_messages_get_distinct_ascending_ids() -> None:
+    """Writes from many threads at once each get their own id: highest + 1, no gaps, no repeats."""
+    api = Api(open_state())
+    body = json.dumps({"Type": "ToCustomer", "Message": "x"}).encode()
+    answers: list[int] = []
+    lock = threading.Lock()
+
+    def post_many() -> None:
+        for _ in range(25):
+            response = api.api.handle("POST", f"/api/v1/ChatSession/{SID}/Messages", "", AUTH, body)
+            with lock:
+                answers.append(response.json()["ChatMessageId"])
+
+    threads = [threading.Thread(target=post_many) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == list(range(1001, 1201))
+    assert [m["ChatMessageId"] for m in api.messages()] == list(range(1000, 1201))
+    assert sorted(c.message.message_id for c in api.changes if c.message) == list(range(1001, 1201))
+
+
+def test_the_default_clock_is_the_wall_clock() -> None:
+    """Without ``ticks`` a write is stamped with the wall clock, in 100 ns ticks since the epoch."""
+    before = time.time_ns() // 100
+    stamped = wall_ticks()
+    assert before <= stamped <= time.time_ns() // 100
+    api = MockApi(open_state())
+    body = json.dumps({"Type": "ToCustomer", "Message": "x"}).encode()
+    response = api.handle("POST", f"/api/v1/ChatSession/{SID}/Messages", "", AUTH, body)
+    assert response.json()["WhenPosted"] >= format_date(before)
+
+
+def test_the_state_adds_a_message_with_the_next_id() -> None:
+    """ChatState.add_message gives a message the session's next id and the time, optionally with new
+    fields; an unknown session is None."""
+    state = open_state()
+    text = ChatMessage(0, SID, so.ChatMessageType.ToUser, "Still there?", "Nora Berg")
+    fields = SessionFields(status=S.CustomerLast, topic_id=3, user_id=16)
+    saved = state.add_message(SID, text, NOW, fields)
+    assert saved == text._replace(message_id=1001, ticks=NOW)
+    assert state.messages(SID, after=1000) == [saved]
+    view = state.view(SID)
+    assert view is not None and view.fields == fields
+    assert state.add_message(999, text, NOW) is None
 
 
 # --- pickup, reset, transfer ---------------------------------------------------------------------
