@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any, Final
+from urllib.parse import parse_qsl
 
 __all__ = [
     "BAD_REQUEST_TYPE",
@@ -30,6 +31,7 @@ __all__ = [
     "no_resource",
     "not_found",
     "path_id",
+    "query_params",
     "required_int",
 ]
 
@@ -96,6 +98,11 @@ def path_id(text: str) -> int:
     if not text.isascii() or not text.isdigit() or len(text) > 10 or int(text) > 2**31 - 1:
         raise no_resource()
     return int(text)
+
+
+def query_params(query: str) -> dict[str, str]:
+    """The query string's parameters by lower-cased name (the last of repeated names wins)."""
+    return {key.lower(): value for key, value in parse_qsl(query, keep_blank_values=True)}
 
 
 def int_param(params: Mapping[str, str], name: str, default: int) -> int:

@@ -40,8 +40,9 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import unquote
 
 from simulator.core.events import ChatMessage, CustomerProfile, Event, SessionFields
 from simulator.mockapi.answers import JSON_CONTENT_TYPE, ApiCall, ApiResponse, Headers, lowered_headers
@@ -58,6 +59,7 @@ from simulator.mockapi.problems import (
     no_resource,
     not_found,
     path_id,
+    query_params,
     required_int,
 )
 from simulator.mockapi.shapes import (
@@ -184,7 +186,7 @@ class ChatState:
         for plan in plans:
             events = [timed.event for timed in plan.events]
             if plan.silent:
-                events = sorted([*events, *plan.silent], key=_event_ticks)
+                events = sorted([*events, *plan.silent], key=attrgetter("ticks"))
             for event in events:
                 self.announce(event)
 
@@ -235,7 +237,7 @@ class ChatState:
             record.message_ids.add(message.message_id)
             self._max_message_id = max(self._max_message_id, message.message_id)
             # Ids ascend within a session, so this appends; insort keeps order if one ever does not.
-            bisect.insort(record.messages, message, key=_message_id)
+            bisect.insort(record.messages, message, key=attrgetter("message_id"))
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -465,7 +467,7 @@ class MockApi:
         if write is not None:
             return 200, self._write(write, method, query, headers, body, links_root), ()
         self._authorize(headers)
-        params = _params(query)
+        params = query_params(query)
         parts = route.parts
         if parts == ("chatsession",):
             allow(method, "GET")
@@ -512,7 +514,8 @@ class MockApi:
         self, route: WriteRoute, method: str, query: str, headers: dict[str, str], body: bytes, links: str
     ) -> Any:
         try:
-            return self._writer.answer(route, method, self._authorize(headers), _params(query), body, links)
+            caller = self._authorize(headers)
+            return self._writer.answer(route, method, caller, query_params(query), body, links)
         except Problem as problem:
             with self._calls_lock:
                 self._write_errors[(route.endpoint, problem.status)] += 1
@@ -594,17 +597,5 @@ class MockApi:
 # --- small helpers ------------------------------------------------------------------------------
 
 
-def _event_ticks(event: Event) -> int:
-    return event.ticks
-
-
-def _message_id(message: ChatMessage) -> int:
-    return message.message_id
-
-
 def _queue_order(record: _Session) -> tuple[int, int]:
     return record.requested_ticks, record.session_id
-
-
-def _params(query: str) -> dict[str, str]:
-    return {key.lower(): value for key, value in parse_qsl(query, keep_blank_values=True)}
