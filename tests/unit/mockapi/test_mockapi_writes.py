@@ -220,10 +220,14 @@ def test_bad_json_and_unknown_sessions_are_refused_and_counted() -> None:
         "ErrorSource": "SuperOffice.Services.Implementation",
     }
     assert api.call("POST", "Agents/Chat/AddChatMessage", {"ChatSessionId": SID, "Message": None})[0] == 400
+    assert api.call("POST", "Agents/Chat/PickUpChatSession", {"ChatSessionId": 999})[0] == 404
+    assert api.call("PUT", "ChatSession/999", {"Status": "Finished"})[0] == 404
     assert api.api.write_errors == {
         ("POST ChatSession/{id}/Messages", 400): 1,
         ("POST ChatSession/{id}/Messages", 404): 1,
         ("Agents/Chat/AddChatMessage", 400): 1,
+        ("Agents/Chat/PickUpChatSession", 404): 1,
+        ("PUT ChatSession/{id}", 404): 1,
     }
     assert api.changes == []
 
@@ -421,6 +425,8 @@ def test_a_get_modify_put_round_trip_links_a_ticket() -> None:
     status, saved = api.call("PUT", f"ChatSession/{SID}", entity)
     assert (status, saved["Ticket"]["TicketId"], saved["Status"]) == (200, 4242, "CustomerLast")
     assert [(c.before.ticket_id, c.after.ticket_id) for c in api.changes] == [(0, 4242)]
+    selected = api.call("PUT", f"ChatSession/{SID}", {"Rating": 5}, query="$select=Rating")[1]
+    assert (selected["Rating"], selected["Status"], selected["ChatSessionId"]) == (5, None, None)
 
 
 def test_patch_takes_json_patch_and_merge_patch() -> None:
