@@ -96,6 +96,8 @@ class SessionView:
     ended_ticks: int
     initial_queue_pos: int
     user: AgentRecord | None
+    #: The agent a pending transfer goes to (``TransferTo``), until accepted or rejected.
+    transfer_to: AgentRecord | None = None
 
 
 # --- ChatMessage -----------------------------------------------------------------------------
@@ -172,7 +174,8 @@ def session_entity(view: SessionView, links: Mapping[str, str] | None = None) ->
         "Project": project(fields.project_id) if fields.project_id else None,
         "Sale": sale(fields.sale_id, fields.contact_id, fields.customer_id) if fields.sale_id else None,
         "Ticket": ticket(fields.ticket_id, view, profile) if fields.ticket_id else None,
-        "TransferTo": None,  # sosim's transfers complete at once; none is ever pending
+        # Generated transfers complete at once; only a TransferTo write leaves one pending.
+        "TransferTo": associate(view.transfer_to) if view.transfer_to is not None else None,
         "ChatbotIsActive": fields.chatbot_is_active,
         "Rating": fields.rating,
         "TableRight": dict(FULL_TABLE_RIGHT),
@@ -198,7 +201,7 @@ def _carrier_tail() -> JsonObject:
 def associate(agent: AgentRecord) -> JsonObject:
     """The ``Associate`` carrier of ``User``: an internal user with the agent's names."""
     parts = agent.name.split()
-    login = "".join(part[0] for part in parts).upper() or f"U{agent.user_id}"
+    login = login_name(agent)
     formal = f"{parts[-1]}, {' '.join(parts[:-1])}" if len(parts) > 1 else agent.name
     return {
         "AssociateId": agent.associate_id,
@@ -215,6 +218,11 @@ def associate(agent: AgentRecord) -> JsonObject:
         "UserName": login,
         **_carrier_tail(),
     }
+
+
+def login_name(agent: AgentRecord) -> str:
+    """The agent's ``Name``/``UserName``: the initials of the full name (``U{ejuser id}`` if none)."""
+    return "".join(part[0] for part in agent.name.split()).upper() or f"U{agent.user_id}"
 
 
 def person(fields: SessionFields, profile: CustomerProfile) -> JsonObject:

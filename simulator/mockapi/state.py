@@ -21,6 +21,11 @@ Endpoints (paths case-insensitive, under an optional ``/{ContextIdentifier}`` pr
 (:mod:`simulator.mockapi.transcript`): ``POST /api/v1/ChatSession/{id}/Transcript?html=`` and
 ``POST /api/v1/Agents/Chat/GetChatTranscript`` (body ``{"ChatSessionId", "Html"}``).
 
+The writes a bot or agent under test makes (messages, pickup, reset, transfers, saves) are routed
+to :mod:`simulator.mockapi.writes` (:func:`~simulator.mockapi.writes.match_write`): each changes
+the state at once (:meth:`ChatState.apply_change`) and is reported to ``MockApi(on_change=...)``;
+refused ones are counted in :attr:`MockApi.write_errors`.
+
 Memory: one record per announced session with its messages. A scenario's final state is
 small; a live run (``sosim run --serve-api``) keeps every session it has announced, so a very
 long run grows with its sessions.
@@ -31,16 +36,32 @@ from __future__ import annotations
 import bisect
 import json
 import threading
-from collections import deque
-from collections.abc import Iterable, Mapping
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final, Literal
-from urllib.parse import parse_qsl, unquote
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import unquote
 
 from simulator.core.events import ChatMessage, CustomerProfile, Event, SessionFields
-from simulator.mockapi.auth import AUTH_SCHEMES, Denied, authenticate
+from simulator.mockapi.answers import JSON_CONTENT_TYPE, ApiCall, ApiResponse, Headers, lowered_headers
+from simulator.mockapi.auth import AUTH_SCHEMES, Caller, Denied, authenticate
 from simulator.mockapi.odata import ODataError, archive_response, parse_query
+from simulator.mockapi.problems import (
+    NOT_FOUND_TYPE,
+    Problem,
+    allow,
+    bad_request,
+    body_int,
+    int_param,
+    json_object,
+    no_resource,
+    not_found,
+    path_id,
+    query_params,
+    required_int,
+)
 from simulator.mockapi.shapes import (
     ENDED_STATUSES,
     AgentRecord,
@@ -56,6 +77,16 @@ from simulator.mockapi.shapes import (
     topic_entity,
 )
 from simulator.mockapi.transcript import parse_html_flag, transcript
+from simulator.mockapi.writes import (
+    AppliedEdit,
+    ChangeListener,
+    Plan,
+    SessionEdit,
+    Writer,
+    WriteRoute,
+    match_write,
+    wall_ticks,
+)
 from simulator.superoffice import facts as so
 
 if TYPE_CHECKING:
@@ -64,16 +95,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AUTH_SCHEMES",
+    "JSON_CONTENT_TYPE",
     "ApiCall",
     "ApiResponse",
     "ChatState",
+    "Headers",
     "MockApi",
     "MockApiOptions",
 ]
-
-JSON_CONTENT_TYPE: Final = "application/json; charset=utf-8"
-NOT_FOUND_TYPE: Final = "SoNotFoundException"
-Headers = Mapping[str, str] | Iterable[tuple[str, str]]
 
 
 # --- the state ---------------------------------------------------------------------------------
@@ -81,7 +110,7 @@ Headers = Mapping[str, str] | Iterable[tuple[str, str]]
 
 @dataclass(slots=True)
 class _Session:
-    """One session's visible state; mutated only by ``ChatState.announce`` under its lock."""
+    """One session's visible state; mutated only by ``ChatState`` under its lock."""
 
     session_id: int
     fields: SessionFields
@@ -92,13 +121,14 @@ class _Session:
     message_ids: set[int] = field(default_factory=set)
     started_ticks: int = 0
     ended_ticks: int = 0
+    transfer_to: AgentRecord | None = None
 
 
 class ChatState:
     """What the mock API can see: sessions and their messages as of the last announced event.
 
-    Thread-safe: a live run announces from its delivery loop while the HTTP server reads from
-    its own thread.
+    Thread-safe: a live run announces from its delivery loop while the HTTP server reads (and
+    the API's writes change it, :meth:`apply_change`) from its own thread.
     """
 
     def __init__(self) -> None:
@@ -110,6 +140,7 @@ class ChatState:
         self._agents: dict[int, AgentRecord] = {}  # by ejuser id (FieldValues UserId)
         self._tenants: set[str] = set()
         self._announced = 0
+        self._max_message_id = 0
 
     # -- building --------------------------------------------------------------------------
 
@@ -155,7 +186,7 @@ class ChatState:
         for plan in plans:
             events = [timed.event for timed in plan.events]
             if plan.silent:
-                events = sorted([*events, *plan.silent], key=_event_ticks)
+                events = sorted([*events, *plan.silent], key=attrgetter("ticks"))
             for event in events:
                 self.announce(event)
 
@@ -181,26 +212,77 @@ class ChatState:
                     event.session_id, event.fields, event.profile, event.ticks, len(self._queued) + 1
                 )
                 self._sessions[event.session_id] = record
-            self._apply(record, event)
+            self._apply(record, event.fields, event.ticks, event.message, event.profile)
 
-    def _apply(self, record: _Session, event: Event) -> None:
-        fields = event.fields
+    def _apply(
+        self,
+        record: _Session,
+        fields: SessionFields,
+        ticks: int,
+        message: ChatMessage | None,
+        profile: CustomerProfile | None = None,
+    ) -> None:
         record.fields = fields
-        if event.profile is not None:
-            record.profile = event.profile
+        if profile is not None:
+            record.profile = profile
         if fields.user_id and not record.started_ticks:
-            record.started_ticks = event.ticks
+            record.started_ticks = ticks
         if fields.status in ENDED_STATUSES and not record.ended_ticks:
-            record.ended_ticks = event.ticks
+            record.ended_ticks = ticks
         if fields.status == so.ChatSessionStatus.InQueue:
             self._queued.add(record.session_id)
         else:
             self._queued.discard(record.session_id)
-        message = event.message
         if message is not None and message.message_id not in record.message_ids:
             record.message_ids.add(message.message_id)
+            self._max_message_id = max(self._max_message_id, message.message_id)
             # Ids ascend within a session, so this appends; insort keeps order if one ever does not.
-            bisect.insort(record.messages, message, key=_message_id)
+            bisect.insort(record.messages, message, key=attrgetter("message_id"))
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def apply_change(self, session_id: int, plan: Plan, ticks: int) -> AppliedEdit | None:
+        """Apply one API write to a session, atomically; None when the session is not visible.
+
+        ``plan`` runs under the lock on the session's current view and returns the edit (or None:
+        nothing happens); what it raises propagates and changes nothing. A message it adds gets
+        the session's highest message id + 1 (the highest of all sessions + 1 for a session with
+        none yet) and ``ticks``, never earlier than the session's last message.
+        """
+        with self._lock:
+            record = self._sessions.get(session_id)
+            if record is None:
+                return None
+            before = self._view(record)
+            edit = plan(before)
+            if edit is None:
+                return AppliedEdit(before, before, None, changed=False, changed_by=0)
+            message = edit.message
+            if message is not None:
+                last = record.messages[-1] if record.messages else None
+                message = message._replace(
+                    message_id=(last.message_id if last else self._max_message_id) + 1,
+                    session_id=session_id,
+                    ticks=max(ticks, last.ticks if last else 0),
+                )
+            record.transfer_to = edit.transfer_to
+            self._apply(record, edit.fields, ticks, message)
+            after = self._view(record)
+        moved = (after.fields, after.transfer_to) != (before.fields, before.transfer_to)
+        changed = message is not None or moved
+        return AppliedEdit(before, after, message, changed, edit.changed_by)
+
+    def add_message(
+        self, session_id: int, message: ChatMessage, ticks: int, fields: SessionFields | None = None
+    ) -> ChatMessage | None:
+        """Add ``message`` to a session with the next id (its own id is ignored), optionally with
+        new ``fields``; return it as saved, or None when the session is not visible."""
+
+        def plan(view: SessionView) -> SessionEdit:
+            return SessionEdit(fields or view.fields, view.transfer_to, message)
+
+        applied = self.apply_change(session_id, plan, ticks)
+        return None if applied is None else applied.message
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -224,19 +306,36 @@ class ChatState:
         """A consistent snapshot of one session, or None when it is not visible (yet)."""
         with self._lock:
             record = self._sessions.get(session_id)
-            if record is None:
-                return None
-            return SessionView(
-                record.session_id,
-                record.fields,
-                record.profile,
-                tuple(record.messages),
-                record.requested_ticks,
-                record.started_ticks,
-                record.ended_ticks,
-                record.initial_queue_pos,
-                self._agents.get(record.fields.user_id) if record.fields.user_id else None,
-            )
+            return None if record is None else self._view(record)
+
+    def _view(self, record: _Session) -> SessionView:
+        user_id = record.fields.user_id
+        return SessionView(
+            record.session_id,
+            record.fields,
+            record.profile,
+            tuple(record.messages),
+            record.requested_ticks,
+            record.started_ticks,
+            record.ended_ticks,
+            record.initial_queue_pos,
+            self._agents.get(user_id) if user_id else None,
+            record.transfer_to,
+        )
+
+    @property
+    def agents(self) -> tuple[AgentRecord, ...]:
+        """The chat agents registered from the scenarios, in their order."""
+        with self._lock:
+            return tuple(self._agents.values())
+
+    def first_queued(self) -> int | None:
+        """The session waiting longest in the queue for a human (bot sessions excluded), or None."""
+        with self._lock:
+            waiting = [self._sessions[i] for i in self._queued]
+            human = (record for record in waiting if not record.fields.chatbot_is_active)
+            first = min(human, key=_queue_order, default=None)
+            return None if first is None else first.session_id
 
     def messages(self, session_id: int, after: int = 0) -> list[ChatMessage] | None:
         """The visible messages of a session whose id is above ``after``, ascending; None if unknown."""
@@ -256,31 +355,6 @@ class ChatState:
 
 
 @dataclass(frozen=True, slots=True)
-class ApiResponse:
-    """One answer of the mock API: status, headers and the exact JSON bytes."""
-
-    status: int
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
-    #: The HTTP reason phrase when it is not the standard one ("ChatSession Not Found").
-    reason: str = ""
-
-    def json(self) -> Any:
-        """The body, decoded."""
-        return json.loads(self.body)
-
-
-@dataclass(frozen=True, slots=True)
-class ApiCall:
-    """One request the mock API answered, for assertions on a receiver's callbacks."""
-
-    method: str
-    path: str
-    query: str
-    status: int
-
-
-@dataclass(frozen=True, slots=True)
 class MockApiOptions:
     """How the mock resolves what the docs leave open (each choice is in the README).
 
@@ -288,30 +362,20 @@ class MockApiOptions:
     non-empty one. ``agent_not_found``: what the agent endpoints answer for an unknown id; the
     docs list only 200, so the default answers 404 like the REST endpoints, and ``"null"``
     answers 200 with ``null`` (or ``[]`` for messages), as NetServer agents usually do.
+
+    The writes (:mod:`simulator.mockapi.writes`): ``callers`` maps a credential to the
+    AssociateId it acts as; any other caller is ``caller_associate_id`` (0: the system, as
+    generated bot and system messages are; its pickups go to the scenario's first agent).
+    ``welcome_message`` is the text of the ``Welcome`` message a pickup sends (``{agent}`` and
+    ``{customer}`` become first names), None sends none.
     """
 
     tokens: frozenset[str] | None = None
     agent_not_found: Literal["404", "null"] = "404"
     keep_calls: int = 1000
-
-
-class _Problem(Exception):
-    """An error answer, raised inside the handler and turned into the documented error body."""
-
-    def __init__(
-        self,
-        status: int,
-        error_type: str,
-        message: str,
-        headers: tuple[tuple[str, str], ...] = (),
-        reason: str = "",
-    ):
-        super().__init__(message)
-        self.reason = reason
-        self.status = status
-        self.error_type = error_type
-        self.message = message
-        self.headers = headers
+    callers: Mapping[str, int] = field(default_factory=dict)
+    caller_associate_id: int = 0
+    welcome_message: str | None = "Hi {customer}, my name is {agent}. How can I help you today?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,18 +389,39 @@ class _Route:
 class MockApi:
     """The mock chat REST API: ``handle`` turns one request into one response, purely."""
 
-    def __init__(self, state: ChatState | None = None, options: MockApiOptions | None = None) -> None:
-        """Serve ``state`` (a new empty one by default) with ``options``."""
+    def __init__(
+        self,
+        state: ChatState | None = None,
+        options: MockApiOptions | None = None,
+        *,
+        on_change: ChangeListener | None = None,
+        ticks: Callable[[], int] | None = None,
+    ) -> None:
+        """Serve ``state`` (a new empty one by default) with ``options``.
+
+        Each accepted write that changes a session changes ``state`` and then calls
+        ``on_change`` once, inside :meth:`handle`, on the caller's thread (the HTTP server's
+        event loop): it must be quick and must not raise. ``ticks`` is "now" in 100 ns ticks
+        since the Unix epoch (default: the wall clock).
+        """
         self.state = state if state is not None else ChatState()
         self.options = options or MockApiOptions()
         self._calls: deque[ApiCall] = deque(maxlen=self.options.keep_calls or None)
         self._calls_lock = threading.Lock()
+        self._writer = Writer(self.state, self.options, ticks or wall_ticks, on_change)
+        self._write_errors: Counter[tuple[str, int]] = Counter()
 
     @property
     def calls(self) -> list[ApiCall]:
         """The most recent requests answered (at most ``options.keep_calls``), oldest first."""
         with self._calls_lock:
             return list(self._calls)
+
+    @property
+    def write_errors(self) -> dict[tuple[str, int], int]:
+        """Refused writes: (endpoint, status) -> count, e.g. ("POST ChatSession/{id}/Messages", 400)."""
+        with self._calls_lock:
+            return dict(self._write_errors)
 
     def handle(
         self,
@@ -356,9 +441,9 @@ class MockApi:
         reason = ""
         try:
             status, payload, extra = self._dispatch(
-                method.upper(), path, query, _lowered(headers), body, root
+                method.upper(), path, query, lowered_headers(headers), body, root
             )
-        except _Problem as problem:
+        except Problem as problem:
             status, extra, reason = problem.status, problem.headers, problem.reason
             payload = error_body(problem.error_type, problem.message)
         data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -377,30 +462,33 @@ class MockApi:
         self, method: str, path: str, query: str, headers: dict[str, str], body: bytes, root: str
     ) -> tuple[int, Any, tuple[tuple[str, str], ...]]:
         route = self._route(method, path)
-        self._authorize(headers)
-        params = {key.lower(): value for key, value in parse_qsl(query, keep_blank_values=True)}
         links_root = root + route.api_root
+        write = match_write(method, route.parts)
+        if write is not None:
+            return 200, self._write(write, method, query, headers, body, links_root), ()
+        self._authorize(headers)
+        params = query_params(query)
         parts = route.parts
         if parts == ("chatsession",):
-            _allow(method, "GET")
+            allow(method, "GET")
             return 200, self._archive(root + route.api_root, params), ()
         if len(parts) == 2 and parts[0] == "chatsession":
-            _allow(method, "GET")
-            return 200, self._session(_path_id(parts[1]), links_root, params), ()
+            allow(method, "GET", "GET, PUT, PATCH")
+            return 200, self._session(path_id(parts[1]), links_root, params), ()
         if len(parts) == 3 and parts[0] == "chatsession" and parts[2] == "transcript":
-            _allow(method, "POST")
-            return 200, self._transcript(_path_id(parts[1]), params.get("html"), agent=False), ()
+            allow(method, "POST")
+            return 200, self._transcript(path_id(parts[1]), params.get("html"), agent=False), ()
         if len(parts) == 3 and parts[0] == "chatsession" and parts[2] == "messages":
-            _allow(method, "GET")
-            session_id = _path_id(parts[1])
-            return 200, self._messages(session_id, _int_param(params, "after", 0), agent=False), ()
+            allow(method, "GET", "GET, POST")
+            session_id = path_id(parts[1])
+            return 200, self._messages(session_id, int_param(params, "after", 0), agent=False), ()
         if len(parts) == 2 and parts[0] == "chattopic":
-            _allow(method, "GET")
-            return 200, self._topic(_path_id(parts[1]), links_root, params), ()
+            allow(method, "GET")
+            return 200, self._topic(path_id(parts[1]), links_root, params), ()
         if len(parts) == 3 and parts[:2] == ("agents", "chat"):
-            _allow(method, "POST")
+            allow(method, "POST")
             return 200, self._agent(parts[2], params, body), ()
-        raise _no_resource()
+        raise no_resource()
 
     def _route(self, method: str, path: str) -> _Route:
         segments = [unquote(s) for s in path.split("/") if s]
@@ -409,17 +497,29 @@ class MockApi:
             if lowered[start : start + 2] == ["api", "v1"]:
                 break
         else:
-            raise _no_resource()
+            raise no_resource()
         tenant = segments[0] if start else ""
         if tenant and not self.state.knows_tenant(tenant):
-            raise _Problem(404, NOT_FOUND_TYPE, f"Tenant {tenant} not found")
+            raise Problem(404, NOT_FOUND_TYPE, f"Tenant {tenant} not found")
         api_root = "/" + "/".join([*segments[:start], "api", "v1"])
         return _Route(method, tenant, api_root, tuple(lowered[start + 2 :]))
 
-    def _authorize(self, headers: dict[str, str]) -> None:
+    def _authorize(self, headers: dict[str, str]) -> Caller:
         caller = authenticate(headers, self.options.tokens)
         if isinstance(caller, Denied):
-            raise _Problem(caller.status, caller.error_type, caller.message, caller.headers)
+            raise Problem(caller.status, caller.error_type, caller.message, caller.headers)
+        return caller
+
+    def _write(
+        self, route: WriteRoute, method: str, query: str, headers: dict[str, str], body: bytes, links: str
+    ) -> Any:
+        try:
+            caller = self._authorize(headers)
+            return self._writer.answer(route, method, caller, query_params(query), body, links)
+        except Problem as problem:
+            with self._calls_lock:
+                self._write_errors[(route.endpoint, problem.status)] += 1
+            raise
 
     # -- endpoints -------------------------------------------------------------------------
 
@@ -430,7 +530,7 @@ class MockApi:
         if view is None:
             if links_root is None and self.options.agent_not_found == "null":
                 return None
-            raise _not_found("ChatSession", session_id)
+            raise not_found("ChatSession", session_id)
         links = None
         if links_root is not None:
             links = {"Self": f"{links_root}/ChatSession/{session_id}", "Archive": f"{links_root}/ChatSession"}
@@ -441,7 +541,7 @@ class MockApi:
         try:
             query = parse_query(params)
         except ODataError as error:
-            raise _bad_request(str(error)) from None
+            raise bad_request(str(error)) from None
         views = (self.state.view(session_id) for session_id in self.state.session_ids)
         rows = [archive_row(view) for view in views if view is not None]
         original = {k: v for k, v in params.items() if k.startswith("$")}
@@ -452,7 +552,7 @@ class MockApi:
         if messages is None:
             if agent and self.options.agent_not_found == "null":
                 return []
-            raise _not_found("ChatSession", session_id)
+            raise not_found("ChatSession", session_id)
         return [message_entity(m) for m in messages]
 
     def _topic(self, topic_id: int, links_root: str | None, params: Mapping[str, str]) -> JsonObject | None:
@@ -460,7 +560,7 @@ class MockApi:
         if topic is None:
             if links_root is None and self.options.agent_not_found == "null":
                 return None
-            raise _not_found("ChatTopic", topic_id)
+            raise not_found("ChatTopic", topic_id)
         links = None
         if links_root is not None:
             links = {"Self": f"{links_root}/ChatTopic/{topic_id}", "Archive": f"{links_root}/ChatTopic"}
@@ -469,109 +569,33 @@ class MockApi:
 
     def _agent(self, name: str, params: Mapping[str, str], body: bytes) -> Any:
         if name == "getchatsessionentity":
-            return self._session(_required_int(params, "chatSessionEntityId"), None, params)
+            return self._session(required_int(params, "chatSessionEntityId"), None, params)
         if name == "getchattopicentity":
-            return self._topic(_required_int(params, "chatTopicEntityId"), None, params)
+            return self._topic(required_int(params, "chatTopicEntityId"), None, params)
         if name == "getchatmessages":
-            request = _json_object(body)
-            session_id = _body_int(request, "ChatSessionId", None)
-            return self._messages(session_id, _body_int(request, "After", 0), agent=True)
+            request = json_object(body)
+            session_id = body_int(request, "ChatSessionId", None)
+            return self._messages(session_id, body_int(request, "After", 0), agent=True)
         if name == "getchattranscript":
-            request = _json_object(body)
-            session_id = _body_int(request, "ChatSessionId", None)
+            request = json_object(body)
+            session_id = body_int(request, "ChatSessionId", None)
             return self._transcript(session_id, request.get("html"), agent=True)
-        raise _no_resource()
+        raise no_resource()
 
     def _transcript(self, session_id: int, html: Any, *, agent: bool) -> str | None:
         flag = parse_html_flag(html)
         if flag is None:
-            raise _bad_request("html must be true or false")
+            raise bad_request("html must be true or false")
         messages = self.state.messages(session_id)
         if messages is None:
             if agent and self.options.agent_not_found == "null":
                 return None
-            raise _not_found("ChatSession", session_id)
+            raise not_found("ChatSession", session_id)
         return transcript(messages, flag)
 
 
 # --- small helpers ------------------------------------------------------------------------------
 
 
-def _event_ticks(event: Event) -> int:
-    return event.ticks
-
-
-def _message_id(message: ChatMessage) -> int:
-    return message.message_id
-
-
-def _lowered(headers: Headers) -> dict[str, str]:
-    items = headers.items() if isinstance(headers, Mapping) else headers
-    return {str(name).lower(): str(value) for name, value in items}
-
-
-def _allow(method: str, allowed: str) -> None:
-    if method != allowed:
-        raise _Problem(
-            405,
-            "HttpMethodNotAllowed",
-            f"The requested resource does not support http method '{method}'",
-            (("Allow", allowed),),
-        )
-
-
-def _no_resource() -> _Problem:
-    return _Problem(404, NOT_FOUND_TYPE, "No HTTP resource was found that matches the request URI")
-
-
-def _not_found(entity: str, entity_id: int) -> _Problem:
-    # The documented example answers "HTTP 404 Contact Not Found": the phrase names the entity.
-    return _Problem(404, NOT_FOUND_TYPE, f"{entity} id {entity_id} not found", reason=f"{entity} Not Found")
-
-
-def _path_id(text: str) -> int:
-    if not text.isdigit():
-        raise _no_resource()  # ASP.NET's {id:int} route does not match
-    return int(text)
-
-
-def _bad_request(message: str) -> _Problem:
-    return _Problem(400, "ArgumentException", message)
-
-
-def _int_param(params: Mapping[str, str], name: str, default: int) -> int:
-    text = params.get(name.lower())
-    if text is None or text == "":
-        return default
-    try:
-        return int(text)
-    except ValueError:
-        raise _bad_request(f"The value '{text}' is not valid for {name}") from None
-
-
-def _required_int(params: Mapping[str, str], name: str) -> int:
-    if name.lower() not in params:
-        raise _bad_request(f"The query parameter {name} is required")
-    return _int_param(params, name, 0)
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise _bad_request("The request body is not valid JSON") from None
-    if not isinstance(value, dict):
-        raise _bad_request("The request body must be a JSON object")
-    return {str(key).lower(): item for key, item in value.items()}
-
-
-def _body_int(request: Mapping[str, Any], name: str, default: int | None) -> int:
-    value = request.get(name.lower(), default)
-    if value is None:
-        raise _bad_request(f"The request body needs {name}")
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise _bad_request(f"{name} must be an integer")
-    try:
-        return int(value)
-    except ValueError:
-        raise _bad_request(f"{name} must be an integer") from None
+def _queue_order(record: _Session) -> tuple[int, int]:
+    return record.requested_ticks, record.session_id

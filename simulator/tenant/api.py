@@ -33,10 +33,10 @@ from urllib.parse import parse_qsl, unquote
 
 from simulator.core.events import Request, Webhook, render_test
 from simulator.mockapi.auth import Caller, Denied, authenticate
+from simulator.mockapi.problems import NOT_FOUND_TYPE
 from simulator.mockapi.shapes import error_body, select_fields
 from simulator.mockapi.state import (
     JSON_CONTENT_TYPE,
-    NOT_FOUND_TYPE,
     ApiResponse,
     Headers,
     MockApi,

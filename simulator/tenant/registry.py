@@ -12,11 +12,11 @@ Pure apart from the lock: no I/O, and time comes from an injectable ``now_ticks`
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from simulator.mockapi.writes import wall_ticks  # the one wall clock, shared with the chat API
 from simulator.superoffice import facts as so
 from simulator.tenant.model import LAST_ERROR_LIMIT, WebhookDef
 
@@ -26,11 +26,6 @@ ChangeKind = Literal["created", "updated", "deleted"]
 #: Who made a change: an app through the API, the delivery engine, or sosim's rotation schedule.
 ChangeSource = Literal["api", "engine", "schedule"]
 Listener = Callable[["Change"], None]
-
-
-def wall_ticks() -> int:
-    """Now, in 100 ns ticks since the Unix epoch (UTC)."""
-    return time.time_ns() // 100
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,6 +57,10 @@ IO_LIBRARIES = frozenset(
 PURE_ELSEWHERE = (
     "mockapi.state",
     "mockapi.shapes",
+    "mockapi.answers",
+    "mockapi.problems",
+    "mockapi.writes",
+    "mockapi.bodies",
     "tenant.model",
     "tenant.registry",
     "tenant.events",

@@ -498,9 +498,11 @@ def test_unknown_tenants_and_paths_get_404(final_api: MockApi, plans: list[Any])
 
 
 def test_wrong_method_gets_405_with_allow(final_api: MockApi, plans: list[Any]) -> None:
-    """POST to a GET endpoint (and GET to an agent endpoint) is 405 naming the allowed method."""
+    """POST to a GET endpoint (and GET to an agent endpoint) is 405 naming the allowed methods."""
     response = final_api.handle("POST", f"/api/v1/ChatSession/{plans[0].session_id}", "", AUTH)
-    assert (response.status, dict(response.headers)["Allow"]) == (405, "GET")
+    assert (response.status, dict(response.headers)["Allow"]) == (405, "GET, PUT, PATCH")
+    response = final_api.handle("DELETE", f"/api/v1/ChatSession/{plans[0].session_id}/Messages", "", AUTH)
+    assert (response.status, dict(response.headers)["Allow"]) == (405, "GET, POST")
     assert final_api.handle("GET", "/api/v1/Agents/Chat/GetChatMessages", "", AUTH).status == 405
 
 
