@@ -33,6 +33,7 @@ def create_app(*, secret: str, api: str, token: str = "bot-token") -> FastAPI:
     app = FastAPI()
     client = httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=10)
     newest: dict[int, int] = {}  # ChatSessionId -> the newest ChatMessageId fetched
+    handed_off: set[int] = set()  # sessions a person has now: the bot keeps quiet
     app.state.log = log = []
 
     async def answer(event: dict[str, Any], received: float) -> None:
@@ -40,10 +41,11 @@ def create_app(*, secret: str, api: str, token: str = "bot-token") -> FastAPI:
         after = newest.get(event["PrimaryKey"], 0)
         for message in (await client.get(f"{session}/Messages", params={"after": after})).json():
             newest[event["PrimaryKey"]] = max(after, message["ChatMessageId"])
-            if message["Type"] != "ToUser":  # only the customer's messages need an answer
-                continue
+            if message["Type"] != "ToUser" or event["PrimaryKey"] in handed_off:
+                continue  # only the customer's messages need an answer, and only from the bot
             wrote, kind = time.time(), "reset" if "human" in message["Message"].lower() else "reply"
             if kind == "reset":
+                handed_off.add(event["PrimaryKey"])
                 await client.post(f"{session}/Reset")  # hand the chat to a person
             else:
                 text = f"Thanks! About '{message['Message'][:40]}': here is what I found."

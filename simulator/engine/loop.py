@@ -211,12 +211,16 @@ class ClosedLoop:
         for item in timed:
             event = item.event
             if event.name not in webhook.events:
+                if noted:  # no webhook announces it: the session shows it at once
+                    self.state.announce(event)
                 continue
             request = render(event, webhook)
             planned = Planned(item.due_s, request, scenario, event)
             if noted:
                 self.announcer.note(event, request.event_id)
                 message = event.message
+                if message is not None:
+                    self.state.reserve_message_id(event.session_id, message.message_id)
                 if message is not None and message.type == so.ChatMessageType.ToUser:
                     self._questions[request.event_id] = _Sent(event.session_id, message.message_id)
             heapq.heappush(self._heap, (item.due_s, next(self._order), planned))

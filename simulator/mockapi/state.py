@@ -138,6 +138,7 @@ class ChatState:
         self._queued: set[int] = set()
         self._topics: dict[int, TopicRecord] = {}
         self._agents: dict[int, AgentRecord] = {}  # by ejuser id (FieldValues UserId)
+        self._reserved: dict[int, int] = {}  # session -> highest id of a message not visible yet
         self._tenants: set[str] = set()
         self._announced = 0
         self._max_message_id = 0
@@ -260,8 +261,11 @@ class ChatState:
             message = edit.message
             if message is not None:
                 last = record.messages[-1] if record.messages else None
+                highest = max(
+                    last.message_id if last else self._max_message_id, self._reserved.get(session_id, 0)
+                )
                 message = message._replace(
-                    message_id=(last.message_id if last else self._max_message_id) + 1,
+                    message_id=highest + 1,
                     session_id=session_id,
                     ticks=max(ticks, last.ticks if last else 0),
                 )
@@ -271,6 +275,13 @@ class ChatState:
         moved = (after.fields, after.transfer_to) != (before.fields, before.transfer_to)
         changed = message is not None or moved
         return AppliedEdit(before, after, message, changed, edit.changed_by)
+
+    def reserve_message_id(self, session_id: int, message_id: int) -> None:
+        """Keep ``message_id`` for a message that becomes visible later (the closed loop's next
+        customer message, due in a moment): a message written meanwhile gets a higher id."""
+        with self._lock:
+            if message_id > self._reserved.get(session_id, 0):
+                self._reserved[session_id] = message_id
 
     def add_message(
         self, session_id: int, message: ChatMessage, ticks: int, fields: SessionFields | None = None

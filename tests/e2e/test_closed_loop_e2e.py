@@ -126,14 +126,22 @@ def test_the_example_bot_answers_200_concurrent_customers_and_sosim_measures_it(
     assert conversation["open"] == 0
     replies = [entry for entry in log if entry["kind"] == "reply"]
     resets = [entry for entry in log if entry["kind"] == "reset"]
-    assert conversation["replies"] + conversation["unsolicited"] == len(replies)
+    # each answer is a reply to a waiting customer, an answer to a closing "thanks", or (that
+    # thanks answered after the customer left) a 400 the report counts
+    refused = sum(error["count"] for error in conversation["api_errors"])
+    assert conversation["replies"] + conversation["unsolicited"] + refused == len(replies)
+    assert {(e["endpoint"], e["status"]) for e in conversation["api_errors"]} <= {
+        ("POST ChatSession/{id}/Messages", 400)
+    }
     assert conversation["handoffs"] == len(resets) > 0
-    assert conversation["api_errors"] == []
     assert sum(conversation["ended"].values()) == 200
 
     # the bot's replies came back as chatsession.message webhooks, next to the customers' own
-    bodies = [json.loads(json.loads(line)["request"]["body"]) for line in record.read_text().splitlines()[1:]]
-    messages = Counter(b["PrimaryKey"] for b in bodies if b["Event"] == "chatsession.message")
+    lines = [json.loads(line) for line in record.read_text().splitlines()[1:]]
+    sent = [
+        line for line in lines if line.get("type") == "attempt" and line["event"] == "chatsession.message"
+    ]
+    messages = Counter(line["primary_key"] for line in sent)
     answered = Counter(entry["session"] for entry in replies)
     assert all(messages[session] >= 2 * n for session, n in answered.items())
 
