@@ -105,6 +105,8 @@ class ClosedLoop:
         self._order = itertools.count()
         self._questions: dict[str, _Sent] = {}  # EventId of a customer message -> the message
         self._sent: dict[tuple[int, int], float] = {}  # (session, message) -> clock time it went out
+        self._question_ids: dict[tuple[int, int], str] = {}  # (session, message) -> its EventId
+        self._raised: dict[str, float] = {}  # EventId of a write's webhook -> clock time of the write
         self._clock: Clock | None = None
         self._origin = 0.0
         self._wake: asyncio.Event | None = None
@@ -199,6 +201,8 @@ class ClosedLoop:
         for name, conversations in self._live:
             if conversations.knows(write.session_id):
                 raised, following = conversations.apply(write, now)
+                # NetServer raises a write's webhooks at once (their Timestamps still increase)
+                raised = [item._replace(due_s=now) for item in raised]
                 self._queue(name, raised, noted=False)  # the state holds the write already
                 self._queue(name, following, noted=True)
                 self._observe(conversations)
@@ -216,6 +220,8 @@ class ClosedLoop:
                 continue
             request = render(event, webhook)
             planned = Planned(item.due_s, request, scenario, event)
+            if not noted and self._clock is not None:
+                self._raised[request.event_id] = self._clock.now()
             if noted:
                 self.announcer.note(event, request.event_id)
                 message = event.message
@@ -223,6 +229,7 @@ class ClosedLoop:
                     self.state.reserve_message_id(event.session_id, message.message_id)
                 if message is not None and message.type == so.ChatMessageType.ToUser:
                     self._questions[request.event_id] = _Sent(event.session_id, message.message_id)
+                    self._question_ids[(event.session_id, message.message_id)] = request.event_id
             heapq.heappush(self._heap, (item.due_s, next(self._order), planned))
 
     def _observe(self, conversations: Conversations) -> None:
@@ -233,7 +240,9 @@ class ClosedLoop:
         for observation in observed:
             sent = None
             if observation.question is not None:
-                sent = self._sent.get((observation.session_id, observation.question.message_id))
+                key = (observation.session_id, observation.question.message_id)
+                sent = self._sent.pop(key, None)  # answered or timed out: forget it (memory stays flat)
+                self._questions.pop(self._question_ids.pop(key, ""), None)
             self.stats.observe(observation, None if sent is None else sent - self._origin)
 
     def on_send(self, event_id: str | None) -> None:
@@ -241,6 +250,9 @@ class ClosedLoop:
         if event_id is None:
             return
         self.announcer.announce_id(event_id)
+        raised = self._raised.pop(event_id, None)
+        if raised is not None and self._clock is not None:  # the loop's own delay: write to webhook
+            self.stats.loop_delay.record(self._clock.now() - raised)
         question = self._questions.get(event_id)
         if question is not None and self._clock is not None:
             self._sent[(question.session_id, question.message_id)] = self._clock.now()

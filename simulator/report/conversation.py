@@ -37,6 +37,8 @@ class ConversationStats:
         self.endings: Counter[str] = Counter()
         self.reply = Durations()
         self.first_reply = Durations()
+        #: sosim's own part of the loop: from an API write to its webhook going out (a diagnostic)
+        self.loop_delay = Durations()
         self.api_errors: dict[tuple[str, int], int] = {}
         self._started: dict[int, float] = {}  # session -> run second it arrived, until its first reply
         self._per_second: dict[int, list[float]] = {}  # second -> reply latencies (s)
@@ -110,6 +112,7 @@ class ConversationStats:
             "peak_open": self.peak_open,
             "reply_latency_ms": _durations(self.reply),
             "first_reply_ms": _durations(self.first_reply),
+            "loop_delay_ms": _durations(self.loop_delay),
             "api_errors": [
                 {"endpoint": endpoint, "status": status, "count": count}
                 for (endpoint, status), count in sorted(self.api_errors.items())
