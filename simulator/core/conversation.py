@@ -32,6 +32,8 @@ from simulator.superoffice import facts as so
 if TYPE_CHECKING:
     import random
 
+    from simulator.core.scenario_model import Delay
+
 __all__ = [
     "Conversations",
     "Observation",
@@ -242,13 +244,14 @@ class _Steps:
         b._status(S.CustomerLast)
         return question
 
-    def _thank_and_leave(self, delay: object) -> Generator[Wait, Write | None, Ending]:
+    def _thank_and_leave(self, delay: Delay) -> Generator[Wait, Write | None, Ending]:
         """The customer says thanks and closes the chat, unless the other side ends it first."""
         b = self.b
-        b._wait(delay)  # type: ignore[arg-type]
+        b._wait(delay)
         assert b.profile is not None
         b._post(T.ToUser, b._say(b.book.customer_thanks), b.profile.name, b.system_id)
-        patience = draw_delay(self.flow.conversation.customer_delay, self.rng)
+        # The customer closes the window a moment later (never later than an answer's timeout).
+        patience = min(draw_delay(delay, self.rng), self.flow.external.reply_timeout)
         while True:
             change = yield Wait("end", b.now, patience)
             if change is None:

@@ -75,12 +75,14 @@ class ClosedLoop:
         webhooks: Mapping[str, Webhook],
         options: PlanOptions,
         *,
-        serve: str = DEFAULT_API,
+        serve: str | None = DEFAULT_API,
         speed: float = 1.0,
         api_options: MockApiOptions | None = None,
     ) -> None:
-        """Prepare the live sessions of the external ``scenarios`` (the others are followed)."""
-        host, port = parse_host_port(serve)
+        """Prepare the live sessions of the external ``scenarios`` (the others are followed).
+
+        ``serve`` is the API's ``HOST:PORT``; None serves no HTTP (in process, the caller routes
+        the system's API calls to ``self.api``, as the pytest plugin does with respx)."""
         self.speed = speed
         self.state = ChatState()
         for scenario in scenarios:
@@ -112,8 +114,12 @@ class ClosedLoop:
         self._wake: asyncio.Event | None = None
         self._stopped = False
         self._server: ApiServer | None = None
-        self._socket = _listen(host, port)
-        self.url = f"http://{host}:{self._socket.getsockname()[1]}"
+        self._socket: socket.socket | None = None
+        self.url = ""
+        if serve is not None:
+            host, port = parse_host_port(serve)
+            self._socket = _listen(host, port)
+            self.url = f"http://{host}:{self._socket.getsockname()[1]}"
 
     # -- the run's faces ----------------------------------------------------------------
 
@@ -129,14 +135,16 @@ class ClosedLoop:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._socket.close()
+        if self._socket is not None:
+            self._socket.close()
 
     async def start(self, clock: Clock, origin: float) -> None:
         """Serve the API on the running loop; ``origin`` is the clock time due times count from."""
         self._clock, self._origin = clock, origin
         self._wake = asyncio.Event()
-        self._server = ApiServer(self.api, sock=self._socket)
-        await self._server.start()
+        if self._socket is not None:
+            self._server = ApiServer(self.api, sock=self._socket)
+            await self._server.start()
 
     async def stop(self) -> None:
         """Stop serving (the run has ended)."""

@@ -309,7 +309,7 @@ def deliver(
     mock = api if api is not None else MockApi()
     planned, webhook = _planned(what, mock)
     transport = _open_target(target, path=path, kind=kind, timeout_s=timeout_s)
-    return _run_blocking(lambda: _deliver(transport, planned, webhook, mock, _policy(policy)))
+    return run_blocking(lambda: _deliver(transport, planned, webhook, mock, _policy(policy)))
 
 
 def _planned(what: Any, api: MockApi) -> tuple[list[Planned], Webhook | None]:
@@ -457,7 +457,7 @@ async def _deliver(
     return DeliveryResult(tuple(collector.outcomes), deliverer.state)
 
 
-def _run_blocking(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+def run_blocking(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a coroutine to the end on a fresh asyncio loop, also from inside a running loop."""
 
     def run() -> T:

@@ -33,6 +33,7 @@ from simulator.testing.helpers import (
     build_scenario,
     deliver,
 )
+from simulator.testing.loop import ConversationResult, converse
 
 if TYPE_CHECKING:
     import respx
@@ -42,12 +43,14 @@ if TYPE_CHECKING:
     from simulator.mockapi.state import ApiCall, ChatState, MockApi
 
 __all__ = [
+    "ConversationResult",
     "DeliveryResult",
     "Outcome",
     "SimScenario",
     "SosimApi",
     "assert_signed",
     "build_scenario",
+    "converse",
     "deliver",
 ]
 
@@ -137,3 +140,10 @@ def sosim_api(_sosim_mock_api: MockApi) -> Iterator[SosimApi]:
     router = respx_router(_sosim_mock_api, DEFAULT_BASE_URL)
     with router:
         yield SosimApi(_sosim_mock_api, DEFAULT_BASE_URL, router)
+
+
+@pytest.fixture
+def sosim_converse() -> Callable[..., ConversationResult]:
+    """The closed loop in process: ``sosim_converse(app, scenario, speed=..)`` plays the scenario's
+    customers against your bot (``flow.bot: external``) and returns the conversation figures."""
+    return converse

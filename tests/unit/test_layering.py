@@ -35,7 +35,7 @@ ALLOWED: dict[str, frozenset[str]] = {
         {"superoffice", "core", "delivery", "recording", "report", "servers", "mockapi", "engine"}
     ),
     "locust": frozenset({"superoffice", "core", "delivery", "report", "engine"}),
-    "testing": frozenset({"superoffice", "core", "delivery", "report", "servers", "mockapi"}),
+    "testing": frozenset({"superoffice", "core", "delivery", "report", "servers", "mockapi", "engine"}),
     "cli": frozenset(
         {"superoffice", "core", "delivery", "recording", "report", "servers", "mockapi", "tenant"}
         | {"engine", "locust", "testing"}
