@@ -123,7 +123,7 @@ def generate(
 
     from simulator.core.plan import PlanOptions, plan
     from simulator.core.scenario import load_scenarios
-    from simulator.engine.run import warn_default_secret
+    from simulator.engine.default_secret import warn_default_secret
     from simulator.recording.fixtures import write_fixtures
     from simulator.report.paths import check_output
 

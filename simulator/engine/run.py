@@ -24,6 +24,7 @@ from simulator.core.schedule import Planned
 from simulator.core.units import parse_duration, parse_option, parse_rate
 from simulator.delivery.clock import Clock
 from simulator.delivery.deliverer import Deliverer
+from simulator.engine.default_secret import warn_default_secret
 from simulator.report.thresholds import Threshold, ThresholdResult, parse_threshold
 from simulator.superoffice import facts as so
 
@@ -276,22 +277,6 @@ def run(
     )
     outcome.default_secret = default_secret
     return outcome
-
-
-def warn_default_secret(scenarios: Sequence[Any]) -> str | None:
-    """Warn once on stderr when a ``${VAR:-default}`` default signs; return the variable (or None)."""
-    from simulator.core.scenario import defaulted_secret
-
-    found = {name: s.source for s in scenarios if (name := defaulted_secret(s))}
-    if not found:
-        return None
-    for name, source in found.items():
-        print(
-            f"sosim: warning: signing with the default from ${{{name}:-...}} in {source}, "
-            f"because {name} is not set: export {name}, or pass --secret-env NAME",
-            file=sys.stderr,
-        )
-    return next(iter(found))
 
 
 def rejection_hint(stats: Any, default_secret: str | None) -> str | None:
