@@ -370,9 +370,18 @@ def request_of(line: dict[str, Any]) -> Request:
 
 
 def _recorded_headers(pairs: Any) -> tuple[tuple[str, str], ...]:
-    headers = tuple([(str(k), str(v)) for k, v in pairs])
-    check_headers(headers)
-    return without_transport_headers(headers)
+    try:
+        # Pairs of strings, as every writer records them: one join, and three scans in C check
+        # all names and values for CR, LF and NUL (anything else raises TypeError here).
+        joined: str | None = "".join([name + value for name, value in pairs])
+    except TypeError:
+        joined = None
+    if joined is None or "\r" in joined or "\n" in joined or "\x00" in joined:
+        # Other values are converted as before; check_headers names the header it refuses.
+        headers = tuple([(str(k), str(v)) for k, v in pairs])
+        check_headers(headers)
+        return without_transport_headers(headers)
+    return without_transport_headers(tuple(map(tuple, pairs)))
 
 
 def position_of(line: dict[str, Any]) -> tuple[float, int, int]:
