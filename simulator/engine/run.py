@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -553,7 +554,7 @@ def _deliver(
 
     failure: Exception | None = None
     try:
-        with asyncio.Runner(loop_factory=event_loop_factory()) as loop_runner:
+        with asyncio.Runner(loop_factory=event_loop_factory()) as loop_runner, frozen_heap():
             result = loop_runner.run(main())
     except (KeyboardInterrupt, asyncio.CancelledError):
         result = RunResult(result.elapsed_s, True, "Active", 0, "interrupted")
@@ -565,6 +566,20 @@ def _deliver(
     if failure is not None:
         raise SimulatorError(f"the run stopped: {failure}") from None
     return result
+
+
+@contextlib.contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Within the block, the garbage collector leaves alone what existed before it: the modules,
+    the scenario models, the imported libraries. A full collection during a run then walks only
+    what the run allocated; before, collections took about 4 us of every event at --max-rate.
+    Afterwards the objects are collectable again, so a host that runs many times does not keep
+    earlier runs' garbage."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
