@@ -1,7 +1,7 @@
 """sosim: SuperOffice chat webhooks, simulated.
 
-The public API is re-exported here. Heavy parts (scenario loading, generation, delivery)
-load on first use, so ``import simulator`` and ``sosim --help`` stay fast.
+The public API is re-exported here. Everything but the errors (events, signing, scenario
+loading, generation) loads on first use, so ``import simulator`` and ``sosim --help`` stay fast.
 """
 
 from __future__ import annotations
@@ -10,22 +10,21 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from simulator.core.errors import RecordingError, ScenarioError, SimulatorError, UsageError
-from simulator.core.events import (
-    ChatMessage,
-    CustomerProfile,
-    Event,
-    PayloadOptions,
-    Request,
-    SessionFields,
-    Webhook,
-    render,
-    render_test,
-)
-from simulator.core.signing import sign, verify
 
 __version__ = "0.1.0"
 
 _LAZY = {
+    "ChatMessage": "simulator.core.events",
+    "CustomerProfile": "simulator.core.events",
+    "Event": "simulator.core.events",
+    "PayloadOptions": "simulator.core.events",
+    "Request": "simulator.core.events",
+    "SessionFields": "simulator.core.events",
+    "Webhook": "simulator.core.events",
+    "render": "simulator.core.events",
+    "render_test": "simulator.core.events",
+    "sign": "simulator.core.signing",
+    "verify": "simulator.core.signing",
     "Scenario": "simulator.core.scenario",
     "load_scenario": "simulator.core.scenario",
     "parse_scenario": "simulator.core.scenario",
@@ -62,8 +61,20 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from simulator.core.events import (
+        ChatMessage,
+        CustomerProfile,
+        Event,
+        PayloadOptions,
+        Request,
+        SessionFields,
+        Webhook,
+        render,
+        render_test,
+    )
     from simulator.core.generate import SessionPlan, generate_sessions, timeline
     from simulator.core.scenario import Scenario, load_scenario, parse_scenario, webhook_for
+    from simulator.core.signing import sign, verify
 
 
 def __getattr__(name: str) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from typing import Any
 
@@ -13,6 +14,7 @@ from simulator.cli.options import (
     delivery_options,
     deterministic_ids_option,
     fail,
+    gc_paused,
     no_preflight_option,
     report_options,
     report_options_tenant,
@@ -46,7 +48,8 @@ def main() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def validate(files: tuple[str, ...]) -> None:
     """Check scenario files; print file:line: field: problem for each error (exit 2)."""
-    from simulator.core.scenario import load_scenario
+    with gc_paused():
+        from simulator.core.scenario import load_scenario
 
     bad = 0
     for file in files:
@@ -66,6 +69,9 @@ def validate(files: tuple[str, ...]) -> None:
         if scenario.arrivals.duration:
             limit = (limit + ", " if limit else "") + f"{scenario.arrivals.duration:g}s"
         click.echo(f"ok: {file} ({scenario.name}: {limit}, {scenario.arrivals.process})")
+    # The process exits next: keep the interpreter's final garbage collection from walking
+    # pydantic's schema objects, a fifth of validate's time (about 20 ms of 150).
+    gc.freeze()
     if bad:
         sys.exit(EXIT_USAGE)
 
@@ -117,7 +123,7 @@ def generate(
 
     from simulator.core.plan import PlanOptions, plan
     from simulator.core.scenario import load_scenarios
-    from simulator.engine.run import warn_default_secret
+    from simulator.engine.default_secret import warn_default_secret
     from simulator.recording.fixtures import write_fixtures
     from simulator.report.paths import check_output
 

@@ -4,6 +4,7 @@ tenant (secret, timing, report, delivery), each defined once."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import sys
@@ -52,6 +53,20 @@ def stop_on_sigterm() -> Iterator[None]:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Within the block, no garbage collection: importing pydantic and building the scenario
+    models allocates objects that live as long as the process, and collecting while they are
+    built costs ``sosim validate`` about 8 ms of its 150 ms budget for nothing."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:

@@ -10,15 +10,18 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from simulator.core.errors import ScenarioError, did_you_mean
-from simulator.core.events import PayloadOptions, Webhook
 from simulator.core.scenario_model import Scenario
 from simulator.superoffice import facts as so
+
+if TYPE_CHECKING:
+    # Imported where used: ``sosim validate`` needs the models, not the payload renderer.
+    from simulator.core.events import PayloadOptions, Webhook
 
 __all__ = ["Scenario", "load_scenario", "load_scenarios", "parse_scenario", "webhook_for"]
 
@@ -325,6 +328,8 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
 
 def payload_options(scenario: Scenario) -> PayloadOptions:
     """Turn the scenario's ``payload:`` section into render options."""
+    from simulator.core.events import PayloadOptions
+
     spec = scenario.payload
     overrides = tuple(
         (override.event, key, value) for override in spec.overrides for key, value in override.set.items()
@@ -352,6 +357,8 @@ def defaulted_secret(scenario: Scenario) -> str | None:
 
 def webhook_for(scenario: Scenario, secret: str | None = None) -> Webhook:
     """Build the webhook a scenario declares; ``secret`` overrides the scenario's own."""
+    from simulator.core.events import Webhook
+
     spec = scenario.webhook
     return Webhook(
         name=spec.name,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -24,6 +25,7 @@ from simulator.core.schedule import Planned
 from simulator.core.units import parse_duration, parse_option, parse_rate
 from simulator.delivery.clock import Clock
 from simulator.delivery.deliverer import Deliverer
+from simulator.engine.default_secret import warn_default_secret
 from simulator.report.thresholds import Threshold, ThresholdResult, parse_threshold
 from simulator.superoffice import facts as so
 
@@ -295,22 +297,6 @@ def _closed_loop(
         raise UsageError("--rate cannot pace a closed loop: the customers wait for the answers (use --speed)")
     by_name = {s.name: w for s, w in zip(scenarios, webhooks, strict=True)}
     return ClosedLoop(scenarios, by_name, options, serve=config.serve_api or DEFAULT_API, speed=speed)
-
-
-def warn_default_secret(scenarios: Sequence[Any]) -> str | None:
-    """Warn once on stderr when a ``${VAR:-default}`` default signs; return the variable (or None)."""
-    from simulator.core.scenario import defaulted_secret
-
-    found = {name: s.source for s in scenarios if (name := defaulted_secret(s))}
-    if not found:
-        return None
-    for name, source in found.items():
-        print(
-            f"sosim: warning: signing with the default from ${{{name}:-...}} in {source}, "
-            f"because {name} is not set: export {name}, or pass --secret-env NAME",
-            file=sys.stderr,
-        )
-    return next(iter(found))
 
 
 def rejection_hint(stats: Any, default_secret: str | None) -> str | None:
@@ -600,7 +586,7 @@ def _deliver(
 
     failure: Exception | None = None
     try:
-        with asyncio.Runner(loop_factory=event_loop_factory()) as loop_runner:
+        with asyncio.Runner(loop_factory=event_loop_factory()) as loop_runner, frozen_heap():
             result = loop_runner.run(main())
     except (KeyboardInterrupt, asyncio.CancelledError):
         result = RunResult(result.elapsed_s, True, "Active", 0, "interrupted")
@@ -612,6 +598,20 @@ def _deliver(
     if failure is not None:
         raise SimulatorError(f"the run stopped: {failure}") from None
     return result
+
+
+@contextlib.contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Within the block, the garbage collector leaves alone what existed before it: the modules,
+    the scenario models, the imported libraries. A full collection during a run then walks only
+    what the run allocated; before, collections took about 4 us of every event at --max-rate.
+    Afterwards the objects are collectable again, so a host that runs many times does not keep
+    earlier runs' garbage."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

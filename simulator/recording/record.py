@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import IO, Any, NamedTuple, TypeVar
+from typing import IO, Any, NamedTuple, Protocol, TypeVar
 
 import orjson
 
@@ -26,6 +26,7 @@ VERSION = 1
 # Lines are ~1 KiB: the default 8 KiB buffer costs a read() every few lines, a quarter of the
 # per-line reading time; 64 KiB makes it negligible.
 _READ_BUFFER = 1 << 16
+_WRITE_BUFFER = 1 << 20
 
 T = TypeVar("T")
 
@@ -61,7 +62,7 @@ def request_line(request: Request, **fields: Any) -> dict[str, Any]:
         "event": request.event,
         "event_id": request.event_id,
         "primary_key": request.session_id,
-        "headers": [list(pair) for pair in request.headers],
+        "headers": [[name, value] for name, value in request.headers],
         **encode_body(request.body),
     }
 
@@ -88,6 +89,50 @@ def attempt_line(attempt: Attempt) -> dict[str, Any]:
     return line
 
 
+#: Floats at least this large (and finite) print the same from orjson and ``repr``; smaller
+#: ones differ (``5e-05`` against ``0.00005``), and so do NaN and the infinities.
+_SAME_FLOAT_FROM = 1e-4
+_INF = float("inf")
+
+
+def encode_line(line: dict[str, Any]) -> bytes:
+    """One JSON line (with its newline), exactly as ``json.dumps(line, ensure_ascii=False,
+    separators=(",", ":"))`` writes it, in about a tenth of the time.
+
+    orjson writes the same bytes for strings (every code point), ints, bools, None and most
+    floats. Lines it could write differently go to the stdlib: a float below 1e-4 or not
+    finite, a nested object, a list other than ``headers`` (pairs of strings, as every line
+    writer builds them), an int subclass, an integer beyond 64 bits.
+    """
+    for key, value in line.items():
+        kind = value.__class__
+        if kind is str or kind is int or kind is bool or value is None:
+            continue
+        if kind is float:
+            if value == 0.0 or _SAME_FLOAT_FROM <= abs(value) < _INF:
+                continue
+            return _stdlib_line(line)
+        if kind is list and key == "headers":
+            continue
+        return _stdlib_line(line)
+    try:
+        return orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE)
+    except orjson.JSONEncodeError:
+        return _stdlib_line(line)
+
+
+def _stdlib_line(line: dict[str, Any]) -> bytes:
+    return (json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+class _ByteSink(Protocol):
+    def write(self, data: bytes, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class JsonlWriter:
     """Writes JSON lines; with ``flush_each`` every line reaches the OS at once, so a crash or
     Ctrl-C loses nothing already written (recordings); fixtures skip that cost."""
@@ -97,15 +142,20 @@ class JsonlWriter:
         self._flush_each = flush_each
         #: ``stream`` (stdout for ``--out -``) is written to but never closed.
         self._stream = stream
+        self._file: _ByteSink | None
         if stream is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: IO[str] | None = stream or self.path.open("w", encoding="utf-8", newline="\n")
+            # Without a flush per line, a large buffer makes a write() call per thousand lines, not per eight.
+            self._file = self.path.open("wb", buffering=-1 if flush_each else _WRITE_BUFFER)
+        else:
+            stream.flush()  # what the text layer holds goes out before the bytes written below
+            self._file = getattr(stream, "buffer", None) or _TextBytes(stream)
 
     def write(self, line: dict[str, Any]) -> None:
         """Append one line and flush it to the OS."""
         if self._file is None:
             return
-        self._file.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
+        self._file.write(encode_line(line))
         if self._flush_each:
             self._file.flush()
 
@@ -117,6 +167,22 @@ class JsonlWriter:
             else:
                 self._file.flush()
             self._file = None
+
+
+class _TextBytes:
+    """A text stream without a binary buffer (a ``StringIO``) taking the writer's bytes."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def write(self, data: bytes) -> int:
+        return self._stream.write(data.decode("utf-8"))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def close(self) -> None:
+        """Never called: a stream given to the writer is the caller's to close."""
 
 
 class Recorder:
@@ -304,9 +370,18 @@ def request_of(line: dict[str, Any]) -> Request:
 
 
 def _recorded_headers(pairs: Any) -> tuple[tuple[str, str], ...]:
-    headers = tuple([(str(k), str(v)) for k, v in pairs])
-    check_headers(headers)
-    return without_transport_headers(headers)
+    try:
+        # Pairs of strings, as every writer records them: one join, and three scans in C check
+        # all names and values for CR, LF and NUL (anything else raises TypeError here).
+        joined: str | None = "".join([name + value for name, value in pairs])
+    except TypeError:
+        joined = None
+    if joined is None or "\r" in joined or "\n" in joined or "\x00" in joined:
+        # Other values are converted as before; check_headers names the header it refuses.
+        headers = tuple([(str(k), str(v)) for k, v in pairs])
+        check_headers(headers)
+        return without_transport_headers(headers)
+    return without_transport_headers(tuple(map(tuple, pairs)))
 
 
 def position_of(line: dict[str, Any]) -> tuple[float, int, int]:
