@@ -142,6 +142,16 @@ class WebhookState(IntEnum):
     TooManyErrors = 3
 
 
+#: The state event each state fires (Unknown fires none): the header names the webhook,
+#: ``webhook{id}.errors``, the body's ``Event`` is ``webhook.errors``
+#: (``docs/en/automation/webhook/reference/state-events.md``).
+STATE_SUFFIXES: Final = {
+    WebhookState.Active: "started",
+    WebhookState.Stopped: "stopped",
+    WebhookState.TooManyErrors: "errors",
+}
+
+
 # --- HTTP ---------------------------------------------------------------------------
 
 HEADER_CONTENT_TYPE: Final = "Content-Type"
