@@ -170,6 +170,24 @@ REFERENCE_PAGE_SPELLING: Final = {
     HEADER_RETRY: "X-Superoffice-Retry",
 }
 
+#: The Web API's time-zone request header and its option that adds the offset to every date
+#: (SuperOffice/SDK-Doc ``NetServer.Web.Services/Reference/WebAPI/Headers/SO-Timezone.md``).
+HEADER_TIME_ZONE: Final = "SO-TimeZone"
+TIME_ZONE_INCLUDE_OFFSET: Final = "includeTZOffset"
+#: The time zones that page lists (``GET /api/v1/timezone``): code -> (id, IANA zone of its rules).
+TIME_ZONES: Final = {
+    "UTC": (1, "UTC"),
+    "AU-ACT": (36, "Australia/Sydney"),
+    "BD": (50, "Asia/Dhaka"),
+    "CA-QC": (114, "America/Toronto"),
+    "DK": (140, "Europe/Copenhagen"),
+    "FR": (156, "Europe/Paris"),
+    "NO": (261, "Europe/Oslo"),
+    "US-CA": (425, "America/Los_Angeles"),
+    "US-HI": (433, "Pacific/Honolulu"),
+    "US-NY": (460, "America/New_York"),
+}
+
 CONTENT_TYPE_JSON: Final = "application/json; charset=utf-8"
 USER_AGENT_PRODUCT: Final = "NetServer-Webhook"
 DEFAULT_NETSERVER_VERSION: Final = "8.8.6684.1719"

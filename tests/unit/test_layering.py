@@ -57,6 +57,7 @@ IO_LIBRARIES = frozenset(
 PURE_ELSEWHERE = (
     "mockapi.state",
     "mockapi.shapes",
+    "mockapi.timezone",
     "tenant.model",
     "tenant.registry",
     "tenant.events",
