@@ -497,7 +497,8 @@ def locustfile(show_options: bool) -> None:
     metavar="DURATION",
     default="60s",
     show_default=True,
-    help="After the last event, how long webhooks may take to send what they still have.",
+    help="After the last event, how long webhooks may take to send what they still have "
+    "(state events such as webhook{id}.errors included).",
 )
 @click.option("--insecure", is_flag=True, help="Accept any TLS certificate (NetServer does not).")
 @click.option(

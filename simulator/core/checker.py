@@ -1,7 +1,7 @@
 """The pure webhook checker behind ``sosim receive``: judges requests the way a careful receiver should.
 
 ``WebhookChecker`` judges one request (method, headers, exact body bytes) and keeps a running
-``Tally``. Memory is one entry per EventId and one int per chat session. It does no I/O: the
+``Tally``. Memory is two ints per EventId and one int per chat session. It does no I/O: the
 HTTP server in :mod:`simulator.servers.receiver` feeds it and turns each ``Verdict`` into a status.
 
 Problems a verdict can carry:
@@ -17,6 +17,13 @@ Problems a verdict can carry:
 
 A repeated EventId with identical bytes is a retry: ``Verdict.duplicate`` and ``Tally.duplicates``
 count it, and it is not a problem.
+
+A known body under a new EventId is a later delivery cycle: NetServer sends a payload whose retries
+all failed "to the back of the queue" with a new EventId (reference §3.4; SuperOffice docs
+``docs/en/automation/webhook/notification.md``, failure handling). ``Verdict.requeued`` and
+``Tally.requeued`` count it. When it arrives after a later event of its session (a requeued
+``created`` after ``changed`` to Finished), that is what NetServer does, not an order error:
+``Tally.requeued_out_of_order`` counts it, and it does not fail ``verdict_ok``.
 """
 
 from __future__ import annotations
@@ -51,6 +58,7 @@ __all__ = [
     "Tally",
     "Verdict",
     "WebhookChecker",
+    "tally_summary",
     "timestamp_key",
     "verdict_ok",
     "verdict_table",
@@ -125,6 +133,8 @@ class Verdict:
     duplicate: bool = False
     retry: str | None = None  # the X-SuperOffice-Retry value, as sent
     test_ping: bool = False  # the registration ping: ``test`` with ``X-Hook-Test: true``
+    requeued: bool = False  # a body seen before under another EventId: a later delivery cycle
+    out_of_order: bool = False  # requeued and behind a later event of its session (not a problem)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +148,8 @@ class Tally:
     tests: int = 0  # accepted registration pings
     sessions: int = 0  # distinct chat sessions seen
     event_ids: int = 0  # distinct EventIds accepted
+    requeued: int = 0  # later delivery cycles: a known body under a new EventId
+    requeued_out_of_order: int = 0  # of those, arrived behind a later event of their session
     events: Mapping[str, int] = field(default_factory=dict)  # well-formed requests per event name
     problems: Mapping[str, int] = field(default_factory=dict)  # requests per problem kind
     signatures_checked: bool = True  # False for a checker without a secret
@@ -167,12 +179,15 @@ class WebhookChecker:
         self._require_signature = require_signature
         self._check_order = check_order
         self._bodies: dict[str, int] = {}  # EventId -> hash of the first body (process-local)
+        self._contents: set[int] = set()  # hashes of bodies without their EventId: finds new cycles
         self._sessions: dict[int, int] = {}  # PrimaryKey -> latest timestamp_key
         self._received = 0
         self._accepted = 0
         self._duplicates = 0
         self._retries = 0
         self._tests = 0
+        self._requeued = 0
+        self._out_of_order = 0
         self._events: dict[str, int] = {}
         self._problems: dict[str, int] = {}
 
@@ -211,14 +226,24 @@ class WebhookChecker:
             session_id = _session_id(doc, event, problems)
         # Only well-formed requests (verified, when there is a secret) may change what is remembered.
         well_formed = not problems
-        duplicate = False
+        duplicate = requeued = out_of_order = False
         if well_formed and event_id is not None:
             duplicate = self._remember(event_id, body, problems)
+            requeued = not duplicate and self._seen_under_another_id(event_id, body)
             if session_id is not None and ticks is not None and not duplicate and self._check_order:
-                self._follow_session(session_id, event, ticks, problems)
+                out_of_order = self._follow_session(session_id, event, ticks, problems, requeued)
         test_ping = event == so.EVENT_TEST and headers.get(_HOOK_TEST, "").lower() == "true"
         verdict = Verdict(
-            not problems, tuple(problems), event, event_id, session_id, duplicate, retry, test_ping
+            not problems,
+            tuple(problems),
+            event,
+            event_id,
+            session_id,
+            duplicate,
+            retry,
+            test_ping,
+            requeued,
+            out_of_order,
         )
         return self._count(verdict, well_formed=well_formed)
 
@@ -233,6 +258,8 @@ class WebhookChecker:
             tests=self._tests,
             sessions=len(self._sessions),
             event_ids=len(self._bodies),
+            requeued=self._requeued,
+            requeued_out_of_order=self._out_of_order,
             events=dict(self._events),
             problems=dict(self._problems),
             signatures_checked=self._secret is not None,
@@ -256,19 +283,39 @@ class WebhookChecker:
             problems.append(EVENT_ID_REUSED)
         return True
 
-    def _follow_session(self, session_id: int, event: str | None, ticks: int, problems: list[str]) -> None:
+    def _seen_under_another_id(self, event_id: str, body: bytes) -> bool:
+        """Remember the body without its EventId; tell whether it came before under another one."""
+        content = hash(body.replace(event_id.encode(), b""))
+        if content in self._contents:
+            return True
+        self._contents.add(content)
+        return False
+
+    def _follow_session(
+        self, session_id: int, event: str | None, ticks: int, problems: list[str], requeued: bool
+    ) -> bool:
+        """Check the event against its session's order; tell whether it is a requeued one out of order.
+
+        A requeued event behind a later one of its session is NetServer's queue rule at work, so
+        it is not a problem; anything else out of order is.
+        """
         latest = self._sessions.get(session_id)
         if latest is None:
             if event != so.EVENT_CREATED:
                 problems.append(CREATED_NOT_FIRST)
             self._sessions[session_id] = ticks
-            return
+            return False
+        disorder = []
         if event == so.EVENT_CREATED:
-            problems.append(CREATED_NOT_FIRST)
+            disorder.append(CREATED_NOT_FIRST)
         if ticks < latest:
-            problems.append(TIMESTAMP_BACKWARDS)
+            disorder.append(TIMESTAMP_BACKWARDS)
         else:
             self._sessions[session_id] = ticks
+        if requeued:
+            return bool(disorder)
+        problems.extend(disorder)
+        return False
 
     def _count(self, verdict: Verdict, *, well_formed: bool) -> Verdict:
         self._received += 1
@@ -276,6 +323,8 @@ class WebhookChecker:
             self._accepted += 1
             self._tests += verdict.test_ping
         self._duplicates += verdict.duplicate
+        self._requeued += verdict.requeued
+        self._out_of_order += verdict.out_of_order
         if verdict.retry is not None:
             self._retries += 1
         # A flood of forged requests must not grow this dict with made-up event names.
@@ -334,6 +383,8 @@ def verdict_table(tally: Tally) -> list[tuple[str, str]]:
         ("with problems", str(tally.failed)),
         ("duplicates (same EventId)", str(tally.duplicates)),
         ("distinct EventIds", str(tally.event_ids)),
+        ("requeued (same event, new EventId)", str(tally.requeued)),
+        ("requeued, behind a later event (NetServer's queue rule)", str(tally.requeued_out_of_order)),
         ("retries (X-SuperOffice-Retry)", str(tally.retries)),
         ("chat sessions", str(tally.sessions)),
         ("test pings", str(tally.tests)),
@@ -341,6 +392,25 @@ def verdict_table(tally: Tally) -> list[tuple[str, str]]:
     rows.extend((f"event {name}", str(n)) for name, n in sorted(tally.events.items()))
     rows.extend((f"problem {name}", str(n)) for name, n in sorted(tally.problems.items()))
     return rows
+
+
+def tally_summary(tally: Tally) -> dict[str, Any]:
+    """The tally as a JSON-ready mapping: the ``receiver`` section of a run's JSON report."""
+    return {
+        "received": tally.received,
+        "accepted": tally.accepted,
+        "failed": tally.failed,
+        "duplicates": tally.duplicates,
+        "retries": tally.retries,
+        "requeued": tally.requeued,
+        "requeued_out_of_order": tally.requeued_out_of_order,
+        "sessions": tally.sessions,
+        "tests": tally.tests,
+        "events": dict(sorted(tally.events.items())),
+        "problems": dict(sorted(tally.problems.items())),
+        "signatures_checked": tally.signatures_checked,
+        "ok": verdict_ok(tally),
+    }
 
 
 def verdict_caveat(tally: Tally) -> str:

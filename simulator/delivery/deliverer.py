@@ -188,6 +188,11 @@ class Deliverer:
         return self.gate.state
 
     @property
+    def busy(self) -> bool:
+        """Whether requests are still open: in flight, waiting for a retry, queued or held."""
+        return self._open_items > 0
+
+    @property
     def stopped(self) -> bool:
         """Whether the run was told to stop or the webhook gave up."""
         return self._stopping

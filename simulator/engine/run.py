@@ -663,7 +663,7 @@ def present(config: RunConfig, produce: Any) -> int:
         junit=config.junit,
         html=config.html,
         extra_cases=faults.junit_cases() if faults else (),
-        extra_json={"fault_verdicts": faults.summary()} if faults else None,
+        extra_json=_extra_json(outcome),
     )
     # --quiet drops progress and tables, never a verdict: thresholds, faults and the receiver's line.
     render_summary(outcome.stats, outcome.thresholds, console, quiet=config.quiet)
@@ -682,6 +682,18 @@ def present(config: RunConfig, produce: Any) -> int:
     if accepted is not None:
         console.print(f"[yellow]{accepted}[/]", soft_wrap=True, highlight=False)
     return outcome.exit_code
+
+
+def _extra_json(outcome: RunOutcome) -> dict[str, Any] | None:
+    """The JSON report's sections beyond the stats: fault verdicts, the built-in receiver's tally."""
+    from simulator.servers.receiver import tally_summary
+
+    extra: dict[str, Any] = {}
+    if outcome.faults is not None:
+        extra["fault_verdicts"] = outcome.faults.summary()
+    if outcome.receiver_tally is not None:
+        extra["receiver"] = tally_summary(outcome.receiver_tally)
+    return extra or None
 
 
 def _print_receiver(tally: Any, console: Any, *, table: bool = True) -> None:

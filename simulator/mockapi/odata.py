@@ -3,8 +3,11 @@
 Pure: rows in, the ``ODataSlimResponse`` envelope out. Supported (the rest is a documented 400,
 ``ODataError``): ``$select`` of the columns below, ``$filter`` with ``and`` of
 ``column op value`` (``eq ne lt le gt ge``; ``before``/``after`` for dates; ``contains``/
-``begins`` for strings), ``$top`` and ``$skip``. Column names follow the "ChatSession" archive
-provider (docs/en/api/archive-providers/reference/chatsession.md) and match in any case.
+``begins`` for strings), ``$orderby`` (``column [asc|desc]``, comma-separated), ``$top`` and
+``$skip``. Column names follow the "ChatSession" archive provider
+(docs/en/api/archive-providers/reference/chatsession.md) and match in any case. The same query
+serves ``GET /api/v1/ChatTopic/{id}/Sessions`` (docs/en/api/reference/restful/rest/ChatTopic/
+v1ChatTopicEntity_Sessions.md), over the topic's sessions.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ _OPERATORS: Final[dict[ColumnType, frozenset[str]]] = {
     "date": frozenset({"eq", "ne", "lt", "le", "gt", "ge", "before", "after"}),
     "string": frozenset({"eq", "ne", "contains", "begins"}),
 }
+_SUPPORTED: Final = ("$select", "$filter", "$orderby", "$top", "$skip")
 _TOKEN = re.compile(r"\s*(?:'((?:[^']|'')*)'|(-?\d+)(?![\w/])|([A-Za-z_][\w/]*))")
 _DAY = TICKS_PER_SECOND * 86_400
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -77,16 +81,15 @@ class Query:
     conditions: tuple[Condition, ...]
     top: int | None
     skip: int
+    order: tuple[tuple[str, bool], ...] = ()  # (column, descending), the first key first
 
 
 def parse_query(params: Mapping[str, str]) -> Query:
-    """Parse ``$select``, ``$filter``, ``$top`` and ``$skip`` (keys already lower-cased)."""
-    unknown = sorted(
-        k for k in params if k.startswith("$") and k not in {"$select", "$filter", "$top", "$skip"}
-    )
+    """Parse ``$select``, ``$filter``, ``$orderby``, ``$top`` and ``$skip`` (keys already lower-cased)."""
+    unknown = sorted(k for k in params if k.startswith("$") and k not in _SUPPORTED)
     if unknown:
         raise ODataError(
-            f"{unknown[0]} is not supported by sosim's archive (supported: $select, $filter, $top, $skip)"
+            f"{unknown[0]} is not supported by sosim's archive (supported: {', '.join(_SUPPORTED)})"
         )
     select = tuple(_column(name.strip()) for name in params.get("$select", "").split(",") if name.strip())
     return Query(
@@ -94,7 +97,37 @@ def parse_query(params: Mapping[str, str]) -> Query:
         conditions=parse_filter(params.get("$filter", "")),
         top=_count(params, "$top"),
         skip=_count(params, "$skip") or 0,
+        order=parse_orderby(params.get("$orderby", "")),
     )
+
+
+def parse_orderby(text: str) -> tuple[tuple[str, bool], ...]:
+    """Parse ``column [asc|desc], ...`` into (column, descending) keys."""
+    if not text.strip():
+        return ()
+    keys: list[tuple[str, bool]] = []
+    for part in text.split(","):
+        words = part.split()
+        if not words:
+            raise ODataError(f"$orderby: an empty column in {text!r}")
+        direction = words[1].lower() if len(words) > 1 else "asc"
+        if len(words) > 2 or direction not in ("asc", "desc"):
+            raise ODataError(f"$orderby: expected 'column [asc|desc]', found {part.strip()!r}")
+        keys.append((_column(words[0]), direction == "desc"))
+    return tuple(keys)
+
+
+def _sorted(rows: Sequence[Row], order: tuple[tuple[str, bool], ...]) -> list[Row]:
+    """Rows sorted by ``order``; equal rows keep their order. Text sorts case-insensitively and an
+    unset date (0) before every set one, as .NET's DateTime.MinValue does."""
+    result = list(rows)
+    for column, descending in reversed(order):
+        result.sort(key=lambda row: _sort_key(row[column]), reverse=descending)
+    return result
+
+
+def _sort_key(value: int | str) -> tuple[int, str]:
+    return (value, "") if isinstance(value, int) else (0, value.casefold())
 
 
 def parse_filter(text: str) -> tuple[Condition, ...]:
@@ -134,16 +167,22 @@ def archive_response(
     api_root: str,
     format_date: Callable[[int], str],
     params: Mapping[str, str],
+    path: str = "ChatSession",
 ) -> dict[str, object]:
-    """The ``ODataSlimResponse``: ``odata.metadata``, ``odata.nextLink`` when rows remain, ``value``."""
+    """The ``ODataSlimResponse``: ``odata.metadata``, ``odata.nextLink`` when rows remain, ``value``.
+
+    ``path`` (under ``api_root``) is the list's own, for the next link: ``ChatTopic/3/Sessions``.
+    """
     found = [row for row in rows if all(c.matches(row) for c in query.conditions)]
+    if query.order:
+        found = _sorted(found, query.order)
     end = len(found) if query.top is None else query.skip + query.top
     page = found[query.skip : end]
     value = [_project(row, query.select, format_date) for row in page]
     envelope: dict[str, object] = {"odata.metadata": f"{api_root}/archive$metadata"}
     if end < len(found):
         following = {**params, "$skip": str(end)}
-        envelope["odata.nextLink"] = f"{api_root}/ChatSession?{urlencode(following, safe='$/,')}"
+        envelope["odata.nextLink"] = f"{api_root}/{path}?{urlencode(following, safe='$/,')}"
     envelope["value"] = value
     return envelope
 

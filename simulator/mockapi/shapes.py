@@ -48,6 +48,22 @@ ENDED_STATUSES: Final = frozenset(
 )
 
 
+#: Keys whose values are dates in the tenant's zone: ``SO-TimeZone`` converts them.
+ZONED_DATE_KEYS: Final = frozenset(
+    {
+        *("WhenRequested", "WhenStarted", "WhenEnded", "WhenIdle", "WhenFetched"),  # ChatSessionEntity
+        *("whenRequested", "whenStarted", "whenEnded"),  # archive rows
+        "LastAccept",  # ChatTopicEntity
+        *("SaleDate", "NextDueDate", "PublishTo", "PublishFrom"),  # Sale, Project
+        *("ReadByOwner", "ReadByCustomer", "FirstReadByUser", "Activate", "ClosedAt"),  # Ticket
+        *("RepliedAt", "AlertTimeout", "Deadline"),
+    }
+)
+#: Keys of dates that are always UTC (created/updated dates, and WhenPosted, documented as UTC):
+#: ``SO-TimeZone`` does not convert them, and ``includeTZOffset`` tags them ``Z``.
+UTC_DATE_KEYS: Final = frozenset({"WhenPosted", "CreatedAt", "LastChanged", "Updated"})
+
+
 def format_date(ticks: int) -> str:
     """Format 100 ns ticks as an API date: local (UTC) time, no offset, the fraction as the
     webhook ``Timestamp`` writes it (up to 7 digits, trailing zeros dropped), so a receiver can
@@ -184,6 +200,16 @@ def session_entity(view: SessionView, links: Mapping[str, str] | None = None) ->
     if links is not None:
         body["_Links"] = dict(links)
     return body
+
+
+def default_session_entity() -> JsonObject:
+    """``GET ChatSession/default`` (CreateDefaultChatSessionEntity): a new session before it is saved.
+
+    The docs list the shape, not the defaults; sosim gives the zero of each field: id 0, no
+    topic, user or customer, Status ``Invalid`` (the enum's 0), unset dates, no SessionKey.
+    """
+    new = SessionView(0, SessionFields(status=so.ChatSessionStatus.Invalid), None, (), 0, 0, 0, 0, None)
+    return {**session_entity(new), "SessionKey": ""}
 
 
 def session_key(session_id: int) -> str:

@@ -19,7 +19,11 @@ Endpoints (paths case-insensitive, under an optional ``/{ContextIdentifier}`` pr
 ``POST /api/v1/Agents/Chat/GetChatMessages`` (body ``{"ChatSessionId", "After"}``),
 ``POST /api/v1/Agents/Chat/GetChatTopicEntity?chatTopicEntityId=N``, and the transcript
 (:mod:`simulator.mockapi.transcript`): ``POST /api/v1/ChatSession/{id}/Transcript?html=`` and
-``POST /api/v1/Agents/Chat/GetChatTranscript`` (body ``{"ChatSessionId", "Html"}``).
+``POST /api/v1/Agents/Chat/GetChatTranscript`` (body ``{"ChatSessionId", "Html"}``), the archive
+lists ``GET /api/v1/ChatSession`` and ``GET /api/v1/ChatTopic/{id}/Sessions`` (OData, in
+:mod:`simulator.mockapi.odata`), ``GET /api/v1/ChatSession/default`` (a new entity's defaults)
+and ``GET /api/v1/ChatSession/ForCurrentUser``. Dates follow ``SO-TimeZone``
+(:mod:`simulator.mockapi.timezone`).
 
 The writes a bot or agent under test makes (messages, pickup, reset, transfers, saves) are routed
 to :mod:`simulator.mockapi.writes` (:func:`~simulator.mockapi.writes.match_write`): each changes
@@ -41,7 +45,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import unquote
 
 from simulator.core.events import ChatMessage, CustomerProfile, Event, SessionFields
@@ -69,6 +73,7 @@ from simulator.mockapi.shapes import (
     SessionView,
     TopicRecord,
     archive_row,
+    default_session_entity,
     error_body,
     format_date,
     message_entity,
@@ -76,6 +81,7 @@ from simulator.mockapi.shapes import (
     session_entity,
     topic_entity,
 )
+from simulator.mockapi.timezone import TimeZoneError, in_time_zone, parse_time_zone
 from simulator.mockapi.transcript import parse_html_flag, transcript
 from simulator.mockapi.writes import (
     AppliedEdit,
@@ -103,6 +109,8 @@ __all__ = [
     "MockApi",
     "MockApiOptions",
 ]
+
+_TIME_ZONE: Final = so.HEADER_TIME_ZONE.lower()
 
 
 # --- the state ---------------------------------------------------------------------------------
@@ -387,6 +395,9 @@ class MockApiOptions:
     callers: Mapping[str, int] = field(default_factory=dict)
     caller_associate_id: int = 0
     welcome_message: str | None = "Hi {customer}, my name is {agent}. How can I help you today?"
+    #: The topics the API user is a member of, for ``ChatSession/ForCurrentUser``; None: every
+    #: topic (the docs' "Can Respond, Notifications, Listen or Manager" membership is not modelled).
+    current_user_topics: frozenset[int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,10 +461,10 @@ class MockApi:
         (``http://host``) prefixes the ``_Links`` URLs.
         """
         reason = ""
+        lowered = lowered_headers(headers)
         try:
-            status, payload, extra = self._dispatch(
-                method.upper(), path, query, lowered_headers(headers), body, root
-            )
+            status, payload, extra = self._dispatch(method.upper(), path, query, lowered, body, root)
+            payload = _dates_as_asked(payload, lowered)
         except Problem as problem:
             status, extra, reason = problem.status, problem.headers, problem.reason
             payload = error_body(problem.error_type, problem.message)
@@ -483,6 +494,15 @@ class MockApi:
         if parts == ("chatsession",):
             allow(method, "GET")
             return 200, self._archive(root + route.api_root, params), ()
+        if parts == ("chatsession", "default"):
+            allow(method, "GET")
+            return 200, default_session_entity(), ()
+        if parts == ("chatsession", "forcurrentuser"):
+            allow(method, "GET")
+            return 200, self._for_current_user(), ()
+        if len(parts) == 3 and parts[0] == "chattopic" and parts[2] == "sessions":
+            allow(method, "GET")
+            return 200, self._topic_sessions(path_id(parts[1]), root + route.api_root, params), ()
         if len(parts) == 2 and parts[0] == "chatsession":
             allow(method, "GET", "GET, PUT, PATCH")
             return 200, self._session(path_id(parts[1]), links_root, params), ()
@@ -548,15 +568,43 @@ class MockApi:
         entity = session_entity(view, links)
         return select_fields(entity, params["$select"]) if params.get("$select") else entity
 
-    def _archive(self, api_root: str, params: Mapping[str, str]) -> JsonObject:
+    def _archive(
+        self,
+        api_root: str,
+        params: Mapping[str, str],
+        topic_id: int | None = None,
+        path: str = "ChatSession",
+    ) -> JsonObject:
         try:
             query = parse_query(params)
         except ODataError as error:
             raise bad_request(str(error)) from None
         views = (self.state.view(session_id) for session_id in self.state.session_ids)
-        rows = [archive_row(view) for view in views if view is not None]
+        rows = [
+            archive_row(view)
+            for view in views
+            if view is not None and (topic_id is None or view.fields.topic_id == topic_id)
+        ]
         original = {k: v for k, v in params.items() if k.startswith("$")}
-        return archive_response(rows, query, api_root=api_root, format_date=format_date, params=original)
+        return archive_response(
+            rows, query, api_root=api_root, format_date=format_date, params=original, path=path
+        )
+
+    def _topic_sessions(self, topic_id: int, api_root: str, params: Mapping[str, str]) -> JsonObject:
+        """``GET ChatTopic/{id}/Sessions``: the archive over one topic's sessions (404: no such topic)."""
+        if self.state.topic(topic_id) is None:
+            raise not_found("ChatTopic", topic_id)
+        return self._archive(api_root, params, topic_id, f"ChatTopic/{topic_id}/Sessions")
+
+    def _for_current_user(self) -> list[JsonObject]:
+        """``GET ChatSession/ForCurrentUser``: the sessions of the topics the API user is a member of."""
+        topics = self.options.current_user_topics
+        views = (self.state.view(session_id) for session_id in self.state.session_ids)
+        return [
+            session_entity(view)
+            for view in views
+            if view is not None and (topics is None or view.fields.topic_id in topics)
+        ]
 
     def _messages(self, session_id: int, after: int, *, agent: bool) -> list[JsonObject]:
         messages = self.state.messages(session_id, after)
@@ -610,3 +658,14 @@ class MockApi:
 
 def _queue_order(record: _Session) -> tuple[int, int]:
     return record.requested_ticks, record.session_id
+
+
+def _dates_as_asked(payload: Any, headers: Mapping[str, str]) -> Any:
+    """The payload's dates in the zone ``SO-TimeZone`` asks for (unchanged without the header)."""
+    value = headers.get(_TIME_ZONE)
+    if not value:
+        return payload
+    try:
+        return in_time_zone(payload, parse_time_zone(value))
+    except TimeZoneError as error:
+        raise bad_request(str(error)) from None

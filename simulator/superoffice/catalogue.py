@@ -30,18 +30,52 @@ _FIELD_TYPES = {
 }
 
 
+_STATE_DESCRIPTIONS = {
+    so.WebhookState.Active: "webhook {id} was set Active again (sosim tenant)",
+    so.WebhookState.Stopped: "webhook {id} was set Stopped (sosim tenant)",
+    so.WebhookState.TooManyErrors: "webhook {id} turned TooManyErrors after failed deliveries (sosim tenant)",
+}
+_STATE_FIELD_TYPES = {
+    "events": "int (the webhook's calls so far)",
+    "registered": "date with offset",
+    "registered_associate_id": "int",
+    "state": "int (0 Active, 1 Stopped, 2 TooManyErrors; 1-3 with --state-numbering enum)",
+    "updated": "date with offset",
+    "updated_associate_id": "int",
+}
+
+
+def _state_events() -> list[dict[str, Any]]:
+    """The webhook state events of the state-events page: header ``webhook{id}.errors``, body
+    ``Event`` ``webhook.errors``, no ``Entity`` key."""
+    return [
+        {
+            "event": f"webhook{{id}}.{suffix}",
+            "body_event": f"webhook.{suffix}",
+            "entity": None,
+            "description": _STATE_DESCRIPTIONS[state],
+            "changes": [],
+            "field_values": dict(_STATE_FIELD_TYPES),
+        }
+        for state, suffix in so.STATE_SUFFIXES.items()
+    ]
+
+
 def catalogue() -> dict[str, Any]:
     """Return the catalogue: events with their Changes and FieldValues, headers and enums."""
     return {
         "events": [
-            {
-                "event": name,
-                "entity": so.ENTITY_CHATSESSION if name != so.EVENT_TEST else so.ENTITY_TEST,
-                "description": _DESCRIPTIONS[name],
-                "changes": list(so.MESSAGE_CHANGES) if name == so.EVENT_MESSAGE else [],
-                "field_values": {} if name == so.EVENT_TEST else dict(_FIELD_TYPES),
-            }
-            for name in (*so.CHAT_EVENTS, so.EVENT_TEST)
+            *(
+                {
+                    "event": name,
+                    "entity": so.ENTITY_CHATSESSION if name != so.EVENT_TEST else so.ENTITY_TEST,
+                    "description": _DESCRIPTIONS[name],
+                    "changes": list(so.MESSAGE_CHANGES) if name == so.EVENT_MESSAGE else [],
+                    "field_values": {} if name == so.EVENT_TEST else dict(_FIELD_TYPES),
+                }
+                for name in (*so.CHAT_EVENTS, so.EVENT_TEST)
+            ),
+            *_state_events(),
         ],
         "payload_keys": list(so.PAYLOAD_KEYS),
         "headers": [
@@ -66,13 +100,17 @@ def format_catalogue(data: dict[str, Any]) -> str:
     """Format the catalogue as plain text for a terminal."""
     lines: list[str] = []
     for event in data["events"]:
-        lines.append(f"{event['event']}  (Entity: {event['entity']})")
+        if event["entity"] is None:
+            lines.append(f"{event['event']}  (no Entity; body Event: {event['body_event']})")
+        else:
+            lines.append(f"{event['event']}  (Entity: {event['entity']})")
         lines.append(f"  {event['description']}")
         if event["changes"]:
             lines.append("  Changes: " + ", ".join(event["changes"]))
         if event["field_values"]:
             lines.append("  FieldValues:")
-            lines += [f"    {key:<16} {kind}" for key, kind in event["field_values"].items()]
+            width = max(16, *map(len, event["field_values"]))
+            lines += [f"    {key:<{width}} {kind}" for key, kind in event["field_values"].items()]
         lines.append("")
     lines.append("Payload keys, in order: " + ", ".join(data["payload_keys"]))
     lines.append("Headers: " + ", ".join(data["headers"]))

@@ -142,6 +142,16 @@ class WebhookState(IntEnum):
     TooManyErrors = 3
 
 
+#: The state event each state fires (Unknown fires none): the header names the webhook,
+#: ``webhook{id}.errors``, the body's ``Event`` is ``webhook.errors``
+#: (``docs/en/automation/webhook/reference/state-events.md``).
+STATE_SUFFIXES: Final = {
+    WebhookState.Active: "started",
+    WebhookState.Stopped: "stopped",
+    WebhookState.TooManyErrors: "errors",
+}
+
+
 # --- HTTP ---------------------------------------------------------------------------
 
 HEADER_CONTENT_TYPE: Final = "Content-Type"
@@ -158,6 +168,24 @@ REFERENCE_PAGE_SPELLING: Final = {
     HEADER_EVENT_ID: "X-Superoffice-Eventid",
     HEADER_SIGNATURE: "X-Superoffice-Signature",
     HEADER_RETRY: "X-Superoffice-Retry",
+}
+
+#: The Web API's time-zone request header and its option that adds the offset to every date
+#: (SuperOffice/SDK-Doc ``NetServer.Web.Services/Reference/WebAPI/Headers/SO-Timezone.md``).
+HEADER_TIME_ZONE: Final = "SO-TimeZone"
+TIME_ZONE_INCLUDE_OFFSET: Final = "includeTZOffset"
+#: The time zones that page lists (``GET /api/v1/timezone``): code -> (id, IANA zone of its rules).
+TIME_ZONES: Final = {
+    "UTC": (1, "UTC"),
+    "AU-ACT": (36, "Australia/Sydney"),
+    "BD": (50, "Asia/Dhaka"),
+    "CA-QC": (114, "America/Toronto"),
+    "DK": (140, "Europe/Copenhagen"),
+    "FR": (156, "Europe/Paris"),
+    "NO": (261, "Europe/Oslo"),
+    "US-CA": (425, "America/Los_Angeles"),
+    "US-HI": (433, "Pacific/Honolulu"),
+    "US-NY": (460, "America/New_York"),
 }
 
 CONTENT_TYPE_JSON: Final = "application/json; charset=utf-8"

@@ -42,12 +42,8 @@ __all__ = [
     "state_event_name",
 ]
 
-#: The state event each state fires (Unknown fires none).
-STATE_SUFFIXES: Final = {
-    so.WebhookState.Active: "started",
-    so.WebhookState.Stopped: "stopped",
-    so.WebhookState.TooManyErrors: "errors",
-}
+#: The state event each state fires (Unknown fires none); defined in the SuperOffice facts.
+STATE_SUFFIXES: Final = so.STATE_SUFFIXES
 #: ``FieldValues.state`` numbering: the state-events page's note (0 Active, 1 Stopped,
 #: 2 TooManyErrors) or the WebhookState enum (1, 2, 3). The docs contradict each other (§4 #13).
 StateNumbering = Literal["note", "enum"]

@@ -7,7 +7,9 @@ slow or failing receiver never delays another. A copy of an event is rendered fo
 its WebhookName, its secret, its extra Headers.
 
 When a webhook leaves Active the deliverer pauses instead of ending (``inactive`` drop or hold),
-and the state event (``webhook{id}.errors`` ...) goes to the webhooks subscribed to it. A new
+and the state event (``webhook{id}.errors`` ...) goes to the webhooks subscribed to it, also when
+that happens after the last scenario event: the drain keeps the feeds open until no webhook has
+anything left to send (at most the drain timeout). A new
 secret signs every request rendered after the change; requests already in a retry cycle keep
 theirs unless ``rotation="resign"``.
 """
@@ -95,6 +97,7 @@ class _HookHandler:
         label = hook.secret_label(attempt.request)
         counts = hook.secret_counts.setdefault(label, SecretCounts(attempt.sent_s, label != "unsigned"))
         counts.attempts += 1
+        self._fanout.note_activity()
         if attempt.status is None:
             counts.no_answer += 1
         elif attempt.delivered:
@@ -108,7 +111,11 @@ class _HookHandler:
 
     def handle_state(self, change: StateChange) -> None:
         """The deliverer gave up: the webhook turns TooManyErrors in the registry."""
-        self._fanout.registry.set_state(self._id, so.WebhookState.TooManyErrors, "engine", change.reason)
+        changed = self._fanout.registry.set_state(
+            self._id, so.WebhookState.TooManyErrors, "engine", change.reason
+        )
+        if changed is not None:  # its state event is published when the fan-out follows the change
+            self._fanout.owe_state_event()
 
     def finish(self, result: RunResult) -> None:
         """Nothing to close."""
@@ -155,8 +162,10 @@ class Fanout:
         self.rotations: list[Rotation] = []
         self._open = transport_factory or self._open_transport
         self._closing = False
+        self._stopped = False
         self._closed = False
-        self._changed = asyncio.Event()
+        self._changed = asyncio.Event()  # a registry change was followed, or an attempt settled
+        self._owed = 0  # engine state changes whose state event is not yet published
 
     def now_s(self) -> float:
         """Seconds since the origin."""
@@ -168,8 +177,18 @@ class Fanout:
 
     # -- following the registry ------------------------------------------------------------
 
+    def owe_state_event(self) -> None:
+        """Note that an engine state change is on its way to ``apply``: the drain waits for it."""
+        self._owed += 1
+
+    def note_activity(self) -> None:
+        """Wake the drain to look again whether every webhook is done (an attempt settled)."""
+        self._changed.set()
+
     def apply(self, change: Change) -> None:
         """Follow one registry change (call on the loop, in the order the changes happened)."""
+        if change.source == "engine" and change.state_changed and self._owed > 0:
+            self._owed -= 1  # published below (or its webhook is gone): no longer owed
         try:
             if change.kind == "created" and change.after is not None:
                 self._add(change.after)
@@ -323,6 +342,7 @@ class Fanout:
     def stop(self) -> None:
         """Stop every webhook now: nothing more is sent."""
         self._closing = True
+        self._stopped = True
         for hook in self.hooks.values():
             hook.feed.close()
             hook.deliverer.stop()
@@ -333,13 +353,17 @@ class Fanout:
         if self._closed:
             return
         self._closed = True
+        loop = asyncio.get_running_loop()
+        deadline = None if drain_timeout_s is None else loop.time() + drain_timeout_s
+        await self._until_done_sending(deadline)
         self._closing = True
         for hook in self.hooks.values():
             hook.feed.close()
         every = [*self.hooks.values(), *self.gone]
         tasks = [hook.task for hook in every if hook.task is not None]
         if tasks:
-            _, pending = await asyncio.wait(tasks, timeout=drain_timeout_s)
+            timeout_s = None if deadline is None else max(0.0, deadline - loop.time())
+            _, pending = await asyncio.wait(tasks, timeout=timeout_s)
             if pending:
                 self.stop()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -355,6 +379,30 @@ class Fanout:
                 await transport.aclose()
         if failure is not None:  # an output failed (e.g. a handler's disk is full): say so
             raise failure
+
+    async def _until_done_sending(self, deadline: float | None) -> None:
+        """Keep the feeds open while any webhook still sends or a state event is owed (a webhook that
+        turns TooManyErrors after the last scenario event still tells its watchers), until ``deadline``
+        on the loop's clock."""
+        loop = asyncio.get_running_loop()
+        while not self._stopped and not self._done_sending():
+            self._changed.clear()
+            remaining = None if deadline is None else deadline - loop.time()
+            if remaining is not None and remaining <= 0:
+                return
+            try:
+                await asyncio.wait_for(self._changed.wait(), remaining)
+            except TimeoutError:
+                return
+
+    def _done_sending(self) -> bool:
+        """No state event owed, and every Active webhook has nothing queued or in its cycles."""
+        if self._owed:
+            return False
+        return all(
+            hook.deliverer.state != ACTIVE.name or (hook.feed.empty and not hook.deliverer.busy)
+            for hook in self.hooks.values()
+        )
 
     # -- rendering -------------------------------------------------------------------------
 

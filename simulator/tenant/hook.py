@@ -45,6 +45,11 @@ class PlannedFeed:
         self._wake.set()
         return True
 
+    @property
+    def empty(self) -> bool:
+        """Whether the deliverer has taken everything offered."""
+        return not self._items
+
     def close(self) -> None:
         """End the feed once what is queued has been taken."""
         self._closed = True

@@ -67,6 +67,11 @@ def test_run_against_the_built_in_receiver_exits_0_and_writes_every_file(tmp_pat
     summary = json.loads(report.read_text(encoding="utf-8"))
     assert summary["totals"]["delivered"] == summary["totals"]["requests"] == len(attempts)
     assert summary["totals"]["failed"] == 0
+    # the built-in receiver's verdict, with what a receiver must tolerate counted apart
+    receiver = summary["receiver"]
+    assert receiver["ok"] is True and receiver["received"] == len(attempts)
+    assert receiver["requeued"] == receiver["requeued_out_of_order"] == 0
+    assert receiver["sessions"] == 3
 
     root = ET.parse(junit).getroot()
     assert root.tag == "testsuites" and root.get("failures") == "0"

@@ -184,3 +184,25 @@ def test_sosim_api_function_serves_until_interrupted(tmp_path: Path) -> None:
     assert "(3 sessions)" in first
     assert "/Cust4242/api/v1/ChatSession/178105/Messages?after=0" in hint
     assert answer.status_code == 200 and answer.json()["Status"] in {"Finished", "Closed"}
+
+
+def test_http_new_reads_and_time_zone(server: ApiServerThread) -> None:
+    """Over HTTP: ChatTopic/{id}/Sessions, ChatSession/default and ForCurrentUser answer 200, and
+    SO-TimeZone with includeTZOffset tags the dates with the zone's offset."""
+    base = f"{server.url}/Cust4242/api/v1"
+    with httpx.Client(headers=AUTH) as client:
+        sessions = client.get(f"{base}/ChatSession/ForCurrentUser")
+        default = client.get(f"{base}/ChatSession/default")
+        topic = sessions.json()[0]["TopicId"]
+        listed = client.get(f"{base}/ChatTopic/{topic}/Sessions", params={"$orderby": "chatSessionId desc"})
+        zoned = client.get(
+            f"{base}/ChatSession/{sessions.json()[0]['ChatSessionId']}",
+            headers={"SO-TimeZone": "US-NY, includeTZOffset"},
+        )
+        bad_zone = client.get(f"{base}/ChatSession/default", headers={"SO-TimeZone": "Mars"})
+    assert sessions.status_code == default.status_code == listed.status_code == zoned.status_code == 200
+    assert len(sessions.json()) == 3 and default.json()["ChatSessionId"] == 0
+    ids = [row["PrimaryKey"] for row in listed.json()["value"]]
+    assert ids and ids == sorted(ids, reverse=True)
+    assert zoned.json()["WhenRequested"].endswith(("-0500", "-0400"))
+    assert bad_zone.status_code == 400

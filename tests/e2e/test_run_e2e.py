@@ -31,7 +31,7 @@ from simulator.core.outcome import Attempt, RunInfo, RunResult, StateChange
 from simulator.delivery.clock import FakeClock
 from simulator.engine.run import EXIT_FAILED, EXIT_OK, RunConfig, RunOutcome, policy_from_cli, run
 from simulator.report.stats import RunStats, render_summary
-from simulator.servers.receiver import ReceiverConfig, ReceiverThread
+from simulator.servers.receiver import ReceiverConfig, ReceiverThread, WebhookChecker, verdict_ok
 from simulator.superoffice import facts as so
 
 pytestmark = pytest.mark.e2e
@@ -224,6 +224,22 @@ def test_a_failed_cycle_is_sent_again_last_with_a_new_event_id() -> None:
     assert len(arrivals) == outcome.stats.attempts == outcome.stats.requests + 2
     assert outcome.stats.delivered == outcome.stats.requests - 1  # the failed cycle is one failed request
     assert outcome.result.webhook_state == so.WebhookState.Active.name
+
+
+def test_the_receivers_verdict_counts_a_requeued_created_behind_its_session_apart() -> None:
+    """A created whose cycle failed arrives after changed → Finished: counted as requeued, not an error."""
+    with independent_server(first_cycle_fails) as server:
+        run(config(server.url, sessions=1, concurrency=1, policy=FAST_RETRIES))
+    checker = WebhookChecker(SECRET)
+    verdicts = [checker.check("POST", arrival.headers, arrival.body) for arrival in server.arrivals]
+
+    assert server.arrivals[0].payload["Event"] == so.EVENT_CREATED
+    assert verdicts[-1].event == so.EVENT_CREATED and verdicts[-1].out_of_order
+    assert so.EVENT_CHANGED in [arrival.payload["Event"] for arrival in server.arrivals[3:-1]]
+    tally = checker.tally
+    assert (tally.requeued, tally.requeued_out_of_order) == (1, 1)
+    assert tally.problems == {}
+    assert verdict_ok(tally)
 
 
 class Attempts:

@@ -451,6 +451,40 @@ def test_a_failing_target_turns_too_many_errors_stops_getting_events_and_resumes
     assert outcome.exit_code == 1  # requests failed for good while it was broken
 
 
+def test_a_webhook_that_fails_after_the_last_event_still_sends_its_state_event() -> None:
+    """The last chat event fails its whole cycle after playback ended: the webhook turns
+    TooManyErrors during the drain, and the watcher still gets webhook1.errors before the run ends."""
+    total = sum(expected(CHAT_EVENTS).values())
+    event_ids: dict[str, None] = {}  # in the order they first arrived
+    lock = threading.Lock()
+
+    def answer(arrival: Arrival) -> tuple[int, bytes]:
+        if arrival.headers.get("x-hook-test") == "true":
+            return 200, b""
+        event_id = arrival.headers["x-superoffice-eventid"]
+        with lock:
+            event_ids.setdefault(event_id, None)
+            last = len(event_ids) == total and next(reversed(event_ids)) == event_id
+        return (500, b"late failure") if last else (200, b"")
+
+    policy = DeliveryPolicy(name="custom", retry_delays=(0.05, 0.05), disable_after=3)
+    with (
+        targets(Target(answer), Target(lambda a: (200, b""))) as (bad, watcher),
+        tenant_running(policy=policy, wait_for_webhooks=2) as tenant,
+    ):
+        api = httpx.Client(base_url=tenant.api_root, headers=AUTH, timeout=HANG_GUARD_S)
+        assert api.post("/Webhook", json={"TargetUrl": bad.url, "Events": CHAT_EVENTS}).status_code == 200
+        assert (
+            api.post("/Webhook", json={"TargetUrl": watcher.url, "Events": ["webhook1.errors"]}).status_code
+            == 200
+        )
+        outcome = tenant.play()
+    assert len(bad.events()) == total + 2  # every event once, the last one three times
+    assert [a.event for a in watcher.events()] == ["webhook1.errors"]
+    assert json.loads(watcher.events()[0].body)["PrimaryKey"] == 1
+    assert outcome.webhook(2)["delivered"] == 1
+
+
 def test_two_webhooks_get_their_own_events_signatures_and_headers_and_a_slow_one_delays_only_itself() -> None:
     """Different secrets, Events and Headers: each target gets exactly its events, signed with its own
     secret and carrying its own header; the slow one, which answers nothing until the fast one has

@@ -61,6 +61,7 @@ PURE_ELSEWHERE = (
     "mockapi.problems",
     "mockapi.writes",
     "mockapi.bodies",
+    "mockapi.timezone",
     "tenant.model",
     "tenant.registry",
     "tenant.events",

@@ -127,7 +127,10 @@ def test_select_picks_columns_in_order(api: MockApi) -> None:
         ({"$filter": "status eq"}, "incomplete condition"),
         ({"$select": "customerEmail"}, "unknown column"),
         ({"$top": "-1"}, "$top"),
-        ({"$orderBy": "status"}, "$orderby is not supported"),
+        ({"$mode": "full"}, "$mode is not supported"),
+        ({"$orderBy": "status sideways"}, "expected 'column [asc|desc]'"),
+        ({"$orderBy": "status,,rating"}, "an empty column"),
+        ({"$orderBy": "nosuch desc"}, "unknown column 'nosuch'"),
     ],
 )
 def test_unsupported_queries_are_a_400_not_a_500(api: MockApi, params: dict[str, str], message: str) -> None:
@@ -155,3 +158,58 @@ def test_a_rating_without_a_webhook_still_shows_in_the_api(api: MockApi, plans: 
         response = api.handle("GET", f"/api/v1/ChatSession/{plan_.session_id}", "", AUTH)
         assert response.json()["Rating"] == rating
         assert response.json()["Status"] == plan_.events[-1].event.fields.status.name
+
+
+def test_orderby_sorts_by_several_columns_with_directions(api: MockApi, plans: list[SessionPlan]) -> None:
+    """$orderBy=status desc,chatSessionId sorts by status descending, then id ascending; paging follows."""
+    fields = finals(plans)
+    expected = sorted(fields, key=lambda sid: (-int(fields[sid].status), sid))
+    status, body = archive(api, **{"$orderBy": "status desc,chatSessionId", "$select": "chatSessionId"})
+    assert status == 200
+    assert [r["chatSessionId"] for r in body["value"]] == expected
+    assert len({int(f.status) for f in fields.values()}) > 1  # the order is not the default one
+    _, page = archive(api, **{"$orderby": "status desc,chatSessionId", "$top": "3", "$skip": "3"})
+    assert [r["PrimaryKey"] for r in page["value"]] == expected[3:6]
+    assert page["odata.nextLink"].endswith("?$orderby=status+desc,chatSessionId&$top=3&$skip=6")
+
+
+def test_orderby_puts_unset_dates_first_and_sorts_text_ignoring_case(api: MockApi) -> None:
+    """whenStarted asc lists sessions never picked up (0001-01-01) first; lastMessage sorts by text."""
+    _, body = archive(api, **{"$orderby": "whenStarted asc", "$select": "whenStarted"})
+    started = [r["whenStarted"] for r in body["value"]]
+    unset = [s for s in started if s.startswith("0001")]
+    assert unset and started[: len(unset)] == unset
+    assert started[len(unset) :] == sorted(started[len(unset) :])
+    _, text = archive(api, **{"$orderby": "lastMessage desc", "$select": "lastMessage"})
+    last = [r["lastMessage"] for r in text["value"]]
+    assert last == sorted(last, key=str.casefold, reverse=True)
+
+
+def topic_sessions(api: MockApi, topic_id: int | str, **params: str) -> tuple[int, Any]:
+    """GET /api/v1/ChatTopic/{id}/Sessions; (status, decoded body)."""
+    path = f"/Cust777/api/v1/ChatTopic/{topic_id}/Sessions"
+    response = api.handle("GET", path, urlencode(params), AUTH, root="https://sod.test")
+    return response.status, response.json()
+
+
+def test_topic_sessions_lists_only_that_topics_sessions(api: MockApi, plans: list[SessionPlan]) -> None:
+    """ChatTopic/{id}/Sessions is the same OData list over the topic's sessions, with its own next link."""
+    fields = finals(plans)
+    for topic in (3, 4):
+        mine = [sid for sid, f in fields.items() if f.topic_id == topic]
+        status, body = topic_sessions(api, topic)
+        assert status == 200
+        assert [r["PrimaryKey"] for r in body["value"]] == mine and mine
+        assert all(r["chatTopic/chatTopicId"] == topic for r in body["value"])
+    _, paged = topic_sessions(api, 3, **{"$top": "1"})
+    assert paged["odata.nextLink"] == "https://sod.test/Cust777/api/v1/ChatTopic/3/Sessions?$top=1&$skip=1"
+    _, filtered = topic_sessions(api, 3, **{"$filter": "status eq 11"})
+    assert {r["status"] for r in filtered["value"]} <= {11}
+
+
+def test_topic_sessions_of_an_unknown_topic_is_404_and_bad_queries_400(api: MockApi) -> None:
+    """An unknown topic is the documented 404; an unsupported query the same 400 as the archive."""
+    status, body = topic_sessions(api, 99)
+    assert (status, body["ErrorMessage"]) == (404, "ChatTopic id 99 not found")
+    status, body = topic_sessions(api, 3, **{"$filter": "status oneOf(5,6)"})
+    assert status == 400 and body["ErrorType"] == "ArgumentException"

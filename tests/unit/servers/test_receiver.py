@@ -442,3 +442,55 @@ def test_a_checker_without_a_secret_says_its_verdict_left_signatures_unchecked()
     """Every verdict printer (sosim receive, the run's built-in receiver) adds what was not judged."""
     assert verdict_caveat(WebhookChecker("s3cret").tally) == ""
     assert "signatures not checked: no secret" in verdict_caveat(WebhookChecker(None).tally)
+
+
+def requeued(event: Event, cycle: int = 2) -> Request:
+    """The event as NetServer sends it in a later cycle: the same payload under a new EventId."""
+    from simulator.core.delivery_rules import cycle_event_id
+
+    return render(event, WEBHOOK, event_id=cycle_event_id(event.event_id, cycle))
+
+
+def test_a_requeued_created_after_the_session_finished_is_counted_apart_from_order_errors() -> None:
+    """A created whose cycle failed comes back last with a new EventId: counted, and not a failure."""
+    checker = WebhookChecker(SECRET)
+    created = chat_event(so.EVENT_CREATED)
+    assert check(checker, render(created, WEBHOOK)).ok  # its cycle failed at the sender's end
+    check(checker, render(chat_event(so.EVENT_MESSAGE, ticks=T0 + 5), WEBHOOK))
+    check(checker, render(chat_event(so.EVENT_CHANGED, ticks=T0 + 9), WEBHOOK))
+
+    verdict = check(checker, requeued(created))
+
+    assert verdict.ok and verdict.requeued and verdict.out_of_order
+    tally = checker.tally
+    assert (tally.requeued, tally.requeued_out_of_order) == (1, 1)
+    assert dict(tally.problems) == {}
+    assert verdict_ok(tally)
+    rows = dict(verdict_table(tally))
+    assert rows["requeued, behind a later event (NetServer's queue rule)"] == "1"
+
+
+def test_a_requeued_event_in_order_is_counted_but_not_out_of_order() -> None:
+    """A later cycle that still arrives after everything older of its session is only 'requeued'."""
+    checker = WebhookChecker(SECRET)
+    check(checker, render(chat_event(so.EVENT_CREATED), WEBHOOK))
+    message = chat_event(so.EVENT_MESSAGE, ticks=T0 + 5)
+    check(checker, render(message, WEBHOOK))
+
+    verdict = check(checker, requeued(message))
+
+    assert verdict.ok and verdict.requeued and not verdict.out_of_order
+    assert (checker.tally.requeued, checker.tally.requeued_out_of_order) == (1, 0)
+
+
+def test_a_second_created_with_other_content_is_still_an_order_error() -> None:
+    """Only a known body under a new EventId is excused; a created with new content is a real error."""
+    checker = WebhookChecker(SECRET)
+    check(checker, render(chat_event(so.EVENT_CREATED), WEBHOOK))
+    check(checker, render(chat_event(so.EVENT_MESSAGE, ticks=T0 + 5), WEBHOOK))
+
+    verdict = check(checker, render(chat_event(so.EVENT_CREATED, ticks=T0 + 1), WEBHOOK))
+
+    assert verdict.problems == ("created-not-first", "timestamp-backwards")
+    assert not verdict.requeued
+    assert checker.tally.requeued_out_of_order == 0

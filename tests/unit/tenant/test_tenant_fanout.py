@@ -114,7 +114,11 @@ def state_of(t: Tenant, webhook_id: int) -> so.WebhookState | None:
 
 
 def run(
-    script: Script, *, settings: FanoutSettings | None = None, receivers: Receivers | None = None
+    script: Script,
+    *,
+    settings: FanoutSettings | None = None,
+    receivers: Receivers | None = None,
+    drain_timeout_s: float | None = None,
 ) -> Tenant:
     """Run ``script`` against a fresh tenant on virtual time, then drain and close the fan-out."""
     clock = FakeClock()
@@ -140,7 +144,7 @@ def run(
         tenant = Tenant(clock, registry, fanout, receivers, stats)
         holder.append(tenant)
         await script(tenant)
-        await fanout.close(None)
+        await fanout.close(drain_timeout_s)
 
     asyncio.run(asyncio.wait_for(main(), 10))
     return holder[0]
@@ -230,6 +234,63 @@ def test_too_many_errors_stops_sending_tells_subscribers_and_resumes_when_set_ac
         ("#1 bad", "TooManyErrors"),
         ("#1 bad", "Active"),
     ]
+
+
+def test_a_webhook_that_fails_after_the_last_event_still_tells_its_watchers() -> None:
+    """The last scenario event fails its cycle during the drain: webhook1.errors still reaches the watcher."""
+    receivers = Receivers(FakeClock(), status=lambda url, now: 500 if url == "http://bad/h" else 200)
+
+    async def script(t: Tenant) -> None:
+        t.register("http://bad/h", Name="bad", Events=["chatsession.message"])
+        t.register("http://watch/h", Name="watch", Events=["webhook1.errors"])
+        await t.settle(0.0)
+        t.publish(chat_event(so.EVENT_MESSAGE, 1))  # the last event: playback ends here
+
+    t = run(script, receivers=receivers)
+    assert len(t.receivers.at("http://bad/h")) == 3
+    assert state_of(t, 1) is so.WebhookState.TooManyErrors
+    watch = t.receivers.at("http://watch/h")
+    assert [(r.event, r.body["Event"]) for r in watch] == [("webhook1.errors", "webhook.errors")]
+    assert t.fanout.hooks[2].stats.delivered == 1
+
+
+class _UntilStopped:
+    """A transport that answers 500 only once the fan-out has been told to stop sending."""
+
+    target = "http://hang/h"
+
+    def __init__(self, released: asyncio.Event) -> None:
+        self.released = released
+
+    async def send(self, headers: tuple[tuple[str, str], ...], body: bytes) -> Response:
+        await self.released.wait()
+        return Response(500, (), b"")
+
+    async def aclose(self) -> None:
+        """Nothing to close."""
+
+
+def test_the_wait_for_late_state_events_ends_at_the_drain_timeout() -> None:
+    """A webhook still sending when the drain timeout passes is stopped: the drain does not wait on."""
+    receivers = Receivers(FakeClock())
+    released = asyncio.Event()
+    receivers.open = lambda url: _UntilStopped(released)  # type: ignore[method-assign]
+
+    async def script(t: Tenant) -> None:
+        stop = t.fanout.stop
+
+        def stop_and_release() -> None:
+            stop()
+            released.set()
+
+        t.fanout.stop = stop_and_release  # type: ignore[method-assign]
+        t.register("http://hang/h", Events=["chatsession.message"])
+        await t.settle(0.0)
+        t.publish(chat_event(so.EVENT_MESSAGE, 1))
+
+    t = run(script, receivers=receivers, drain_timeout_s=0.05)
+    assert released.is_set() and t.fanout.hooks[1].deliverer.stopped
+    assert t.fanout.hooks[1].stats.attempts == 1  # no retry after the stop
 
 
 def test_a_gone_answer_disables_at_once() -> None:
