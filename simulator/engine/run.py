@@ -513,6 +513,7 @@ def _deliver(
         transport = wrap_transport(transport)  # announces each event to the mock API before sending
     outputs = list(handlers)
     result = RunResult(0.0, True, "Active", 0, "not started")
+    delivering: list[Deliverer] = []  # the deliverer, for how a cancelled run ended
 
     async def main() -> RunResult:
         deliverer = Deliverer(
@@ -525,6 +526,7 @@ def _deliver(
             clock=clock,
             max_rate=max_rate,
         )
+        delivering.append(deliverer)
         if console is not None and not config.quiet and console.is_terminal:
             from simulator.report.progress import LiveProgress
 
@@ -571,7 +573,8 @@ def _deliver(
         with asyncio.Runner(loop_factory=event_loop_factory()) as loop_runner:
             result = loop_runner.run(main())
     except (KeyboardInterrupt, asyncio.CancelledError):
-        result = RunResult(result.elapsed_s, True, "Active", 0, "interrupted")
+        # The deliverer has told the handlers of the requests it abandoned; it knows how far it got.
+        result = delivering[0].cancelled_result() if delivering else replace(result, reason="interrupted")
     except OSError as exc:  # an output failed (disk full, unwritable path): stop and say so
         failure = exc
         result = RunResult(result.elapsed_s, True, "Active", 0, f"aborted: {exc}")
