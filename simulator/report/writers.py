@@ -127,8 +127,8 @@ def junit_element(
 DELIVERY_LABELS: Final = (
     ("events_sent", "sent"),
     ("delivered_first_attempt", "first try"),
-    ("delivered_after_retries", "after retry"),
-    ("delivered_later_cycle", "later cycle"),
+    ("delivered_after_retries", "retried"),
+    ("delivered_later_cycle", "requeued"),
     ("lost", "lost"),
 )
 

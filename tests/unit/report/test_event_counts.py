@@ -101,7 +101,7 @@ def one_of_each() -> RunStats:
 
 
 def test_each_event_is_counted_once_by_what_became_of_it() -> None:
-    """sent = first try + after retry + later cycle + lost, per event type and for the run."""
+    """sent = first try + retried + requeued + lost, per event type and for the run."""
     stats = one_of_each()
     assert stats.delivery_counts() == {
         "events_sent": 4,
@@ -162,20 +162,20 @@ def test_the_html_calls_a_session_recovered_not_failed_when_it_was_delivered_lat
 
 
 def test_the_html_totals_show_the_four_counts() -> None:
-    """The Results card shows events sent, first try, after retry, later cycle and lost."""
+    """The Results card shows events sent, first try, retried, requeued and lost."""
     page = render_html(one_of_each(), [])
     for value, label in (
         ("4", "sent"),
         ("1", "first try"),
-        ("1", "after retry"),
-        ("1", "later cycle"),
+        ("1", "retried"),
+        ("1", "requeued"),
         ("1", "lost"),
     ):
         assert f"<div><b>{value}</b><span>{label}</span></div>" in page
 
 
 def test_the_summary_shows_the_four_counts_per_event_type() -> None:
-    """The summary's Events rows: sent, first try, after retry, later cycle, lost."""
+    """The summary's Events rows: sent, first try, retried, requeued, lost."""
     console = Console(record=True, width=100)
     render_summary(one_of_each(), [], console)
     text = console.export_text()

@@ -352,7 +352,7 @@ def test_junit_scenario_fails_when_nothing_was_delivered(tmp_path: Path) -> None
     failure = _cases(path)["support"]
     assert failure is not None
     assert failure.attrib["message"] == (
-        "nothing was delivered (events sent 2: first try 0, after retry 0, later cycle 0, lost 2); "
+        "nothing was delivered (events sent 2: first try 0, retried 0, requeued 0, lost 2); "
         "webhook final state: Active"
     )
     assert "chatsession.message: 1 lost" in (failure.text or "")
@@ -431,6 +431,7 @@ def test_render_summary_shows_the_key_figures_in_80_columns() -> None:
     render_summary(stats, stats.evaluate_thresholds(), console)
     text = console.export_text()
     assert max(len(line) for line in text.splitlines()) <= 80
+    assert "…" not in text  # no figure cut to fit
     for figure in (CREATED, MESSAGE, "HTTP 200", "HTTP 500", "12ms", "250ms", "p99.9", "sent/s", "500.0"):
         assert figure in text, figure
     assert "Webhook turned TooManyErrors at 12.3s: sending stopped." in text
