@@ -118,7 +118,14 @@ def generate(
     secret_env: str | None,
     secret_file: str | None,
 ) -> None:
-    """Write every request exactly as it would be sent, as fixture files."""
+    """Write every request exactly as it would be sent, as fixture files.
+
+    \b
+    Examples:
+      sosim generate scenarios/support-chat.yaml --sessions 3 --out fixtures.jsonl
+      sosim generate scenarios/support-chat.yaml --sessions 3 --out http/ --format http
+      sosim generate scenarios/support-chat.yaml --seed 7 --now --out -   # to stdout, Timestamps from now
+    """
     from datetime import UTC, datetime
 
     from simulator.core.plan import PlanOptions, plan
@@ -373,7 +380,14 @@ def api(
     sessions: int | None,
     tokens: tuple[str, ...],
 ) -> None:
-    """Serve the mock SuperOffice chat REST API with the scenarios' generated sessions (final state)."""
+    """Serve the mock SuperOffice chat REST API with the scenarios' generated sessions (final state).
+
+    \b
+    Examples:
+      sosim api scenarios/support-chat.yaml --sessions 5                 # on 127.0.0.1:8765
+      sosim api scenarios/support-chat.yaml --port 0 --token s3cret      # any free port, one token
+      curl -H 'Authorization: Bearer x' http://127.0.0.1:8765/<ContextIdentifier>/api/v1/ChatSession
+    """
     from simulator.mockapi.server import serve_scenarios
 
     with stop_on_sigterm():
@@ -420,7 +434,14 @@ def api(
 @click.option("--max-requests", type=click.IntRange(min=1), help="Stop after this many requests.")
 @click.option("--quiet", "-q", is_flag=True, help="No live tally.")
 def receive(**options: Any) -> None:
-    """Run a verifying webhook receiver; exit 1 when anything failed verification."""
+    """Run a verifying webhook receiver; exit 1 when anything failed verification.
+
+    \b
+    Examples:
+      sosim receive --port 8000 --secret-env SOSIM_SECRET
+      sosim receive --port 8000 --fail-rate 0.1 --latency 50ms         # exercise the sender's retries
+      sosim receive --port 8000 --record capture.jsonl --max-requests 100
+    """
     from simulator.engine.receive import ReceiveConfig, receive_from_cli
 
     secret = resolve_secret(options.pop("secret"), options.pop("secret_env"), options.pop("secret_file"))
@@ -586,7 +607,14 @@ def locustfile(show_options: bool) -> None:
 @report_options_tenant
 @delivery_options
 def tenant(scenarios: tuple[str, ...], **options: Any) -> None:
-    """Be the SuperOffice tenant: apps register webhooks through the API, sosim fans the scenarios out."""
+    """Be the SuperOffice tenant: apps register webhooks through the API, sosim fans the scenarios out.
+
+    \b
+    Examples:
+      sosim tenant scenarios/support-chat.yaml --sessions 5 --port 8765
+      sosim tenant scenarios/support-chat.yaml --wait-for-webhooks 2 --speed 60 --junit out/junit.xml
+      sosim tenant scenarios/support-chat.yaml --rotate-secret 30s=NEW_SECRET --report out/tenant.json
+    """
     from simulator.cli.tenant import tenant_from_cli
     from simulator.tenant.config import TenantConfig
 

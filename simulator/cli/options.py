@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import inspect
 import os
 import signal
 import sys
@@ -20,8 +21,43 @@ from simulator.core.errors import SimulatorError
 EXIT_USAGE = 2
 
 
+#: Where a command's docstring starts the part its --help shows last (examples, exit codes).
+EXAMPLES_MARK = "\b\nExamples:"
+
+
+class ExamplesLast(click.Command):
+    """A command whose ``--help`` ends with its docstring's examples (and what follows them), after
+    the options, where a reader looks for them; the docs (mkdocs-click) keep the docstring whole."""
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The docstring up to its examples."""
+        whole = self.help
+        self.help = _split_examples(whole)[0] or None
+        try:
+            super().format_help_text(ctx, formatter)
+        finally:
+            self.help = whole
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The examples and what follows them, then any epilog."""
+        examples = _split_examples(self.help)[1]
+        if examples:
+            formatter.write_paragraph()
+            with formatter.indentation():
+                formatter.write_text(examples)
+        super().format_epilog(ctx, formatter)
+
+
+def _split_examples(help_text: str | None) -> tuple[str, str]:
+    """A docstring as (what comes before its examples, the examples and what follows them)."""
+    head, mark, examples = inspect.cleandoc(help_text or "").partition(EXAMPLES_MARK)
+    return head.rstrip(), mark + examples if mark else ""
+
+
 class SosimGroup(click.Group):
     """Turns every SimulatorError into one line on stderr and exit code 2, never a traceback."""
+
+    command_class = ExamplesLast
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command, translating sosim's errors."""

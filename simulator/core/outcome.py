@@ -14,7 +14,13 @@ from typing import Literal, NamedTuple, Protocol
 
 from simulator.core.events import Request
 
-ErrorKind = Literal["timeout", "connect", "protocol", "refused-by-state"]
+#: Why an attempt got no answer; "abandoned": it was in flight when the run was cancelled.
+ErrorKind = Literal["timeout", "connect", "protocol", "refused-by-state", "abandoned"]
+
+#: What became of an event (a planned request, all its attempts and cycles): delivered on its first
+#: attempt, after retries within its first cycle, in a later cycle (requeued with a new EventId), or
+#: never (lost). docs/reference/counters.md defines each.
+Fate = Literal["first_attempt", "after_retries", "later_cycle", "lost"]
 
 
 class Response(NamedTuple):
@@ -56,6 +62,7 @@ class Attempt(NamedTuple):
     fault: str | None = None
     response_body: bytes = b""
     probe: bool = False  # an injected fault probe: judged by its expectation, not counted as traffic
+    requeued: bool = False  # a failed final attempt whose event goes on in a new cycle (new EventId)
 
     @property
     def service_s(self) -> float:
@@ -71,6 +78,27 @@ class Attempt(NamedTuple):
     def lag_s(self) -> float:
         """Schedule lag: how late the attempt went out."""
         return self.sent_s - self.intended_s
+
+
+def fate_of(attempt: Attempt) -> Fate | None:
+    """The fate of the attempt's event when this attempt settles it; None when a retry or a later
+    cycle follows, or for an injected probe (not an event of the run).
+
+    The one place that tells first-attempt, retried, later-cycle and lost deliveries apart: the
+    report, the live progress and the session sample all ask it.
+    """
+    if attempt.probe or not attempt.final:
+        return None
+    if attempt.delivered:
+        if attempt.cycle > 1:
+            return "later_cycle"
+        return "first_attempt" if attempt.attempt == 1 else "after_retries"
+    return None if attempt.requeued else "lost"
+
+
+def starts_event(attempt: Attempt) -> bool:
+    """Whether this is the first attempt of its event (of its first cycle): what ``sent`` counts."""
+    return attempt.attempt == 1 and attempt.cycle == 1 and not attempt.probe
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,6 +48,25 @@ def plan_events(
         if event.name in webhook.events:
             fault = "burst" if event.session_id < burst_below else None
             yield Planned(timed.due_s, render(event, webhook), scenario, event, fault)
+
+
+def arrival_window_s(scenarios: Sequence[Scenario], options: PlanOptions) -> float | None:
+    """When the last session is expected to start, in seconds of the run (``time_scale`` applied):
+    what progress shows as the expected duration. None when a scenario's arrivals cannot tell."""
+    ends: list[float] = []
+    for scenario in scenarios:
+        arrivals = adjust(scenario, options).arrivals
+        windows = [arrivals.duration] if arrivals.duration is not None else []
+        count = arrivals.sessions
+        if count is not None:
+            if arrivals.process == "burst" and arrivals.burst is not None:
+                windows.append((math.ceil(count / arrivals.burst.size) - 1) * arrivals.burst.every)
+            else:  # uniform: exactly; poisson: the expected start of the last of ``count`` sessions
+                windows.append((count - 1) / arrivals.rate)
+        if not windows:
+            return None
+        ends.append(min(windows))
+    return max(ends) * options.time_scale if ends else None
 
 
 def plan(scenarios: Sequence[Scenario], options: PlanOptions) -> Iterator[Planned]:

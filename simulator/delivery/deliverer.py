@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from simulator.delivery.transport import AsyncTransport
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # hashed by identity: the set of items in flight holds them
 class _Item:
     """One request on its way: the event, its rendered form and where it is in its cycle."""
 
@@ -112,7 +112,10 @@ class Deliverer:
         #: The failure count and the webhook's state, by NetServer's rules.
         self.gate = WebhookGate(policy)
         self.in_flight = 0
+        self.admitted = 0  # planned requests taken from the source so far
+        self._flying: set[_Item] = set()  # the items in flight, reported as abandoned if the run is cancelled
         self.unsent = 0  # requests dropped unsent (or between retries) because the run stopped
+        self.abandoned = 0  # attempts in flight when the run was cancelled: their answers never came
         self._stop = asyncio.Event()
         self._stopping = False  # _stop.is_set() as a plain attribute: read several times an event
         self._error: BaseException | None = None
@@ -143,6 +146,7 @@ class Deliverer:
         self._idle = asyncio.Event()
         self._timers: dict[asyncio.Task[None], _Item] = {}
         self._start = 0.0
+        self._running = False  # run() has begun: _start is set
         self.inactive: Inactive = inactive
         self.resign = resign
         self.label = label
@@ -208,6 +212,7 @@ class Deliverer:
         Re-raises the first exception a handler raised, after the run has wound down.
         """
         self._start = self.clock.now() if start is None else start
+        self._running = True
         # Bound once per run: the caller may add handlers (live progress) after construction.
         self._attempt_handlers = [handler.handle_attempt for handler in self.handlers]
         count = 0
@@ -220,8 +225,8 @@ class Deliverer:
                 self._pump()  # the dropped items' session followers are ready now: drop them too
             await self._drain()
         except asyncio.CancelledError:
-            # Cancelled (a second Ctrl-C): abandon the requests in flight.
-            self._abandoned = True
+            # Cancelled (a second Ctrl-C): abandon the requests in flight, and say they went out.
+            self._abandon_in_flight()
             self._in_tasks.cancel()
             if self._slowly is not None:
                 self._slowly.cancel()
@@ -237,12 +242,21 @@ class Deliverer:
         if self._error is not None:
             raise self._error
         interrupted = self._stopping and self.gate.active
+        return self._result(count, interrupted, self._result_reason(interrupted))
+
+    def cancelled_result(self) -> RunResult:
+        """How a cancelled run ended (``run`` raised CancelledError instead of returning)."""
+        abandoned = f"; {self.abandoned} request(s) in flight were abandoned" if self.abandoned else ""
+        result = self._result(self.admitted, True, "cancelled" + abandoned)
+        return result if self._running else replace(result, elapsed_s=0.0)
+
+    def _result(self, planned: int, interrupted: bool, reason: str) -> RunResult:
         return RunResult(
             elapsed_s=self.clock.now() - self._start,
             interrupted=interrupted,
             webhook_state=self.gate.state,
-            planned=count,
-            reason=self._result_reason(interrupted),
+            planned=planned,
+            reason=reason,
             unsent=self.unsent,
         )
 
@@ -306,6 +320,7 @@ class Deliverer:
         # Positional: keyword arguments cost more, and this runs once an event.
         event, request, scenario = item.event, item.request, item.scenario
         queued = _Item(event, request, scenario, lane_key, deadline, 1, 1, item.fault, item.probe)
+        self.admitted = number
         if self._open_items <= 0:  # _idle is set only then: no call per event otherwise
             self._idle.clear()
         self._open_items += 1
@@ -369,6 +384,7 @@ class Deliverer:
         item.headers = headers = item.request.headers if first else self._headers_for(item)
         item.sent = self._now()
         self.in_flight += 1
+        self._flying.add(item)
         on_done = partial(self._on_outcome, item)
         try:
             if item.fault == "slow-body" and self._slowly is not None:
@@ -394,6 +410,7 @@ class Deliverer:
     def _settle(self, item: _Item, outcome: Outcome) -> None:
         done = self._now()
         self.in_flight -= 1
+        self._flying.discard(item)
         status: int | None = None
         error: ErrorKind | None = None
         detail = ""
@@ -417,27 +434,10 @@ class Deliverer:
             gone = status == so.GONE_STATUS and self.policy.disable_on_gone
             disable_reason = self.gate.count(delivered, status, error, detail)
             following = self._next_step(item, delivered, gone, disable_reason)
-        headers, request = item.headers, item.request
-        if headers is not request.headers and headers != request.headers:
-            request = request._replace(headers=headers)
-        start = self._start
-        attempt = Attempt(
-            request,
-            item.scenario,
-            item.cycle,
-            item.attempt,
-            item.intended - start,
-            item.sent - start,
-            done - start,
-            status,
-            error,
-            detail,
-            delivered,
-            following != "retry",
-            item.fault,
-            body[:4000] if len(body) > 4000 else body,
-            item.probe,
-        )
+        requeued = following == "requeue" and not self._stopping
+        attempt = self._attempt(item, done, status, error, detail, delivered, following != "retry", body)
+        if requeued:
+            attempt = attempt._replace(requeued=True)
         for handle in self._attempt_handlers:  # _tell for attempts, with bound methods and no call
             try:
                 handle(attempt)
@@ -450,7 +450,57 @@ class Deliverer:
         elif following == "requeue" and not self._stopping:
             self._requeue(item, done)
         else:
+            if following != "finish":  # a retry or a later cycle the run stopped before
+                self.unsent += 1
             self._finish_item(item)
+
+    def _attempt(
+        self,
+        item: _Item,
+        done: float,
+        status: int | None,
+        error: ErrorKind | None,
+        detail: str,
+        delivered: bool,
+        final: bool,
+        body: bytes,
+    ) -> Attempt:
+        """The record of ``item``'s attempt that ended at clock time ``done``."""
+        headers, request = item.headers, item.request
+        if headers is not request.headers and headers != request.headers:
+            request = request._replace(headers=headers)
+        start = self._start
+        return Attempt(
+            request,
+            item.scenario,
+            item.cycle,
+            item.attempt,
+            item.intended - start,
+            item.sent - start,
+            done - start,
+            status,
+            error,
+            detail,
+            delivered,
+            final,
+            item.fault,
+            body[:4000] if len(body) > 4000 else body,
+            item.probe,
+        )
+
+    def _abandon_in_flight(self) -> None:
+        """Tell the handlers of every attempt still in flight: it went out and its answer never came.
+
+        Late outcomes are ignored from now on, so each of these attempts is reported once."""
+        self._abandoned = True
+        flying, self._flying = self._flying, set()
+        self.abandoned = len(flying)
+        done = self._now()
+        detail = "the run was cancelled before the answer came"
+        for item in sorted(flying, key=lambda queued: queued.sent):
+            self.in_flight -= 1
+            abandoned = self._attempt(item, done, None, "abandoned", detail, False, True, b"")
+            self._tell("handle_attempt", abandoned)
 
     def _schedule_outcome(self, on_done: OnDone, outcome: Outcome) -> None:
         """Report an outcome on the next loop turn (never from inside ``_start_attempt``)."""

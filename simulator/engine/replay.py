@@ -8,7 +8,7 @@ from typing import Any
 from simulator.core.errors import UsageError
 from simulator.core.faults import Injector
 from simulator.engine.run import RunConfig, RunOutcome, check_target, execute, present
-from simulator.recording.replay import ReplayOptions, parse_sessions, replay_plan
+from simulator.recording.replay import ReplayOptions, count_fixture_requests, parse_sessions, replay_plan
 
 
 def replay_from_cli(source: str, *, secret: str | None, **options: Any) -> int:
@@ -42,6 +42,8 @@ def replay(config: RunConfig, options: ReplayOptions, *, console: Any = None) ->
         planned = Injector(config.faults, options.secret, 0)(planned)
     # Replays of shuffled or filtered traffic need not be in session order.
     filtered = bool(options.only_events or options.only_failed or options.sessions or options.with_retries)
+    # Fixtures hold each request once, so their lines are the planned total; a recording's repeat retries.
+    total = count_fixture_requests(source) if header.get("kind") == "fixtures" and not filtered else None
     check_target(config)
     return execute(
         config,
@@ -53,6 +55,7 @@ def replay(config: RunConfig, options: ReplayOptions, *, console: Any = None) ->
         seed=header.get("seed") if isinstance(header.get("seed"), int) else None,
         console=console,
         check_order=not filtered,
+        planned_total=total,
     )
 
 

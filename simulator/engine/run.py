@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Literal
 
 from simulator import __version__
@@ -226,7 +227,7 @@ def run(
     clock by default.
     """
     from simulator.core.conversation import is_external
-    from simulator.core.plan import PlanOptions, plan
+    from simulator.core.plan import PlanOptions, arrival_window_s, plan
     from simulator.core.scenario import load_scenarios, webhook_for
 
     scenarios = load_scenarios(config.scenarios)
@@ -282,6 +283,8 @@ def run(
         live_api=live_api,
         clock=clock,
         run_id=run_id,
+        # Due times follow the scenario's arrivals only with its own timing (or --speed).
+        expected_s=None if config.max_rate or config.rate else arrival_window_s(scenarios, options),
     )
     outcome.default_secret = default_secret
     return outcome
@@ -351,8 +354,13 @@ def execute(
     live_api: Any = None,
     clock: Clock | None = None,
     run_id: str | None = None,
+    planned_total: int | None = None,
+    expected_s: float | None = None,
 ) -> RunOutcome:
-    """Deliver planned requests with the config's timing, rules and outputs (run and replay)."""
+    """Deliver planned requests with the config's timing, rules and outputs (run and replay).
+
+    ``planned_total`` (events) and ``expected_s`` (the run's expected duration), when known, let
+    progress show a percent and the time left."""
     from simulator.report.stats import RunStats
 
     check_outputs(record=config.record, report=config.report, junit=config.junit, html=config.html)
@@ -413,6 +421,7 @@ def execute(
             wrap_transport=wrap_transport,
             clock=clock,
             live_api=live_api,
+            progress=(planned_total, None if max_rate else expected_s),
         )
         # With faults injected, forged requests are meant to fail verification: their verdicts
     # decide instead of the receiver's tally.
@@ -507,7 +516,9 @@ def _deliver(
     wrap_transport: Callable[[Any], Any] | None = None,
     clock: Clock | None = None,
     live_api: Any = None,
+    progress: tuple[int | None, float | None] = (None, None),
 ) -> RunResult:
+    from simulator.delivery.clock import MonotonicClock
     from simulator.delivery.transport import open_transport
 
     transport = open_transport(
@@ -520,6 +531,8 @@ def _deliver(
         transport = wrap_transport(transport)  # announces each event to the mock API before sending
     outputs = list(handlers)
     result = RunResult(0.0, True, "Active", 0, "not started")
+    run_clock = clock or MonotonicClock()
+    delivering: list[Deliverer] = []  # the deliverer, for how a cancelled run ended
 
     async def main() -> RunResult:
         deliverer = Deliverer(
@@ -529,20 +542,14 @@ def _deliver(
             webhooks=webhooks[1],
             policy=config.policy,
             concurrency=config.concurrency,
-            clock=clock,
+            clock=run_clock,
             max_rate=max_rate,
         )
-        if console is not None and not config.quiet and console.is_terminal:
-            from simulator.report.progress import LiveProgress
-
-            outputs.append(
-                LiveProgress(
-                    console,
-                    metric=stats.metric,
-                    in_flight=lambda: deliverer.in_flight,
-                    target_rate=config.rate,
-                )
-            )
+        delivering.append(deliverer)
+        status = None
+        if console is not None and not config.quiet:
+            status = _progress(console, stats, deliverer, run_clock, config.rate, progress)
+            outputs.append(status)
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         presses = 0
@@ -576,11 +583,19 @@ def _deliver(
             await live_api.start(deliverer.clock, start)
             source = feed(planned, max_rate=max_rate)
             stats.conversation = live_api.stats
+        ticker = None
+        if status is not None and not console.is_terminal:  # a CI log: one plain line every 10 s
+            from simulator.report.progress import print_status
+
+            say = partial(console.print, soft_wrap=True, highlight=False, markup=False)
+            ticker = asyncio.ensure_future(print_status(status, say, run_clock.sleep_until))
         try:
             ended = await deliverer.run(source, start=start)
         finally:
             if feed is not None:
                 await live_api.stop()
+            if ticker is not None:
+                ticker.cancel()
             await transport.aclose()
         return replace(ended, reason=TERMINATED_REASON) if terminated and ended.interrupted else ended
 
@@ -589,7 +604,8 @@ def _deliver(
         with asyncio.Runner(loop_factory=event_loop_factory()) as loop_runner, frozen_heap():
             result = loop_runner.run(main())
     except (KeyboardInterrupt, asyncio.CancelledError):
-        result = RunResult(result.elapsed_s, True, "Active", 0, "interrupted")
+        # The deliverer has told the handlers of the requests it abandoned; it knows how far it got.
+        result = delivering[0].cancelled_result() if delivering else replace(result, reason="interrupted")
     except OSError as exc:  # an output failed (disk full, unwritable path): stop and say so
         failure = exc
         result = RunResult(result.elapsed_s, True, "Active", 0, f"aborted: {exc}")
@@ -612,6 +628,28 @@ def frozen_heap() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+def _progress(
+    console: Any,
+    stats: Any,
+    deliverer: Deliverer,
+    clock: Clock,
+    rate: float | None,
+    known: tuple[int | None, float | None],
+) -> Any:
+    """The live panel on a terminal, else the figures for the status lines a log gets."""
+    from simulator.report.progress import LiveProgress, Progress
+
+    figures: dict[str, Any] = {
+        "metric": stats.metric,
+        "in_flight": lambda: deliverer.in_flight,
+        "planned": known[0],
+        "expected_s": known[1],
+        "target_rate": rate,
+        "now": clock.now,
+    }
+    return LiveProgress(console, **figures) if console.is_terminal else Progress(**figures)
 
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

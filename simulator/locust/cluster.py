@@ -31,7 +31,7 @@ from simulator.report.thresholds import Threshold
 __all__ = ["WIRE_VERSION", "ClusterStats", "MergedSessions", "WorkerRecorder", "encode_stats"]
 
 #: Bumped whenever the wire format changes; the master refuses reports of another version.
-WIRE_VERSION: Final = 2  # 2: the run-wide status_codes are the sum of the events', not sent
+WIRE_VERSION: Final = 3  # 2: the run-wide status_codes are the events' sum; 3: per-event fates
 
 Wire = dict[str, Any]
 
@@ -86,11 +86,24 @@ def encode_stats(stats: RunStats) -> Wire:
         "delivered": stats.delivered,
         "failed": stats.failed,
         "retries": stats.retries,
+        "sent": stats.sent,
+        "requeues": stats.requeues,
+        "fates": dict(stats.fates),
         "service": stats.service.to_wire(),
         "latency": stats.latency.to_wire(),
         "lag": stats.lag.to_wire(),
         "events": {
-            name: [c.sent, c.delivered, c.failed, c.retries, _counter(c.status_codes), dict(c.errors)]
+            name: [
+                c.sent,
+                c.delivered,
+                c.failed,
+                c.retries,
+                _counter(c.status_codes),
+                dict(c.errors),
+                c.events,
+                c.requeues,
+                dict(c.fates),
+            ]
             for name, c in stats.events.items()
         },
         "errors": dict(stats.errors),
@@ -182,10 +195,14 @@ class ClusterStats(RunStats):
         self.delivered += data["delivered"]
         self.failed += data["failed"]
         self.retries += data["retries"]
+        self.sent += data["sent"]
+        self.requeues += data["requeues"]
+        self.fates.update(data["fates"])
         self.service.add_wire(data["service"])
         self.latency.add_wire(data["latency"])
         self.lag.add_wire(data["lag"])
-        for name, (sent, delivered, failed, retries, statuses, errors) in data["events"].items():
+        for name, row in data["events"].items():
+            sent, delivered, failed, retries, statuses, errors, events, requeues, fates = row
             counts = self.events.get(name)
             if counts is None:
                 counts = self.events[name] = EventCounts()
@@ -195,6 +212,9 @@ class ClusterStats(RunStats):
             counts.retries += retries
             counts.status_codes.update(_statuses(statuses))
             counts.errors.update(errors)
+            counts.events += events
+            counts.requeues += requeues
+            counts.fates.update(fates)
         self.errors.update(data["errors"])
         for name, (sent, statuses, errors) in data["faults"].items():
             fault = self.faults.get(name)

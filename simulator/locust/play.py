@@ -222,6 +222,7 @@ class SessionPlayer:
                     delivered=delivered,
                     final=following != "retry",
                     response_body=answer.body[:4000],
+                    requeued=following == "requeue",
                 )
             )
             if reason:

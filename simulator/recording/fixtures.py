@@ -5,14 +5,18 @@
 - ``dir``: one ``.json`` body file per request with its headers beside it (``.headers``).
 - ``http``: one raw HTTP/1.1 request file per request, as the SuperOffice docs print them.
 
-Output is byte-identical for the same inputs: nothing here reads the clock.
+Output is byte-identical for the same inputs: nothing here reads the clock. A jsonl file and a
+directory's ``manifest.jsonl`` are written under a temporary name and renamed at the end, so an
+interrupted ``sosim generate`` (Ctrl-C) never leaves a half file under the final name.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -51,8 +55,13 @@ def write_fixtures(
     if target.exists() and not target.is_dir():
         raise UsageError(f"--out {target}: exists and is not a directory (format {fmt} writes a directory)")
     target.mkdir(parents=True, exist_ok=True)
+    # A manifest left from an earlier output would describe files this one overwrites.
+    (target / "manifest.jsonl").unlink(missing_ok=True)
     count = 0
-    with (target / "manifest.jsonl").open("w", encoding="utf-8", newline="\n") as manifest:
+    with (
+        _whole(target / "manifest.jsonl") as partial,
+        partial.open("w", encoding="utf-8", newline="\n") as manifest,
+    ):
         manifest.write(json.dumps(header_line("fixtures", **header), ensure_ascii=False) + "\n")
         for count, (due_s, scenario, request) in enumerate(requests, start=1):
             stem = _stem(count, request)
@@ -69,11 +78,17 @@ def write_fixtures(
 
 def _write_jsonl(requests: Iterable[tuple[float, str, Request]], target: Path, header: dict[str, Any]) -> int:
     if str(target) == "-":
-        writer = JsonlWriter(target, flush_each=False, stream=sys.stdout)
-    elif target.is_dir():
+        return _write_lines(requests, JsonlWriter(target, flush_each=False, stream=sys.stdout), header)
+    if target.is_dir():
         raise UsageError(f"--out {target}: is a directory; format jsonl writes one file")
-    else:
-        writer = JsonlWriter(target, flush_each=False)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _whole(target) as partial:
+        return _write_lines(requests, JsonlWriter(partial, flush_each=False), header)
+
+
+def _write_lines(
+    requests: Iterable[tuple[float, str, Request]], writer: JsonlWriter, header: dict[str, Any]
+) -> int:
     count = 0
     try:
         writer.write(header_line("fixtures", **header))
@@ -83,3 +98,15 @@ def _write_jsonl(requests: Iterable[tuple[float, str, Request]], target: Path, h
     finally:
         writer.close()
     return count
+
+
+@contextmanager
+def _whole(path: Path) -> Iterator[Path]:
+    """A temporary name beside ``path``: renamed onto it when the block ends normally, removed when
+    it fails or is interrupted (KeyboardInterrupt included)."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        yield partial
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)

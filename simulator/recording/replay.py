@@ -72,6 +72,18 @@ def open_source(
     return read_recording(recording_path(source), warn)
 
 
+def count_fixture_requests(source: str | Path) -> int:
+    """The requests in generate's fixtures: every line after the header (a fast count of newlines;
+    progress shows it as the planned total)."""
+    lines = 0
+    last = b"\n"
+    with recording_path(source).open("rb") as file:
+        while block := file.read(1 << 20):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return lines + (last != b"\n") - 1
+
+
 def failed_event_ids(source: str | Path) -> set[str]:
     """EventIds that never got a delivered answer (a first pass over the source)."""
     header, records = open_source(source)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 from simulator.core.units import format_duration
 from simulator.report.sessions import AttemptDetail, SessionTrace
 from simulator.report.thresholds import ThresholdResult, format_value
-from simulator.report.writers import ExtraCase, scenario_failure, write_whole
+from simulator.report.writers import DELIVERY_LABELS, ExtraCase, scenario_failure, write_whole
 
 if TYPE_CHECKING:
     from simulator.report.stats import RunStats
@@ -142,7 +142,10 @@ def sessions_data(traces: Sequence[SessionTrace], budget: int = DETAIL_BUDGET) -
             "scenario": trace.scenario,
             "session_id": trace.session_id,
             "slow": trace.slow,
-            "failed": trace.failed,
+            # An event lost makes a session failed; failures that a retry or a later cycle made good
+            # only make it "recovered".
+            "failed": trace.failed_requests > 0,
+            "recovered": trace.failed and not trace.failed_requests,
             "worst_latency_ms": _ms(trace.worst_latency_s),
             "failed_requests": trace.failed_requests,
             "omitted": trace.omitted,
@@ -255,6 +258,7 @@ def run_settings(stats: RunStats) -> list[tuple[str, str]]:
     if run is None:
         return [("run", "no settings were recorded")]
     rate = format_value("per_second", stats.achieved_rate)
+    delivered_rate = format_value("per_second", stats.delivered_rate)
     target_rate = stats.target_rate
     rows = [
         ("command", f"sosim {run['command']}"),
@@ -262,7 +266,11 @@ def run_settings(stats: RunStats) -> list[tuple[str, str]]:
         ("seed", "-" if run["seed"] is None else str(run["seed"])),
         ("target", run["target"]),
         ("timing", run["timing"]),
-        ("rate", f"achieved {rate}" + (f", target {target_rate:g}/s" if target_rate else "")),
+        (
+            "rate",
+            f"sent {rate}, delivered {delivered_rate}"
+            + (f", target {target_rate:g}/s" if target_rate else ""),
+        ),
         ("delivery", f"{run['delivery']}, concurrency {run['concurrency']}"),
         ("signed", "yes" if run["signed"] else "no"),
         ("sosim version", run["sosim_version"]),
@@ -282,13 +290,12 @@ def run_settings(stats: RunStats) -> list[tuple[str, str]]:
 
 
 def _totals(stats: RunStats) -> str:
+    counts = stats.delivery_counts()
     cells = [
+        *((label, f"{counts[key]:,}") for key, label in DELIVERY_LABELS),
         ("attempts", f"{stats.attempts:,}"),
-        ("requests", f"{stats.requests:,}"),
-        ("delivered", f"{stats.delivered:,}"),
-        ("failed", f"{stats.failed:,}"),
         ("retries", f"{stats.retries:,}"),
-        ("error rate", format_value("fraction", stats.error_rate)),
+        ("new cycles", f"{stats.requeues:,}"),
         ("p50 service", format_value("time", stats.service.percentile(50))),
         ("p99 service", format_value("time", stats.service.percentile(99))),
         ("p99 lag", format_value("time", stats.lag.percentile(99))),
@@ -368,14 +375,16 @@ _CONVERSATION_CHARTS: Final = (
     ),
 )
 _SESSIONS_NOTE: Final = (
-    "Up to 50 failed sessions (the first to fail) and the 50 slowest (by their slowest attempt, from the "
+    'Up to 50 sessions with a failed attempt (the first to fail; "failed" when an event was lost, '
+    '"recovered" when every failure was delivered on a retry or in a later cycle) and the 50 slowest '
+    "(by their slowest attempt, from the "
     "intended send time); a session's attempts are kept from the one that made it slow or failed. Each bar "
     "is an attempt from send to answer, with its schedule lag in light blue before it. Click a bar for its "
     "request and response; drag to zoom, double-click to zoom out."
 )
 _SESSION_KEYS: Final = (
     ("#2da44e", "delivered"),
-    ("#e16f24", "failed, retried"),
+    ("#e16f24", "failed, tried again"),
     ("#cf222e", "failed for good"),
     ("#8fb3e8", "schedule lag"),
 )

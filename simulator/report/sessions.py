@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Final
 
-from simulator.core.outcome import Attempt
+from simulator.core.outcome import Attempt, fate_of
 
 SLOWEST: Final = 50
 FAILED: Final = 50
@@ -61,6 +61,7 @@ class AttemptDetail:
     body_bytes: int  # the whole body's size
     response: str  # the response body, cut to DETAIL_BYTES
     response_bytes: int
+    requeued: bool = False  # failed, and its event went on in a later cycle
 
     @classmethod
     def of(cls, attempt: Attempt) -> AttemptDetail:
@@ -86,6 +87,7 @@ class AttemptDetail:
             body_bytes=len(request.body),
             response=cut_text(attempt.response_body),
             response_bytes=len(attempt.response_body),
+            requeued=attempt.requeued,
         )
 
     @property
@@ -104,7 +106,7 @@ class SessionTrace:
     omitted: int = 0  # attempts after joining the sample that were not kept
     worst_latency_s: float = -math.inf
     undelivered: int = 0  # attempts that were not delivered
-    failed_requests: int = 0  # requests that failed for good
+    failed_requests: int = 0  # events lost: their last attempt failed and nothing followed
     slow: bool = False
     failed: bool = False
 
@@ -142,7 +144,7 @@ class _Member:
             self.worst = latency
         if not attempt.delivered:
             self.undelivered += 1
-            self.failed_requests += attempt.final
+            self.failed_requests += fate_of(attempt) == "lost"
         kept = self.kept
         if len(kept) >= limit:
             self.omitted += 1
@@ -206,7 +208,7 @@ class SessionSample:
         notable = not delivered or latency > member.worst
         # An injected fault's answer is judged by its own verdict, so it does not make a session failed.
         if not delivered and attempt.fault is None and not member.failed:
-            self._join_failed(key, member, attempt.final)
+            self._join_failed(key, member, fate_of(attempt) == "lost")
         if latency > member.worst and latency > self._slow_floor:
             member.worst = latency
             if not member.slow:
@@ -228,9 +230,9 @@ class SessionSample:
         slow.sort(key=lambda m: -m.worst)
         return failed + [m.trace() for m in slow]
 
-    def _join_failed(self, key: SessionKey, member: _Member, final: bool) -> None:
+    def _join_failed(self, key: SessionKey, member: _Member, lost: bool) -> None:
         if len(self._failed) >= self.failed_limit:
-            if not final or self._failed_for_good:
+            if not lost or self._failed_for_good:
                 return
             recovered = next((k for k in self._failed if not self._traces[k].failed_requests), None)
             if recovered is None:

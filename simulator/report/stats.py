@@ -4,9 +4,15 @@
 a run of a million events needs no more memory than a run of a thousand. Only the
 per-second series grows, with the length of the run.
 
-Definitions the report relies on:
+Definitions the report relies on (docs/reference/counters.md is the user's page on them):
 
-- a *request* is the final attempt of one delivery cycle; it is *delivered* or *failed*;
+- an *event* is one planned request with all its attempts and cycles; it is *sent* with its first
+  attempt and ends delivered on that attempt, after retries, in a later cycle (requeued with a new
+  EventId, see :func:`~simulator.core.outcome.fate_of`), or *lost*: ``lost = sent - delivered``;
+- *retries* are the attempts after the first of a cycle, *requeues* the first attempts of later
+  cycles, so ``attempts = sent + retries + requeues``;
+- a *request* (the JSON's ``requests``, kept for old readers) is the final attempt of one delivery
+  cycle; it is *delivered* or *failed*: a requeued event counts once per failed cycle;
 - *service* time runs from the actual send to the answer, *latency from intended* from the
   time the attempt was due (so queueing in sosim cannot hide a slow receiver), *lag* is how
   late the attempt went out; service and latency count only attempts that got an answer;
@@ -27,7 +33,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
 from simulator import __version__
-from simulator.core.outcome import Attempt, RunInfo, RunResult, StateChange
+from simulator.core.outcome import Attempt, Fate, RunInfo, RunResult, StateChange, fate_of
 from simulator.core.units import parse_rate
 from simulator.report.conversation import ConversationStats
 from simulator.report.series import (
@@ -72,8 +78,11 @@ TOO_MANY_ERRORS: Final = so.WebhookState.TooManyErrors.name
 
 @dataclasses.dataclass(slots=True)
 class EventCounts:
-    """Requests of one event type (``sent`` = delivered + failed), their retries, and the answers
-    their attempts got."""
+    """Events of one event type: how many were sent and what became of them (``fates``), their
+    retries and requeues, and the answers their attempts got.
+
+    ``sent``, ``delivered`` and ``failed`` count requests, one per delivery cycle (``sent`` =
+    delivered + failed), as the JSON report always has; ``events`` counts events."""
 
     sent: int = 0
     delivered: int = 0
@@ -81,6 +90,14 @@ class EventCounts:
     retries: int = 0
     status_codes: Counter[int] = dataclasses.field(default_factory=Counter)
     errors: Counter[str] = dataclasses.field(default_factory=Counter)
+    events: int = 0
+    requeues: int = 0
+    fates: Counter[Fate] = dataclasses.field(default_factory=Counter)
+
+    @property
+    def lost(self) -> int:
+        """Events sent and never delivered (so far, while the run goes on)."""
+        return self.events - self.delivered
 
 
 @dataclasses.dataclass(slots=True)
@@ -109,6 +126,9 @@ class RunStats:
         self.delivered = 0
         self.failed = 0
         self.retries = 0
+        self.sent = 0  # events: first attempts of first cycles
+        self.requeues = 0
+        self.fates: Counter[Fate] = Counter()
         self.events: dict[str, EventCounts] = {}
         self.errors: Counter[str] = Counter()
         self.faults: dict[str, FaultCounts] = {}
@@ -164,6 +184,12 @@ class RunStats:
             self.retries += 1
             event.retries += 1
             second.retries += 1
+        elif attempt.cycle == 1:
+            self.sent += 1
+            event.events += 1
+        else:
+            self.requeues += 1
+            event.requeues += 1
         status = attempt.status
         if status is not None:
             done_s = attempt.done_s
@@ -197,6 +223,10 @@ class RunStats:
                 self.delivered += 1
                 event.delivered += 1
                 second.delivered += 1
+                fate = fate_of(attempt)
+                if fate is not None:
+                    self.fates[fate] += 1
+                    event.fates[fate] += 1
             else:
                 self.failed += 1
                 event.failed += 1
@@ -249,21 +279,49 @@ class RunStats:
         return total
 
     @property
+    def lost(self) -> int:
+        """Events sent and never delivered: given up, dropped when the run stopped before their retry
+        or later cycle, or abandoned in flight (while the run goes on, also those still on their way)."""
+        return self.sent - self.delivered
+
+    def delivery_counts(self, counts: EventCounts | None = None) -> dict[str, int]:
+        """The per-event counts every report shows, for the run or for one event type's ``counts``."""
+        if counts is None:
+            sent, fates, lost = self.sent, self.fates, self.lost
+        else:
+            sent, fates, lost = counts.events, counts.fates, counts.lost
+        return {
+            "events_sent": sent,
+            "delivered_first_attempt": fates["first_attempt"],
+            "delivered_after_retries": fates["after_retries"],
+            "delivered_later_cycle": fates["later_cycle"],
+            "lost": lost,
+        }
+
+    @property
     def error_rate(self) -> float:
         """Failed requests / requests; NaN before any request."""
         return self.failed / self.requests if self.requests else math.nan
 
     @property
     def achieved_rate(self) -> float:
-        """Requests per second of the run (its elapsed time, the last answers included), so it agrees
-        with "finished after"; before the run has ended, between the first and the last send."""
-        if not self.requests:
+        """Events sent per second of the run (its elapsed time, the last answers included), so it
+        agrees with "finished after"; before the run has ended, between the first and the last send."""
+        return self._per_second(self.sent)
+
+    @property
+    def delivered_rate(self) -> float:
+        """Events delivered per second of the run, timed as ``achieved_rate``."""
+        return self._per_second(self.delivered)
+
+    def _per_second(self, count: int) -> float:
+        if not count:
             return 0.0
         if self.result is not None and self.result.elapsed_s > 0:
-            return self.requests / self.result.elapsed_s
+            return count / self.result.elapsed_s
         if self.first_sent_s is None or self.last_sent_s is None or self.last_sent_s <= self.first_sent_s:
             return math.nan
-        return self.requests / (self.last_sent_s - self.first_sent_s)
+        return count / (self.last_sent_s - self.first_sent_s)
 
     @property
     def target_rate(self) -> float | None:
@@ -356,9 +414,12 @@ class RunStats:
                 "failed": self.failed,
                 "retries": self.retries,
                 "error_rate": _number(self.error_rate),
+                **self.delivery_counts(),
+                "requeues": self.requeues,
             },
             "rate": {
                 "achieved_per_s": _number(round(self.achieved_rate, 3)),
+                "delivered_per_s": _number(round(self.delivered_rate, 3)),
                 "target_per_s": self.target_rate,
                 "planned": self.result.planned if self.result else None,
                 "first_sent_s": self.first_sent_s,
@@ -373,7 +434,10 @@ class RunStats:
                 "p99": _ms(self.lag.percentile(99)),
                 "max": _ms(self.lag.max_s),
             },
-            "events": {name: _event_dict(counts) for name, counts in sorted(self.events.items())},
+            "events": {
+                name: {**_event_dict(counts), **self.delivery_counts(counts), "requeues": counts.requeues}
+                for name, counts in sorted(self.events.items())
+            },
             "status_codes": {str(status): n for status, n in sorted(self.status_codes.items())},
             "errors": dict(sorted(self.errors.items())),
             "faults": {name: _fault_dict(fault) for name, fault in sorted(self.faults.items())},
@@ -409,9 +473,11 @@ _METRICS: Final[dict[str, Callable[[RunStats], float]]] = {
     "error_rate": lambda s: s.error_rate,
     "failed": lambda s: float(s.failed),
     "delivered": lambda s: float(s.delivered),
-    "sent": lambda s: float(s.requests),
+    "sent": lambda s: float(s.sent),
+    "lost": lambda s: float(s.lost),
     "attempts": lambda s: float(s.attempts),
     "retries": lambda s: float(s.retries),
+    "requeues": lambda s: float(s.requeues),
     "status_4xx": lambda s: float(s.status_class(4)),
     "status_5xx": lambda s: float(s.status_class(5)),
     "rate": lambda s: s.achieved_rate,

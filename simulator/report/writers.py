@@ -124,11 +124,31 @@ def junit_element(
     return root
 
 
+#: The summary's, HTML's and JUnit's labels of ``RunStats.delivery_counts``, in that order.
+DELIVERY_LABELS: Final = (
+    ("events_sent", "sent"),
+    ("delivered_first_attempt", "first try"),
+    ("delivered_after_retries", "retried"),
+    ("delivered_later_cycle", "requeued"),
+    ("lost", "lost"),
+)
+
+
+def delivery_line(stats: RunStats) -> str:
+    """The per-event counts as one line: ``events sent 40: first try 30, ... lost 2``."""
+    counts = stats.delivery_counts()
+    parts = [f"{label} {counts[key]}" for key, label in DELIVERY_LABELS[1:]]
+    return f"events sent {counts['events_sent']}: " + ", ".join(parts)
+
+
 def scenario_failure(stats: RunStats) -> str | None:
-    """Why the run's scenarios failed (undelivered requests, TooManyErrors, Ctrl-C), or None."""
+    """Why the run's scenarios failed, or None: the webhook gave up, nothing was delivered, or the run
+    was interrupted. These are the exit code's own reasons (``engine.run.exit_code``), so JUnit, HTML and
+    the exit code agree; an event lost while the webhook stayed Active fails only ``--fail-if 'lost > 0'``.
+    """
     problems = []
-    if stats.failed:
-        problems.append(f"{stats.failed} of {stats.requests} requests failed")
+    if stats.sent and not stats.delivered:
+        problems.append(f"nothing was delivered ({delivery_line(stats)})")
     too_many_errors_at = stats.too_many_errors_at
     if too_many_errors_at is not None:
         problems.append(
@@ -143,10 +163,9 @@ def scenario_failure(stats: RunStats) -> str | None:
 
 
 def _failure_details(stats: RunStats) -> list[str]:
-    """Lines under a scenario failure: where the failed requests and the errors were."""
-    lines = [
-        f"{name}: {counts.failed} failed" for name, counts in sorted(stats.events.items()) if counts.failed
-    ]
+    """Lines under a scenario failure: the per-event counts, where the lost events and the errors were."""
+    lines = [delivery_line(stats)]
+    lines += [f"{name}: {counts.lost} lost" for name, counts in sorted(stats.events.items()) if counts.lost]
     lines += [
         f"HTTP {status}: {n} attempts"
         for status, n in sorted(stats.status_codes.items())
@@ -202,10 +221,14 @@ def _summary_table(stats: RunStats) -> Table:
     def heading(*cells: str) -> None:
         table.add_row(*(Text(cell, style="bold") for cell in cells))
 
-    heading("Requests", "sent", "delivered", "failed", "retries")
+    heading("Events", *(label for _, label in DELIVERY_LABELS))
     for name, counts in sorted(stats.events.items()):
-        table.add_row(Text(name), *_ints(counts.sent, counts.delivered, counts.failed, counts.retries))
-    table.add_row("all events", *_ints(stats.requests, stats.delivered, stats.failed, stats.retries))
+        table.add_row(Text(name), *_ints(*stats.delivery_counts(counts).values()))
+    table.add_row("all events", *_ints(*stats.delivery_counts().values()))
+
+    table.add_section()
+    heading("Attempts", "all", "retries", "new cycles")
+    table.add_row("all events", *_ints(stats.attempts, stats.retries, stats.requeues))
 
     table.add_section()
     heading("Answers", "attempts")
@@ -225,13 +248,14 @@ def _summary_table(stats: RunStats) -> Table:
     table.add_row("schedule lag", *_ms_cells(lag.percentile(50), None, lag.percentile(99), None, lag.max_s))
 
     table.add_section()
-    heading("Rate (req/s)", "achieved", "target")
+    heading("Rate (events/s)", "achieved", "target")
     target = stats.target_rate
     table.add_row(
-        "requests/s",
+        "sent/s",
         format_value("per_second", stats.achieved_rate).removesuffix("/s"),
         "-" if target is None else f"{target:.1f}",
     )
+    table.add_row("delivered/s", format_value("per_second", stats.delivered_rate).removesuffix("/s"))
     return table
 
 
@@ -245,6 +269,12 @@ def _closing_lines(stats: RunStats) -> list[tuple[str, str]]:
         lines.append((f"Run {ended} after {format_duration(result.elapsed_s)}{reason}.", ""))
         if result.unsent:
             lines.append((f"{result.unsent} planned request(s) or retries were never sent.", "yellow"))
+    abandoned = stats.errors.get("abandoned", 0)
+    if abandoned:
+        note = f"{abandoned} request(s) were in flight when the run was cancelled: they count as lost."
+        lines.append((note, "yellow"))
+    if stats.lost and (result is None or not result.interrupted):
+        lines.append((f"{stats.lost} event(s) were never delivered.", "red"))
     if stats.info is not None and stats.info.timing == "max-rate" and stats.attempts:
         note = "At max-rate an event is due when sosim reads it: schedule lag is its wait for a free "
         lines.append((note + "connection or for its session's previous answer.", "dim"))

@@ -72,11 +72,11 @@ class TenantOutcome:
 
 
 def exit_code(stats: RunStats, thresholds: Sequence[ThresholdResult], result: RunResult) -> int:
-    """130 interrupted; 1 when a threshold is crossed, a request failed for good, a webhook ended
-    TooManyErrors or nothing went out; else 0."""
+    """130 interrupted; 1 when a threshold is crossed, an event was lost (never delivered, even in a
+    later cycle), a webhook ended TooManyErrors or nothing went out; else 0."""
     if result.interrupted:
         return EXIT_INTERRUPTED
-    if any(r.crossed for r in thresholds) or stats.failed:
+    if any(r.crossed for r in thresholds) or stats.lost:
         return EXIT_FAILED
     if result.webhook_state != so.WebhookState.Active.name or result.planned == 0:
         return EXIT_FAILED
@@ -104,6 +104,7 @@ def hook_summary(hook: Hook, registry: Registry) -> dict[str, Any]:
         "failed": stats.failed,
         "attempts": stats.attempts,
         "retries": stats.retries,
+        **stats.delivery_counts(),
         "lag_ms": _ms_dict(stats.lag.percentile(50), stats.lag.percentile(99), stats.lag.max_s),
         "service_ms": _ms_dict(
             stats.service.percentile(50), stats.service.percentile(99), stats.service.max_s
@@ -161,8 +162,8 @@ def junit_cases(hooks: Sequence[Hook]) -> list[ExtraCase]:
         label = hook.definition.label
         stats = hook.stats
         problem = None
-        if stats.failed:
-            problem = f"{stats.failed} of {stats.requests} requests failed"
+        if stats.lost:
+            problem = f"{stats.lost} of {stats.sent} events lost (never delivered)"
         elif hook.definition.state is so.WebhookState.TooManyErrors and hook.deleted_s is None:
             problem = "the webhook ended TooManyErrors"
         cases.append((f"tenant webhook {label}: every request delivered", problem))

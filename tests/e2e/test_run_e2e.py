@@ -242,6 +242,32 @@ def test_the_receivers_verdict_counts_a_requeued_created_behind_its_session_apar
     assert verdict_ok(tally)
 
 
+def test_an_event_delivered_in_a_later_cycle_fails_no_report(tmp_path: Path) -> None:
+    """Over real HTTP, NetServer's 1 s / 4 s on the FakeClock: the first event fails its cycle and is
+    delivered in the next. It counts as delivered in a later cycle, nothing is lost, and the exit code,
+    JUnit, JSON and HTML all pass the run (JUnit used to say failures="1" beside exit code 0)."""
+    from xml.etree import ElementTree
+
+    from simulator.report.writers import write_reports
+
+    with independent_server(first_cycle_fails) as server:
+        outcome = run(config(server.url, sessions=1, concurrency=1), clock=FakeClock())
+    stats = outcome.stats
+    assert outcome.exit_code == EXIT_OK
+    counts = stats.delivery_counts()
+    assert counts["delivered_later_cycle"] == 1
+    assert counts["lost"] == 0
+    assert counts["events_sent"] == counts["delivered_first_attempt"] + 1 == len(server.arrivals) - 3
+    assert stats.failed == 1  # the per-cycle count old readers know
+    paths = {name: tmp_path / name for name in ("r.json", "j.xml", "r.html")}
+    write_reports(
+        stats, outcome.thresholds, report=paths["r.json"], junit=paths["j.xml"], html=paths["r.html"]
+    )
+    assert json.loads(paths["r.json"].read_text())["totals"]["lost"] == 0
+    assert ElementTree.parse(paths["j.xml"]).getroot().attrib["failures"] == "0"
+    assert '<span class="badge pass">PASS</span>' in paths["r.html"].read_text()
+
+
 class Attempts:
     """A run output that keeps every attempt (offsets on the run's clock)."""
 

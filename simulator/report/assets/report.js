@@ -530,11 +530,11 @@
 
   function attemptColor(a) {
     if (a.delivered) return C.green;
-    return a.final ? C.red : C.orange;
+    return a.final && !a.requeued ? C.red : C.orange;
   }
 
   function laneLabel(lane) {
-    const why = lane.failed ? "failed" : "slow";
+    const why = lane.failed ? "failed" : lane.recovered ? "recovered" : "slow";
     const scenario = data.sessions.scenarios > 1 ? ` ${lane.scenario}` : "";
     return `#${lane.session_id}${scenario} ${why}`;
   }
@@ -628,9 +628,15 @@
     const panel = document.getElementById("detail");
     const facts = el("dl", { class: "settings" });
     const answer = a.status != null ? `HTTP ${a.status}` : `no answer (${a.error || "unknown"})`;
-    const outcome = a.delivered ? "delivered" : a.final ? "failed for good" : "failed, retried";
+    const outcome = a.delivered
+      ? "delivered"
+      : !a.final
+        ? "failed, retried"
+        : a.requeued
+          ? "failed, requeued with a new EventId"
+          : "failed for good";
     const rows = [
-      ["session", `${lane.session_id} (${lane.scenario})${lane.failed ? ", failed" : ""}${lane.slow ? ", among the slowest" : ""}`],
+      ["session", `${lane.session_id} (${lane.scenario})${lane.failed ? ", failed" : lane.recovered ? ", recovered" : ""}${lane.slow ? ", among the slowest" : ""}`],
       ["event", `${a.event}, EventId ${a.event_id}`],
       ["attempt", `${a.attempt} of delivery cycle ${a.cycle}: ${outcome}`],
       ["answer", answer + (a.error_detail ? `: ${a.error_detail}` : "")],

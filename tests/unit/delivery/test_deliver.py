@@ -852,3 +852,115 @@ def test_the_retry_header_follows_the_policy_from_the_first_attempt(
     policy = replace(NETSERVER, retry_header=mode)
     run = deliver([planned(0.0, 1)], answers=[500, 200], policy=policy)
     assert [sent.retry for sent in run.transport.sent] == expected
+
+
+# --- per-event counts, and what a cancelled run reports -----------------------------------
+
+
+def test_a_failed_cycle_says_its_event_goes_on_and_the_later_delivery_counts_as_such() -> None:
+    """The last attempt of a failed cycle is marked requeued; RunStats counts the event delivered in a
+    later cycle, not lost, however many cycles failed before."""
+    first = planned(0.0, 1)
+    original = first.request.event_id
+    stats = RunStats()
+    run = deliver(
+        [first, planned(0.0, 2)], answer=lambda c: 500 if c.event_id == original else 200, handlers=[stats]
+    )
+    assert [
+        (a.cycle, a.attempt, a.final, a.requeued) for a in run.log.attempts if a.request.session_id == 1
+    ] == [
+        (1, 1, False, False),
+        (1, 2, False, False),
+        (1, 3, True, True),
+        (2, 1, True, False),
+    ]
+    assert stats.delivery_counts() == {
+        "events_sent": 2,
+        "delivered_first_attempt": 1,
+        "delivered_after_retries": 0,
+        "delivered_later_cycle": 1,
+        "lost": 0,
+    }
+    assert (stats.failed, stats.requeues) == (1, 1)
+
+
+@pytest.mark.parametrize("face", FACES)
+def test_sent_counts_every_event_that_went_out_when_the_webhook_gives_up(face: str) -> None:
+    """With 401 for everything and 40 requests in flight, TooManyErrors stops the retries of some:
+    sent is still every event that went out (40), retries only the attempts after a first, so
+    attempts = sent + retries + requeues, and all 40 are lost."""
+    stats = RunStats()
+    run = deliver(
+        [planned(0.0, session) for session in range(40)], default=401, delay=1.0, handlers=[stats], face=face
+    )
+    assert run.result.webhook_state == TOO_MANY_ERRORS
+    assert len(run.transport.sent) == stats.attempts == 40
+    assert (stats.sent, stats.retries, stats.requeues, stats.lost) == (40, 0, 0, 40)
+    assert stats.status_codes == {401: 40}
+
+
+def test_a_refused_connection_and_its_retry_count_as_one_event_sent() -> None:
+    """Connection refused, retried once, then the run stops: one event sent, one retry, one lost."""
+    stats = RunStats()
+
+    async def stop_after_the_retry(deliverer: Deliverer, clock: FakeClock) -> None:
+        await clock.sleep_until(1.5)
+        deliverer.stop()
+
+    refused = TransportError("connect", "connection refused")
+    deliver([planned(0.0, 1)], default=refused, handlers=[stats], during=stop_after_the_retry)
+    assert (stats.attempts, stats.sent, stats.retries, stats.lost, stats.delivered) == (2, 1, 1, 1, 0)
+    assert stats.errors == {"connect": 2}
+    assert stats.achieved_rate > 0 and stats.delivered_rate == 0.0
+
+
+class SilentTransport:
+    """Takes every request and never answers (a hung receiver); says when ``expect`` are in flight."""
+
+    target = "fake://silent"
+
+    def __init__(self, expect: int) -> None:
+        self.expect = expect
+        self.sent = 0
+        self.all_in_flight = asyncio.Event()
+
+    async def send(self, headers: tuple[tuple[str, str], ...], body: bytes) -> Response:
+        self.sent += 1
+        if self.sent == self.expect:
+            self.all_in_flight.set()
+        await asyncio.get_running_loop().create_future()  # never set
+        raise AssertionError("unreachable")
+
+    async def aclose(self) -> None:
+        """Nothing to close."""
+
+
+def test_a_cancelled_run_reports_every_request_in_flight_as_abandoned() -> None:
+    """A second Ctrl-C cancels the run with 64 requests in flight: each is reported once, as sent and
+    abandoned (no answer), so the report counts 64 events sent and lost instead of nothing."""
+    stats, log = RunStats(), Log()
+    transport = SilentTransport(expect=64)
+    clock = FakeClock()
+    deliverer = Deliverer(
+        transport, [stats, log], webhook=WEBHOOK, concurrency=64, clock=clock, max_rate=True
+    )
+
+    async def main() -> None:
+        run = asyncio.ensure_future(deliverer.run([planned(0.0, session) for session in range(100)]))
+        await transport.all_in_flight.wait()
+        run.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await run
+
+    asyncio.run(main())
+    assert len(log.attempts) == 64
+    assert {(a.error, a.status, a.delivered, a.final) for a in log.attempts} == {
+        ("abandoned", None, False, True)
+    }
+    assert len({a.request.session_id for a in log.attempts}) == 64
+    assert (stats.attempts, stats.sent, stats.lost) == (64, 64, 64)
+    assert deliverer.in_flight == 0
+    result = deliverer.cancelled_result()
+    assert result.interrupted
+    assert "64 request(s) in flight were abandoned" in result.reason
+    assert result.planned >= 64

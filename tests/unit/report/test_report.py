@@ -285,6 +285,12 @@ def test_json_report_is_strict_stable_and_complete(tmp_path: Path) -> None:
         "failed": 1,
         "retries": 1,
         "error_rate": pytest.approx(1 / 3),
+        "events_sent": 3,
+        "delivered_first_attempt": 1,
+        "delivered_after_retries": 1,
+        "delivered_later_cycle": 0,
+        "lost": 1,
+        "requeues": 0,
     }
     assert report["latency_ms"]["service"]["p99"] == pytest.approx(40.0, rel=HDR_PRECISION)
     assert report["latency_ms"]["service"]["count"] == 3
@@ -338,16 +344,33 @@ def test_junit_fails_exactly_the_crossed_thresholds(tmp_path: Path) -> None:
     assert cases["support"] is None
 
 
-def test_junit_scenario_fails_when_a_request_was_not_delivered(tmp_path: Path) -> None:
-    """A run with an undelivered request fails its scenario case, saying how many and the final state."""
-    stats = mixed_run()
+def test_junit_scenario_fails_when_nothing_was_delivered(tmp_path: Path) -> None:
+    """A run that delivered nothing fails its scenario case, with the per-event counts and the errors."""
+    stats = run_stats([attempt(status=None, error="timeout"), attempt(event=CREATED, status=500)])
     path = tmp_path / "junit.xml"
     write_junit(stats, [], path)
     failure = _cases(path)["support"]
     assert failure is not None
-    assert failure.attrib["message"] == "1 of 3 requests failed; webhook final state: Active"
-    assert "chatsession.message: 1 failed" in (failure.text or "")
+    assert failure.attrib["message"] == (
+        "nothing was delivered (events sent 2: first try 0, retried 0, requeued 0, lost 2); "
+        "webhook final state: Active"
+    )
+    assert "chatsession.message: 1 lost" in (failure.text or "")
     assert "error timeout: 1 attempts" in (failure.text or "")
+
+
+def test_junit_scenario_passes_with_a_lost_event_as_the_exit_code_does(tmp_path: Path) -> None:
+    """An event lost while the webhook stayed Active does not fail `sosim run` (exit code 0), so JUnit
+    agrees; `--fail-if 'lost > 0'` is the gate for it, and JUnit shows that case failed."""
+    stats = mixed_run()
+    stats.thresholds = (parse_threshold("lost > 0"),)
+    path = tmp_path / "junit.xml"
+    write_junit(stats, stats.evaluate_thresholds(), path)
+    cases = _cases(path)
+    assert cases["support"] is None
+    failure = cases["lost > 0"]
+    assert failure is not None
+    assert failure.attrib["message"] == "lost > 0: actual 1, limit 0"
 
 
 def test_junit_scenario_fails_when_the_webhook_turned_too_many_errors(tmp_path: Path) -> None:
@@ -408,7 +431,8 @@ def test_render_summary_shows_the_key_figures_in_80_columns() -> None:
     render_summary(stats, stats.evaluate_thresholds(), console)
     text = console.export_text()
     assert max(len(line) for line in text.splitlines()) <= 80
-    for figure in (CREATED, MESSAGE, "HTTP 200", "HTTP 500", "12ms", "250ms", "p99.9", "requests/s", "500.0"):
+    assert "…" not in text  # no figure cut to fit
+    for figure in (CREATED, MESSAGE, "HTTP 200", "HTTP 500", "12ms", "250ms", "p99.9", "sent/s", "500.0"):
         assert figure in text, figure
     assert "Webhook turned TooManyErrors at 12.3s: sending stopped." in text
     assert "FAIL  p99 > 100ms: actual 250ms, limit 100ms" in text
