@@ -237,3 +237,27 @@ def test_speed_scales_the_customers_delays_but_not_the_timeout_in_scenario_time(
     (unanswered,) = run.kinds("unanswered")
     assert question == pytest.approx(10 / speed, abs=0.1 / speed)
     assert unanswered.at_s - question == pytest.approx(5 / speed, abs=0.1 / speed)
+
+
+def pick_up_and_answer(fields: SessionFields, question: ChatMessage) -> FakeWrite:
+    """An external agent: picks the chat up on its first message, answers every later one."""
+    if not fields.user_id:
+        return FakeWrite(
+            question.session_id, "pickup", fields, fields._replace(status=S.UserLast, user_id=16)
+        )
+    return reply("An agent here.")(fields, question)
+
+
+def test_external_agents_pick_up_and_the_customer_talks_on_until_thanks() -> None:
+    spec = scenario(sessions=2, bot="simulated", agents="external", chatbot={"probability": 0})
+    spec = spec.model_copy(
+        update={
+            "flow": spec.flow.model_copy(
+                update={"conversation": spec.flow.conversation.model_copy(update={"turns": 2})}
+            )
+        }
+    )
+    run = drive(conversations_for(spec), pick_up_and_answer)
+    assert run.endings() == {"customer": 2}
+    assert next(w.action for _, w in run.writes if w.session_id == 178105) == "pickup"
+    assert len(run.kinds("reply")) == 4  # two questions each, after the pickup

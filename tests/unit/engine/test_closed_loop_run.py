@@ -1,0 +1,28 @@
+"""A closed-loop run's settings: what cannot pace customers who wait for answers is refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from simulator.core.errors import UsageError
+from simulator.engine.run import RunConfig, run
+
+EXTERNAL_BOT = str(Path(__file__).resolve().parents[3] / "scenarios" / "external-bot.yaml")
+
+
+def test_rate_cannot_pace_a_closed_loop() -> None:
+    with pytest.raises(UsageError, match="--rate cannot pace a closed loop"):
+        run(RunConfig(scenarios=(EXTERNAL_BOT,), secret="s", rate=10.0, serve_api="127.0.0.1:0"))
+
+
+def test_a_port_in_use_for_the_api_is_a_usage_error_before_anything_is_sent() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        with pytest.raises(UsageError, match=f"cannot serve the mock API on 127.0.0.1:{port}"):
+            run(RunConfig(scenarios=(EXTERNAL_BOT,), secret="s", sessions=1, serve_api=f"127.0.0.1:{port}"))
