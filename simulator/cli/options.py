@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 import click
 
 from simulator.core.errors import SimulatorError
+from simulator.core.urls import mask_urls_in
 
 EXIT_USAGE = 2
 
@@ -27,7 +28,7 @@ class SosimGroup(click.Group):
         try:
             return super().invoke(ctx)
         except SimulatorError as exc:
-            fail(str(exc))
+            fail(mask_urls_in(str(exc)))  # a URL quoted in an error never shows its credentials
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)

@@ -22,6 +22,7 @@ from simulator.core.faults import FaultReport, FaultSpec, Injector, parse_expect
 from simulator.core.outcome import Handler, RunInfo, RunResult, call_finish
 from simulator.core.schedule import Planned
 from simulator.core.units import parse_duration, parse_option, parse_rate
+from simulator.core.urls import mask_url
 from simulator.delivery.clock import Clock
 from simulator.delivery.deliverer import Deliverer
 from simulator.report.thresholds import Threshold, ThresholdResult, parse_threshold
@@ -377,7 +378,7 @@ def execute(
             command=command,
             scenarios=config.scenarios,
             seed=seed,
-            target=target,
+            target=mask_url(target),
             started_at=now.isoformat().replace("+00:00", "Z"),
             timing="max-rate" if max_rate else timing_label(config),
             delivery=config.policy.name,
@@ -388,7 +389,7 @@ def execute(
             run_id=run_id,
         )
         if console is not None and not config.quiet:
-            where = "the built-in verifying receiver at " + target if receiver is not None else target
+            where = ("the built-in verifying receiver at " if receiver is not None else "") + info.target
             console.print(
                 f"sosim {command}: {', '.join(config.scenarios)} -> {where} "
                 f"({info.timing}, {config.policy.name} delivery, concurrency {config.concurrency})",
@@ -448,7 +449,8 @@ def _refuse_unsigned(scenarios: Sequence[Any], config: RunConfig) -> None:
     for scenario in scenarios:
         if scenario.webhook.secret == "":
             raise UsageError(
-                f"{scenario.source}: webhook.secret is declared but empty, and {config.target} is not on "
+                f"{scenario.source}: webhook.secret is declared but empty, and {mask_url(config.target)} "
+                "is not on "
                 "this machine: refusing to send unsigned webhooks. Set the secret (export the variable "
                 "the scenario names, or pass --secret-env NAME / --secret-file PATH)."
             )
