@@ -222,6 +222,12 @@ delivery_options = _options(
         help="custom: what a failed cycle does with its event.",
     ),
     click.option(
+        "--retry-after",
+        type=click.Choice(["ignore", "honour"]),
+        help="custom: whether a failed answer's Retry-After delays the next attempt "
+        "(NetServer ignores it; honour waits up to 300 s).",
+    ),
+    click.option(
         "--engine",
         type=click.Choice(["auto", "httpx", "lean"]),
         default="auto",

@@ -130,7 +130,8 @@ def merge_faults(cli: Sequence[FaultSpec], scenarios: Sequence[Any]) -> tuple[Fa
 def policy_from_cli(options: dict[str, Any]) -> DeliveryPolicy:
     """Build the delivery policy from --delivery and the custom options."""
     mode = options.get("delivery") or "netserver"
-    custom = {k: options.get(k) for k in ("retry_delays", "success_codes", "disable_after", "on_failure")}
+    names = ("retry_delays", "success_codes", "disable_after", "on_failure", "retry_after")
+    custom = {k: options.get(k) for k in names}
     given = [k for k, v in custom.items() if v is not None]
     if mode != "custom":
         if given:
@@ -150,6 +151,8 @@ def policy_from_cli(options: dict[str, Any]) -> DeliveryPolicy:
         policy = replace(policy, disable_after=int(custom["disable_after"]) or None)
     if custom["on_failure"] is not None:
         policy = replace(policy, on_cycle_failure=custom["on_failure"])
+    if custom["retry_after"] is not None:
+        policy = replace(policy, retry_after=custom["retry_after"])
     return replace(policy, name="custom")
 
 
