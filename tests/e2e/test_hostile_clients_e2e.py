@@ -227,7 +227,7 @@ def test_out_of_file_descriptors_is_logged_once_a_second_and_the_server_recovers
         messages = 0
         while messages < 2:  # the second message comes a second after the first, not sooner
             messages += "cannot accept connections" in next_line()
-        assert len(seen) <= 4, seen  # before: ~8,000 lines a second of tracebacks
+            assert len(seen) <= 6, seen[-6:]  # before: a traceback per refused accept, ~8,000 lines a second
         assert "Too many open files" in seen[-1] and "refused since the last message" in seen[-1]
         for sock in held:
             sock.close()
