@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 import click
 
 from simulator.core.errors import SimulatorError
+from simulator.core.urls import mask_urls_in
 
 EXIT_USAGE = 2
 
@@ -64,7 +65,7 @@ class SosimGroup(click.Group):
         try:
             return super().invoke(ctx)
         except SimulatorError as exc:
-            fail(str(exc))
+            fail(mask_urls_in(str(exc)))  # a URL quoted in an error never shows its credentials
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
@@ -270,6 +271,12 @@ delivery_options = _options(
         "--on-failure",
         type=click.Choice(["requeue", "discard"]),
         help="custom: what a failed cycle does with its event.",
+    ),
+    click.option(
+        "--retry-after",
+        type=click.Choice(["ignore", "honour"]),
+        help="custom: whether a failed answer's Retry-After delays the next attempt "
+        "(NetServer ignores it; honour waits up to 300 s).",
     ),
     click.option(
         "--engine",

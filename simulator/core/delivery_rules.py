@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 from simulator.core.events import HeaderSpelling, Request, header_name
 from simulator.core.outcome import ErrorKind
@@ -24,11 +24,18 @@ __all__ = [
     "ONCE",
     "TOO_MANY_ERRORS",
     "DeliveryPolicy",
+    "RetryAfter",
     "WebhookGate",
     "cycle_event_id",
     "resigned",
+    "retry_after_s",
     "with_event_id",
 ]
+
+
+RetryAfter = Literal["ignore", "honour"]
+_RETRY_AFTER: Final = "retry-after"  # RFC 9110 §10.2.3; an HTTP header, not a SuperOffice one
+_MAX_RETRY_AFTER_DIGITS: Final = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +54,28 @@ class DeliveryPolicy:
     #: X-SuperOffice-Retry: "count" omits it on the first attempt and sends 1, 2 on retries;
     #: "always" sends 0, 1, 2; "never" omits it.
     retry_header: Literal["count", "always", "never"] = "count"
+    #: A failed answer's ``Retry-After``. NetServer's documented schedule is a fixed 1 s / 4 s after
+    #: any answer but 200 and never mentions Retry-After or 429 (docs/en/automation/webhook/
+    #: notification.md, "Error Handling for Webhooks"), so "ignore". "honour" waits what the
+    #: server asked for (delta-seconds), at least the scheduled delay and at most
+    #: ``retry_after_max_s``.
+    retry_after: RetryAfter = "ignore"
+    retry_after_max_s: float = 300.0
 
     @property
     def attempts_per_cycle(self) -> int:
         """Attempts in one cycle: the first plus one per retry delay."""
         return len(self.retry_delays) + 1
+
+    def retry_delay(self, attempt: int, headers: tuple[tuple[str, str], ...] = ()) -> float:
+        """Seconds to wait after failed ``attempt`` (1-based) before the next one."""
+        scheduled = self.retry_delays[attempt - 1]
+        if self.retry_after == "ignore":
+            return scheduled
+        asked = retry_after_s(headers)
+        if asked is None:
+            return scheduled
+        return max(scheduled, min(asked, self.retry_after_max_s))
 
     def is_success(self, status: int | None) -> bool:
         """Tell whether an answer counts as delivered."""
@@ -111,6 +135,20 @@ class WebhookGate:
         if self.active:
             self.state = TOO_MANY_ERRORS
             self.reason = f"{TOO_MANY_ERRORS}: {reason}"
+
+
+def retry_after_s(headers: tuple[tuple[str, str], ...]) -> float | None:
+    """The delta-seconds of a response's ``Retry-After``, or None when absent or not a number.
+
+    An HTTP-date is not read: the core has no wall clock to subtract it from.
+    """
+    for name, value in headers:
+        if name.lower() == _RETRY_AFTER:
+            text = value.strip()
+            if text.isascii() and text.isdigit() and len(text) <= _MAX_RETRY_AFTER_DIGITS:
+                return float(text)
+            return None
+    return None
 
 
 def cycle_event_id(event_id: str, cycle: int) -> str:

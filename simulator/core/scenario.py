@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -76,12 +76,46 @@ def parse_scenario(text: str, source: str = "<inline>", env: Mapping[str, str] |
     if not isinstance(data, dict):
         raise ScenarioError(source, 1, "", "a scenario must be a YAML mapping (name:, arrivals:, flow: ...)")
     defaulted: list[tuple[str, str]] = []
-    data = _interpolate(data, (), lines, source, os.environ if env is None else env, defaulted)
+    used: dict[str, str] = {}  # VAR -> value, for each ${VAR} taken from the environment
+    reading = _Recording(os.environ if env is None else env, used)
+    data = _interpolate(data, (), lines, source, reading, defaulted)
     try:
         scenario = Scenario.model_validate({**data, "source": source, "env_defaults": tuple(defaulted)})
     except ValidationError as exc:
-        raise _every_error(exc, lines, source, data) from None
+        raise _hide_env_values(_every_error(exc, lines, source, data), used) from None
     return scenario
+
+
+class _Recording(Mapping[str, str]):
+    """The environment, noting each variable read: its value may be a secret."""
+
+    def __init__(self, env: Mapping[str, str], used: dict[str, str]) -> None:
+        self._env, self._used = env, used
+
+    def __getitem__(self, name: str) -> str:
+        value = self._env[name]
+        self._used[name] = value
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._env)
+
+    def __len__(self) -> int:
+        return len(self._env)
+
+
+def _hide_env_values(error: ScenarioError, used: Mapping[str, str]) -> ScenarioError:
+    """The error with every environment value it quotes shown as ``${VAR}``: a value read from the
+    environment (a secret, a token) never appears in a message."""
+
+    def hide(problem: str) -> str:
+        for name, value in sorted(used.items(), key=lambda item: -len(item[1])):
+            if value:
+                problem = problem.replace(value, f"${{{name}}}")
+        return problem
+
+    rest = [ScenarioError(e.path, e.line, e.field, hide(e.problem)) for e in error.also]
+    return ScenarioError(error.path, error.line, error.field, hide(error.problem), also=rest)
 
 
 # --- YAML with line numbers ---------------------------------------------------------

@@ -26,11 +26,27 @@ from simulator.core.headers import header_problem, is_transport_header
 from simulator.core.units import parse_duration, parse_rate
 from simulator.superoffice import facts as so
 
-Seconds = Annotated[float, BeforeValidator(parse_duration)]
-PerSecond = Annotated[float, BeforeValidator(parse_rate)]
+#: Limits on values that validate as numbers but cannot work: generation would hang, grow without
+#: bound, or overflow a .NET DateTime (which ends at 9999-12-31). Each is far above any real use.
+MAX_SECONDS = 366 * 24 * 3600.0  # the longest duration or delay: a year
+MAX_RATE = 1_000_000.0  # arrivals per second
+MAX_TURNS = 1_000  # exchanges per session: a session's plan is held in memory
+MAX_SESSIONS = 1_000_000_000
+MAX_BURST = 1_000_000  # sessions that start at the same instant
+#: SuperOffice ids (PrimaryKey, AssociateId, ...) are 32-bit integers.
+MAX_ID = 2**31 - 1
+#: SQL Server's datetime, where SuperOffice stores dates, starts in 1753; the upper bound leaves
+#: room for the longest run before year 10000, which Timestamp cannot spell.
+EARLIEST_START = datetime(1753, 1, 1, tzinfo=UTC)
+LATEST_START = datetime(9000, 1, 1, tzinfo=UTC)
+
+Seconds = Annotated[float, BeforeValidator(parse_duration), Field(le=MAX_SECONDS)]
+PerSecond = Annotated[float, BeforeValidator(parse_rate), Field(le=MAX_RATE)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 PositiveInt = Annotated[int, Field(ge=1)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Turns = Annotated[int, Field(ge=0, le=MAX_TURNS)]
 
 StatusName = Literal[
     "Invalid",
@@ -62,7 +78,7 @@ _SUM_TOLERANCE = 1e-6
 class Strict(BaseModel):
     """Base of every scenario node: unknown keys are errors, values are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def check_weights_sum_to_one(weights: dict[Any, float]) -> dict[Any, float]:
@@ -155,7 +171,7 @@ Delay = Annotated[
 class CountRange(Strict):
     """A whole number drawn uniformly between two bounds, both included."""
 
-    uniform: tuple[NonNegativeInt, NonNegativeInt]
+    uniform: tuple[Turns, Turns]
 
     @field_validator("uniform")
     @classmethod
@@ -166,7 +182,7 @@ class CountRange(Strict):
 
 
 Count = Annotated[
-    Annotated[NonNegativeInt, Tag("count")] | Annotated[CountRange, Tag("range")],
+    Annotated[Turns, Tag("count")] | Annotated[CountRange, Tag("range")],
     Discriminator(lambda v: "range" if isinstance(v, dict | CountRange) else "count"),
 ]
 
@@ -284,15 +300,15 @@ class PayloadSpec(Strict):
 class AgentSpec(Strict):
     """A human agent: the associate that changes things and the ejuser behind UserId."""
 
-    associate_id: PositiveInt
-    user_id: PositiveInt
+    associate_id: Id
+    user_id: Id
     name: str | None = None
 
 
 class TopicSpec(Strict):
     """A chat topic (channel)."""
 
-    id: PositiveInt
+    id: Id
     name: str | None = None
     weight: Annotated[float, Field(gt=0)] = 1.0
 
@@ -300,8 +316,8 @@ class TopicSpec(Strict):
 class IdRange(Strict):
     """An inclusive range of ids to draw from."""
 
-    first: PositiveInt
-    last: PositiveInt
+    first: Id
+    last: Id
 
     @model_validator(mode="after")
     def _ordered(self) -> IdRange:
@@ -324,8 +340,8 @@ class PopulationSpec(Strict):
 
     agents: tuple[AgentSpec, ...] = (AgentSpec(associate_id=316, user_id=16),)
     topics: tuple[TopicSpec, ...] = (TopicSpec(id=1, name="Support"),)
-    first_session_id: PositiveInt = 178105
-    first_message_id: PositiveInt = 1
+    first_session_id: Id = 178105
+    first_message_id: Id = 1
     contacts: Range = IdRange(first=1, last=5000)
     persons: Range = IdRange(first=1, last=20000)
     tickets: Range = IdRange(first=1000, last=99999)
@@ -354,14 +370,14 @@ class PopulationSpec(Strict):
 class BurstSpec(Strict):
     """Many sessions at the same instant, repeated."""
 
-    size: PositiveInt
+    size: Annotated[int, Field(ge=1, le=MAX_BURST)]
     every: Seconds
 
 
 class ArrivalsSpec(Strict):
     """How many sessions there are and when they start."""
 
-    sessions: PositiveInt | None = None
+    sessions: Annotated[int, Field(ge=1, le=MAX_SESSIONS)] | None = None
     duration: Seconds | None = None
     process: Literal["poisson", "uniform", "burst"] = "poisson"
     rate: PerSecond = 1.0
@@ -630,5 +646,11 @@ class Scenario(Strict):
 
     @field_validator("start")
     @classmethod
-    def _aware(cls, start: datetime) -> datetime:
-        return start if start.tzinfo else start.replace(tzinfo=UTC)
+    def _aware_and_in_range(cls, start: datetime) -> datetime:
+        start = start if start.tzinfo else start.replace(tzinfo=UTC)
+        if not EARLIEST_START <= start <= LATEST_START:
+            raise ValueError(
+                f"must be between {EARLIEST_START:%Y-%m-%d} and {LATEST_START:%Y-%m-%d}: "
+                "Timestamps outside cannot be stored by SuperOffice or spelled by .NET"
+            )
+        return start

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import overload
@@ -22,6 +23,8 @@ def parse_duration(value: str | float | int) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected {DURATION_HELP}, got {value!r}")
     if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValueError(f"expected {DURATION_HELP}, got {value!r}")
         if value < 0:
             raise ValueError(f"expected {DURATION_HELP}, got a negative number")
         return float(value)
@@ -38,6 +41,8 @@ def parse_rate(value: str | float | int) -> float:
         raise ValueError(f"expected {RATE_HELP}, got {value!r}")
     if isinstance(value, int | float):
         rate = float(value)
+        if not math.isfinite(rate):
+            raise ValueError(f"expected {RATE_HELP}, got {value!r}")
     else:
         match = _RATE.match(str(value))
         if not match:

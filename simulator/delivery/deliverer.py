@@ -133,7 +133,11 @@ class Deliverer:
         self._abandoned = False  # the run was cancelled: late outcomes are ignored
         # The callback face: the transport's own (the lean engine's), or its send() in tasks.
         self._in_tasks = TaskSubmitter(transport.send)
-        self._submit: Submitter = getattr(transport, "submit", None) or self._in_tasks
+        own_submit = getattr(transport, "submit", None)
+        if own_submit is not None and policy.retry_after == "honour":
+            # The lean engine keeps response headers only when asked: Retry-After needs them.
+            own_submit = partial(own_submit, with_headers=True)
+        self._submit: Submitter = own_submit or self._in_tasks
         send_slowly = getattr(transport, "send_slowly", None)  # the slow-body fault's way to send
         self._slowly = TaskSubmitter(send_slowly) if send_slowly is not None else None
         self._attempt_handlers: list[Callable[[Attempt], None]] = []
@@ -415,9 +419,11 @@ class Deliverer:
         error: ErrorKind | None = None
         detail = ""
         body = b""
+        answer_headers: tuple[tuple[str, str], ...] = ()
         if isinstance(outcome, Response):
             status = outcome.status
             body = outcome.body
+            answer_headers = outcome.headers
         else:  # any transport failure is a failed attempt, never a crash
             error, detail = classify_error(outcome)
 
@@ -446,7 +452,7 @@ class Deliverer:
         if disable_reason:
             self._disable(done, disable_reason)
         if following == "retry" and not self._stopping:
-            self._retry_later(item, done + self.policy.retry_delays[item.attempt - 1])
+            self._retry_later(item, done + self.policy.retry_delay(item.attempt, answer_headers))
         elif following == "requeue" and not self._stopping:
             self._requeue(item, done)
         else:

@@ -29,6 +29,7 @@ import httpx
 
 from simulator.core.errors import UsageError
 from simulator.core.outcome import ErrorKind, Response
+from simulator.core.urls import mask_url
 from simulator.delivery.exchange import Headers as Headers  # re-exported: the transports' header type
 
 if TYPE_CHECKING:
@@ -164,20 +165,20 @@ def _scheme(target: str) -> str:
     scheme, sep, _ = target.partition("://")
     scheme = scheme.lower()
     if not sep or scheme not in ("http", "https", "asgi"):
-        raise UsageError(f"unsupported target {target!r}: use {_ALLOWED_TARGETS}")
+        raise UsageError(f"unsupported target {mask_url(target)!r}: use {_ALLOWED_TARGETS}")
     return scheme
 
 
 def parse_http_target(target: str) -> _HttpTarget:
     if _scheme(target) == "asgi":
-        raise UsageError(f"{target!r} is an ASGI app, not a network address: use open_transport")
+        raise UsageError(f"{mask_url(target)!r} is an ASGI app, not a network address: use open_transport")
     parts = urlsplit(target)
     try:
         port = parts.port
     except ValueError:
-        raise UsageError(f"invalid port in target {target!r}: use {_ALLOWED_TARGETS}") from None
+        raise UsageError(f"invalid port in target {mask_url(target)!r}: use {_ALLOWED_TARGETS}") from None
     if not parts.hostname:
-        raise UsageError(f"no host in target {target!r}: use {_ALLOWED_TARGETS}")
+        raise UsageError(f"no host in target {mask_url(target)!r}: use {_ALLOWED_TARGETS}")
     scheme = parts.scheme.lower()
     path = parts.path or "/"
     if parts.query:

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from simulator.core.errors import SimulatorError
+from simulator.core.urls import mask_url
 
 #: The longest the check waits for the name lookup and for the connection, whatever --timeout says.
 MAX_PREFLIGHT_S = 5.0
@@ -40,28 +41,29 @@ def preflight(
     parts = urlsplit(target)
     if parts.scheme not in ("http", "https"):
         return
+    shown = mask_url(target)
     host = parts.hostname
     if not host:
-        raise PreflightError(f"--target {target}: the URL has no host name")
+        raise PreflightError(f"--target {shown}: the URL has no host name")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
-        raise PreflightError(f"--target {target}: {exc}") from None
+        raise PreflightError(f"--target {shown}: {exc}") from None
     timeout = max(0.1, min(timeout_s, MAX_PREFLIGHT_S))
     try:
         addresses = _with_timeout(lambda: (resolve or _resolve)(host, port), timeout)
     except TimeoutError:
         raise PreflightError(
-            f"--target {target}: cannot resolve {host}: no answer within {timeout:g}s "
+            f"--target {shown}: cannot resolve {host}: no answer within {timeout:g}s "
             "(pass --no-preflight to skip this check)"
         ) from None
     except OSError as exc:
         raise PreflightError(
-            f"--target {target}: cannot resolve {host}: {_reason(exc)} "
+            f"--target {shown}: cannot resolve {host}: {_reason(exc)} "
             "(pass --no-preflight to skip this check)"
         ) from None
     if not addresses:
-        raise PreflightError(f"--target {target}: cannot resolve {host}: no addresses")
+        raise PreflightError(f"--target {shown}: cannot resolve {host}: no addresses")
     reasons: list[str] = []
     for address in addresses:
         try:
@@ -72,7 +74,7 @@ def preflight(
         except OSError as exc:
             reasons.append(_reason(exc))
     raise PreflightError(
-        f"--target {target}: cannot connect to {host}:{port}: {reasons[0]} "
+        f"--target {shown}: cannot connect to {host}:{port}: {reasons[0]} "
         "(pass --no-preflight to skip this check)"
     )
 

@@ -24,6 +24,7 @@ from simulator.core.faults import FaultReport, FaultSpec, Injector, parse_expect
 from simulator.core.outcome import Handler, RunInfo, RunResult, call_finish
 from simulator.core.schedule import Planned
 from simulator.core.units import parse_duration, parse_option, parse_rate
+from simulator.core.urls import mask_url
 from simulator.delivery.clock import Clock
 from simulator.delivery.deliverer import Deliverer
 from simulator.engine.default_secret import warn_default_secret
@@ -132,7 +133,8 @@ def merge_faults(cli: Sequence[FaultSpec], scenarios: Sequence[Any]) -> tuple[Fa
 def policy_from_cli(options: dict[str, Any]) -> DeliveryPolicy:
     """Build the delivery policy from --delivery and the custom options."""
     mode = options.get("delivery") or "netserver"
-    custom = {k: options.get(k) for k in ("retry_delays", "success_codes", "disable_after", "on_failure")}
+    names = ("retry_delays", "success_codes", "disable_after", "on_failure", "retry_after")
+    custom = {k: options.get(k) for k in names}
     given = [k for k, v in custom.items() if v is not None]
     if mode != "custom":
         if given:
@@ -152,6 +154,8 @@ def policy_from_cli(options: dict[str, Any]) -> DeliveryPolicy:
         policy = replace(policy, disable_after=int(custom["disable_after"]) or None)
     if custom["on_failure"] is not None:
         policy = replace(policy, on_cycle_failure=custom["on_failure"])
+    if custom["retry_after"] is not None:
+        policy = replace(policy, retry_after=custom["retry_after"])
     return replace(policy, name="custom")
 
 
@@ -390,7 +394,7 @@ def execute(
             command=command,
             scenarios=config.scenarios,
             seed=seed,
-            target=target,
+            target=mask_url(target),
             started_at=now.isoformat().replace("+00:00", "Z"),
             timing="max-rate" if max_rate else timing_label(config),
             delivery=config.policy.name,
@@ -401,7 +405,7 @@ def execute(
             run_id=run_id,
         )
         if console is not None and not config.quiet:
-            where = "the built-in verifying receiver at " + target if receiver is not None else target
+            where = ("the built-in verifying receiver at " if receiver is not None else "") + info.target
             console.print(
                 f"sosim {command}: {', '.join(config.scenarios)} -> {where} "
                 f"({info.timing}, {config.policy.name} delivery, concurrency {config.concurrency})",
@@ -463,7 +467,8 @@ def _refuse_unsigned(scenarios: Sequence[Any], config: RunConfig) -> None:
     for scenario in scenarios:
         if scenario.webhook.secret == "":
             raise UsageError(
-                f"{scenario.source}: webhook.secret is declared but empty, and {config.target} is not on "
+                f"{scenario.source}: webhook.secret is declared but empty, and {mask_url(config.target)} "
+                "is not on "
                 "this machine: refusing to send unsigned webhooks. Set the secret (export the variable "
                 "the scenario names, or pass --secret-env NAME / --secret-file PATH)."
             )

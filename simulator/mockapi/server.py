@@ -24,6 +24,7 @@ from simulator.core.errors import UsageError
 from simulator.core.schedule import Planned
 from simulator.mockapi.http import Announcer
 from simulator.mockapi.state import ApiResponse, ChatState, MockApi, MockApiOptions
+from simulator.servers.limits import ConnectionGuard, ServerLimits, install_accept_error_log
 from simulator.servers.thread import ServerThread
 
 if TYPE_CHECKING:
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 __all__ = ["ApiServer", "ApiServerThread", "LiveApi", "parse_host_port", "serve_scenarios"]
 
 MAX_BODY_BYTES = 1024 * 1024
+#: The API's bodies are small JSON documents: a tighter body limit than the receiver's.
+API_LIMITS = ServerLimits(max_body_bytes=MAX_BODY_BYTES)
 
 
 def parse_host_port(text: str) -> tuple[str, int]:
@@ -55,7 +58,13 @@ class ApiServer:
     """Serves a :class:`MockApi` over HTTP/1.1 on the running event loop."""
 
     def __init__(
-        self, api: MockApi, host: str = "127.0.0.1", port: int = 0, *, sock: socket.socket | None = None
+        self,
+        api: MockApi,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        limits: ServerLimits = API_LIMITS,
+        sock: socket.socket | None = None,
     ) -> None:
         """Prepare to listen on ``host:port`` (port 0 picks a free one), or on a bound ``sock``."""
         self.api = api
@@ -65,6 +74,7 @@ class ApiServer:
         self.host: str = host
         self.port: int = port
         self._sock = sock
+        self.limits = limits
         self._server: asyncio.Server | None = None
         self._connections: set[_Connection] = set()
 
@@ -76,6 +86,7 @@ class ApiServer:
     async def start(self) -> None:
         """Start listening."""
         loop = asyncio.get_running_loop()
+        install_accept_error_log(loop)
         if self._sock is not None:
             self._server = await loop.create_server(lambda: _Connection(self), sock=self._sock)
         else:
@@ -98,7 +109,6 @@ class _Request:
     url: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytearray = field(default_factory=bytearray)
-    too_large: bool = False
 
 
 class _Pending(NamedTuple):
@@ -117,24 +127,34 @@ class _Connection(asyncio.Protocol):
         self._request = _Request()
         self._answers: deque[_Pending] = deque()  # received, not answered yet, in order
         self._busy = False  # a request is being answered on a worker thread
+        self._refused = False  # answered a request over a limit: nothing more is read
+        self._guard = ConnectionGuard(server.limits, self._expired)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)
         self._server._connections.add(self)
+        self._guard.opened()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._server._connections.discard(self)
+        self._guard.closed()
 
     def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return
         try:
-            self._parser.feed_data(data)
+            refused = self._guard.feed(self._parser, data)
         except httptools.HttpParserUpgrade:
             self._write(501, b"", close=True)
         except httptools.HttpParserError:
             self._write(400, b"", close=True)
+        else:
+            if refused is not None:
+                self._refuse(refused)
 
     def on_message_begin(self) -> None:
         self._request = _Request()
+        self._guard.message_begin()
 
     def on_url(self, url: bytes) -> None:
         self._request.url += url
@@ -142,33 +162,41 @@ class _Connection(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         self._request.headers.append((name.decode("latin-1"), value.decode("latin-1")))
 
+    def on_headers_complete(self) -> None:
+        request = self._request
+        refused = self._guard.headers_complete(request.url, request.headers)
+        if refused is not None:
+            self._refuse(refused)
+
     def on_body(self, body: bytes) -> None:
         request = self._request
-        if len(request.body) + len(body) > MAX_BODY_BYTES:
-            request.too_large = True
-        else:
-            request.body += body
+        if self._refused:
+            return
+        if self._guard.body_too_large(len(request.body) + len(body)):
+            self._refuse(413)  # at once: an endless body is not read to its end
+            return
+        request.body += body
 
     def on_message_complete(self) -> None:
+        if self._refused:
+            return
+        self._guard.message_complete()
         request = self._request
         keep_alive = self._parser.should_keep_alive()
-        if request.too_large:
-            self._answers.append(_Pending(lambda: ApiResponse(413, (), b""), False, True))
-        else:
-            parsed = httptools.parse_url(request.url)
-            host = next((v for k, v in request.headers if k.lower() == "host"), self._server.url[7:])
-            method = self._parser.get_method().decode("ascii")
-            path = (parsed.path or b"/").decode("latin-1")
-            answer = functools.partial(
-                self._server.api.handle,
-                method,
-                path,
-                (parsed.query or b"").decode("latin-1"),
-                request.headers,
-                bytes(request.body),
-                root=f"http://{host}",
-            )
-            self._answers.append(_Pending(answer, self._server.api.may_block(method, path), not keep_alive))
+        parsed = httptools.parse_url(request.url)
+        host = next((v for k, v in request.headers if k.lower() == "host"), self._server.url[7:])
+        method = self._parser.get_method().decode("ascii")
+        path = (parsed.path or b"/").decode("latin-1")
+        answer = functools.partial(
+            self._server.api.handle,
+            method,
+            path,
+            (parsed.query or b"").decode("latin-1"),
+            request.headers,
+            bytes(request.body),
+            root=f"http://{host}",
+        )
+        self._answers.append(_Pending(answer, self._server.api.may_block(method, path), not keep_alive))
         if not self._busy:
             self._answer_next()
 
@@ -221,6 +249,21 @@ class _Connection(asyncio.Protocol):
         transport.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
         if close:
             transport.close()
+        else:
+            self._guard.answered()
+
+    def _refuse(self, status: int) -> None:
+        """Answer a request over a limit (413, 414, 431) and close: the rest is not read."""
+        self._refused = True
+        self._answers.clear()
+        self._write(status, b"", close=True)
+
+    def _expired(self, in_request: bool) -> None:
+        """A deadline passed: 408 to a request still arriving, a plain close to an idle connection."""
+        if in_request and not self._busy and not self._answers:
+            self._refuse(408)
+        else:
+            self.close()
 
     def close(self) -> None:
         if self._transport is not None:
@@ -230,9 +273,11 @@ class _Connection(asyncio.Protocol):
 class ApiServerThread(ServerThread):
     """An :class:`ApiServer` on its own event loop in a daemon thread; a context manager."""
 
-    def __init__(self, api: MockApi, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, api: MockApi, host: str = "127.0.0.1", port: int = 0, *, limits: ServerLimits = API_LIMITS
+    ) -> None:
         """Prepare the server; nothing listens until ``start`` or ``with``."""
-        self.server = ApiServer(api, host, port)
+        self.server = ApiServer(api, host, port, limits=limits)
         super().__init__(self.server, name="sosim-mock-api")
 
     @property

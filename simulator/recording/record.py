@@ -306,7 +306,8 @@ def _parse_with_stdlib(file: Path, number: int, data: bytes) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise RecordingError(f"{file}:{number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+        at = "" if exc.msg.endswith(" at") else " at"  # "Unterminated string starting at"
+        raise RecordingError(f"{file}:{number}: not valid JSON ({exc.msg}{at} column {exc.colno})") from None
     except ValueError as exc:  # an integer with more digits than Python converts
         raise RecordingError(f"{file}:{number}: not a usable JSON line ({exc})") from None
     except RecursionError:

@@ -30,11 +30,11 @@ import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any, Final
-from urllib.parse import urlsplit, urlunsplit
 
 from simulator import __version__
 from simulator.core.outcome import Attempt, Fate, RunInfo, RunResult, StateChange, fate_of
 from simulator.core.units import parse_rate
+from simulator.core.urls import mask_url
 from simulator.report.conversation import ConversationStats
 from simulator.report.series import (
     COARSE_TABLE,
@@ -351,11 +351,11 @@ class RunStats:
         return sum(n for status, n in self.status_codes.items() if status // 100 == hundreds)
 
     def run_summary(self) -> dict[str, Any] | None:
-        """The run's settings for reports, with any password in the target URL hidden."""
+        """The run's settings for reports, with any credential in the target URL masked."""
         if self.info is None:
             return None
         run = dataclasses.asdict(self.info)
-        run["target"] = redact_url(self.info.target)
+        run["target"] = mask_url(self.info.target)
         run["scenarios"] = list(self.info.scenarios)
         run["extra"] = dict(sorted(self.info.extra.items()))
         return run
@@ -537,16 +537,3 @@ def _fault_dict(fault: FaultCounts) -> dict[str, Any]:
         "status_codes": {str(status): n for status, n in sorted(fault.status_codes.items())},
         "errors": dict(sorted(fault.errors.items())),
     }
-
-
-def redact_url(url: str) -> str:
-    """Hide a password in a URL's user info, so a report never carries a credential."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))

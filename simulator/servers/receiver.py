@@ -69,6 +69,7 @@ from simulator.core.checker import NOT_AN_OBJECT as NOT_AN_OBJECT
 from simulator.core.checker import TIMESTAMP_BACKWARDS as TIMESTAMP_BACKWARDS
 from simulator.core.checker import WRONG_CONTENT_TYPE as WRONG_CONTENT_TYPE
 from simulator.core.errors import UsageError
+from simulator.servers.limits import DEFAULT_LIMITS, ConnectionGuard, ServerLimits, install_accept_error_log
 from simulator.servers.thread import ServerThread
 
 __all__ = [
@@ -105,6 +106,7 @@ class ReceiverConfig:
     latency_s: float = 0.0  # added before each answer, without blocking other requests
     seed: int = 0
     path: str | None = None  # if set, other paths get 404
+    limits: ServerLimits = DEFAULT_LIMITS  # head, body, idle and request-time limits
 
     def __post_init__(self) -> None:
         for name in ("respond", "reject_status", "fail_status"):
@@ -137,7 +139,12 @@ class ReceivedRequest:
 
 OnRequest = Callable[[ReceivedRequest, Verdict], None]
 
-MAX_BODY_BYTES = 16 * 1024 * 1024
+_REFUSALS = {
+    408: b"request not complete in time\n",
+    413: b"body too large\n",
+    414: b"URL too long\n",
+    431: b"request headers too large\n",
+}
 
 
 def _status_for(verdict: Verdict, config: ReceiverConfig) -> int:
@@ -227,6 +234,7 @@ class Receiver:
     async def start(self) -> None:
         """Start listening on the running event loop."""
         loop = asyncio.get_running_loop()
+        install_accept_error_log(loop)
         self._server = await loop.create_server(
             lambda: _Connection(self), self._config.host, self._config.port, backlog=2048
         )
@@ -305,6 +313,7 @@ class _Connection(asyncio.Protocol):
     __slots__ = (
         "_closing",
         "_connection_header",
+        "_guard",
         "_parser",
         "_pending",
         "_receiver",
@@ -322,6 +331,7 @@ class _Connection(asyncio.Protocol):
         self._closing = False
         self._tail: asyncio.Task[None] | None = None  # the latest delayed answer, to keep order
         self._pending: set[asyncio.Task[None]] = set()
+        self._guard = ConnectionGuard(receiver.config.limits, self._expired)
 
     # asyncio.Protocol
 
@@ -329,9 +339,11 @@ class _Connection(asyncio.Protocol):
         # uvloop's transports do not subclass asyncio.Transport, though they implement it.
         self._transport = cast(asyncio.Transport, transport)
         self._receiver._connections.add(self)
+        self._guard.opened()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._receiver._connections.discard(self)
+        self._guard.closed()
         self._closing = True
         for task in self._pending:
             task.cancel()
@@ -340,13 +352,17 @@ class _Connection(asyncio.Protocol):
         if self._closing:
             return
         try:
-            self._parser.feed_data(data)
+            refused = self._guard.feed(self._parser, data)
         except httptools.HttpParserCallbackError:
             raise  # our own bug: let asyncio report it rather than blame the client
         except httptools.HttpParserUpgrade:
             pass  # answered 501 in on_message_complete, and the connection is closing
         except httptools.HttpParserError:
-            self._write(_response(400, b"malformed HTTP request\n", "close"), close=True)
+            if not self._closing:
+                self._write(_response(400, b"malformed HTTP request\n", "close"), close=True)
+        else:
+            if refused is not None:
+                self._refuse(refused)
 
     def pause_writing(self) -> None:
         if self._transport is not None:
@@ -360,6 +376,7 @@ class _Connection(asyncio.Protocol):
 
     def on_message_begin(self) -> None:
         self._request = _Parsed()
+        self._guard.message_begin()
 
     def on_url(self, url: bytes) -> None:
         self._request.url += url
@@ -371,6 +388,11 @@ class _Connection(asyncio.Protocol):
         self._request.lowered[key.lower()] = text
 
     def on_headers_complete(self) -> None:
+        request = self._request
+        refused = self._guard.headers_complete(request.url, request.headers)
+        if refused is not None:
+            self._refuse(refused)
+            return
         parser = self._parser
         self._request.method = parser.get_method().decode("ascii")
         if not parser.should_keep_alive():
@@ -385,21 +407,22 @@ class _Connection(asyncio.Protocol):
     def on_body(self, body: bytes) -> None:
         request = self._request
         request.size += len(body)
-        if request.size <= MAX_BODY_BYTES:
-            request.chunks.append(body)
+        if self._closing:
+            return
+        if self._guard.body_too_large(request.size):
+            self._refuse(413)  # at once: a client streaming an endless body is not read to its end
+            return
+        request.chunks.append(body)
 
     def on_message_complete(self) -> None:
         if self._closing:
             return
+        self._guard.message_complete()
         request = self._request
         if self._parser.should_upgrade():
             # httptools skips the body of an Upgrade request (curl --http2 sends one): refuse it
             # plainly instead of judging a body that never arrived.
             self._write(_response(501, b"protocol upgrade not supported\n", "close"), close=True)
-            return
-        if request.size > MAX_BODY_BYTES:
-            self._closing = True
-            self._write(_response(413, b"body too large\n", "close"), close=True)
             return
         request.body = b"".join(request.chunks)
         self._receiver._handle(request, self)
@@ -438,6 +461,19 @@ class _Connection(asyncio.Protocol):
         if close:
             self._closing = True
             transport.close()
+        elif not data.startswith(b"HTTP/1.1 100 "):
+            self._guard.answered()
+
+    def _refuse(self, status: int) -> None:
+        """Answer a request over a limit (413, 414, 431) and close: the rest is not read."""
+        self._write(_response(status, _REFUSALS[status], "close"), close=True)
+
+    def _expired(self, in_request: bool) -> None:
+        """A deadline passed: 408 to a request still arriving, a plain close to an idle connection."""
+        if in_request and self._tail is None:
+            self._write(_response(408, _REFUSALS[408], "close"), close=True)
+        else:
+            self.close()
 
     def close(self) -> list[asyncio.Task[None]]:
         """Close the connection now (the receiver is stopping); return the cancelled answers."""

@@ -32,6 +32,7 @@ from typing import Any, Literal, NamedTuple
 from urllib.parse import parse_qsl, unquote
 
 from simulator.core.events import Request, Webhook, render_test
+from simulator.core.urls import mask_url
 from simulator.mockapi.auth import Caller, Denied, authenticate
 from simulator.mockapi.problems import NOT_FOUND_TYPE
 from simulator.mockapi.shapes import error_body, select_fields
@@ -340,7 +341,8 @@ class WebhookEndpoints:
         if result.status not in self.settings.ping_success:
             answered = f"answered {result.status}" if result.status is not None else "did not answer"
             raise bad_request(
-                f"Webhook test failed: {webhook.target_url} {answered} to the test event; it must answer "
+                f"Webhook test failed: {mask_url(webhook.target_url or '')} {answered} to the test event; "
+                "it must answer "
                 f"200 OK. Response: {result.message}"
             )
 

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from simulator.core.outcome import RunResult
 from simulator.core.units import format_duration
-from simulator.report.stats import RunStats, redact_url
+from simulator.core.urls import mask_url
+from simulator.report.stats import RunStats
 from simulator.report.thresholds import ThresholdResult
 from simulator.report.writers import ExtraCase
 from simulator.superoffice import facts as so
@@ -91,7 +92,7 @@ def hook_summary(hook: Hook, registry: Registry) -> dict[str, Any]:
     return {
         "webhook_id": definition.webhook_id,
         "name": definition.name,
-        "target": redact_url(definition.target_url or ""),
+        "target": mask_url(definition.target_url or ""),
         "events": list(definition.events),
         "final_state": "Deleted" if hook.deleted_s is not None else definition.state.name,
         "registered_at_s": round(hook.registered_s, 6),

@@ -28,6 +28,7 @@ from simulator import __version__
 from simulator.core.errors import SimulatorError
 from simulator.core.events import Event
 from simulator.core.outcome import Handler, RunInfo, RunResult, call_finish
+from simulator.core.urls import mask_url
 from simulator.delivery.clock import Clock, MonotonicClock, sleep_until_or
 from simulator.report.stats import RunStats
 from simulator.superoffice import facts as so
@@ -481,7 +482,8 @@ def run_tenant(
 def _echo_change(console: Any, change: Change) -> None:
     webhook = change.webhook
     if change.kind == "created":
-        console.print(f"  registered {webhook.label} -> {webhook.target_url} ({', '.join(webhook.events)})")
+        target = mask_url(webhook.target_url or "")
+        console.print(f"  registered {webhook.label} -> {target} ({', '.join(webhook.events)})")
     elif change.kind == "deleted":
         console.print(f"  deleted {webhook.label}")
     elif change.state_changed:

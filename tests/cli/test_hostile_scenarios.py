@@ -92,6 +92,68 @@ def test_dev_zero_is_refused_at_once() -> None:
     _assert_refused(_validate("/dev/zero"), "/dev/zero:1: larger than 1 MiB")
 
 
+# --- values that validate but cannot work -------------------------------------------
+
+_BASE = "name: x\narrivals: {sessions: 2}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (_BASE + "flow: {conversation: {turns: 100000000}}\n", (":3: flow.conversation.turns", "1000")),
+        (_BASE + "flow: {conversation: {turns: {uniform: [1, 100000000]}}}\n", (":3: flow.conversation",)),
+        (_BASE + "flow: {chatbot: {probability: 1, turns: 1000000000}}\n", (":3: flow.chatbot.turns",)),
+        ("name: x\nstart: 9999-12-31T23:59:59Z\narrivals: {sessions: 2}\n", (":2: start", "9000")),
+        ("name: x\nstart: 0001-01-01T00:00:00Z\narrivals: {sessions: 2}\n", (":2: start", "1753")),
+        ("name: x\nlocales: {en_GB: .nan}\narrivals: {sessions: 2}\n", (":2: locales.en_GB", "finite")),
+        ("name: x\nlocales: {en_GB: .inf}\narrivals: {sessions: 2}\n", (":2: locales.en_GB", "finite")),
+        ("name: x\narrivals: {sessions: 2, rate: .nan}\n", (":2: arrivals.rate",)),
+        ("name: x\narrivals: {sessions: 2, rate: .inf}\n", (":2: arrivals.rate",)),
+        ("name: x\narrivals: {sessions: 2, rate: 1.0e+12}\n", (":2: arrivals.rate",)),
+        ("name: x\narrivals: {duration: .nan}\n", (":2: arrivals.duration",)),
+        ("name: x\narrivals: {duration: .inf}\n", (":2: arrivals.duration",)),
+        ("name: x\narrivals: {duration: 1.0e+15}\n", (":2: arrivals.duration",)),
+        ("name: x\narrivals: {sessions: 100000000000000}\n", (":2: arrivals.sessions",)),
+        (
+            "name: x\narrivals: {sessions: 2, process: burst, burst: {size: 1000000000000, every: 1s}}\n",
+            (":2: arrivals.burst.size",),
+        ),
+        (_BASE + "flow: {queue: {wait: .nan}}\n", (":3: flow.queue.wait",)),
+        (_BASE + "flow: {queue: {wait: .inf}}\n", (":3: flow.queue.wait",)),
+        (_BASE + "flow: {queue: {wait: 1.0e+200}}\n", (":3: flow.queue.wait",)),
+        (_BASE + "flow: {queue: {wait: {lognormal: {median: 1s, p95: .inf}}}}\n", (":3: flow.queue.wait",)),
+        (_BASE + "flow: {queue: {wait: {uniform: [.nan, 1]}}}\n", (":3: flow.queue.wait",)),
+        (_BASE + "flow: {entry: {InQueue: .nan}}\n", (":3: flow.entry.InQueue", "finite")),
+        (_BASE + "flow: {end: {rating: {values: {1: .nan}}}}\n", (":3: flow.end.rating.values.1",)),
+        (_BASE + "population: {topics: [{id: 1, name: a, weight: .inf}]}\n", (":3: population.topics[0]",)),
+        (_BASE + "population: {first_session_id: 10000000000000}\n", (":3: population.first_session_id",)),
+    ],
+)
+def test_values_that_cannot_work_are_errors_on_a_line(
+    tmp_path: Path, text: str, words: tuple[str, ...]
+) -> None:
+    """NaN, infinity and absurd sizes validated, then hung `generate` or crashed it; now each is refused."""
+    path = tmp_path / "x.yaml"
+    path.write_text(text, encoding="utf-8")
+    _assert_refused(_validate(path), "x.yaml", *words)
+    generated = CliRunner().invoke(main, ["generate", str(path), "--out", str(tmp_path / "out.jsonl")])
+    assert generated.exit_code == 2 and isinstance(generated.exception, SystemExit), generated.output
+    assert all(word in generated.output for word in words), generated.output
+
+
+def test_the_largest_accepted_values_still_generate(tmp_path: Path) -> None:
+    """The limits are generous: 1000 turns, a start in 8999 and a huge rate generate without trouble."""
+    path = tmp_path / "edge.yaml"
+    path.write_text(
+        "name: x\nstart: 8999-12-31T00:00:00Z\narrivals: {sessions: 1, rate: 1000000/s}\n"
+        "flow: {conversation: {turns: 1000}}\n"
+    )
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(main, ["generate", str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert 'Timestamp\\":\\"8999-12-31T' in out.read_text()
+
+
 # --- seeded mutation fuzzing ----------------------------------------------------------
 
 _ODD_VALUES: list[object] = [

@@ -92,3 +92,16 @@ def test_scenario_with_unknown_status_is_rejected_at_load(tmp_path: Path) -> Non
     scenario.write_text(SCENARIO + "flow:\n  entry: {Waiting: 1.0}\n")
     done = sosim("run", str(scenario), env={"HYGIENE_SECRET": SECRET})
     assert done.returncode == 2 and "flow.entry" in done.stderr and "InQueue" in done.stderr
+
+
+def test_an_environment_value_is_never_echoed_in_a_validation_error(tmp_path: Path) -> None:
+    """A value taken from the environment that fails validation is named ${VAR}, never shown."""
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        'name: x\narrivals: {sessions: 2}\nwebhook: {events: ["${HYGIENE_SECRET}"]}\n'
+        'locales: {en_GB: "${HYGIENE_SECRET}"}\n'
+    )
+    done = sosim("validate", str(scenario), env={"HYGIENE_SECRET": SECRET})
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "s.yaml:3: webhook.events[0]: '${HYGIENE_SECRET}' is not allowed" in done.stderr
+    assert SECRET not in done.stdout + done.stderr

@@ -656,6 +656,21 @@ def test_policy_from_cli_builds_custom_rules() -> None:
     assert policy_from_cli({"delivery": "custom", "disable_after": 3}).disable_after == 3
 
 
+def test_retry_after_is_ignored_by_default_and_honoured_on_request() -> None:
+    """NetServer's rules ignore Retry-After; --retry-after honour (custom) waits for it, capped."""
+    assert NETSERVER.retry_after == "ignore"
+    throttled = (("Content-Length", "0"), ("retry-after", " 30 "))
+    assert NETSERVER.retry_delay(1, throttled) == 1.0
+    honour = policy_from_cli({"delivery": "custom", "retry_after": "honour"})
+    assert [honour.retry_delay(n, throttled) for n in (1, 2)] == [30.0, 30.0]
+    assert honour.retry_delay(2, (("Retry-After", "1"),)) == 4.0  # never shorter than NetServer's
+    assert honour.retry_delay(1, (("Retry-After", "99999999"),)) == honour.retry_after_max_s
+    for odd in ("soon", "-5", "1.5", "Wed, 21 Oct 2026 07:28:00 GMT", "١٢"):
+        assert honour.retry_delay(1, (("Retry-After", odd),)) == 1.0
+    with pytest.raises(UsageError, match="--retry-after needs --delivery custom"):
+        policy_from_cli({"retry_after": "honour"})
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [

@@ -90,3 +90,12 @@ def test_every_json_spelling_of_cr_lf_and_nul_is_refused(tmp_path: Path, escape:
     path.write_bytes(_line(HEADER) + text.encode() + b"\n")
     with pytest.raises(RecordingError, match=r"r\.jsonl:2: headers: header .* contains (CR|LF|NUL)"):
         list(read_recording(path)[1])
+
+
+def test_a_line_cut_in_a_string_is_named_in_plain_words(tmp_path: Path) -> None:
+    """A broken line in the middle of a file names its line and column once ("character at column")."""
+    path = tmp_path / "rec.jsonl"
+    path.write_bytes(_line(HEADER) + b'{"type":"attempt","body":"unfinished\n' + _line(HEADER))
+    with pytest.raises(RecordingError) as error:
+        list(read_recording(path)[1])
+    assert str(error.value).endswith(":2: not valid JSON (Invalid control character at column 37)")
