@@ -66,18 +66,18 @@ def serve() -> Iterator[Callable[[Any], str]]:
         sock.close()
 
 
-def write_scenario(tmp_path: Path, sessions: int, **external: Any) -> Path:
-    """Customers arrive for 10 s and each chat lasts about as long: up to ``sessions`` open at once."""
+def write_scenario(tmp_path: Path, sessions: int, arrive_s: float = 5, **external: Any) -> Path:
+    """Customers arrive for ``arrive_s`` and each chat lasts longer: up to ``sessions`` open at once."""
     spec = {
         "name": "loop-e2e",
         "seed": 3,
         "locales": {"en_GB": 1.0},
         "webhook": {"secret": SECRET},
-        "arrivals": {"sessions": sessions, "process": "uniform", "rate": sessions / 10},
+        "arrivals": {"sessions": sessions, "process": "uniform", "rate": sessions / arrive_s},
         "flow": {
             "bot": "external",
             "external": {"reply_timeout": 30, "on_timeout": "abandon", **external},
-            "chatbot": {"turns": 2, "customer_delay": {"fixed": 4}, "handoff_probability": 0.2},
+            "chatbot": {"turns": 2, "customer_delay": {"fixed": 2.5}, "handoff_probability": 0.2},
             "queue": {"wait": {"fixed": 1}, "abandon_probability": 0},
             "conversation": {
                 "turns": 1,
@@ -165,7 +165,7 @@ def test_a_bot_that_never_answers_leaves_every_customer_waiting_and_fails_the_ga
     tmp_path: Path, serve: Callable[[Any], str]
 ) -> None:
     report = tmp_path / "report.json"
-    scenario = write_scenario(tmp_path, 10, reply_timeout=0.5)
+    scenario = write_scenario(tmp_path, 10, arrive_s=0.5, reply_timeout=0.5)
     url = serve(silent_bot) + "/webhook"
     done = sosim(
         "run", scenario, "--target", url, "--serve-api", f"127.0.0.1:{free_port()}",
