@@ -397,3 +397,34 @@ def test_a_real_run_writes_a_report_that_draws(browser: Browser, tmp_path: Path)
     charts = check_page(browser, BASE_CHARTS)
     assert next(c for c in charts if c["id"] == "sessions")["marks"] >= outcome.stats.attempts // 10
     browser.screenshot(ARTIFACTS / "report-run.png")
+
+
+def test_a_closed_loop_runs_conversation_charts_draw(browser: Browser, tmp_path: Path) -> None:
+    """The conversation card and its two charts (answers and timeouts, reply latency) draw."""
+    from simulator.core.conversation import Observation
+    from simulator.core.events import ChatMessage
+    from simulator.report.conversation import ConversationStats
+    from simulator.superoffice import facts as so
+
+    stats = synthetic_stats()
+    conversation = ConversationStats()
+    rng = random.Random(5)
+    for session in range(60):
+        question = ChatMessage(session * 1000 + 1, session, so.ChatMessageType.ToUser, "?", "Kari")
+        at = session * 2.0
+        conversation.observe(Observation("started", session, at), None)
+        if session % 7:
+            conversation.observe(
+                Observation("reply", session, at + 1.0, question), at + 1.0 - rng.uniform(0.01, 2)
+            )
+        else:
+            conversation.observe(Observation("unanswered", session, at + 30, question), None)
+        conversation.observe(Observation("ended", session, at + 31, ending="customer"), None)
+    stats.conversation = conversation
+    report = tmp_path / "loop.html"
+    write_html(stats, stats.evaluate_thresholds(), report, FAULT_CASES)
+
+    browser.open(report.as_uri())
+    check_page(browser, BASE_CHARTS | {"faults", "conversation", "reply-latency"})
+    assert "Conversations" in browser.evaluate("document.getElementById('conversation-card').textContent")
+    browser.screenshot(ARTIFACTS / "report-closed-loop.png")

@@ -251,7 +251,11 @@
     guarded("reply-latency", () =>
       convChart(
         "reply-latency",
-        [lineSeries("p50", C.green, fmtMs), lineSeries("max", C.red, fmtMs)],
+        // Seconds without a reply have no latency: join the seconds that have one.
+        [
+          lineSeries("p50", C.green, fmtMs, { spanGaps: true }),
+          lineSeries("max", C.red, fmtMs, { spanGaps: true }),
+        ],
         "reply latency (ms)",
         [col("p50_ms"), col("max_ms")],
       ),
