@@ -151,7 +151,7 @@ class ClosedLoop:
         self.halt()
         if self._server is not None:
             await self._server.stop()
-        self.stats.api_errors = self.api.write_errors
+        self.stats.api_errors = {**self.api.read_errors, **self.api.write_errors}
 
     def halt(self) -> None:
         """Stop feeding: the run was told to stop (Ctrl-C, the webhook gave up)."""

@@ -432,12 +432,19 @@ class MockApi:
         self._calls_lock = threading.Lock()
         self._writer = Writer(self.state, self.options, ticks or wall_ticks, on_change)
         self._write_errors: Counter[tuple[str, int]] = Counter()
+        self._read_errors: Counter[tuple[str, int]] = Counter()
 
     @property
     def calls(self) -> list[ApiCall]:
         """The most recent requests answered (at most ``options.keep_calls``), oldest first."""
         with self._calls_lock:
             return list(self._calls)
+
+    @property
+    def read_errors(self) -> dict[tuple[str, int], int]:
+        """Reads answered 4xx: (endpoint, status) -> count, e.g. ("GET ChatSession/{id}", 404)."""
+        with self._calls_lock:
+            return dict(self._read_errors)
 
     @property
     def write_errors(self) -> dict[tuple[str, int], int]:
@@ -468,6 +475,9 @@ class MockApi:
         except Problem as problem:
             status, extra, reason = problem.status, problem.headers, problem.reason
             payload = error_body(problem.error_type, problem.message)
+            if 400 <= status < 500 and not _is_write(method.upper(), path):
+                with self._calls_lock:
+                    self._read_errors[(f"{method.upper()} {_endpoint(path)}", status)] += 1
         data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         with self._calls_lock:
             self._calls.append(ApiCall(method.upper(), path, query, status))
@@ -658,6 +668,31 @@ class MockApi:
 
 def _queue_order(record: _Session) -> tuple[int, int]:
     return record.requested_ticks, record.session_id
+
+
+def _is_write(method: str, path: str) -> bool:
+    """Whether a request is for a write endpoint (those count their own errors)."""
+    try:
+        return match_write(method, _api_parts(path)) is not None
+    except Problem:  # a write route with a bad id: the write path refused and counted it
+        return method != "GET"
+
+
+def _api_parts(path: str) -> tuple[str, ...]:
+    """The lower-cased segments after ``api/v1`` (none when the path has no ``api/v1``)."""
+    lowered = [unquote(segment).lower() for segment in path.split("/") if segment]
+    for start in (0, 1):
+        if lowered[start : start + 2] == ["api", "v1"]:
+            return tuple(lowered[start + 2 :])
+    return ()
+
+
+def _endpoint(path: str) -> str:
+    """A request's endpoint for counting: ``ChatSession/{id}/Messages``, ids written ``{id}``."""
+    segments = [unquote(segment) for segment in path.split("/") if segment]
+    lowered = [segment.lower() for segment in segments]
+    start = next((i + 2 for i in (0, 1) if lowered[i : i + 2] == ["api", "v1"]), 0)
+    return "/".join("{id}" if s.isdigit() else s for s in segments[start:]) or "/"
 
 
 def _dates_as_asked(payload: Any, headers: Mapping[str, str]) -> Any:

@@ -602,3 +602,21 @@ def test_no_path_segment_makes_a_write_route_fail(segment: str, method: str) -> 
     ):
         response = api.handle(method, f"/api/v1/{path}", "", AUTH, b'{"Type": "ToUser", "Message": "x"}')
         assert response.status < 500, (path, response.status, response.body)
+
+
+def test_reads_answered_4xx_are_counted_by_endpoint_apart_from_writes() -> None:
+    from simulator.mockapi.state import MockApi
+
+    api = MockApi()
+    headers = [("Authorization", "Bearer t")]
+    assert api.handle("GET", "/Cust1/api/v1/ChatSession/42/Messages", "after=0", headers).status == 404
+    assert api.handle("GET", "/api/v1/ChatSession/42", "", headers).status == 404
+    assert api.handle("GET", "/api/v1/ChatSession/42", "", []).status == 401
+    body = b'{"Type": "ToCustomer", "Message": "hi"}'
+    assert api.handle("POST", "/api/v1/ChatSession/42/Messages", "", headers, body).status == 404
+    assert api.read_errors == {
+        ("GET ChatSession/{id}/Messages", 404): 1,
+        ("GET ChatSession/{id}", 404): 1,
+        ("GET ChatSession/{id}", 401): 1,
+    }
+    assert api.write_errors == {("POST ChatSession/{id}/Messages", 404): 1}
