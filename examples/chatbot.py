@@ -50,7 +50,7 @@ def create_app(*, secret: str, api: str, token: str = "bot-token") -> FastAPI:
             else:
                 text = f"Thanks! About '{message['Message'][:40]}': here is what I found."
                 await client.post(f"{session}/Messages", json={"Type": "ToCustomer", "Message": text})
-            log.append({"session": event["PrimaryKey"], "kind": kind, "received": received, "wrote": wrote})
+            log.append({"trigger": event["EventId"], "kind": kind, "received": received, "wrote": wrote})
 
     @app.post("/webhook")
     async def webhook(request: Request, background: BackgroundTasks) -> Response:

@@ -66,7 +66,7 @@ def serve() -> Iterator[Callable[[Any], str]]:
         sock.close()
 
 
-def write_scenario(tmp_path: Path, sessions: int, arrive_s: float = 5, **external: Any) -> Path:
+def write_scenario(tmp_path: Path, sessions: int, arrive_s: float = 10, **external: Any) -> Path:
     """Customers arrive for ``arrive_s`` and each chat lasts longer: up to ``sessions`` open at once."""
     spec = {
         "name": "loop-e2e",
@@ -77,7 +77,7 @@ def write_scenario(tmp_path: Path, sessions: int, arrive_s: float = 5, **externa
         "flow": {
             "bot": "external",
             "external": {"reply_timeout": 30, "on_timeout": "abandon", **external},
-            "chatbot": {"turns": 2, "customer_delay": {"fixed": 2.5}, "handoff_probability": 0.2},
+            "chatbot": {"turns": 2, "customer_delay": {"fixed": 5}, "handoff_probability": 0.2},
             "queue": {"wait": {"fixed": 1}, "abandon_probability": 0},
             "conversation": {
                 "turns": 1,
@@ -129,7 +129,8 @@ def test_the_example_bot_answers_200_concurrent_customers_and_sosim_measures_it(
     # each answer is a reply to a waiting customer, an answer to a closing "thanks", or (that
     # thanks answered after the customer left) a 400 the report counts
     refused = sum(error["count"] for error in conversation["api_errors"])
-    assert conversation["replies"] + conversation["unsolicited"] + refused == len(replies)
+    accepted = conversation["replies"] + conversation["unsolicited"] + conversation["late_writes"]
+    assert accepted + refused == len(replies)
     assert {(e["endpoint"], e["status"]) for e in conversation["api_errors"]} <= {
         ("POST ChatSession/{id}/Messages", 400)
     }
@@ -144,10 +145,19 @@ def test_the_example_bot_answers_200_concurrent_customers_and_sosim_measures_it(
     messages = Counter(line["primary_key"] for line in sent)
     # each accepted answer raised one, and each reply answered a customer message that raised one
     assert sum(messages.values()) >= 2 * conversation["replies"] + conversation["unsolicited"]
-    assert all(messages[session] >= 2 for session in {entry["session"] for entry in replies})
+    bodies = {line["event_id"]: json.loads(line["body"]) for line in sent}
+    assert all(messages[bodies[entry["trigger"]]["PrimaryKey"]] >= 2 for entry in replies)
 
     # sosim's reply latency agrees with what the bot logged itself
-    own = [entry["wrote"] - entry["received"] for entry in replies]
+    # The bot's own measure, for answers it fetched on the customer message's own webhook (that
+    # webhook's fields are from before the message: not CustomerLast, which the bot's replies carry).
+    # A fetch on another webhook can find the message before its webhook arrives: not comparable.
+    own = [
+        entry["wrote"] - entry["received"]
+        for entry in replies
+        if bodies[entry["trigger"]]["FieldValues"]["Status"] not in (5, "5", "CustomerLast")
+    ]
+    assert len(own) > len(replies) // 2
     sosim_p50 = conversation["reply_latency_ms"]["p50"] / 1000
     bot_p50 = statistics.median(own)
     print(f"reply latency p50: the bot's own {bot_p50 * 1000:.2f} ms, sosim's {sosim_p50 * 1000:.2f} ms")
