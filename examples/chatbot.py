@@ -31,7 +31,10 @@ def signature_ok(body: bytes, secret: str, signature: str | None) -> bool:
 def create_app(*, secret: str, api: str, token: str = "bot-token") -> FastAPI:
     """The bot; ``api`` is where the chat API lives (SuperOffice's host, or sosim's --serve-api)."""
     app = FastAPI()
-    client = httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    # No pool timeout: under load, calls wait for a connection instead of failing.
+    client = httpx.AsyncClient(
+        headers={"Authorization": f"Bearer {token}"}, timeout=httpx.Timeout(30, pool=None)
+    )
     newest: dict[int, int] = {}  # ChatSessionId -> the newest ChatMessageId fetched
     handed_off: set[int] = set()  # sessions a person has now: the bot keeps quiet
     app.state.log = log = []
