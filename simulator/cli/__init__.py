@@ -290,6 +290,76 @@ def run(scenarios: tuple[str, ...], **options: Any) -> None:
     sys.exit(run_from_cli(config))
 
 
+# --- trigger --------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("event", metavar="EVENT")
+@click.option("--target", metavar="URL", required=True, help="Where to send: http(s)://host:port/path.")
+@secret_options
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Fix a payload field, as a scenario's payload.overrides does (repeatable): a top-level key "
+    "or FieldValues.<Key>; VALUE is JSON when it parses (5, true), else text (Status names work).",
+)
+@click.option(
+    "--scenario",
+    type=click.Path(dir_okay=False),
+    help="Generate the event from this scenario (its tenant, webhook and payload options); "
+    "default: a one-session built-in scenario.",
+)
+@click.option("--seed", type=int, help="Override the scenario's seed.")
+@click.option("--timeout", metavar="DURATION", default="10s", show_default=True, help="Request timeout.")
+def trigger(
+    event: str,
+    target: str,
+    secret: str | None,
+    secret_env: str | None,
+    secret_file: str | None,
+    sets: tuple[str, ...],
+    scenario: str | None,
+    seed: int | None,
+    timeout: str,
+) -> None:
+    """Send ONE signed chatsession event (created, message or changed); print request and answer.
+
+    Exit 0 on a 2xx answer, 1 on any other answer or none, 2 on bad input.
+
+    \b
+    Examples:
+      sosim trigger message --target http://127.0.0.1:8000/webhook --secret-env SOSIM_SECRET
+      sosim trigger chatsession.changed --target URL --secret s3cret --set FieldValues.Status=5
+      sosim trigger created --target URL --scenario scenarios/support-chat.yaml --seed 7
+    """
+    from simulator.cli.trigger import build_trigger_request, format_exchange, format_request, send_one
+    from simulator.core.scenario import load_scenario, parse_scenario
+    from simulator.core.units import parse_duration
+    from simulator.delivery.transport import TransportError
+    from simulator.engine.default_secret import warn_default_secret
+    from simulator.testing.helpers import DEFAULT_SCENARIO
+
+    loaded = load_scenario(scenario) if scenario else parse_scenario(DEFAULT_SCENARIO, source="<built-in>")
+    chosen = resolve_secret(secret, secret_env, secret_file)
+    if chosen is None:
+        warn_default_secret([loaded])
+    try:
+        seconds = parse_duration(timeout)
+    except ValueError as exc:
+        fail(f"--timeout: {exc}")
+    request = build_trigger_request(loaded, event, secret=chosen, sets=sets, seed=seed)
+    try:
+        response = send_one(target, request, timeout=seconds)
+    except TransportError as exc:
+        click.echo(f"--- request\n{format_request(target, request)}")
+        click.echo(f"--- no response: {exc}", err=True)
+        sys.exit(1)
+    click.echo(format_exchange(target, request, response))
+    sys.exit(0 if 200 <= response.status < 300 else 1)
+
+
 # --- replay ---------------------------------------------------------------------------
 
 
