@@ -105,7 +105,7 @@ def validate(files: tuple[str, ...]) -> None:
     help="Use wall-clock Timestamps (from now) instead of the scenario's fixed start.",
 )
 @click.option("--http-path", default="/webhook", show_default=True, help="Request path in http files.")
-@secret_options
+@secret_options("generate")
 def generate(
     scenarios: tuple[str, ...],
     out: str,
@@ -174,7 +174,7 @@ def _check_bounded(scenarios: list[Any]) -> None:
     metavar="SIGNATURE",
     help="Check this X-SuperOffice-Signature instead of printing one (exit 1 if invalid).",
 )
-@secret_options
+@secret_options("sign")
 def sign(
     file: Any, signature: str | None, secret: str | None, secret_env: str | None, secret_file: str | None
 ) -> None:
@@ -225,7 +225,7 @@ def events(as_json: bool) -> None:
     help="Where to send: http(s)://host:port/path or asgi://module:app/path. "
     "Without it, a built-in verifying receiver on 127.0.0.1 takes the traffic.",
 )
-@secret_options
+@secret_options("run")
 @click.option("--seed", type=int, help="Override the scenarios' seed.")
 @click.option("--sessions", type=click.IntRange(min=1), help="Override how many sessions to play.")
 @click.option("--duration", metavar="DURATION", help="Play sessions arriving within this time, e.g. 10m.")
@@ -296,7 +296,7 @@ def run(scenarios: tuple[str, ...], **options: Any) -> None:
 @main.command()
 @click.argument("event", metavar="EVENT")
 @click.option("--target", metavar="URL", required=True, help="Where to send: http(s)://host:port/path.")
-@secret_options
+@secret_options("trigger")
 @click.option(
     "--set",
     "sets",
@@ -367,7 +367,7 @@ def trigger(
 @click.argument("source", type=click.Path())
 @click.option("--target", metavar="URL", help="Where to send (default: the built-in verifying receiver).")
 @timing_options
-@secret_options
+@secret_options("replay")
 @click.option("--resign", is_flag=True, help="Sign every request again with the given secret.")
 @click.option(
     "--new-event-ids",
@@ -481,7 +481,7 @@ def api(
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0: any free)."
 )
-@secret_options
+@secret_options("receive")
 @click.option("--path", help="Only accept this path (others get 404).")
 @click.option(
     "--respond",
