@@ -105,7 +105,7 @@ def validate(files: tuple[str, ...]) -> None:
     help="Use wall-clock Timestamps (from now) instead of the scenario's fixed start.",
 )
 @click.option("--http-path", default="/webhook", show_default=True, help="Request path in http files.")
-@secret_options
+@secret_options("generate")
 def generate(
     scenarios: tuple[str, ...],
     out: str,
@@ -174,7 +174,7 @@ def _check_bounded(scenarios: list[Any]) -> None:
     metavar="SIGNATURE",
     help="Check this X-SuperOffice-Signature instead of printing one (exit 1 if invalid).",
 )
-@secret_options
+@secret_options("sign")
 def sign(
     file: Any, signature: str | None, secret: str | None, secret_env: str | None, secret_file: str | None
 ) -> None:
@@ -225,7 +225,7 @@ def events(as_json: bool) -> None:
     help="Where to send: http(s)://host:port/path or asgi://module:app/path. "
     "Without it, a built-in verifying receiver on 127.0.0.1 takes the traffic.",
 )
-@secret_options
+@secret_options("run")
 @click.option("--seed", type=int, help="Override the scenarios' seed.")
 @click.option("--sessions", type=click.IntRange(min=1), help="Override how many sessions to play.")
 @click.option("--duration", metavar="DURATION", help="Play sessions arriving within this time, e.g. 10m.")
@@ -290,6 +290,76 @@ def run(scenarios: tuple[str, ...], **options: Any) -> None:
     sys.exit(run_from_cli(config))
 
 
+# --- trigger --------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("event", metavar="EVENT")
+@click.option("--target", metavar="URL", required=True, help="Where to send: http(s)://host:port/path.")
+@secret_options("trigger")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Fix a payload field, as a scenario's payload.overrides does (repeatable): a top-level key "
+    "or FieldValues.<Key>; VALUE is JSON when it parses (5, true), else text (Status names work).",
+)
+@click.option(
+    "--scenario",
+    type=click.Path(dir_okay=False),
+    help="Generate the event from this scenario (its tenant, webhook and payload options); "
+    "default: a one-session built-in scenario.",
+)
+@click.option("--seed", type=int, help="Override the scenario's seed.")
+@click.option("--timeout", metavar="DURATION", default="10s", show_default=True, help="Request timeout.")
+def trigger(
+    event: str,
+    target: str,
+    secret: str | None,
+    secret_env: str | None,
+    secret_file: str | None,
+    sets: tuple[str, ...],
+    scenario: str | None,
+    seed: int | None,
+    timeout: str,
+) -> None:
+    """Send ONE signed chatsession event (created, message or changed); print request and answer.
+
+    Exit 0 on a 2xx answer, 1 on any other answer or none, 2 on bad input.
+
+    \b
+    Examples:
+      sosim trigger message --target http://127.0.0.1:8000/webhook --secret-env SOSIM_SECRET
+      sosim trigger chatsession.changed --target URL --secret s3cret --set FieldValues.Status=5
+      sosim trigger created --target URL --scenario scenarios/support-chat.yaml --seed 7
+    """
+    from simulator.cli.trigger import build_trigger_request, format_exchange, format_request, send_one
+    from simulator.core.scenario import load_scenario, parse_scenario
+    from simulator.core.units import parse_duration
+    from simulator.delivery.transport import TransportError
+    from simulator.engine.default_secret import warn_default_secret
+    from simulator.testing.helpers import DEFAULT_SCENARIO
+
+    loaded = load_scenario(scenario) if scenario else parse_scenario(DEFAULT_SCENARIO, source="<built-in>")
+    chosen = resolve_secret(secret, secret_env, secret_file)
+    if chosen is None:
+        warn_default_secret([loaded])
+    try:
+        seconds = parse_duration(timeout)
+    except ValueError as exc:
+        fail(f"--timeout: {exc}")
+    request = build_trigger_request(loaded, event, secret=chosen, sets=sets, seed=seed)
+    try:
+        response = send_one(target, request, timeout=seconds)
+    except TransportError as exc:
+        click.echo(f"--- request\n{format_request(target, request)}")
+        click.echo(f"--- no response: {exc}", err=True)
+        sys.exit(1)
+    click.echo(format_exchange(target, request, response))
+    sys.exit(0 if 200 <= response.status < 300 else 1)
+
+
 # --- replay ---------------------------------------------------------------------------
 
 
@@ -297,7 +367,7 @@ def run(scenarios: tuple[str, ...], **options: Any) -> None:
 @click.argument("source", type=click.Path())
 @click.option("--target", metavar="URL", help="Where to send (default: the built-in verifying receiver).")
 @timing_options
-@secret_options
+@secret_options("replay")
 @click.option("--resign", is_flag=True, help="Sign every request again with the given secret.")
 @click.option(
     "--new-event-ids",
@@ -411,7 +481,7 @@ def api(
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0: any free)."
 )
-@secret_options
+@secret_options("receive")
 @click.option("--path", help="Only accept this path (others get 404).")
 @click.option(
     "--respond",

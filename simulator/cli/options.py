@@ -112,23 +112,40 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     sys.exit(code)
 
 
-def secret_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Add --secret, --secret-env and --secret-file (a secret is never shown as a default)."""
-    func = click.option(
-        "--secret-file",
-        type=click.Path(dir_okay=False),
-        help="Read the webhook secret from this file (first line).",
-    )(func)
-    func = click.option(
-        "--secret-env", metavar="NAME", help="Read the webhook secret from this environment variable."
-    )(func)
-    return click.option(
-        "--secret",
-        metavar="SECRET",
-        help="The webhook secret: it signs what sosim signs (over a scenario's own) and is what the "
-        "built-in receiver verifies against. Prefer --secret-env or --secret-file to keep it out of "
-        "shell history.",
-    )(func)
+#: The one --secret help: what the secret does in a command goes into ``{role}``.
+SECRET_HELP = (
+    "The webhook secret{role}. Prefer --secret-env or --secret-file to keep it out of shell history."
+)
+#: What the secret does, per command: the only part of the --secret help that differs.
+SECRET_ROLES: dict[str, str] = {
+    "run": ": it signs every request (over a scenario's own) and is what the built-in receiver "
+    "verifies against",
+    "replay": ": it signs the requests again (--resign, --new-event-ids) and is what the built-in "
+    "receiver verifies against",
+    "generate": ": it signs every fixture (over a scenario's own)",
+    "trigger": ": it signs the event (over the scenario's own)",
+    "sign": ": it signs the body, or checks the --verify signature",
+    "receive": ": every request's X-SuperOffice-Signature is verified against it",
+}
+
+
+def secret_options(command: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Add --secret, --secret-env and --secret-file to ``command`` (a secret is never shown as a
+    default); the --secret help is :data:`SECRET_HELP` with the command's role."""
+    role = SECRET_ROLES[command]
+
+    def apply(func: Callable[..., Any]) -> Callable[..., Any]:
+        func = click.option(
+            "--secret-file",
+            type=click.Path(dir_okay=False),
+            help="Read the webhook secret from this file (first line).",
+        )(func)
+        func = click.option(
+            "--secret-env", metavar="NAME", help="Read the webhook secret from this environment variable."
+        )(func)
+        return click.option("--secret", metavar="SECRET", help=SECRET_HELP.format(role=role))(func)
+
+    return apply
 
 
 def resolve_secret(secret: str | None, secret_env: str | None, secret_file: str | None) -> str | None:

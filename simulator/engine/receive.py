@@ -13,7 +13,7 @@ from typing import Any
 from simulator import __version__
 from simulator.core.errors import UsageError
 from simulator.core.units import parse_duration
-from simulator.recording.record import JsonlWriter, encode_body, header_line
+from simulator.recording.record import OFFSET_KEY, JsonlWriter, encode_body, header_line
 from simulator.servers.receiver import (
     ReceivedRequest,
     Receiver,
@@ -71,7 +71,7 @@ class Capture:
         self._writer.write(
             {
                 "type": "request",
-                "intended_s": round(request.received_at - self._first, 6),
+                OFFSET_KEY: round(request.received_at - self._first, 6),
                 "event": verdict.event or request.header("X-SuperOffice-Event") or "",
                 "event_id": verdict.event_id or "",
                 "primary_key": verdict.session_id or 0,

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from simulator.core.errors import UsageError
 from simulator.core.events import Request
-from simulator.recording.record import JsonlWriter, header_line, request_line
+from simulator.recording.record import OFFSET_KEY, JsonlWriter, header_line, request_line
 
 Format = Literal["dir", "jsonl", "http"]
 FORMATS: tuple[Format, ...] = ("dir", "jsonl", "http")
@@ -71,7 +71,7 @@ def write_fixtures(
                 (target / f"{stem}.headers").write_text(head, encoding="utf-8", newline="\n")
             else:
                 (target / f"{stem}.http").write_bytes(http_bytes(request, http_path))
-            entry = {"file": stem, "due_s": round(due_s, 6), "scenario": scenario}
+            entry = {"file": stem, OFFSET_KEY: round(due_s, 6), "scenario": scenario}
             manifest.write(json.dumps(request_line(request, **entry), ensure_ascii=False) + "\n")
     return count
 
@@ -93,7 +93,7 @@ def _write_lines(
     try:
         writer.write(header_line("fixtures", **header))
         for due_s, scenario, request in requests:
-            writer.write(request_line(request, intended_s=round(due_s, 6), scenario=scenario))
+            writer.write(request_line(request, **{OFFSET_KEY: round(due_s, 6)}, scenario=scenario))
             count += 1
     finally:
         writer.close()

@@ -54,6 +54,19 @@ def header_line(kind: str, **fields: Any) -> dict[str, Any]:
     return {"format": FORMAT, "version": VERSION, "kind": kind, **fields}
 
 
+#: The key of a request's intended offset (seconds from the start) in every line sosim writes:
+#: attempts, captured requests, fixtures and fixture manifests alike.
+OFFSET_KEY = "intended_s"
+#: What the manifests of fixture directories (generate --format dir, http) called it up to sosim
+#: 0.1.0; readers still accept it.
+OLD_OFFSET_KEY = "due_s"
+
+
+def intended_offset(line: dict[str, Any]) -> Any:
+    """A line's intended offset as stored: ``intended_s``, else the old ``due_s``, else 0."""
+    return line.get(OFFSET_KEY, line.get(OLD_OFFSET_KEY, 0.0))
+
+
 def request_line(request: Request, **fields: Any) -> dict[str, Any]:
     """One request as a JSON-ready dict: event, ids, exact headers and body."""
     return {
@@ -389,7 +402,7 @@ def position_of(line: dict[str, Any]) -> tuple[float, int, int]:
     """When a request line was due (seconds from the start of its recording), its cycle and its
     attempt, as _bad_field checks them (KeyError, TypeError or ValueError when one is bad)."""
     get = line.get
-    offset, cycle, attempt = get("intended_s", get("due_s", 0.0)), get("cycle", 1), get("attempt", 1)
+    offset, cycle, attempt = intended_offset(line), get("cycle", 1), get("attempt", 1)
     # Converted only when not already of their type (replay reads every line's, once an event).
     if offset.__class__ is not float:
         offset = float(offset)
@@ -421,7 +434,7 @@ def _bad_field(line: dict[str, Any]) -> str:
         "event_id": lambda: str(line["event_id"]),
         "primary_key": lambda: int(line["primary_key"]),
         "body": lambda: decode_body(line),
-        "intended_s": lambda: float(line.get("intended_s", line.get("due_s", 0.0))),
+        OFFSET_KEY: lambda: float(intended_offset(line)),
         "cycle": lambda: int(line.get("cycle", 1)),
         "attempt": lambda: int(line.get("attempt", 1)),
     }

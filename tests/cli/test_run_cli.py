@@ -199,7 +199,7 @@ def test_sigterm_stops_like_ctrl_c_writes_the_reports_and_exits_143(
     assert json.loads(report.read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("command", ["run", "replay", "generate", "receive", "tenant", "api"])
+@pytest.mark.parametrize("command", ["run", "replay", "generate", "receive", "tenant", "api", "trigger"])
 def test_help_ends_with_examples(command: str) -> None:
     """Each command's --help ends, after its options, with two or three examples of the command;
     run and replay then list every exit code."""
@@ -221,5 +221,5 @@ def test_the_docs_keep_each_commands_examples() -> None:
     """The CLI reference (mkdocs-click reads the docstring) still has the examples --help moves last."""
     from simulator.cli import main
 
-    for name in ("run", "replay", "generate", "receive", "tenant", "api"):
+    for name in ("run", "replay", "generate", "receive", "tenant", "api", "trigger"):
         assert "Examples:" in (main.commands[name].help or ""), name

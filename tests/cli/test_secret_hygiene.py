@@ -105,3 +105,39 @@ def test_an_environment_value_is_never_echoed_in_a_validation_error(tmp_path: Pa
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "s.yaml:3: webhook.events[0]: '${HYGIENE_SECRET}' is not allowed" in done.stderr
     assert SECRET not in done.stdout + done.stderr
+
+
+def _secret_help(command: str) -> str:
+    from simulator.cli import main
+
+    option = next(p for p in main.commands[command].params if p.name == "secret")
+    return str(getattr(option, "help", ""))
+
+
+def test_secret_help_is_defined_once_and_says_what_each_command_does() -> None:
+    """Every command with --secret shows the one help text (options.SECRET_HELP), with what the
+    secret does in that command: sign and receive no longer claim to sign "over a scenario's own"
+    or to feed a built-in receiver, as the copied text did."""
+    from simulator.cli import main
+    from simulator.cli.options import SECRET_HELP, SECRET_ROLES
+
+    with_secret = {name for name, cmd in main.commands.items() if any(p.name == "secret" for p in cmd.params)}
+    assert with_secret == set(SECRET_ROLES)
+    for command in with_secret:
+        assert _secret_help(command) == SECRET_HELP.format(role=SECRET_ROLES[command]), command
+    assert "verified against" in _secret_help("receive")
+    for command in ("sign", "receive"):
+        assert "built-in receiver" not in _secret_help(command)
+        assert "scenario" not in _secret_help(command)
+    assert len({_secret_help(c) for c in with_secret}) == len(with_secret)
+
+
+def test_the_secret_help_sentence_is_written_once() -> None:
+    """The shared sentence lives in one place in the CLI's source, not copied per command."""
+    from pathlib import Path
+
+    import simulator.cli
+
+    sources = Path(simulator.cli.__file__).parent.glob("*.py")
+    copies = sum(path.read_text(encoding="utf-8").count("keep it out of shell history") for path in sources)
+    assert copies == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import fcntl
+import itertools
 import json
 import os
 import random
@@ -139,17 +140,17 @@ class Browser:
             raise AssertionError(f"{expression}: {reply['exceptionDetails']}")
         return reply["result"].get("value")
 
-    def open(self, url: str, height: int = 1000) -> None:
-        """Load ``url`` in a WIDTH-wide window and wait until the report's self-check has run."""
-        self.resize(height)
+    def open(self, url: str, height: int = 1000, width: int = WIDTH) -> None:
+        """Load ``url`` in a ``width``-wide window and wait until the report's self-check has run."""
+        self.resize(height, width)
         self.call("Page.navigate", url=url)
         self.wait_for("document.body && document.body.dataset.chartsOk !== undefined")
 
-    def resize(self, height: int) -> None:
-        """Set the window to WIDTH x height CSS pixels."""
+    def resize(self, height: int, width: int = WIDTH) -> None:
+        """Set the window to width x height CSS pixels."""
         self.call(
             "Emulation.setDeviceMetricsOverride",
-            width=WIDTH,
+            width=width,
             height=height,
             deviceScaleFactor=1,
             mobile=False,
@@ -428,3 +429,134 @@ def test_a_closed_loop_runs_conversation_charts_draw(browser: Browser, tmp_path:
     check_page(browser, BASE_CHARTS | {"faults", "conversation", "reply-latency"})
     assert "Conversations" in browser.evaluate("document.getElementById('conversation-card').textContent")
     browser.screenshot(ARTIFACTS / "report-closed-loop.png")
+
+
+# --- twelve faults: the fault chart's labels stay readable ----------------------------------------
+
+TWELVE_FAULTS = (
+    "duplicate",
+    "reorder",
+    "bad-signature",
+    "missing-signature",
+    "stale-replay",
+    "tampered-body",
+    "malformed-json",
+    "wrong-content-type",
+    "oversized-body",
+    "slow-body",
+    "burst",
+    "header-case",
+)
+
+
+def fault_stats(faults: tuple[str, ...] = TWELVE_FAULTS) -> RunStats:
+    """A short run with each of ``faults`` injected a few times."""
+    rng = random.Random(12)
+    stats = RunStats([])
+    stats.start(
+        RunInfo(
+            command="run",
+            scenarios=("scenarios/support-chat.yaml",),
+            seed=12,
+            target="http://127.0.0.1:8080/hook",
+            started_at="2024-05-01T12:00:00Z",
+            timing="max rate",
+            delivery="once",
+            concurrency=8,
+            sosim_version="0.1.0",
+            signed=True,
+            extra={},
+        )
+    )
+    attempts = []
+    for index in range(600):
+        fault = faults[(index // 3) % len(faults)] if index % 3 == 0 else None
+        status = 401 if fault in ("bad-signature", "missing-signature", "tampered-body") else 200
+        intended = index * 0.05
+        attempts.append(
+            Attempt(
+                request=_request(EVENTS[index % 3], 2000 + index // 10, index % 10, fault),
+                scenario="support-chat",
+                cycle=1,
+                attempt=1,
+                intended_s=intended,
+                sent_s=intended,
+                done_s=intended + rng.lognormvariate(-4.2, 0.6),
+                status=status,
+                error=None,
+                error_detail="",
+                delivered=status == 200,
+                final=True,
+                fault=fault,
+            )
+        )
+    for attempt in attempts:
+        stats.handle_attempt(attempt)
+    stats.finish(RunResult(30.0, False, "", len(attempts), ""))
+    return stats
+
+
+#: What uPlot drew under the fault chart: one box per category label, in CSS pixels of the chart,
+#: from uPlot's own axis state (the values and rotation it drew with) and the canvas's text metrics.
+LABEL_BOXES = """(() => {
+  const u = window.sosimReport.plot("faults");
+  const ax = u.axes[0];
+  const dpr = window.devicePixelRatio || 1;
+  const ctx = document.createElement("canvas").getContext("2d");
+  ctx.font = ax.font[0];
+  const lineHeight = (ax.font[1] * ax.lineGap) / dpr;
+  const top = (u.bbox.top + u.bbox.height) / dpr + ax.ticks.size + ax.gap;
+  const boxes = ax._values.map((text, i) => {
+    const lines = String(text).split("\\n");
+    const width = Math.max(...lines.map((l) => ctx.measureText(l).width)) / dpr;
+    const x = u.valToPos(ax._splits[i], "x") + u.bbox.left / dpr;
+    return ax._rotate === 0
+      ? { text, left: x - width / 2, right: x + width / 2, top, bottom: top + lines.length * lineHeight }
+      : { text, left: x - lineHeight / 2, right: x + lineHeight / 2, top, bottom: top + width };
+  });
+  return { rotate: ax._rotate, axisBottom: top - ax.ticks.size - ax.gap + ax._size, boxes };
+})()"""
+
+
+@pytest.mark.parametrize(
+    ("count", "width", "rotate"),
+    [(12, WIDTH, 90), (12, 700, 90), (6, WIDTH, 0)],
+    ids=["12", "12-narrow", "6"],
+)
+def test_fault_labels_do_not_overlap(
+    browser: Browser, tmp_path: Path, count: int, width: int, rotate: int
+) -> None:
+    """With all twelve faults, the fault chart's labels (name and verdict) neither overlap one
+    another nor run out of the axis: upright where a category is too narrow for a word, else
+    wrapped at spaces and hyphens (six faults on a wide page)."""
+    faults = TWELVE_FAULTS[:count]
+    stats = fault_stats(faults)
+    report = tmp_path / "faults.html"
+    cases = [(f"fault {name}", None) for name in faults]
+    write_html(stats, stats.evaluate_thresholds(), report, cases)
+    browser.call(
+        "Emulation.setDeviceMetricsOverride", width=width, height=1000, deviceScaleFactor=1, mobile=False
+    )
+    browser.call("Page.navigate", url=report.as_uri())
+    browser.wait_for("document.body && document.body.dataset.chartsOk !== undefined")
+
+    layout = browser.evaluate(LABEL_BOXES)
+    boxes = layout["boxes"]
+    assert len(boxes) == count
+    assert layout["rotate"] == rotate
+    if rotate == 0:
+        assert any("\n" in box["text"] for box in boxes)  # wrapped, not cut
+    assert all("PASS" in box["text"] or "FAIL" in box["text"] for box in boxes)
+    for left, right in itertools.pairwise(boxes):
+        assert left["right"] <= right["left"], f"{left['text']!r} overlaps {right['text']!r}"
+    assert all(box["bottom"] <= layout["axisBottom"] + 0.5 for box in boxes), layout
+    shot = ARTIFACTS / f"report-{count}-faults-{width}.png"
+    browser.call(
+        "Emulation.setDeviceMetricsOverride", width=width, height=1000, deviceScaleFactor=1, mobile=False
+    )
+    browser.evaluate("document.getElementById('faults').scrollIntoView()")
+    browser.evaluate("new Promise(r => requestAnimationFrame(() => setTimeout(r, 200)))")
+    data = browser.call("Page.captureScreenshot", format="png")["data"]
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    shot.write_bytes(base64.b64decode(data))
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

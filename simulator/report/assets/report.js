@@ -442,6 +442,65 @@
     };
   }
 
+  // --- category labels that stay readable (12 faults on a narrow screen) -----------------
+
+  const measurer = document.createElement("canvas").getContext("2d");
+  const LINE_HEIGHT = 12 * 1.5; // the axis font's size times uPlot's default lineGap
+  const AXIS_GAP = 5; // uPlot's default gap between the ticks and the values
+
+  function textWidth(text) {
+    measurer.font = FONT;
+    return measurer.measureText(text).width;
+  }
+
+  /** ``text`` in lines no wider than ``width``, broken at spaces and after hyphens. */
+  function wrapLabel(text, width) {
+    const words = text.split(" ").flatMap((w, i) => w.split(/(?<=-)/).map((p, j) => [i > 0 && j === 0, p]));
+    const lines = [];
+    let line = "";
+    for (const [spaced, part] of words) {
+      const joined = line ? line + (spaced ? " " : "") + part : part;
+      if (line && textWidth(joined) > width) {
+        lines.push(line);
+        line = part;
+      } else {
+        line = joined;
+      }
+    }
+    if (line) lines.push(line);
+    return lines;
+  }
+
+  /**
+   * How a category axis shows ``names`` in the chart's current width: side by side, wrapped to the
+   * width of a category when that makes every line fit, else turned upright (90 degrees), which
+   * fits any number of categories a line's height apart.
+   */
+  function categoryLayout(u, names) {
+    const plotWidth = u.bbox.width > 0 ? u.bbox.width / DPR() : u.width - 80;
+    const slot = plotWidth / names.length - 8;
+    if (u._sosimLayout && u._sosimLayout.slot === slot) return u._sosimLayout;
+    const wrapped = names.map((n) => wrapLabel(n, slot));
+    const widths = names.map(textWidth);
+    const fits = wrapped.every((lines) => lines.every((l) => textWidth(l) <= slot));
+    const upright = !fits;
+    const lines = upright ? names.map((n) => [n]) : wrapped;
+    const extent = upright ? Math.max(...widths) : Math.max(...lines.map((l) => l.length)) * LINE_HEIGHT;
+    u._sosimLayout = { slot, upright, lines, size: TICKS.size + AXIS_GAP + Math.ceil(extent) + 6 };
+    return u._sosimLayout;
+  }
+
+  function categoryAxis(names, label) {
+    return axis({
+      label,
+      splits: () => names.map((_, i) => i),
+      values: (u) => categoryLayout(u, names).lines.map((l) => l.join("\n")),
+      rotate: (u) => (categoryLayout(u, names).upright ? 90 : 0),
+      size: (u) => categoryLayout(u, names).size,
+      grid: { show: false },
+    });
+  }
+
   function categoryChart(id, names, groups, xLabel, yLabel) {
     if (!names.length) {
       showEmpty(id, "No attempt was made in this run.");
@@ -462,20 +521,18 @@
     const top = 10 ** Math.ceil(Math.log10(max * 1.5));
     const counter = { bars: 0 };
     const paths = groupedBars(counter);
+    // Upright or wrapped labels take height: add it, so the bars keep their 200 px or so.
+    const labels = categoryLayout({ bbox: { width: 0 }, width: place(id).clientWidth || 600 }, names);
     addChart(
       id,
       {
+        height: 230 + labels.size,
         scales: {
           x: { time: false, range: () => [-0.5, names.length - 0.5] },
           y: { distr: 3, log: 10, range: () => [0.6, top] },
         },
         axes: [
-          axis({
-            label: xLabel,
-            splits: () => xs,
-            values: () => names,
-            grid: { show: false },
-          }),
+          categoryAxis(names, xLabel),
           axis({
             label: yLabel,
             size: 60,
@@ -789,7 +846,13 @@
     document.body.dataset.pageHeight = String(document.documentElement.scrollHeight);
     window.__sosimShowErrors();
     // For scripts and tests: what drew, and where each swimlane bar is on screen.
-    window.sosimReport = { charts: results, errors, sessionBars: () => laneBars(), selected: () => selected };
+    window.sosimReport = {
+      charts: results,
+      errors,
+      sessionBars: () => laneBars(),
+      selected: () => selected,
+      plot: (id) => charts.find((c) => c.id === id).plot,
+    };
   }
 
   requestAnimationFrame(() => setTimeout(selfCheck, 0));
