@@ -6,19 +6,16 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-import uvicorn
 import yaml
 
 pytestmark = pytest.mark.e2e
@@ -36,34 +33,6 @@ def load_bot() -> ModuleType:
 
 
 bot = load_bot()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[[Any], str]]:
-    """Run an ASGI app under uvicorn on a socket that listens before the server starts."""
-    servers: list[tuple[uvicorn.Server, threading.Thread, socket.socket]] = []
-
-    def start(app: Any) -> str:
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(1024)
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", backlog=1024))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        servers.append((server, thread, sock))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
-
-    yield start
-    for server, thread, sock in servers:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 def write_scenario(tmp_path: Path, sessions: int, arrive_s: float = 10, **external: Any) -> Path:
@@ -105,11 +74,11 @@ def sosim(*args: str | Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_example_bot_answers_200_concurrent_customers_and_sosim_measures_it(
-    tmp_path: Path, serve: Callable[[Any], str]
+    tmp_path: Path, uvicorn_url: Callable[[Any], str], free_port: Callable[[], int]
 ) -> None:
     api_port = free_port()
     app = bot.create_app(secret=SECRET, api=f"http://127.0.0.1:{api_port}")
-    url = serve(app) + "/webhook"
+    url = uvicorn_url(app) + "/webhook"
     report, record = tmp_path / "report.json", tmp_path / "run.jsonl"
     done = sosim(
         "run", write_scenario(tmp_path, 200), "--target", url, "--serve-api", f"127.0.0.1:{api_port}",
@@ -175,11 +144,11 @@ async def silent_bot(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 def test_a_bot_that_never_answers_leaves_every_customer_waiting_and_fails_the_gate(
-    tmp_path: Path, serve: Callable[[Any], str]
+    tmp_path: Path, uvicorn_url: Callable[[Any], str], free_port: Callable[[], int]
 ) -> None:
     report = tmp_path / "report.json"
     scenario = write_scenario(tmp_path, 10, arrive_s=0.5, reply_timeout=0.5)
-    url = serve(silent_bot) + "/webhook"
+    url = uvicorn_url(silent_bot) + "/webhook"
     done = sosim(
         "run", scenario, "--target", url, "--serve-api", f"127.0.0.1:{free_port()}",
         "--report", report, "--fail-if", "unanswered > 0", "--quiet",

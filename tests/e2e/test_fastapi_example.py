@@ -4,15 +4,12 @@ in process and over real HTTP (uvicorn on 127.0.0.1 calling the mock API served 
 from __future__ import annotations
 
 import importlib.util
-import socket
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-import uvicorn
 
 from simulator.testing.plugin import DeliveryResult, SimScenario, SosimApi, assert_signed
 
@@ -75,29 +72,6 @@ def test_receiver_rejects_webhooks_signed_with_another_secret(
     assert sosim_api.calls == []
     with pytest.raises(AssertionError, match="does not match the body"):
         assert_signed(result[0], SECRET)
-
-
-@pytest.fixture
-def uvicorn_url() -> Iterator[Callable[[Any], str]]:
-    """Start an app under uvicorn on a free 127.0.0.1 port; return its base URL."""
-    servers: list[tuple[uvicorn.Server, threading.Thread, socket.socket]] = []
-
-    def start(app: Any) -> str:
-        # The socket listens before uvicorn starts: connections queue until it serves, no waiting.
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(64)
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        servers.append((server, thread, sock))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
-
-    yield start
-    for server, thread, sock in servers:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 def test_receiver_over_real_http_calls_the_api_over_real_http(

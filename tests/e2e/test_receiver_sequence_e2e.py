@@ -13,18 +13,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request, Response
 
 from simulator.core.generate import generate_sessions
@@ -134,37 +131,6 @@ async def reconcile(api: httpx.AsyncClient, seen: Seen) -> None:
     seen.down_since = None
 
 
-@pytest.fixture
-def uvicorn_url() -> Iterator[Callable[[Any], str]]:
-    """Start an app under uvicorn on a free 127.0.0.1 port; return its base URL."""
-    servers: list[tuple[uvicorn.Server, threading.Thread, socket.socket]] = []
-
-    def start(app: Any) -> str:
-        # The socket listens before uvicorn starts: connections queue until it serves, no waiting.
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(64)
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        servers.append((server, thread, sock))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
-
-    yield start
-    for server, thread, sock in servers:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-
-
-def free_port() -> int:
-    """A port nothing listens on right now, for --serve-api (which needs a fixed one)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 def transcript_of(messages: list[dict[str, Any]]) -> str:
     """The plain transcript the docs' GetChatTranscript gives for these messages (sosim's layout)."""
     return "\n".join(
@@ -173,7 +139,7 @@ def transcript_of(messages: list[dict[str, Any]]) -> str:
 
 
 def test_a_receiver_following_the_documented_sequence_ends_with_every_message_once_in_order(
-    uvicorn_url: Callable[[Any], str],
+    uvicorn_url: Callable[[Any], str], free_port: Callable[[], int]
 ) -> None:
     """Messages?after=N per webhook, an OData reconcile after downtime and the transcripts give
     exactly the messages sosim generated, in order, none twice."""
