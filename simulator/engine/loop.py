@@ -31,7 +31,7 @@ from simulator.core.generate import make_generator
 from simulator.core.plan import PlanOptions, adjust
 from simulator.core.schedule import Planned, Timed
 from simulator.delivery.clock import Clock, sleep_until_or
-from simulator.mockapi.http import Announcer
+from simulator.mockapi.http import Announcer, event_id_of
 from simulator.mockapi.server import ApiServer, parse_host_port
 from simulator.mockapi.state import ChatState, MockApi, MockApiOptions
 from simulator.report.conversation import ConversationStats
@@ -288,22 +288,15 @@ class _LoopTransport:
             self.send_slowly = send_slowly
 
     async def send(self, headers: Headers, body: bytes) -> Any:
-        self.loop.on_send(_event_id(headers))
+        self.loop.on_send(event_id_of(headers))
         return await self.inner.send(headers, body)
 
     def _submit(self, headers: Headers, body: bytes, on_done: OnDone) -> None:
-        self.loop.on_send(_event_id(headers))
+        self.loop.on_send(event_id_of(headers))
         self._inner_submit(headers, body, on_done)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
-
-
-_EVENT_ID = so.HEADER_EVENT_ID.lower()
-
-
-def _event_id(headers: Headers) -> str | None:
-    return next((value for name, value in headers if name.lower() == _EVENT_ID), None)
 
 
 def _listen(host: str, port: int) -> socket.socket:

@@ -35,7 +35,15 @@ if TYPE_CHECKING:
 
     from simulator.delivery.transport import AsyncTransport, Headers
 
-__all__ = ["Announcer", "AnnouncingTransport", "MockApiApp", "handle_httpx", "mock_transport", "respx_router"]
+__all__ = [
+    "Announcer",
+    "AnnouncingTransport",
+    "MockApiApp",
+    "event_id_of",
+    "handle_httpx",
+    "mock_transport",
+    "respx_router",
+]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -158,6 +166,14 @@ def respx_router(
 # --- following a delivery ----------------------------------------------------------------------
 
 
+_EVENT_ID_HEADER = so.HEADER_EVENT_ID.lower()
+
+
+def event_id_of(headers: Iterable[tuple[str, str]]) -> str | None:
+    """The ``X-SuperOffice-EventId`` of a request's headers, or None."""
+    return next((value for name, value in headers if name.lower() == _EVENT_ID_HEADER), None)
+
+
 class Announcer:
     """Announces planned events to a state as their webhooks go out.
 
@@ -196,8 +212,7 @@ class Announcer:
 
         Return that event, or None when the EventId is unknown or already announced.
         """
-        wanted = so.HEADER_EVENT_ID.lower()
-        event_id = next((value for name, value in headers if name.lower() == wanted), None)
+        event_id = event_id_of(headers)
         return None if event_id is None else self.announce_id(event_id)
 
     def announce_id(self, event_id: str) -> Event | None:
