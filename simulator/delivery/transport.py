@@ -108,11 +108,12 @@ def install_uvloop() -> bool:
 
     Call before ``asyncio.run``.
     """
-    try:
-        import uvloop
-    except ImportError:
+    from simulator.delivery.eventloop import uvloop_policy
+
+    policy = uvloop_policy()
+    if policy is None:
         return False
-    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    asyncio.set_event_loop_policy(policy)
     return True
 
 

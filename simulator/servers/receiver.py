@@ -35,7 +35,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import cast
 
 import httptools
@@ -69,6 +69,7 @@ from simulator.core.checker import NOT_AN_OBJECT as NOT_AN_OBJECT
 from simulator.core.checker import TIMESTAMP_BACKWARDS as TIMESTAMP_BACKWARDS
 from simulator.core.checker import WRONG_CONTENT_TYPE as WRONG_CONTENT_TYPE
 from simulator.core.errors import UsageError
+from simulator.delivery.eventloop import event_loop_factory
 from simulator.servers.limits import DEFAULT_LIMITS, ConnectionGuard, ServerLimits, install_accept_error_log
 from simulator.servers.thread import ServerThread
 
@@ -489,18 +490,6 @@ class _Connection(asyncio.Protocol):
 # --- a receiver in a background thread ---------------------------------------------
 
 
-def _new_event_loop(use_uvloop: bool) -> asyncio.AbstractEventLoop:
-    if use_uvloop:
-        try:
-            import uvloop
-        except ImportError:
-            pass
-        else:
-            loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
-            return loop
-    return asyncio.new_event_loop()
-
-
 class ReceiverThread(ServerThread):
     """A ``Receiver`` on its own event loop in a daemon thread; a context manager.
 
@@ -523,7 +512,7 @@ class ReceiverThread(ServerThread):
         super().__init__(
             self.receiver,
             name="sosim-receiver",
-            loop_factory=partial(_new_event_loop, use_uvloop),
+            loop_factory=event_loop_factory(use_uvloop),
             start_timeout_s=start_timeout_s,
         )
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-import threading
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -459,31 +458,16 @@ async def _deliver(
 
 def run_blocking(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a coroutine to the end on a fresh asyncio loop, also from inside a running loop."""
+    from simulator.servers.thread import run_in_thread
 
-    def run() -> T:
-        # The platform's own loop, even when uvloop's policy was installed: FakeClock is exact there.
-        with asyncio.Runner(loop_factory=asyncio.DefaultEventLoopPolicy().new_event_loop) as runner:
-            return runner.run(main())
-
+    # The platform's own loop, even when uvloop's policy was installed: FakeClock is exact there.
+    platform_loop = asyncio.DefaultEventLoopPolicy().new_event_loop
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return run()
-    results: list[T] = []
-    errors: list[BaseException] = []
-
-    def in_thread() -> None:
-        try:
-            results.append(run())
-        except BaseException as exc:  # re-raised in the test's thread
-            errors.append(exc)
-
-    thread = threading.Thread(target=in_thread, name="sosim-deliver")
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
-    return results[0]
+        with asyncio.Runner(loop_factory=platform_loop) as runner:
+            return runner.run(main())
+    return run_in_thread(main, name="sosim-deliver", loop_factory=platform_loop)
 
 
 # --- signatures ----------------------------------------------------------------------------------
