@@ -15,6 +15,12 @@ Problems a verdict can carry:
   ``timestamp-backwards``: SuperOffice promises no order (reference §3.5), so these are counted
   and fail ``verdict_ok``, but a receiver should still accept the request.
 
+A request carrying sosim's fault marker (``X-Sosim-Fault: <fault>``, see
+:data:`simulator.core.faults.FAULT_HEADER`) is a probe ``sosim run --fault`` injected on purpose.
+It is judged, and answered, exactly like any other request; but when it has problems the tally
+counts it under ``Tally.expected[<fault>]`` instead of as a failure, so ``sosim receive`` agrees with
+the run's fault verdicts. SuperOffice never sends the header, so real traffic is judged as before.
+
 A repeated EventId with identical bytes is a retry: ``Verdict.duplicate`` and ``Tally.duplicates``
 count it, and it is not a problem.
 
@@ -35,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.core.errors import UsageError
+from simulator.core.faults import FAULT_HEADER, FAULTS, PROBES
 from simulator.core.signing import verify
 from simulator.superoffice import facts as so
 
@@ -60,6 +67,7 @@ __all__ = [
     "WebhookChecker",
     "tally_summary",
     "timestamp_key",
+    "verdict_line",
     "verdict_ok",
     "verdict_table",
 ]
@@ -90,6 +98,9 @@ _EVENT_ID = so.HEADER_EVENT_ID.lower()
 _SIGNATURE = so.HEADER_SIGNATURE.lower()
 _RETRY = so.HEADER_RETRY.lower()
 _HOOK_TEST = so.HEADER_HOOK_TEST.lower()
+_FAULT = FAULT_HEADER.lower()
+_KNOWN_FAULTS = frozenset(FAULTS)
+_PROBES = frozenset(PROBES)
 _JSON_MEDIA_TYPE = "application/json"
 
 # NetServer's UTC Timestamp with 0-7 fraction digits (reference §3.6).
@@ -135,6 +146,8 @@ class Verdict:
     test_ping: bool = False  # the registration ping: ``test`` with ``X-Hook-Test: true``
     requeued: bool = False  # a body seen before under another EventId: a later delivery cycle
     out_of_order: bool = False  # requeued and behind a later event of its session (not a problem)
+    expected: str | None = None  # the injected fault whose probe this is, when it has problems
+    probe: bool = False  # marked as an injected probe (judged, but remembered nowhere)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,11 +166,13 @@ class Tally:
     events: Mapping[str, int] = field(default_factory=dict)  # well-formed requests per event name
     problems: Mapping[str, int] = field(default_factory=dict)  # requests per problem kind
     signatures_checked: bool = True  # False for a checker without a secret
+    expected: Mapping[str, int] = field(default_factory=dict)  # marked fault probes with problems, per fault
+    probes: int = 0  # requests marked as injected probes (X-Sosim-Fault), with problems or not
 
     @property
     def failed(self) -> int:
-        """Requests with at least one problem."""
-        return self.received - self.accepted
+        """Requests with at least one problem, apart from the injected faults' probes."""
+        return self.received - self.accepted - sum(self.expected.values())
 
 
 class WebhookChecker:
@@ -190,6 +205,8 @@ class WebhookChecker:
         self._out_of_order = 0
         self._events: dict[str, int] = {}
         self._problems: dict[str, int] = {}
+        self._expected: dict[str, int] = {}  # keyed by known fault names only
+        self._probes = 0
 
     def check(
         self, method: str, headers: Mapping[str, str] | Iterable[tuple[str, str]], body: bytes
@@ -224,10 +241,14 @@ class WebhookChecker:
             if ticks is None:
                 problems.append(BAD_FIELD + "Timestamp")
             session_id = _session_id(doc, event, problems)
-        # Only well-formed requests (verified, when there is a secret) may change what is remembered.
+        # Only well-formed requests (verified, when there is a secret) may change what is remembered,
+        # and no probe: it is an extra request beside the traffic, sent outside the session's order.
         well_formed = not problems
+        fault = headers.get(_FAULT)
         duplicate = requeued = out_of_order = False
-        if well_formed and event_id is not None:
+        if well_formed and event_id is not None and fault in _PROBES:
+            duplicate = self._compare(event_id, body, problems)
+        elif well_formed and event_id is not None:
             duplicate = self._remember(event_id, body, problems)
             requeued = not duplicate and self._seen_under_another_id(event_id, body)
             if session_id is not None and ticks is not None and not duplicate and self._check_order:
@@ -244,6 +265,8 @@ class WebhookChecker:
             test_ping,
             requeued,
             out_of_order,
+            fault if problems and fault in _KNOWN_FAULTS else None,
+            fault in _PROBES,
         )
         return self._count(verdict, well_formed=well_formed)
 
@@ -263,6 +286,8 @@ class WebhookChecker:
             events=dict(self._events),
             problems=dict(self._problems),
             signatures_checked=self._secret is not None,
+            expected=dict(self._expected),
+            probes=self._probes,
         )
 
     def _check_signature(self, signature: str | None, body: bytes, problems: list[str]) -> None:
@@ -280,6 +305,15 @@ class WebhookChecker:
             self._bodies[event_id] = digest
             return False
         if first != digest:
+            problems.append(EVENT_ID_REUSED)
+        return True
+
+    def _compare(self, event_id: str, body: bytes, problems: list[str]) -> bool:
+        """Like ``_remember`` for a probe: compare with what is known, remember nothing."""
+        first = self._bodies.get(event_id)
+        if first is None:
+            return False
+        if first != hash(body):
             problems.append(EVENT_ID_REUSED)
         return True
 
@@ -325,11 +359,15 @@ class WebhookChecker:
         self._duplicates += verdict.duplicate
         self._requeued += verdict.requeued
         self._out_of_order += verdict.out_of_order
+        self._probes += verdict.probe
         if verdict.retry is not None:
             self._retries += 1
         # A flood of forged requests must not grow this dict with made-up event names.
         if well_formed and verdict.event is not None:
             self._events[verdict.event] = self._events.get(verdict.event, 0) + 1
+        if verdict.expected is not None:  # an injected probe: its problems are what it is for
+            self._expected[verdict.expected] = self._expected.get(verdict.expected, 0) + 1
+            return verdict
         for problem in verdict.problems:
             self._problems[problem] = self._problems.get(problem, 0) + 1
         return verdict
@@ -389,8 +427,11 @@ def verdict_table(tally: Tally) -> list[tuple[str, str]]:
         ("chat sessions", str(tally.sessions)),
         ("test pings", str(tally.tests)),
     ]
+    if tally.probes:
+        rows.append(("injected fault probes (X-Sosim-Fault)", str(tally.probes)))
     rows.extend((f"event {name}", str(n)) for name, n in sorted(tally.events.items()))
     rows.extend((f"problem {name}", str(n)) for name, n in sorted(tally.problems.items()))
+    rows.extend((f"expected: {name} (injected fault)", str(n)) for name, n in sorted(tally.expected.items()))
     return rows
 
 
@@ -408,6 +449,8 @@ def tally_summary(tally: Tally) -> dict[str, Any]:
         "tests": tally.tests,
         "events": dict(sorted(tally.events.items())),
         "problems": dict(sorted(tally.problems.items())),
+        "expected": dict(sorted(tally.expected.items())),
+        "probes": tally.probes,
         "signatures_checked": tally.signatures_checked,
         "ok": verdict_ok(tally),
     }
@@ -418,6 +461,20 @@ def verdict_caveat(tally: Tally) -> str:
     if tally.signatures_checked:
         return ""
     return " (signatures not checked: no secret; --secret checks them)"
+
+
+def verdict_line(tally: Tally) -> str:
+    """The receiver's closing line: ``PASS: …`` or ``FAIL: …``, naming the problems that were expected."""
+    expected = ", ".join(f"{name} {n}" for name, n in sorted(tally.expected.items()))
+    if verdict_ok(tally):
+        if not expected:
+            return f"PASS: every request verified{verdict_caveat(tally)}"
+        return (
+            f"PASS: every request verified except injected fault probes, whose problems were expected "
+            f"({expected}){verdict_caveat(tally)}"
+        )
+    line = f"FAIL: {tally.failed} request(s) failed verification"
+    return f"{line}; expected, from injected faults: {expected}" if expected else line
 
 
 def verdict_ok(tally: Tally) -> bool:

@@ -51,6 +51,7 @@ from simulator.core.checker import (
     tally_summary,
     timestamp_key,
     verdict_caveat,
+    verdict_line,
     verdict_ok,
     verdict_table,
 )
@@ -84,6 +85,7 @@ __all__ = [
     "tally_summary",
     "timestamp_key",
     "verdict_caveat",
+    "verdict_line",
     "verdict_ok",
     "verdict_table",
 ]
