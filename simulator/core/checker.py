@@ -1,7 +1,9 @@
 """The pure webhook checker behind ``sosim receive``: judges requests the way a careful receiver should.
 
 ``WebhookChecker`` judges one request (method, headers, exact body bytes) and keeps a running
-``Tally``. Memory is two ints per EventId and one int per chat session. It does no I/O: the
+``Tally``. It remembers the last ``window`` EventIds (default 1,000,000; about 350 bytes each when full,
+so at most about 350 MB), their bodies' hashes and as many chat sessions; older ones are forgotten, a reuse
+of a forgotten EventId is not detected, and the verdict says so (``Tally.forgotten``). It does no I/O: the
 HTTP server in :mod:`simulator.servers.receiver` feeds it and turns each ``Verdict`` into a status.
 
 Problems a verdict can carry:
@@ -42,6 +44,7 @@ from typing import Any
 
 from simulator.core.errors import UsageError
 from simulator.core.faults import FAULT_HEADER, FAULTS, PROBES
+from simulator.core.recent import Recent
 from simulator.core.signing import verify
 from simulator.superoffice import facts as so
 
@@ -50,6 +53,7 @@ __all__ = [
     "BAD_FIELD",
     "BAD_SIGNATURE",
     "CREATED_NOT_FIRST",
+    "DEFAULT_WINDOW",
     "EVENT_ID_MISMATCH",
     "EVENT_ID_REUSED",
     "EVENT_MISMATCH",
@@ -65,11 +69,7 @@ __all__ = [
     "Tally",
     "Verdict",
     "WebhookChecker",
-    "tally_summary",
     "timestamp_key",
-    "verdict_line",
-    "verdict_ok",
-    "verdict_table",
 ]
 
 # --- problem vocabulary (sosim's own words, not SuperOffice's) -----------------------
@@ -104,6 +104,9 @@ _PROBES = frozenset(PROBES)
 _JSON_MEDIA_TYPE = "application/json"
 
 # NetServer's UTC Timestamp with 0-7 fraction digits (reference §3.6).
+#: How many EventIds (and chat sessions) a checker remembers, by default.
+DEFAULT_WINDOW = 1_000_000
+
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.([0-9]{1,7}))?Z")
 
 
@@ -168,6 +171,8 @@ class Tally:
     signatures_checked: bool = True  # False for a checker without a secret
     expected: Mapping[str, int] = field(default_factory=dict)  # marked fault probes with problems, per fault
     probes: int = 0  # requests marked as injected probes (X-Sosim-Fault), with problems or not
+    forgotten: int = 0  # EventIds dropped from the window: a reuse of one is not detected
+    window: int = DEFAULT_WINDOW  # how many EventIds the checker remembers
 
     @property
     def failed(self) -> int:
@@ -184,8 +189,10 @@ class WebhookChecker:
         *,
         require_signature: bool | None = None,
         check_order: bool = True,
+        window: int = DEFAULT_WINDOW,
     ) -> None:
-        """Check signatures with ``secret``; ``check_order=False`` skips the per-session checks."""
+        """Check signatures with ``secret``; ``check_order=False`` skips the per-session checks;
+        remember the last ``window`` EventIds and chat sessions."""
         if require_signature is None:
             require_signature = secret is not None
         if require_signature and secret is None:
@@ -193,9 +200,13 @@ class WebhookChecker:
         self._secret = secret
         self._require_signature = require_signature
         self._check_order = check_order
-        self._bodies: dict[str, int] = {}  # EventId -> hash of the first body (process-local)
-        self._contents: set[int] = set()  # hashes of bodies without their EventId: finds new cycles
-        self._sessions: dict[int, int] = {}  # PrimaryKey -> latest timestamp_key
+        if window < 1:
+            raise UsageError(f"the EventId window must be at least 1, not {window}")
+        self._bodies: Recent[str, int] = Recent(window)  # EventId -> hash of the first body (process-local)
+        self._contents: Recent[int, bool] = Recent(window)  # hashes of bodies without EventId: new cycles
+        self._sessions: Recent[int, int] = Recent(window)  # PrimaryKey -> latest timestamp_key
+        self._event_ids = 0  # distinct EventIds accepted (also those forgotten since)
+        self._session_count = 0
         self._received = 0
         self._accepted = 0
         self._duplicates = 0
@@ -279,8 +290,8 @@ class WebhookChecker:
             duplicates=self._duplicates,
             retries=self._retries,
             tests=self._tests,
-            sessions=len(self._sessions),
-            event_ids=len(self._bodies),
+            sessions=self._session_count,
+            event_ids=self._event_ids,
             requeued=self._requeued,
             requeued_out_of_order=self._out_of_order,
             events=dict(self._events),
@@ -288,6 +299,8 @@ class WebhookChecker:
             signatures_checked=self._secret is not None,
             expected=dict(self._expected),
             probes=self._probes,
+            forgotten=self._bodies.forgotten,
+            window=self._bodies.capacity,
         )
 
     def _check_signature(self, signature: str | None, body: bytes, problems: list[str]) -> None:
@@ -302,7 +315,8 @@ class WebhookChecker:
         digest = hash(body)
         first = self._bodies.get(event_id)
         if first is None:
-            self._bodies[event_id] = digest
+            self._bodies.set(event_id, digest)
+            self._event_ids += 1
             return False
         if first != digest:
             problems.append(EVENT_ID_REUSED)
@@ -320,9 +334,9 @@ class WebhookChecker:
     def _seen_under_another_id(self, event_id: str, body: bytes) -> bool:
         """Remember the body without its EventId; tell whether it came before under another one."""
         content = hash(body.replace(event_id.encode(), b""))
-        if content in self._contents:
+        if self._contents.get(content) is not None:
             return True
-        self._contents.add(content)
+        self._contents.set(content, True)
         return False
 
     def _follow_session(
@@ -335,9 +349,11 @@ class WebhookChecker:
         """
         latest = self._sessions.get(session_id)
         if latest is None:
-            if event != so.EVENT_CREATED:
+            # Once sessions have been forgotten, an unknown one may be one of them: no verdict on it.
+            if event != so.EVENT_CREATED and not self._sessions.forgotten:
                 problems.append(CREATED_NOT_FIRST)
-            self._sessions[session_id] = ticks
+            self._sessions.set(session_id, ticks)
+            self._session_count += 1
             return False
         disorder = []
         if event == so.EVENT_CREATED:
@@ -345,7 +361,7 @@ class WebhookChecker:
         if ticks < latest:
             disorder.append(TIMESTAMP_BACKWARDS)
         else:
-            self._sessions[session_id] = ticks
+            self._sessions.replace(session_id, ticks)
         if requeued:
             return bool(disorder)
         problems.extend(disorder)
@@ -411,72 +427,3 @@ def _session_id(doc: Mapping[str, Any], event: str | None, problems: list[str]) 
         problems.append(BAD_FIELD + "PrimaryKey")
         return None
     return key
-
-
-def verdict_table(tally: Tally) -> list[tuple[str, str]]:
-    """Rows (label, value) summarising a tally, events and problems last."""
-    rows = [
-        ("received", str(tally.received)),
-        ("accepted", str(tally.accepted)),
-        ("with problems", str(tally.failed)),
-        ("duplicates (same EventId)", str(tally.duplicates)),
-        ("distinct EventIds", str(tally.event_ids)),
-        ("requeued (same event, new EventId)", str(tally.requeued)),
-        ("requeued, behind a later event (NetServer's queue rule)", str(tally.requeued_out_of_order)),
-        ("retries (X-SuperOffice-Retry)", str(tally.retries)),
-        ("chat sessions", str(tally.sessions)),
-        ("test pings", str(tally.tests)),
-    ]
-    if tally.probes:
-        rows.append(("injected fault probes (X-Sosim-Fault)", str(tally.probes)))
-    rows.extend((f"event {name}", str(n)) for name, n in sorted(tally.events.items()))
-    rows.extend((f"problem {name}", str(n)) for name, n in sorted(tally.problems.items()))
-    rows.extend((f"expected: {name} (injected fault)", str(n)) for name, n in sorted(tally.expected.items()))
-    return rows
-
-
-def tally_summary(tally: Tally) -> dict[str, Any]:
-    """The tally as a JSON-ready mapping: the ``receiver`` section of a run's JSON report."""
-    return {
-        "received": tally.received,
-        "accepted": tally.accepted,
-        "failed": tally.failed,
-        "duplicates": tally.duplicates,
-        "retries": tally.retries,
-        "requeued": tally.requeued,
-        "requeued_out_of_order": tally.requeued_out_of_order,
-        "sessions": tally.sessions,
-        "tests": tally.tests,
-        "events": dict(sorted(tally.events.items())),
-        "problems": dict(sorted(tally.problems.items())),
-        "expected": dict(sorted(tally.expected.items())),
-        "probes": tally.probes,
-        "signatures_checked": tally.signatures_checked,
-        "ok": verdict_ok(tally),
-    }
-
-
-def verdict_caveat(tally: Tally) -> str:
-    """What a verdict line must add about what the checker could not judge ('' when nothing)."""
-    if tally.signatures_checked:
-        return ""
-    return " (signatures not checked: no secret; --secret checks them)"
-
-
-def verdict_line(tally: Tally) -> str:
-    """The receiver's closing line: ``PASS: …`` or ``FAIL: …``, naming the problems that were expected."""
-    expected = ", ".join(f"{name} {n}" for name, n in sorted(tally.expected.items()))
-    if verdict_ok(tally):
-        if not expected:
-            return f"PASS: every request verified{verdict_caveat(tally)}"
-        return (
-            f"PASS: every request verified except injected fault probes, whose problems were expected "
-            f"({expected}){verdict_caveat(tally)}"
-        )
-    line = f"FAIL: {tally.failed} request(s) failed verification"
-    return f"{line}; expected, from injected faults: {expected}" if expected else line
-
-
-def verdict_ok(tally: Tally) -> bool:
-    """Tell whether every request passed; retries of the same bytes do not count against it."""
-    return not any(tally.problems.values())

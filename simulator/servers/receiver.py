@@ -3,8 +3,9 @@
 Two layers, like the rest of sosim:
 
 - ``WebhookChecker`` (in :mod:`simulator.core.checker`, re-exported here) is pure. It judges one
-  request (method, headers, exact body bytes) and keeps a running ``Tally``. Memory is one entry
-  per EventId and one int per chat session.
+  request (method, headers, exact body bytes) and keeps a running ``Tally``. Memory is bounded:
+  it remembers the last ``ReceiverConfig.id_window`` EventIds and chat sessions (default
+  1,000,000; about 350 bytes each when full), and the verdict says when older ones were forgotten.
 - ``Receiver`` is the I/O shell: an asyncio HTTP/1.1 server (httptools parser, keep-alive,
   Content-Length and chunked bodies) that feeds every request to a checker and answers with a
   status derived from the verdict. ``ReceiverThread`` runs one in a background thread, for tests,
@@ -42,18 +43,14 @@ import httptools
 
 from simulator.core.checker import (
     AUTH_PROBLEMS,
+    DEFAULT_WINDOW,
     SEQUENCE_PROBLEMS,
     UNEXPECTED_METHOD,
     WRONG_PATH,
     Tally,
     Verdict,
     WebhookChecker,
-    tally_summary,
     timestamp_key,
-    verdict_caveat,
-    verdict_line,
-    verdict_ok,
-    verdict_table,
 )
 
 # The rest of the problem vocabulary, re-exported from its home in simulator.core.checker.
@@ -70,6 +67,7 @@ from simulator.core.checker import NOT_AN_OBJECT as NOT_AN_OBJECT
 from simulator.core.checker import TIMESTAMP_BACKWARDS as TIMESTAMP_BACKWARDS
 from simulator.core.checker import WRONG_CONTENT_TYPE as WRONG_CONTENT_TYPE
 from simulator.core.errors import UsageError
+from simulator.core.verdict import tally_summary, verdict_caveat, verdict_line, verdict_ok, verdict_table
 from simulator.delivery.eventloop import event_loop_factory
 from simulator.servers.limits import DEFAULT_LIMITS, ConnectionGuard, ServerLimits, install_accept_error_log
 from simulator.servers.thread import ServerThread
@@ -110,6 +108,7 @@ class ReceiverConfig:
     seed: int = 0
     path: str | None = None  # if set, other paths get 404
     limits: ServerLimits = DEFAULT_LIMITS  # head, body, idle and request-time limits
+    id_window: int = DEFAULT_WINDOW  # EventIds (and chat sessions) remembered to spot retries and reuse
 
     def __post_init__(self) -> None:
         for name in ("respond", "reject_status", "fail_status"):
@@ -121,6 +120,8 @@ class ReceiverConfig:
             raise UsageError(f"latency_s: {self.latency_s} is negative")
         if self.path is not None and not self.path.startswith("/"):
             raise UsageError(f"path: {self.path!r} does not start with '/'")
+        if self.id_window < 1:
+            raise UsageError(f"id_window: {self.id_window} is not a positive number of EventIds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +192,7 @@ class Receiver:
     ) -> None:
         """Serve ``config``; ``keep`` stores every ``ReceivedRequest`` in ``received``."""
         self._config = config or ReceiverConfig()
-        self._checker = checker or WebhookChecker(self._config.secret)
+        self._checker = checker or WebhookChecker(self._config.secret, window=self._config.id_window)
         self._on_request = on_request
         self._keep = keep
         self._received: list[ReceivedRequest] = []

@@ -22,6 +22,7 @@ from simulator.core.events import render_test as render_ping
 from simulator.core.faults import FAULT_HEADER
 from simulator.core.signing import sign
 from simulator.servers.receiver import (
+    EVENT_ID_REUSED,
     Tally,
     Verdict,
     WebhookChecker,
@@ -571,3 +572,41 @@ def test_a_marked_reorder_is_real_traffic_whose_disorder_is_expected() -> None:
     assert overtaking.expected == held.expected == "reorder"
     assert checker.tally.expected == {"reorder": 2} and verdict_ok(checker.tally)
     assert checker.tally.event_ids == 2  # remembered, unlike a probe
+
+
+def test_a_small_window_forgets_old_event_ids_and_says_so() -> None:
+    """With a window of 2, a retry of an EventId 3 events back is not recognised, a reuse of it is not
+    detected, and the verdict says both; a reuse inside the window still fails."""
+    checker = WebhookChecker(SECRET, window=2)
+    requests = [
+        render(chat_event(so.EVENT_CREATED, session_id=SESSION + n, ticks=T0 + n), WEBHOOK) for n in range(3)
+    ]
+    for request in requests:
+        assert check(checker, request).ok
+    assert checker.tally.forgotten == 1 and checker.tally.event_ids == 3 and checker.tally.sessions == 3
+
+    retry = check(checker, requests[0])  # forgotten: taken for a later delivery cycle, not a problem
+    assert retry.ok and not retry.duplicate
+    assert check(checker, requests[2]).duplicate  # still inside the window
+    reused = chat_event(so.EVENT_CREATED, session_id=SESSION + 2, ticks=T0 + 9, event_id=requests[2].event_id)
+    assert EVENT_ID_REUSED in check(checker, render(reused, WEBHOOK)).problems
+
+    tally = checker.tally
+    assert ("EventIds forgotten (window 2)", str(tally.forgotten)) in verdict_table(tally)
+    assert "older than the last 2 were forgotten" in verdict_caveat(tally)
+
+
+def test_a_forgotten_session_is_not_taken_for_one_that_skipped_created() -> None:
+    checker = WebhookChecker(SECRET, window=1)
+    first = render(chat_event(so.EVENT_CREATED, session_id=SESSION), WEBHOOK)
+    other = render(chat_event(so.EVENT_CREATED, session_id=SESSION + 1), WEBHOOK)
+    later = render(chat_event(so.EVENT_MESSAGE, session_id=SESSION, ticks=T0 + TICKS_PER_SECOND), WEBHOOK)
+    for request in (first, other, later):
+        assert check(checker, request).ok
+
+
+def test_the_default_window_forgets_nothing_in_a_normal_run() -> None:
+    checker = WebhookChecker(SECRET)
+    check(checker, render(chat_event(so.EVENT_CREATED), WEBHOOK))
+    assert checker.tally.forgotten == 0 and checker.tally.window == 1_000_000
+    assert verdict_caveat(checker.tally) == ""
