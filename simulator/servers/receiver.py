@@ -34,7 +34,6 @@ import http
 import logging
 import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import cast
@@ -43,7 +42,6 @@ import httptools
 
 from simulator.core.checker import (
     AUTH_PROBLEMS,
-    DEFAULT_WINDOW,
     SEQUENCE_PROBLEMS,
     UNEXPECTED_METHOD,
     WRONG_PATH,
@@ -66,10 +64,10 @@ from simulator.core.checker import MISSING_SIGNATURE as MISSING_SIGNATURE
 from simulator.core.checker import NOT_AN_OBJECT as NOT_AN_OBJECT
 from simulator.core.checker import TIMESTAMP_BACKWARDS as TIMESTAMP_BACKWARDS
 from simulator.core.checker import WRONG_CONTENT_TYPE as WRONG_CONTENT_TYPE
-from simulator.core.errors import UsageError
 from simulator.core.verdict import tally_summary, verdict_caveat, verdict_line, verdict_ok, verdict_table
 from simulator.delivery.eventloop import event_loop_factory
-from simulator.servers.limits import DEFAULT_LIMITS, ConnectionGuard, ServerLimits, install_accept_error_log
+from simulator.servers.limits import ConnectionGuard, install_accept_error_log
+from simulator.servers.receiver_config import OnRequest, ReceivedRequest, ReceiverConfig
 from simulator.servers.thread import ServerThread
 
 __all__ = [
@@ -92,56 +90,6 @@ log = logging.getLogger(__name__)
 
 # --- the HTTP server ----------------------------------------------------------------
 
-
-@dataclass(frozen=True, slots=True)
-class ReceiverConfig:
-    """How the receiver listens and answers."""
-
-    host: str = "127.0.0.1"
-    port: int = 0  # 0 picks a free port
-    secret: str | None = None
-    respond: int = 200  # status for accepted requests
-    reject_status: int = 401  # bad or missing signature; other malformed requests get 400
-    fail_rate: float = 0.0  # share of requests answered ``fail_status`` regardless (seeded)
-    fail_status: int = 500
-    latency_s: float = 0.0  # added before each answer, without blocking other requests
-    seed: int = 0
-    path: str | None = None  # if set, other paths get 404
-    limits: ServerLimits = DEFAULT_LIMITS  # head, body, idle and request-time limits
-    id_window: int = DEFAULT_WINDOW  # EventIds (and chat sessions) remembered to spot retries and reuse
-
-    def __post_init__(self) -> None:
-        for name in ("respond", "reject_status", "fail_status"):
-            if not 100 <= getattr(self, name) <= 599:
-                raise UsageError(f"{name}: {getattr(self, name)} is not an HTTP status")
-        if not 0.0 <= self.fail_rate <= 1.0:
-            raise UsageError(f"fail_rate: {self.fail_rate} is not between 0 and 1")
-        if self.latency_s < 0:
-            raise UsageError(f"latency_s: {self.latency_s} is negative")
-        if self.path is not None and not self.path.startswith("/"):
-            raise UsageError(f"path: {self.path!r} does not start with '/'")
-        if self.id_window < 1:
-            raise UsageError(f"id_window: {self.id_window} is not a positive number of EventIds")
-
-
-@dataclass(frozen=True, slots=True)
-class ReceivedRequest:
-    """One request as it arrived, and the status it was answered with."""
-
-    method: str
-    path: str
-    headers: tuple[tuple[str, str], ...]  # as received, original case and order
-    body: bytes
-    received_at: float  # time.time()
-    status: int
-
-    def header(self, name: str) -> str | None:
-        """Return a header's value, matching the name case-insensitively."""
-        wanted = name.lower()
-        return next((value for key, value in self.headers if key.lower() == wanted), None)
-
-
-OnRequest = Callable[[ReceivedRequest, Verdict], None]
 
 _REFUSALS = {
     408: b"request not complete in time\n",
