@@ -80,11 +80,16 @@ class LoopThread:
         return self
 
     def submit(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-        """Schedule ``coroutine`` on the loop; its future can be waited on, or cancelled."""
-        if self._portal is None:
+        """Schedule ``coroutine`` on the loop; its future can be waited on, or cancelled.
+
+        This never blocks (the portal's ``start_task_soon`` waits for the loop to take the task,
+        and a Ctrl-C landing in that wait would lose it): the task runs on the loop beside the
+        portal, and the loop cancels it when it stops.
+        """
+        if self._loop is None:
             coroutine.close()
             raise RuntimeError(f"{self._name} is not running")
-        return self._portal.start_task_soon(_awaited, coroutine)
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
 
     def call(self, coroutine: Coroutine[Any, Any, T], timeout_s: float | None = None) -> T:
         """Run ``coroutine`` on the loop and return its result (or raise its error, or TimeoutError)."""
@@ -96,8 +101,8 @@ class LoopThread:
             raise TimeoutError(f"{self._name}: no result within {timeout_s} s") from None
 
     def stop(self, *, cancel: bool = False) -> None:
-        """End the loop and wait for its thread; ``cancel`` cancels the coroutines still running
-        (otherwise they are awaited). Tasks they spawned are cancelled as the loop closes."""
+        """End the loop and wait for its thread. Coroutines still running are cancelled as the
+        loop closes; ``cancel`` also cancels what runs inside the portal itself."""
         stack, portal = self._stack, self._portal
         if stack is None or portal is None:
             return
@@ -174,10 +179,6 @@ class ServerThread:
 
 async def _running_loop() -> asyncio.AbstractEventLoop:
     return asyncio.get_running_loop()
-
-
-async def _awaited(coroutine: Coroutine[Any, Any, T]) -> T:
-    return await coroutine
 
 
 def run_in_thread(

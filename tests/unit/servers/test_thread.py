@@ -130,3 +130,19 @@ def test_run_blocking_from_inside_a_running_loop_keeps_fake_time_exact() -> None
         return run_blocking(sleepy)
 
     assert asyncio.run(from_a_loop()) == [1.0, 2.5, 3.0]
+
+
+def test_submit_does_not_wait_for_a_busy_loop() -> None:
+    """Handing over a coroutine never blocks the caller (a Ctrl-C in such a wait would lose it)."""
+    with LoopThread(name="sosim-test-loop") as thread:
+        release = threading.Event()
+        thread.loop.call_soon_threadsafe(release.wait)  # the loop is busy until released
+        futures: list[object] = []
+        try:
+            caller = threading.Thread(target=lambda: futures.append(thread.submit(_thread_name())))
+            caller.start()
+            caller.join(10)  # a bound against a hang, not a synchronisation
+            assert futures, "submit waited for the busy loop"
+        finally:
+            release.set()
+        assert futures[0].result(10) == "sosim-test-loop"  # type: ignore[attr-defined]
