@@ -3,8 +3,9 @@
 :class:`LoopThread` is the loop and its thread: start it, hand it coroutines from other threads,
 stop it. :class:`ServerThread` puts an asyncio server on one: the built-in receiver, the mock API
 server and the tenant's delivery loop all run this way. anyio's portal owns the thread's lifecycle
-(start, hand-over of results and errors, an orderly stop that cancels what is left); the loop itself
-comes from :mod:`simulator.delivery.eventloop`, so the uvloop choice is made in one place.
+(start, errors raised in the starting thread, an orderly stop that cancels what is left);
+coroutines are handed over with ``asyncio.run_coroutine_threadsafe``, which never blocks. The loop
+itself comes from :mod:`simulator.delivery.eventloop`, so the uvloop choice is made in one place.
 """
 
 from __future__ import annotations
