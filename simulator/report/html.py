@@ -123,10 +123,11 @@ def report_data(stats: RunStats, extra_cases: Sequence[ExtraCase] = ()) -> dict[
 
 
 def series_columns(stats: RunStats, max_rows: int = MAX_SERIES_ROWS) -> dict[str, Any]:
-    """The per-second series as one list per field, in steps of whole seconds that fit ``max_rows``."""
+    """The per-second series as one list per field, in steps of whole seconds that fit ``max_rows``
+    (a multiple of the step the run's series kept)."""
     last = stats.last_sent_s
     seconds = int(max(last, 0)) + 1 if last is not None else 0
-    step = max(1, math.ceil(seconds / max_rows))
+    step = stats.per_second.step_for(math.ceil(seconds / max_rows))
     rows = stats.series(step)
     columns: dict[str, Any] = {name: [row[name] for row in rows] for name in _SERIES_FIELDS}
     columns["step"] = step

@@ -242,6 +242,21 @@ class Durations:
     def mean_s(self) -> float:
         return self._sum_s / self.count if self.count else math.nan
 
+    def summary_ms(self, percentiles: Sequence[float], *, mean: bool = True) -> dict[str, Any]:
+        """The JSON report's figures: count, ``p50``... and max (and mean) in ms, None when empty."""
+        values = self.percentiles(percentiles)
+        return {
+            "count": self.count,
+            **{f"p{p:g}": ms(values[p]) for p in percentiles},
+            "max": ms(self.max_s),
+            **({"mean": ms(self.mean_s)} if mean else {}),
+        }
+
+
+def ms(seconds: float) -> float | None:
+    """Seconds as milliseconds for the JSON report (to the microsecond); None for NaN."""
+    return None if math.isnan(seconds) else round(seconds * 1000, 3)
+
 
 # Log-linear buckets for the per-second histograms: exact below 64 us, then 32 buckets per
 # power of two (about 3% precision) up to 1 h, in one fixed array of 896 counters (3.5 KB).
@@ -265,7 +280,8 @@ COARSE_TABLE_SIZE: Final = 4096
 COARSE_TABLE: Final = bytes(coarse_index(us) for us in range(COARSE_TABLE_SIZE))
 
 
-def _coarse_upper_us(index: int) -> int:
+def coarse_upper_us(index: int) -> int:
+    """The highest value ``coarse_index`` maps to ``index``."""
     if index < 2 * _COARSE_SUB:
         return index
     shift = (index >> _COARSE_SUB_BITS) - 1
@@ -316,64 +332,5 @@ class CoarseHistogram:
             return [None for _ in percentiles]
         cumulative = list(accumulate(self.counts))
         return [
-            _coarse_upper_us(bisect_left(cumulative, _target_count(p, self.count))) / 1000
-            for p in percentiles
+            coarse_upper_us(bisect_left(cumulative, _target_count(p, self.count))) / 1000 for p in percentiles
         ]
-
-
-class SecondStats:
-    """The figures of one second of the run (or of several, merged)."""
-
-    __slots__ = (
-        "delivered",
-        "errors",
-        "failed",
-        "lag",
-        "retries",
-        "sent",
-        "service",
-        "status_4xx",
-        "status_5xx",
-    )
-
-    def __init__(self) -> None:
-        self.sent = 0
-        self.delivered = 0
-        self.failed = 0
-        self.retries = 0
-        self.status_4xx = 0
-        self.status_5xx = 0
-        self.errors = 0
-        self.service = CoarseHistogram()
-        self.lag = CoarseHistogram()
-
-    def add(self, other: SecondStats) -> None:
-        """Fold another second into this one."""
-        self.sent += other.sent
-        self.delivered += other.delivered
-        self.failed += other.failed
-        self.retries += other.retries
-        self.status_4xx += other.status_4xx
-        self.status_5xx += other.status_5xx
-        self.errors += other.errors
-        self.service.add(other.service)
-        self.lag.add(other.lag)
-
-    def row(self, t: int) -> dict[str, Any]:
-        p50, p90, p99 = self.service.percentiles_ms((50.0, 90.0, 99.0))
-        lag_p50, lag_p99 = self.lag.percentiles_ms((50.0, 99.0))
-        return {
-            "t": t,
-            "sent": self.sent,
-            "delivered": self.delivered,
-            "failed": self.failed,
-            "retries": self.retries,
-            "status_4xx": self.status_4xx,
-            "status_5xx": self.status_5xx,
-            "errors": self.errors,
-            "p50_ms": p50,
-            "p90_ms": p90,
-            "p99_ms": p99,
-            "lag_p50_ms": lag_p50,
-            "lag_p99_ms": lag_p99,
-        }

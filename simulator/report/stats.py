@@ -1,8 +1,9 @@
 """Run statistics in constant memory, and the report a run ends with.
 
 ``RunStats`` is a run handler: it folds every attempt into HDR histograms and counters, so
-a run of a million events needs no more memory than a run of a thousand. Only the
-per-second series grows, with the length of the run.
+a run of a million events needs no more memory than a run of a thousand, and a day-long run no more than an
+hour-long one: the per-second series keeps at most ``MAX_SERIES_POINTS`` points, merging adjacent
+seconds once the run is longer (:class:`~simulator.report.timeseries.StepSeries`).
 
 Definitions the report relies on (docs/reference/counters.md is the user's page on them):
 
@@ -16,7 +17,8 @@ Definitions the report relies on (docs/reference/counters.md is the user's page 
 - *service* time runs from the actual send to the answer, *latency from intended* from the
   time the attempt was due (so queueing in sosim cannot hide a slow receiver), *lag* is how
   late the attempt went out; service and latency count only attempts that got an answer;
-- the per-second series buckets attempts by ``int(sent_s)``: ``sent`` counts attempts that
+- the per-second series buckets attempts by ``int(sent_s)`` (by ``int(sent_s) // series_step_s`` once
+  the run outgrew one point a second): ``sent`` counts attempts that
   went out in that second (retries included), ``delivered``/``failed`` the requests whose
   final attempt went out then, ``retries``/``status_4xx``/``status_5xx``/``errors`` the
   attempts of that second that were retries, got a 4xx or 5xx, or got no answer; the
@@ -43,8 +45,8 @@ from simulator.report.series import (
     HIGHEST_US,
     US_PER_S,
     Durations,
-    SecondStats,
     coarse_index,
+    ms,
 )
 from simulator.report.sessions import SessionSample
 from simulator.report.thresholds import (
@@ -54,6 +56,7 @@ from simulator.report.thresholds import (
     ThresholdResult,
     evaluate,
 )
+from simulator.report.timeseries import SecondStats, StepSeries
 from simulator.report.writers import render_summary, write_json, write_junit
 from simulator.superoffice import facts as so
 
@@ -137,7 +140,8 @@ class RunStats:
         self.sessions = SessionSample()
         self.first_sent_s: float | None = None
         self.last_sent_s: float | None = None
-        self._seconds: dict[int, SecondStats] = {}
+        #: The per-second figures, in bounded memory (``per_second.step`` seconds a point).
+        self.per_second: StepSeries[SecondStats] = StepSeries(SecondStats)
 
     # --- Handler ------------------------------------------------------------------------
 
@@ -159,7 +163,8 @@ class RunStats:
             self.first_sent_s = sent_s
         if last is None or sent_s > last:
             self.last_sent_s = sent_s
-        second = self._seconds.get(int(sent_s))
+        per_second = self.per_second
+        second = per_second.points.get(int(sent_s) // per_second.step)
         if second is None:
             second = self.second_at(sent_s)
         second.sent += 1
@@ -246,16 +251,14 @@ class RunStats:
         self.result = result
 
     def second_at(self, sent_s: float) -> SecondStats:
-        """The per-second counters for the second ``sent_s`` falls in (made on first use)."""
-        t = max(int(sent_s), 0)
-        second = self._seconds.get(t)
-        if second is None:
-            second = self._seconds[t] = SecondStats()
-        return second
+        """The per-second counters for the second ``sent_s`` falls in (made on first use): the
+        point of ``per_second.step`` seconds that holds it."""
+        return self.per_second.at(sent_s)
 
     def seconds(self) -> list[tuple[int, SecondStats]]:
-        """The per-second counters so far, in time order (seconds with no request are absent)."""
-        return sorted(self._seconds.items())
+        """The per-second counters so far, in time order, keyed by each point's first second
+        (points with no request are absent)."""
+        return self.per_second.items()
 
     def _count_fault(self, name: str, attempt: Attempt) -> None:
         fault = self.faults.get(name)
@@ -374,24 +377,12 @@ class RunStats:
     def series(self, step: int = 1) -> list[dict[str, Any]]:
         """One row per second from 0 to the last second with a send (quiet seconds are zeros).
 
-        With ``step`` > 1, one row per ``step`` seconds: counts are totals over the step, ``t``
-        is its first second, percentiles are of the merged histograms.
+        With ``step`` > 1, or once the run outgrew one point a second, one row per
+        ``per_second.step_for(step)`` seconds: counts are totals over the step, ``t`` is its first
+        second, percentiles are of the merged histograms.
         """
-        if not self._seconds:
-            return []
-        last = max(self._seconds)
-        if step <= 1:
-            empty = SecondStats()
-            return [self._seconds.get(t, empty).row(t) for t in range(last + 1)]
-        rows = []
-        for start in range(0, last + 1, step):
-            merged = SecondStats()
-            for t in range(start, min(start + step, last + 1)):
-                second = self._seconds.get(t)
-                if second is not None:
-                    merged.add(second)
-            rows.append(merged.row(start))
-        return rows
+        empty = SecondStats()
+        return [(second or empty).row(t) for t, second in self.per_second.merged(step)]
 
     def distribution_ms(self) -> dict[str, list[list[float]]]:
         """HDR percentile distributions ``[[percentile, ms], ...]`` of service time and latency."""
@@ -426,13 +417,13 @@ class RunStats:
                 "last_sent_s": self.last_sent_s,
             },
             "latency_ms": {
-                "service": _durations_dict(self.service),
-                "from_intended": _durations_dict(self.latency),
+                "service": self.service.summary_ms(_PERCENTILES),
+                "from_intended": self.latency.summary_ms(_PERCENTILES),
             },
             "lag_ms": {
-                "p50": _ms(self.lag.percentile(50)),
-                "p99": _ms(self.lag.percentile(99)),
-                "max": _ms(self.lag.max_s),
+                "p50": ms(self.lag.percentile(50)),
+                "p99": ms(self.lag.percentile(99)),
+                "max": ms(self.lag.max_s),
             },
             "events": {
                 name: {**_event_dict(counts), **self.delivery_counts(counts), "requeues": counts.requeues}
@@ -447,6 +438,7 @@ class RunStats:
                 "changes": [dataclasses.asdict(change) for change in self.state_changes],
             },
             "series": self.series(),
+            "series_step_s": self.per_second.step,
             "distribution_ms": self.distribution_ms(),
             "thresholds": [threshold_dict(result) for result in self.evaluate_thresholds()],
             **({"conversation": self.conversation.summary()} if self.conversation is not None else {}),
@@ -504,20 +496,6 @@ def threshold_dict(result: ThresholdResult) -> dict[str, Any]:
 
 def _number(value: float) -> float | None:
     return None if math.isnan(value) else value
-
-
-def _ms(seconds: float) -> float | None:
-    return None if math.isnan(seconds) else round(seconds * 1000, 3)
-
-
-def _durations_dict(durations: Durations) -> dict[str, Any]:
-    values = durations.percentiles(_PERCENTILES)
-    return {
-        "count": durations.count,
-        **{f"p{p:g}": _ms(values[p]) for p in _PERCENTILES},
-        "max": _ms(durations.max_s),
-        "mean": _ms(durations.mean_s),
-    }
 
 
 def _event_dict(counts: EventCounts) -> dict[str, Any]:
