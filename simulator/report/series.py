@@ -253,6 +253,11 @@ class Durations:
         }
 
 
+def number(value: float) -> float | None:
+    """A figure for the JSON report: None for NaN (not measurable)."""
+    return None if math.isnan(value) else value
+
+
 def ms(seconds: float) -> float | None:
     """Seconds as milliseconds for the JSON report (to the microsecond); None for NaN."""
     return None if math.isnan(seconds) else round(seconds * 1000, 3)

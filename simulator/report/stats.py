@@ -38,6 +38,7 @@ from simulator.core.outcome import Attempt, Fate, RunInfo, RunResult, StateChang
 from simulator.core.units import parse_rate
 from simulator.core.urls import mask_url
 from simulator.report.conversation import ConversationStats
+from simulator.report.counts import EventCounts, FaultCounts, event_dict, fault_dict
 from simulator.report.series import (
     COARSE_TABLE,
     COARSE_TABLE_SIZE,
@@ -47,14 +48,15 @@ from simulator.report.series import (
     Durations,
     coarse_index,
     ms,
+    number,
 )
 from simulator.report.sessions import SessionSample
 from simulator.report.thresholds import (
     CONVERSATION_METRICS,
-    MetricKind,
     Threshold,
     ThresholdResult,
     evaluate,
+    threshold_dict,
 )
 from simulator.report.timeseries import SecondStats, StepSeries
 from simulator.report.writers import render_summary, write_json, write_junit
@@ -70,46 +72,7 @@ __all__ = [
 ]
 
 _PERCENTILES: Final = (50.0, 90.0, 99.0, 99.9)
-_JSON_UNITS: Final[dict[MetricKind, str]] = {
-    "time": "ms",
-    "fraction": "fraction",
-    "count": "count",
-    "per_second": "per_s",
-}
 TOO_MANY_ERRORS: Final = so.WebhookState.TooManyErrors.name
-
-
-@dataclasses.dataclass(slots=True)
-class EventCounts:
-    """Events of one event type: how many were sent and what became of them (``fates``), their
-    retries and requeues, and the answers their attempts got.
-
-    ``sent``, ``delivered`` and ``failed`` count requests, one per delivery cycle (``sent`` =
-    delivered + failed), as the JSON report always has; ``events`` counts events."""
-
-    sent: int = 0
-    delivered: int = 0
-    failed: int = 0
-    retries: int = 0
-    status_codes: Counter[int] = dataclasses.field(default_factory=Counter)
-    errors: Counter[str] = dataclasses.field(default_factory=Counter)
-    events: int = 0
-    requeues: int = 0
-    fates: Counter[Fate] = dataclasses.field(default_factory=Counter)
-
-    @property
-    def lost(self) -> int:
-        """Events sent and never delivered (so far, while the run goes on)."""
-        return self.events - self.delivered
-
-
-@dataclasses.dataclass(slots=True)
-class FaultCounts:
-    """Attempts sent with one injected fault, and what came back."""
-
-    sent: int = 0
-    status_codes: Counter[int] = dataclasses.field(default_factory=Counter)
-    errors: Counter[str] = dataclasses.field(default_factory=Counter)
 
 
 class RunStats:
@@ -404,13 +367,13 @@ class RunStats:
                 "delivered": self.delivered,
                 "failed": self.failed,
                 "retries": self.retries,
-                "error_rate": _number(self.error_rate),
+                "error_rate": number(self.error_rate),
                 **self.delivery_counts(),
                 "requeues": self.requeues,
             },
             "rate": {
-                "achieved_per_s": _number(round(self.achieved_rate, 3)),
-                "delivered_per_s": _number(round(self.delivered_rate, 3)),
+                "achieved_per_s": number(round(self.achieved_rate, 3)),
+                "delivered_per_s": number(round(self.delivered_rate, 3)),
                 "target_per_s": self.target_rate,
                 "planned": self.result.planned if self.result else None,
                 "first_sent_s": self.first_sent_s,
@@ -426,12 +389,12 @@ class RunStats:
                 "max": ms(self.lag.max_s),
             },
             "events": {
-                name: {**_event_dict(counts), **self.delivery_counts(counts), "requeues": counts.requeues}
+                name: {**event_dict(counts), **self.delivery_counts(counts), "requeues": counts.requeues}
                 for name, counts in sorted(self.events.items())
             },
             "status_codes": {str(status): n for status, n in sorted(self.status_codes.items())},
             "errors": dict(sorted(self.errors.items())),
-            "faults": {name: _fault_dict(fault) for name, fault in sorted(self.faults.items())},
+            "faults": {name: fault_dict(fault) for name, fault in sorted(self.faults.items())},
             "webhook": {
                 "final_state": self.final_state,
                 "too_many_errors_at_s": self.too_many_errors_at,
@@ -475,43 +438,3 @@ _METRICS: Final[dict[str, Callable[[RunStats], float]]] = {
     "rate": lambda s: s.achieved_rate,
     **{name: _conversation_getter(name) for name in CONVERSATION_METRICS},
 }
-
-
-def threshold_dict(result: ThresholdResult) -> dict[str, Any]:
-    """A threshold verdict for the JSON report (time limits and values in ms)."""
-    threshold = result.threshold
-    scale = 1000.0 if threshold.kind == "time" else 1.0
-    return {
-        "expression": threshold.text,
-        "metric": threshold.metric,
-        "op": threshold.op,
-        "limit": round(threshold.value * scale, 6),
-        "actual": _number(round(result.actual * scale, 6)),
-        "unit": _JSON_UNITS[threshold.kind],
-        "crossed": result.crossed,
-        "verdict": result.verdict,
-        "message": result.describe(),
-    }
-
-
-def _number(value: float) -> float | None:
-    return None if math.isnan(value) else value
-
-
-def _event_dict(counts: EventCounts) -> dict[str, Any]:
-    return {
-        "sent": counts.sent,
-        "delivered": counts.delivered,
-        "failed": counts.failed,
-        "retries": counts.retries,
-        "status_codes": {str(status): n for status, n in sorted(counts.status_codes.items())},
-        "errors": dict(sorted(counts.errors.items())),
-    }
-
-
-def _fault_dict(fault: FaultCounts) -> dict[str, Any]:
-    return {
-        "sent": fault.sent,
-        "status_codes": {str(status): n for status, n in sorted(fault.status_codes.items())},
-        "errors": dict(sorted(fault.errors.items())),
-    }
