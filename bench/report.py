@@ -31,18 +31,27 @@ HEADERS = (("Content-Type", "application/json; charset=utf-8"),)
 TEN_HOURS_S = 36_000.0
 
 
-def attempts(count: int, run_s: float) -> Iterator[Attempt]:
-    """``count`` answered attempts, evenly spread over ``run_s`` seconds, one event type."""
-    request = Request("chatsession.message", "evt", 0, HEADERS, b"{}")
-    step = run_s / count
+def attempts(
+    count: int,
+    run_s: float,
+    *,
+    headers: tuple[tuple[str, str], ...] = HEADERS,
+    body: bytes = b"{}",
+    busy: bytes = b"",
+    scenario: str = "bench",
+) -> Iterator[Attempt]:
+    """``count`` answered attempts evenly spread over ``run_s`` seconds, of one event type, 100 a
+    session; one in 97 is answered 500 with the body ``busy``."""
+    rate = count / run_s
+    request = Request("chatsession.message", "evt", 0, headers, body)
     for i in range(count):
         if i % 100 == 0:
-            request = Request("chatsession.message", f"evt-{i}", i // 100, HEADERS, b"{}")
-        due = i * step
+            request = Request("chatsession.message", f"evt-{i}", i // 100, headers, body)
+        due = i / rate
         status = 500 if i % 97 == 0 else 200
         yield Attempt(
             request=request,
-            scenario="bench",
+            scenario=scenario,
             cycle=1,
             attempt=1,
             intended_s=due,
@@ -50,6 +59,7 @@ def attempts(count: int, run_s: float) -> Iterator[Attempt]:
             done_s=due + 0.002 + (i * 7919 % 1000) / 100_000,
             status=status,
             delivered=status == 200,
+            response_body=busy if status == 500 else b"",
         )
 
 
