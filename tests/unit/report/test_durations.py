@@ -81,7 +81,7 @@ def _assert_same(durations: Durations, plain: HdrHistogram, values: list[int]) -
     assert durations.distribution() == steps
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(batches, st.sampled_from((0, 1, 77)))
 def test_durations_equal_a_plain_hdrhistogram_fed_value_by_value(
     batches: list[list[int]], read_every: int
@@ -91,7 +91,7 @@ def test_durations_equal_a_plain_hdrhistogram_fed_value_by_value(
     _assert_same(_fed(values, read_every=read_every), _plain(values), values)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(batches)
 def test_durations_merged_over_the_wire_equal_one_plain_hdrhistogram(batches: list[list[int]]) -> None:
     """Each batch recorded by another process and added with ``add_wire`` (the Locust master's
