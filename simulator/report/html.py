@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from simulator.core.units import format_duration
+from simulator.report.series import ms
 from simulator.report.sessions import AttemptDetail, SessionTrace
 from simulator.report.thresholds import ThresholdResult, format_value
 from simulator.report.writers import DELIVERY_LABELS, ExtraCase, scenario_failure, write_whole
@@ -147,7 +148,7 @@ def sessions_data(traces: Sequence[SessionTrace], budget: int = DETAIL_BUDGET) -
             # only make it "recovered".
             "failed": trace.failed_requests > 0,
             "recovered": trace.failed and not trace.failed_requests,
-            "worst_latency_ms": _ms(trace.worst_latency_s),
+            "worst_latency_ms": ms(trace.worst_latency_s),
             "failed_requests": trace.failed_requests,
             "omitted": trace.omitted,
             "attempts": [_attempt_row(attempt, limit) for attempt in trace.attempts],
@@ -160,10 +161,6 @@ def sessions_data(traces: Sequence[SessionTrace], budget: int = DETAIL_BUDGET) -
         "detail_limit": limit,
         "lanes": lanes,
     }
-
-
-def _ms(seconds: float) -> float | None:
-    return round(seconds * 1000, 3) if math.isfinite(seconds) else None
 
 
 def _json_size(text: str) -> int:

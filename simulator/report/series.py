@@ -259,8 +259,8 @@ def number(value: float) -> float | None:
 
 
 def ms(seconds: float) -> float | None:
-    """Seconds as milliseconds for the JSON report (to the microsecond); None for NaN."""
-    return None if math.isnan(seconds) else round(seconds * 1000, 3)
+    """Seconds as milliseconds for the JSON reports (to the microsecond); None for NaN or infinity."""
+    return round(seconds * 1000, 3) if math.isfinite(seconds) else None
 
 
 # Log-linear buckets for the per-second histograms: exact below 64 us, then 32 buckets per
