@@ -1,4 +1,5 @@
-"""Fixtures the whole suite shares: a run's settings (``RunInfo``) and a finished ``RunStats``.
+"""Fixtures the whole suite shares: a run's settings (``RunInfo``), a finished ``RunStats``, and the
+data an HTML report's charts draw from.
 
 The report tests (unit, bench and the browser e2e test) build a ``RunStats`` the same way: start
 it with a run's settings, feed it attempts and state changes through the Handler interface, and
@@ -8,6 +9,8 @@ its run has of its own.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
@@ -78,3 +81,17 @@ def make_stats() -> Callable[..., RunStats]:
     """``make_stats(attempts, *thresholds, info=, changes=, elapsed=, state=, planned=, reason=)``:
     a finished ``RunStats`` (see ``_stats``)."""
     return _stats
+
+
+def _page_data(page: str) -> dict[str, Any]:
+    """The JSON an HTML report's script draws from."""
+    match = re.search(r'<script type="application/json" id="sosim-data">(.*?)</script>', page, re.S)
+    assert match is not None
+    data: dict[str, Any] = json.loads(match.group(1))
+    return data
+
+
+@pytest.fixture
+def page_data() -> Callable[[str], dict[str, Any]]:
+    """``page_data(page)``: the JSON an HTML report's script draws from."""
+    return _page_data

@@ -3,8 +3,6 @@ measure sizes at the scale of a long run. ``pytest -m "not bench"`` leaves them 
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -27,16 +25,10 @@ HEADERS = (
 )
 
 
-def page_data(page: str) -> dict[str, Any]:
-    """The JSON the page's script draws from."""
-    match = re.search(r'<script type="application/json" id="sosim-data">(.*?)</script>', page, re.S)
-    assert match is not None
-    data: dict[str, Any] = json.loads(match.group(1))
-    return data
-
-
 def test_a_million_attempts_over_1000_seconds_render_under_3_mb(
-    make_stats: Callable[..., RunStats], make_run_info: Callable[..., RunInfo]
+    make_stats: Callable[..., RunStats],
+    make_run_info: Callable[..., RunInfo],
+    page_data: Callable[[str], dict[str, Any]],
 ) -> None:
     """A 1,000,000-attempt run with full session samples and 2 KB details gives a page under 3 MB."""
     info = make_run_info(

@@ -85,14 +85,6 @@ def small_run(make_stats: StatsFactory, make_run_info: Callable[..., RunInfo]) -
     return build
 
 
-def page_data(page: str) -> dict[str, Any]:
-    """The JSON the page's script draws from."""
-    match = re.search(r'<script type="application/json" id="sosim-data">(.*?)</script>', page, re.S)
-    assert match is not None
-    data: dict[str, Any] = json.loads(match.group(1))
-    return data
-
-
 # --- the page ----------------------------------------------------------------------------------
 
 
@@ -126,7 +118,9 @@ def test_page_shows_the_settings_and_verdicts_but_never_a_secret(small_run: Stat
     assert '<span class="badge fail">FAIL</span>' in page
 
 
-def test_page_data_cannot_end_its_script_element(make_stats: StatsFactory) -> None:
+def test_page_data_cannot_end_its_script_element(
+    make_stats: StatsFactory, page_data: Callable[[str], dict[str, Any]]
+) -> None:
     """A response body holding </script> stays inside the JSON and reads back unchanged."""
     evil = b"</script><script>alert(1)</script><!--"
     page = render_html(make_stats([attempt(status=500, response=evil)], info=None), [])
@@ -155,7 +149,9 @@ def test_page_carries_every_chart_and_the_faults_chart_only_with_faults(
     assert 'id="faults"' not in render_html(make_stats([attempt()], info=None), [])
 
 
-def test_a_run_without_attempts_still_renders(make_stats: StatsFactory) -> None:
+def test_a_run_without_attempts_still_renders(
+    make_stats: StatsFactory, page_data: Callable[[str], dict[str, Any]]
+) -> None:
     """A run interrupted before its first attempt gives a page with empty series, not an error."""
     data = page_data(render_html(make_stats(elapsed=0.0), []))
     assert data["series"]["t"] == []
@@ -219,7 +215,9 @@ def test_per_event_answers_count_statuses_and_errors(small_run: StatsFactory) ->
     assert events[MESSAGE] == {"status_codes": {"200": 1, "401": 1, "500": 1}, "errors": {"timeout": 1}}
 
 
-def test_fault_verdicts_are_matched_to_fault_names(small_run: StatsFactory) -> None:
+def test_fault_verdicts_are_matched_to_fault_names(
+    small_run: StatsFactory, page_data: Callable[[str], dict[str, Any]]
+) -> None:
     """The faults chart gets each fault's answers and its PASS/FAIL from the JUnit-style cases."""
     stats = small_run()
     data = page_data(render_html(stats, [], [("fault bad-signature", "FAIL bad-signature: expected 401")]))
