@@ -56,6 +56,8 @@ IO_LIBRARIES = frozenset(
 #: and the stand-in tenant's model, so both can run in process, under any event loop or none.
 PURE_ELSEWHERE = (
     "mockapi.state",
+    "mockapi.chat_state",
+    "mockapi.api",
     "mockapi.shapes",
     "mockapi.answers",
     "mockapi.problems",
