@@ -93,9 +93,34 @@ class MockApiOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class _Target:
+    """A request path, parsed once: its segments (percent-decoded) and where ``api/v1`` starts."""
+
+    segments: tuple[str, ...]
+    lowered: tuple[str, ...]
+    start: int | None  # index of "api" in segments (0, or 1 after a tenant); None: no api/v1
+
+    @classmethod
+    def parse(cls, path: str) -> _Target:
+        segments = tuple(unquote(s) for s in path.split("/") if s)
+        lowered = tuple(s.lower() for s in segments)
+        start = next((i for i in (0, 1) if lowered[i : i + 2] == ("api", "v1")), None)
+        return cls(segments, lowered, start)
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """The lower-cased segments after ``api/v1`` (none when the path has no ``api/v1``)."""
+        return () if self.start is None else self.lowered[self.start + 2 :]
+
+    @property
+    def endpoint(self) -> str:
+        """The endpoint for counting: ``ChatSession/{id}/Messages``, ids written ``{id}``."""
+        start = 0 if self.start is None else self.start + 2
+        return "/".join("{id}" if s.isdigit() else s for s in self.segments[start:]) or "/"
+
+
+@dataclass(frozen=True, slots=True)
 class _Route:
-    method: str
-    tenant: str
     api_root: str  # "/Cust12345/api/v1" as the request spelled it, for _Links
     parts: tuple[str, ...]  # lower-cased segments after /api/v1
 
@@ -159,20 +184,17 @@ class MockApi:
         ``path`` is percent-encoded as sent, ``query`` the raw query string; ``root``
         (``http://host``) prefixes the ``_Links`` URLs.
         """
-        reason = ""
-        lowered = lowered_headers(headers)
+        method = method.upper()
+        status, reason = 200, ""
+        extra: tuple[tuple[str, str], ...] = ()
         try:
-            status, payload, extra = self._dispatch(method.upper(), path, query, lowered, body, root)
-            payload = _dates_as_asked(payload, lowered)
+            payload = self._dispatch(method, path, query, lowered_headers(headers), body, root)
         except Problem as problem:
             status, extra, reason = problem.status, problem.headers, problem.reason
             payload = error_body(problem.error_type, problem.message)
-            if 400 <= status < 500 and not _is_write(method.upper(), path):
-                with self._calls_lock:
-                    self._read_errors[(f"{method.upper()} {_endpoint(path)}", status)] += 1
         data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         with self._calls_lock:
-            self._calls.append(ApiCall(method.upper(), path, query, status))
+            self._calls.append(ApiCall(method, path, query, status))
         return ApiResponse(status, (("Content-Type", JSON_CONTENT_TYPE), *extra), data, reason)
 
     def may_block(self, method: str, path: str) -> bool:
@@ -184,58 +206,68 @@ class MockApi:
 
     def _dispatch(
         self, method: str, path: str, query: str, headers: dict[str, str], body: bytes, root: str
-    ) -> tuple[int, Any, tuple[tuple[str, str], ...]]:
-        route = self._route(method, path)
+    ) -> Any:
+        """The payload of one request, its dates in the asked zone; a read refused with a 4xx is
+        counted here (a write counts its own refusals, in :meth:`_write`)."""
+        target = _Target.parse(path)
+        try:
+            return _dates_as_asked(self._answer(method, target, query, headers, body, root), headers)
+        except Problem as problem:
+            if 400 <= problem.status < 500 and not _is_write(method, target.parts):
+                with self._calls_lock:
+                    self._read_errors[(f"{method} {target.endpoint}", problem.status)] += 1
+            raise
+
+    def _answer(
+        self, method: str, target: _Target, query: str, headers: dict[str, str], body: bytes, root: str
+    ) -> Any:
+        route = self._route(target)
         links_root = root + route.api_root
         write = match_write(method, route.parts)
         if write is not None:
-            return 200, self._write(write, method, query, headers, body, links_root), ()
+            return self._write(write, method, query, headers, body, links_root)
         self._authorize(headers)
         params = query_params(query)
         parts = route.parts
         if parts == ("chatsession",):
             allow(method, "GET")
-            return 200, self._archive(root + route.api_root, params), ()
+            return self._archive(root + route.api_root, params)
         if parts == ("chatsession", "default"):
             allow(method, "GET")
-            return 200, default_session_entity(), ()
+            return default_session_entity()
         if parts == ("chatsession", "forcurrentuser"):
             allow(method, "GET")
-            return 200, self._for_current_user(), ()
+            return self._for_current_user()
         if len(parts) == 3 and parts[0] == "chattopic" and parts[2] == "sessions":
             allow(method, "GET")
-            return 200, self._topic_sessions(path_id(parts[1]), root + route.api_root, params), ()
+            return self._topic_sessions(path_id(parts[1]), root + route.api_root, params)
         if len(parts) == 2 and parts[0] == "chatsession":
             allow(method, "GET", "GET, PUT, PATCH")
-            return 200, self._session(path_id(parts[1]), links_root, params), ()
+            return self._session(path_id(parts[1]), links_root, params)
         if len(parts) == 3 and parts[0] == "chatsession" and parts[2] == "transcript":
             allow(method, "POST")
-            return 200, self._transcript(path_id(parts[1]), params.get("html"), agent=False), ()
+            return self._transcript(path_id(parts[1]), params.get("html"), agent=False)
         if len(parts) == 3 and parts[0] == "chatsession" and parts[2] == "messages":
             allow(method, "GET", "GET, POST")
             session_id = path_id(parts[1])
-            return 200, self._messages(session_id, int_param(params, "after", 0), agent=False), ()
+            return self._messages(session_id, int_param(params, "after", 0), agent=False)
         if len(parts) == 2 and parts[0] == "chattopic":
             allow(method, "GET")
-            return 200, self._topic(path_id(parts[1]), links_root, params), ()
+            return self._topic(path_id(parts[1]), links_root, params)
         if len(parts) == 3 and parts[:2] == ("agents", "chat"):
             allow(method, "POST")
-            return 200, self._agent(parts[2], params, body), ()
+            return self._agent(parts[2], params, body)
         raise no_resource()
 
-    def _route(self, method: str, path: str) -> _Route:
-        segments = [unquote(s) for s in path.split("/") if s]
-        lowered = [s.lower() for s in segments]
-        for start in (0, 1):
-            if lowered[start : start + 2] == ["api", "v1"]:
-                break
-        else:
+    def _route(self, target: _Target) -> _Route:
+        start = target.start
+        if start is None:
             raise no_resource()
-        tenant = segments[0] if start else ""
+        tenant = target.segments[0] if start else ""
         if tenant and not self.state.knows_tenant(tenant):
             raise Problem(404, NOT_FOUND_TYPE, f"Tenant {tenant} not found")
-        api_root = "/" + "/".join([*segments[:start], "api", "v1"])
-        return _Route(method, tenant, api_root, tuple(lowered[start + 2 :]))
+        api_root = "/" + "/".join([*target.segments[:start], "api", "v1"])
+        return _Route(api_root, target.parts)
 
     def _authorize(self, headers: dict[str, str]) -> Caller:
         caller = authenticate(headers, self.options.tokens)
@@ -355,29 +387,12 @@ class MockApi:
         return transcript(messages, flag)
 
 
-def _is_write(method: str, path: str) -> bool:
+def _is_write(method: str, parts: tuple[str, ...]) -> bool:
     """Whether a request is for a write endpoint (those count their own errors)."""
     try:
-        return match_write(method, _api_parts(path)) is not None
+        return match_write(method, parts) is not None
     except Problem:  # a write route with a bad id: the write path refused and counted it
         return method != "GET"
-
-
-def _api_parts(path: str) -> tuple[str, ...]:
-    """The lower-cased segments after ``api/v1`` (none when the path has no ``api/v1``)."""
-    lowered = [unquote(segment).lower() for segment in path.split("/") if segment]
-    for start in (0, 1):
-        if lowered[start : start + 2] == ["api", "v1"]:
-            return tuple(lowered[start + 2 :])
-    return ()
-
-
-def _endpoint(path: str) -> str:
-    """A request's endpoint for counting: ``ChatSession/{id}/Messages``, ids written ``{id}``."""
-    segments = [unquote(segment) for segment in path.split("/") if segment]
-    lowered = [segment.lower() for segment in segments]
-    start = next((i + 2 for i in (0, 1) if lowered[i : i + 2] == ["api", "v1"]), 0)
-    return "/".join("{id}" if s.isdigit() else s for s in segments[start:]) or "/"
 
 
 def _dates_as_asked(payload: Any, headers: Mapping[str, str]) -> Any:
