@@ -59,6 +59,8 @@ PURE_ELSEWHERE = (
     "mockapi.chat_state",
     "mockapi.api",
     "mockapi.shapes",
+    "mockapi.records",
+    "mockapi.carriers",
     "mockapi.answers",
     "mockapi.problems",
     "mockapi.writes",
