@@ -11,12 +11,13 @@ import threading
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import Any, Final, Literal
 from urllib.parse import unquote
 
 from simulator.mockapi.answers import JSON_CONTENT_TYPE, ApiCall, ApiResponse, Headers, lowered_headers
 from simulator.mockapi.auth import Caller, Denied, authenticate
 from simulator.mockapi.chat_state import ChatState
+from simulator.mockapi.edits import ChangeListener, wall_ticks
 from simulator.mockapi.odata import ODataError, archive_response, parse_query
 from simulator.mockapi.problems import (
     NOT_FOUND_TYPE,
@@ -45,17 +46,9 @@ from simulator.mockapi.shapes import (
 )
 from simulator.mockapi.timezone import TimeZoneError, in_time_zone, parse_time_zone
 from simulator.mockapi.transcript import parse_html_flag, transcript
-from simulator.mockapi.writes import (
-    ChangeListener,
-    Writer,
-    WriteRoute,
-    match_write,
-    wall_ticks,
-)
+from simulator.mockapi.write_routes import WriteRoute, match_write
+from simulator.mockapi.writes import Writer
 from simulator.superoffice import facts as so
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["MockApi", "MockApiOptions"]
 

@@ -16,16 +16,12 @@ from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from simulator.core.events import ChatMessage, CustomerProfile, Event, SessionFields
+from simulator.mockapi.edits import AppliedEdit, Plan, SessionEdit
 from simulator.mockapi.shapes import (
     ENDED_STATUSES,
     AgentRecord,
     SessionView,
     TopicRecord,
-)
-from simulator.mockapi.writes import (
-    AppliedEdit,
-    Plan,
-    SessionEdit,
 )
 from simulator.superoffice import facts as so
 

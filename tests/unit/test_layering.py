@@ -64,6 +64,8 @@ PURE_ELSEWHERE = (
     "mockapi.answers",
     "mockapi.problems",
     "mockapi.writes",
+    "mockapi.edits",
+    "mockapi.write_routes",
     "mockapi.bodies",
     "mockapi.timezone",
     "tenant.model",
