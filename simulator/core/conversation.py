@@ -361,10 +361,6 @@ class Conversations:
 
     # -- writes -------------------------------------------------------------------------
 
-    def knows(self, session_id: int) -> bool:
-        """Whether ``session_id`` is one of these live sessions (ended ones included)."""
-        return session_id in self._sessions
-
     def apply(self, write: Write, now_s: float) -> tuple[list[Timed], list[Timed]]:
         """Raise the webhooks of an accepted write, and resume its session if it answers.
 
