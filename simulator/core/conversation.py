@@ -4,7 +4,7 @@ answers through the chat API (pure: no I/O, no clock; the caller says what time 
 A scenario hands a role to the system under test with ``flow.bot: external`` and/or
 ``flow.agents: external``. Such a session cannot be generated ahead: the customer's next message
 comes only after the answer, or after ``flow.external.reply_timeout``. Each session is a script
-(a generator) over the same :class:`~simulator.core.generate.SessionBuilder` that generates the
+(a generator) over the same :class:`~simulator.core.session_builder.SessionBuilder` that generates the
 other sessions, so its payloads, texts and ids are built the same way. The script stops at a
 :class:`Wait`; :class:`Conversations` resumes it when a write of the system under test answers
 (:meth:`Conversations.apply`) or when the wait times out (:meth:`Conversations.advance`).
@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from simulator.core.events import ChatMessage, SessionFields
 from simulator.core.generate import Generator as SessionGenerator
-from simulator.core.generate import SessionBuilder, count_of
 from simulator.core.schedule import Timed, arrival_offsets, draw_delay
+from simulator.core.session_builder import SessionBuilder, count_of
 from simulator.superoffice import facts as so
 
 if TYPE_CHECKING:
@@ -133,7 +133,7 @@ class _Steps:
     def script(self) -> Script:
         b, flow = self.b, self.flow
         external_bot = flow.bot == "external"
-        b._create(external_bot=external_bot)
+        b.create(external_bot=external_bot)
         if external_bot:
             with_bot = yield from self._with_external_bot()
             if with_bot != "handoff":
@@ -144,10 +144,10 @@ class _Steps:
                 return before_queue
         if flow.agents == "external":
             return (yield from self._with_external_agents())
-        b._follow_up()
-        if b._queue():
-            b._conversation()
-            b._end()
+        b.follow_up()
+        if b.queue():
+            b.conversation()
+            b.end()
         return "simulated"
 
     # -- the bot --------------------------------------------------------------------------
@@ -156,13 +156,13 @@ class _Steps:
         b, spec = self.b, self.flow.chatbot
         book = b.book
         for turn in range(max(1, count_of(self.rng, spec.turns))):
-            b._wait(spec.customer_delay)
+            b.wait(spec.customer_delay)
             texts = book.customer_openers if turn == 0 else book.customer_followups
             outcome = yield from self._ask(texts)
             if outcome != "answered":
                 return outcome
         if book.customer_human_requests and self.rng.random() < spec.handoff_probability:
-            b._wait(spec.customer_delay)
+            b.wait(spec.customer_delay)
             outcome = yield from self._ask(book.customer_human_requests, want="handoff")
             return outcome if outcome != "answered" else "abandoned"
         return (yield from self._thank_and_leave(spec.customer_delay))
@@ -172,14 +172,14 @@ class _Steps:
         b = self.b
         entry = b.fields.status
         if entry == S.PreChatForm:
-            b._wait(self.flow.prechat.delay)
-            b._status(S.InQueue)
-        elif entry == S.Faq and b._faq():
+            b.wait(self.flow.prechat.delay)
+            b.change_status(S.InQueue)
+        elif entry == S.Faq and b.faq():
             return "simulated"
-        if b.fields.chatbot_is_active and b._chatbot():
+        if b.fields.chatbot_is_active and b.chatbot():
             return "simulated"
         if not b.messages:
-            b._customer_says(b.book.customer_openers)
+            b.customer_says(b.book.customer_openers)
         return None
         yield  # a generator: the simulated steps never wait
 
@@ -190,14 +190,14 @@ class _Steps:
         while True:
             change = yield Wait("pickup", b.now, spec.external.pickup_timeout)
             if change is None:
-                b._status(S.ClosedFromQueue)
+                b.change_status(S.ClosedFromQueue)
                 return "queue"
             if _ended(change):
                 return "agent"
             if change.after.user_id:
                 break
         for _ in range(count_of(self.rng, spec.conversation.turns)):
-            b._wait(spec.conversation.customer_delay)
+            b.wait(spec.conversation.customer_delay)
             outcome = yield from self._ask(b.book.customer_followups)
             if outcome == "handoff":  # reset to the queue again: wait for the next pickup
                 return (yield from self._with_external_agents())
@@ -212,7 +212,7 @@ class _Steps:
     ) -> Generator[Wait, Write | None, Ending | Literal["answered", "handoff"]]:
         """The customer asks and waits; on a timeout, does what the scenario says."""
         b, external = self.b, self.flow.external
-        text = b._say(texts)
+        text = b.say(texts)
         repeats = external.repeats if external.on_timeout == "repeat" else 0
         kind: WaitKind = want
         question = self._post_customer(text)
@@ -228,7 +228,7 @@ class _Steps:
                 continue  # an answer while the customer waits for a human: wait on
             if external.on_timeout == "human" and kind == "reply" and b.book.customer_human_requests:
                 kind = "handoff"
-                question = self._post_customer(b._say(b.book.customer_human_requests))
+                question = self._post_customer(b.say(b.book.customer_human_requests))
             elif repeats > 0:
                 repeats -= 1
                 question = self._post_customer(text)
@@ -238,18 +238,18 @@ class _Steps:
     def _post_customer(self, text: str) -> ChatMessage:
         b = self.b
         assert b.profile is not None
-        b._post(T.ToUser, text, b.profile.name, b.system_id)
+        b.post(T.ToUser, text, b.profile.name, b.system_id)
         question = b.messages[-1]
-        b._follow_up()
-        b._status(S.CustomerLast)
+        b.follow_up()
+        b.change_status(S.CustomerLast)
         return question
 
     def _thank_and_leave(self, delay: Delay) -> Generator[Wait, Write | None, Ending]:
         """The customer says thanks and closes the chat, unless the other side ends it first."""
         b = self.b
-        b._wait(delay)
+        b.wait(delay)
         assert b.profile is not None
-        b._post(T.ToUser, b._say(b.book.customer_thanks), b.profile.name, b.system_id)
+        b.post(T.ToUser, b.say(b.book.customer_thanks), b.profile.name, b.system_id)
         # The customer closes the window a moment later (never later than an answer's timeout).
         patience = min(draw_delay(delay, self.rng), self.flow.external.reply_timeout)
         while True:
@@ -258,16 +258,16 @@ class _Steps:
                 break
             if _ended(change):
                 return "bot" if change.before.chatbot_is_active else "agent"
-        b._system_says(ST.ClosedByCustomer)
-        b._follow_up()
-        b._status(S.Finished, chatbot_is_active=False)
+        b.system_says(ST.ClosedByCustomer)
+        b.follow_up()
+        b.change_status(S.Finished, chatbot_is_active=False)
         return "customer"
 
     def _abandon(self) -> Ending:
         b = self.b
-        b._system_says(ST.ClosedByCustomer)
-        b._follow_up()
-        b._status(S.Finished, chatbot_is_active=False)
+        b.system_says(ST.ClosedByCustomer)
+        b.follow_up()
+        b.change_status(S.Finished, chatbot_is_active=False)
         return "abandoned"
 
 
@@ -360,10 +360,6 @@ class Conversations:
         return iter(self._sessions)
 
     # -- writes -------------------------------------------------------------------------
-
-    def knows(self, session_id: int) -> bool:
-        """Whether ``session_id`` is one of these live sessions (ended ones included)."""
-        return session_id in self._sessions
 
     def apply(self, write: Write, now_s: float) -> tuple[list[Timed], list[Timed]]:
         """Raise the webhooks of an accepted write, and resume its session if it answers.
@@ -462,8 +458,8 @@ class Conversations:
         if message is not None:
             b.messages.append(message)
             b.fields = write.before
-            b._emit(so.EVENT_MESSAGE, write.changed_by, so.MESSAGE_CHANGES, message)
+            b.emit(so.EVENT_MESSAGE, write.changed_by, so.MESSAGE_CHANGES, message)
         before, after = b.fields, write.after
         b.fields = after
         if after.status != before.status:
-            b._emit(so.EVENT_CHANGED, write.changed_by, before.changed_keys(after))
+            b.emit(so.EVENT_CHANGED, write.changed_by, before.changed_keys(after))

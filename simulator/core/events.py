@@ -3,510 +3,77 @@
 ``render`` is the one payload builder in sosim. It has a fast path (hand-joined compact
 JSON, since key order and value types are fixed) and a general path through ``json.dumps``
 for indented bodies and field overrides; a test keeps the two byte-identical.
+
+This module is the one import path for both halves: the data in :mod:`simulator.core.event_types`
+(session fields, messages, events, webhooks, requests) and the bytes in :mod:`simulator.core.render`.
 """
 
 from __future__ import annotations
 
-import binascii
-import json
-import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from functools import lru_cache
-from typing import Any, Literal, NamedTuple
-
-from simulator.core.signing import keyed
-from simulator.superoffice import facts as so
-
-JsonValue = Any
-KeyStyle = Literal["pascal", "camel"]
-IdStyle = Literal["mixed", "int"]
-AliasStyle = Literal["string", "int"]
-BoolStyle = Literal["bool", "int"]
-ChangedChanges = Literal["empty", "fields"]
-TimestampDigits = Literal["7", "trim"]
-HeaderSpelling = Literal["canonical", "reference"]
-BodyLayout = Literal["compact", "indented"]
-
-_encode_str = json.encoder.encode_basestring  # C-accelerated; no ASCII escaping, like Newtonsoft
-TICKS_PER_SECOND = 10_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class CustomerProfile:
-    """Who the visitor is: Faker data kept with the session for the mock REST API."""
-
-    name: str
-    email: str
-    phone: str
-    company: str
-    alias: str
-    locale: str
-
-
-class SessionFields(NamedTuple):
-    """The chat session's state as ``FieldValues`` reports it.
-
-    A NamedTuple rather than a dataclass: it is copied on every status change and hashed for
-    the FieldValues cache, and tuples do both several times faster.
-    """
-
-    alert_level: int = 0
-    chatbot_is_active: bool = False
-    consented: bool = False
-    contact_id: int = 0
-    customer_alias: str = ""
-    customer_id: int = 0
-    project_id: int = 0
-    rating: int = 0
-    sale_id: int = 0
-    status: so.ChatSessionStatus = so.ChatSessionStatus.InQueue
-    ticket_id: int = 0
-    topic_id: int = 0
-    user_id: int = 0
-
-    def changed_keys(self, other: SessionFields) -> tuple[str, ...]:
-        """The PascalCase FieldValues keys whose value differs between ``self`` and ``other``."""
-        return tuple(key for key, a, b in zip(so.FIELD_VALUE_KEYS, self, other, strict=True) if a != b)
-
-
-class ChatMessage(NamedTuple):
-    """One saved chat message; the webhook names it, the mock REST API serves it."""
-
-    message_id: int
-    session_id: int
-    type: so.ChatMessageType
-    text: str
-    author: str
-    special_type: so.ChatMessageSpecialType = so.ChatMessageSpecialType.None_
-    special_param: str = ""
-    ticks: int = 0
-
-
-class Event(NamedTuple):
-    """One webhook event of one chat session, before it is bound to a webhook.
-
-    Events, messages and requests are NamedTuples: immutable like frozen dataclasses, but built
-    several times faster, which matters at 100,000 events a second.
-    """
-
-    name: str
-    session_id: int
-    ticks: int  # 100 ns ticks since the Unix epoch, UTC: the .NET resolution of Timestamp
-    event_id: str
-    changed_by: int
-    fields: SessionFields
-    changes: tuple[str, ...] = ()
-    message: ChatMessage | None = None
-    profile: CustomerProfile | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PayloadOptions:
-    """The open points of reference §6, each with the default documented in the README."""
-
-    field_value_keys: KeyStyle = "pascal"
-    id_types: IdStyle = "mixed"
-    customer_alias: AliasStyle = "string"
-    booleans: BoolStyle = "bool"
-    field_values_on: frozenset[str] = frozenset(so.CHAT_EVENTS)
-    changed_changes: ChangedChanges = "empty"
-    timestamp_digits: TimestampDigits = "trim"
-    header_spelling: HeaderSpelling = "canonical"
-    body_layout: BodyLayout = "compact"
-    # (event name or "*", top-level key or "FieldValues.Key", JSON value)
-    overrides: tuple[tuple[str, str, JsonValue], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Webhook:
-    """The receiving end as NetServer knows it: name, tenant, secret and options."""
-
-    name: str = "sosim"
-    context_identifier: str = so.DEFAULT_CONTEXT_IDENTIFIER
-    secret: str | None = None
-    netserver_version: str = so.DEFAULT_NETSERVER_VERSION
-    events: frozenset[str] = frozenset(so.CHAT_EVENTS)
-    headers: tuple[tuple[str, str], ...] = ()
-    payload: PayloadOptions = field(default_factory=PayloadOptions)
-    #: The webhook's ``Properties`` as a JSON object text ("custom values to inject into JSON body
-    #: of webhook call", v1Webhook_PostWebhook): each is added as a top-level key after the
-    #: documented keys, which win a clash (case-insensitively). None: nothing is added.
-    properties: str | None = None
-
-    def with_secret(self, secret: str | None) -> Webhook:
-        """Return a copy signed with another secret."""
-        return replace(self, secret=secret)
-
-
-class Request(NamedTuple):
-    """A rendered webhook request: exact headers and body, ready for any sink."""
-
-    event: str
-    event_id: str
-    session_id: int
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
-
-    def header(self, name: str) -> str | None:
-        """Return a header's value, matching the name case-insensitively."""
-        wanted = name.lower()
-        for key, value in self.headers:
-            if key.lower() == wanted:
-                return value
-        return None
-
-
-# --- formatting helpers -------------------------------------------------------------
-
-
-@lru_cache(maxsize=4096)
-def _second_text(seconds: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
-
-
-def format_timestamp(ticks: int, digits: TimestampDigits = "trim") -> str:
-    """Format 100 ns ticks as NetServer's UTC ``Timestamp`` (``2018-04-24T08:18:42.089895Z``).
-
-    ``trim`` is Newtonsoft.Json's default ``FFFFFFF``: up to 7 digits, trailing zeros and a bare
-    ``.`` dropped, as the documented examples show (5, 6 and 7 digits). ``7`` always writes 7.
-    """
-    seconds, fraction = divmod(ticks, TICKS_PER_SECOND)
-    text = f"{_second_text(seconds)}.{fraction:07d}"
-    if digits == "trim":
-        text = text.rstrip("0").rstrip(".")
-    return text + "Z"
-
-
-def field_values(fields: SessionFields, options: PayloadOptions) -> dict[str, JsonValue]:
-    """Build the ``FieldValues`` object in the seed example's key order and value types."""
-    as_id: Any = str if options.id_types == "mixed" else int
-    as_bool: Any = bool if options.booleans == "bool" else int
-    alias: JsonValue = fields.customer_alias
-    if options.customer_alias == "int":
-        alias = int(alias) if alias.isdigit() else 0
-    values = (
-        fields.alert_level,
-        as_bool(fields.chatbot_is_active),
-        as_bool(fields.consented),
-        as_id(fields.contact_id),
-        alias,
-        as_id(fields.customer_id),
-        fields.project_id,
-        fields.rating,
-        fields.sale_id,
-        int(fields.status),
-        fields.ticket_id,
-        fields.topic_id,
-        fields.user_id,
-    )
-    keys: tuple[str, ...] = so.FIELD_VALUE_KEYS
-    if options.field_value_keys == "camel":
-        keys = tuple(so.camel_case(k) for k in keys)
-    return dict(zip(keys, values, strict=True))
-
-
-def payload(event: Event, webhook: Webhook, event_id: str | None = None) -> dict[str, JsonValue]:
-    """Build the payload as an ordered dict (the general path of ``render``)."""
-    options = webhook.payload
-    body: dict[str, JsonValue] = {
-        "EventId": event_id or event.event_id,
-        "Timestamp": format_timestamp(event.ticks, options.timestamp_digits),
-        "Changes": list(_changes(event, options)),
-        "Event": event.name,
-        "PrimaryKey": event.session_id,
-        "Entity": _entity(event.name),
-        "ContextIdentifier": webhook.context_identifier,
-        "ChangedByAssociateId": event.changed_by,
-        "WebhookName": webhook.name,
-    }
-    if event.name in options.field_values_on:
-        body["FieldValues"] = field_values(event.fields, options)
-    for target, key, value in options.overrides:
-        if target in ("*", event.name):
-            _apply_override(body, key, value)
-    return add_properties(body, webhook.properties)
-
-
-#: The documented top-level keys of a webhook body (chat, test, state and signalled events): a
-#: webhook Property of the same name (any case) is never sent, the documented key wins.
-DOCUMENTED_KEYS = frozenset(
-    k.lower()
-    for k in (
-        "EventId",
-        "Timestamp",
-        "Changes",
-        "Event",
-        "PrimaryKey",
-        "Entity",
-        "ContextIdentifier",
-        "ChangedByAssociateId",
-        "WebhookName",
-        "FieldValues",
-    )
+from simulator.core.event_types import (
+    TICKS_PER_SECOND,
+    AliasStyle,
+    BodyLayout,
+    BoolStyle,
+    ChangedChanges,
+    ChatMessage,
+    CustomerProfile,
+    Event,
+    HeaderSpelling,
+    IdStyle,
+    JsonValue,
+    KeyStyle,
+    PayloadOptions,
+    Request,
+    SessionFields,
+    TimestampDigits,
+    Webhook,
+)
+from simulator.core.render import (
+    DOCUMENTED_KEYS,
+    add_properties,
+    body_bytes,
+    build_headers,
+    field_values,
+    format_timestamp,
+    header_name,
+    injected_properties,
+    payload,
+    render,
+    render_test,
+    serialize,
+    test_event,
 )
 
-
-def injected_properties(properties: str | None) -> dict[str, JsonValue]:
-    """The webhook Properties that go into its bodies: all but those named like a documented key."""
-    if not properties:
-        return {}
-    value = json.loads(properties)
-    if not isinstance(value, dict):
-        return {}
-    return {str(k): v for k, v in value.items() if str(k).lower() not in DOCUMENTED_KEYS}
-
-
-def add_properties(body: dict[str, JsonValue], properties: str | None) -> dict[str, JsonValue]:
-    """Append the webhook's Properties to ``body`` as top-level keys; keys already there win."""
-    present = {k.lower() for k in body}
-    for key, value in injected_properties(properties).items():
-        if key.lower() not in present:
-            body[key] = value
-    return body
-
-
-def _entity(event_name: str) -> str:
-    return so.ENTITY_TEST if event_name == so.EVENT_TEST else event_name.partition(".")[0]
-
-
-def _changes(event: Event, options: PayloadOptions) -> tuple[str, ...]:
-    if event.name == so.EVENT_CHANGED and options.changed_changes == "empty":
-        return ()
-    if event.name == so.EVENT_CHANGED and options.field_value_keys == "camel":
-        return _camel_changes(event.changes)
-    return event.changes
-
-
-def _camel_changes(changes: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(so.camel_case(k) for k in changes)
-
-
-def _apply_override(body: dict[str, JsonValue], key: str, value: JsonValue) -> None:
-    head, _, tail = key.partition(".")
-    if not tail:
-        body[head] = value
-        return
-    nested = body.setdefault(head, {})
-    if isinstance(nested, dict):
-        nested[tail] = value
-
-
-# --- rendering ----------------------------------------------------------------------
-
-
-def serialize(body: Mapping[str, JsonValue], layout: BodyLayout = "compact") -> bytes:
-    """Serialise a payload exactly as sosim sends it (UTF-8, no ASCII escaping)."""
-    if layout == "indented":
-        return json.dumps(body, ensure_ascii=False, indent=2).encode("utf-8")
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def body_bytes(event: Event, webhook: Webhook, event_id: str | None = None) -> bytes:
-    """Return the exact body bytes of ``event`` for ``webhook``."""
-    return _renderer(webhook).body(event, event_id or event.event_id)
-
-
-def header_name(canonical: str, spelling: HeaderSpelling) -> str:
-    """Return a header name in the chosen spelling."""
-    if spelling == "reference":
-        return so.REFERENCE_PAGE_SPELLING.get(canonical, canonical)
-    return canonical
-
-
-def build_headers(
-    webhook: Webhook,
-    event_name: str,
-    event_id: str,
-    body: bytes,
-    *,
-    extra: tuple[tuple[str, str], ...] = (),
-) -> tuple[tuple[str, str], ...]:
-    """Return the request headers in NetServer's order, signed when the webhook has a secret."""
-    return _renderer(webhook).headers(event_name, event_id, body, extra)
-
-
-def render(event: Event, webhook: Webhook, *, event_id: str | None = None) -> Request:
-    """Render ``event`` for ``webhook``: exact body, headers and signature.
-
-    ``event_id`` replaces the generated EventId (a new delivery cycle, or ``--new-event-ids``).
-    """
-    renderer = _RENDERERS.get(id(webhook))
-    if renderer is None:
-        renderer = _renderer(webhook)
-    eid = event_id or event.event_id
-    body = renderer.body(event, eid)
-    return Request(event.name, eid, event.session_id, renderer.headers(event.name, eid, body, ()), body)
-
-
-class _NameParts(NamedTuple):
-    """What a body and its headers hold that depends only on the webhook and the event name."""
-
-    event: str  # ,"Event":"...","PrimaryKey":
-    entity: str  # ,"Entity":"...","ContextIdentifier":"...","ChangedByAssociateId":
-    changes: str | None  # the Changes JSON when it is the same for every event of this name
-    camel: bool  # Changes keys in camelCase (chatsession.changed with camelCase FieldValues keys)
-    field_values: bool
-    headers: tuple[tuple[str, str], ...]  # Content-Type, User-Agent, Event
-
-
-class _Renderer:
-    """Bodies and headers for one webhook, with what depends only on the webhook (and the event
-    name) worked out once: the static parts of the JSON, the header names, the keyed HMAC.
-
-    The compact body is hand-joined (key order and value types are fixed); indented bodies and
-    field overrides go through ``payload`` and ``json.dumps``. A test keeps the two byte-identical.
-    """
-
-    __slots__ = (
-        "_by_name",
-        "_fast",
-        "_id_header",
-        "_props",
-        "_signer",
-        "_tail",
-        "_trim",
-        "_values_json",
-        "webhook",
-    )
-
-    def __init__(self, webhook: Webhook) -> None:
-        options = webhook.payload
-        spelling = options.header_spelling
-        self.webhook = webhook  # kept alive, so its id stays its own while it is cached
-        self._fast = options.body_layout == "compact" and not options.overrides
-        self._trim = options.timestamp_digits == "trim"
-        default_values = (
-            options.field_value_keys,
-            options.id_types,
-            options.booleans,
-            options.customer_alias,
-        )
-        self._values_json = (
-            _default_field_values_json if default_values == ("pascal", "mixed", "bool", "string") else None
-        )
-        self._tail = ',"WebhookName":' + _encode_str(webhook.name)
-        props = injected_properties(webhook.properties)
-        self._props = "".join(
-            "," + _encode_str(k) + ":" + json.dumps(v, ensure_ascii=False, separators=(",", ":"))
-            for k, v in props.items()
-        )
-        self._id_header = header_name(so.HEADER_EVENT_ID, spelling)
-        self._signer = (
-            (header_name(so.HEADER_SIGNATURE, spelling), keyed(webhook.secret)) if webhook.secret else None
-        )
-        self._by_name: dict[str, _NameParts] = {}
-
-    def body(self, event: Event, event_id: str) -> bytes:
-        """The exact body bytes."""
-        if not self._fast:
-            return serialize(payload(event, self.webhook, event_id), self.webhook.payload.body_layout)
-        parts = self._by_name.get(event.name) or self._name_parts(event.name)
-        seconds, fraction = divmod(event.ticks, TICKS_PER_SECOND)
-        stamp = f"{_second_text(seconds)}.{fraction:07d}"  # format_timestamp, inlined
-        if self._trim:
-            stamp = stamp.rstrip("0").rstrip(".")
-        changes = parts.changes
-        if changes is None:
-            changes = _changes_json(_camel_changes(event.changes) if parts.camel else event.changes)
-        values = ""
-        if parts.field_values:
-            to_json = self._values_json
-            values = ',"FieldValues":' + (
-                to_json(event.fields)
-                if to_json is not None
-                else json.dumps(
-                    field_values(event.fields, self.webhook.payload),
-                    ensure_ascii=False,
-                    separators=(",", ":"),
-                )
-            )
-        return (
-            f'{{"EventId":"{event_id}","Timestamp":"{stamp}Z","Changes":{changes}{parts.event}'
-            f"{event.session_id}{parts.entity}{event.changed_by}{self._tail}{values}{self._props}}}"
-        ).encode()
-
-    def headers(
-        self, name: str, event_id: str, body: bytes, extra: tuple[tuple[str, str], ...]
-    ) -> tuple[tuple[str, str], ...]:
-        """The headers in NetServer's order: signed when the webhook has a secret, its own last."""
-        parts = self._by_name.get(name) or self._name_parts(name)
-        signer = self._signer
-        if signer is None:
-            headers = (*parts.headers, (self._id_header, event_id), *extra)
-        else:
-            mac = signer[1].copy()
-            mac.update(body)
-            signature = binascii.b2a_base64(mac.digest(), newline=False).decode("ascii")
-            headers = (*parts.headers, (self._id_header, event_id), *extra, (signer[0], signature))
-        own = self.webhook.headers
-        return (*headers, *own) if own else headers
-
-    def _name_parts(self, name: str) -> _NameParts:
-        webhook = self.webhook
-        options = webhook.payload
-        changed = name == so.EVENT_CHANGED
-        parts = self._by_name[name] = _NameParts(
-            event=',"Event":' + _encode_str(name) + ',"PrimaryKey":',
-            entity=',"Entity":'
-            + _encode_str(_entity(name))
-            + ',"ContextIdentifier":'
-            + _encode_str(webhook.context_identifier)
-            + ',"ChangedByAssociateId":',
-            changes=_changes_json(()) if changed and options.changed_changes == "empty" else None,
-            camel=changed and options.field_value_keys == "camel",
-            field_values=name in options.field_values_on,
-            headers=(
-                (so.HEADER_CONTENT_TYPE, so.CONTENT_TYPE_JSON),
-                (so.HEADER_USER_AGENT, f"{so.USER_AGENT_PRODUCT}/{webhook.netserver_version}"),
-                (header_name(so.HEADER_EVENT, options.header_spelling), name),
-            ),
-        )
-        return parts
-
-
-@lru_cache(maxsize=256)
-def _changes_json(changes: tuple[str, ...]) -> str:
-    return "[" + ",".join(_encode_str(c) for c in changes) + "]"
-
-
-@lru_cache(maxsize=4096)
-def _default_field_values_json(f: SessionFields) -> str:
-    """FieldValues in the default style; cached because a session's state repeats across events."""
-    return (
-        f'{{"AlertLevel":{f.alert_level},"ChatbotIsactive":{"true" if f.chatbot_is_active else "false"},'
-        f'"Consented":{"true" if f.consented else "false"},"ContactId":"{f.contact_id}",'
-        f'"CustomerAlias":{_encode_str(f.customer_alias)},"CustomerId":"{f.customer_id}",'
-        f'"ProjectId":{f.project_id},"Rating":{f.rating},"SaleId":{f.sale_id},"Status":{int(f.status)},'
-        f'"TicketId":{f.ticket_id},"TopicId":{f.topic_id},"UserId":{f.user_id}}}'
-    )
-
-
-#: One renderer per webhook, by id (each keeps its webhook alive, so an id is never reused).
-_RENDERERS: dict[int, _Renderer] = {}
-_RENDERERS_MAX = 256
-
-
-def _renderer(webhook: Webhook) -> _Renderer:
-    renderer = _RENDERERS.get(id(webhook))
-    if renderer is None:
-        if len(_RENDERERS) >= _RENDERERS_MAX:
-            _RENDERERS.clear()  # many short-lived webhooks: start over rather than grow
-        renderer = _RENDERERS[id(webhook)] = _Renderer(webhook)
-    return renderer
-
-
-def test_event(webhook: Webhook, event_id: str, ticks: int, changed_by: int = 0) -> Event:
-    """Build the registration ``test`` event (PrimaryKey 0, no FieldValues)."""
-    return Event(so.EVENT_TEST, 0, ticks, event_id, changed_by, SessionFields())
-
-
-def render_test(webhook: Webhook, event_id: str, ticks: int, changed_by: int = 0) -> Request:
-    """Render the registration ping: the ``test`` event with ``X-Hook-Test: true``."""
-    event = test_event(webhook, event_id, ticks, changed_by)
-    body = body_bytes(event, webhook, event_id)
-    headers = build_headers(webhook, so.EVENT_TEST, event_id, body, extra=((so.HEADER_HOOK_TEST, "true"),))
-    return Request(so.EVENT_TEST, event_id, 0, headers, body)
-
-
-test_event.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
+__all__ = [
+    "DOCUMENTED_KEYS",
+    "TICKS_PER_SECOND",
+    "AliasStyle",
+    "BodyLayout",
+    "BoolStyle",
+    "ChangedChanges",
+    "ChatMessage",
+    "CustomerProfile",
+    "Event",
+    "HeaderSpelling",
+    "IdStyle",
+    "JsonValue",
+    "KeyStyle",
+    "PayloadOptions",
+    "Request",
+    "SessionFields",
+    "TimestampDigits",
+    "Webhook",
+    "add_properties",
+    "body_bytes",
+    "build_headers",
+    "field_values",
+    "format_timestamp",
+    "header_name",
+    "injected_properties",
+    "payload",
+    "render",
+    "render_test",
+    "serialize",
+    "test_event",
+]

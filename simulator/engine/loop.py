@@ -92,6 +92,8 @@ class ClosedLoop:
         self.stats = ConversationStats()
         self._webhooks = webhooks
         self._live: list[tuple[str, Conversations]] = []
+        # session id -> (position in _live, scenario name, its live sessions): a write's owner
+        self._owners: dict[int, tuple[int, str, Conversations]] = {}
         for scenario in external_scenarios(scenarios):
             adjusted = adjust(scenario, options)
             generator = make_generator(
@@ -197,24 +199,34 @@ class ClosedLoop:
             yield conversations.next_due()
 
     def _advance(self, now: float) -> None:
-        for name, conversations in self._live:
+        for position, (name, conversations) in enumerate(self._live):
             self._queue(name, conversations.advance(now), noted=True)
+            self._note_started(position, name, conversations)
             self._observe(conversations)
+
+    def _note_started(self, position: int, name: str, conversations: Conversations) -> None:
+        """Remember the owner of each session that just started, for :meth:`_on_write`; if two
+        scenarios share an id, the first in the list owns it (as a scan of the list would find)."""
+        for observation in conversations.observed:
+            if observation.kind == "started":
+                owner = self._owners.get(observation.session_id)
+                if owner is None or position < owner[0]:
+                    self._owners[observation.session_id] = (position, name, conversations)
 
     # -- writes -------------------------------------------------------------------------
 
     def _on_write(self, write: Write) -> None:
         """An accepted write: raise its webhooks, resume its session, and measure the answer."""
         now = self._now()
-        for name, conversations in self._live:
-            if conversations.knows(write.session_id):
-                raised, following = conversations.apply(write, now)
-                # NetServer raises a write's webhooks at once (their Timestamps still increase)
-                raised = [item._replace(due_s=now) for item in raised]
-                self._queue(name, raised, noted=False)  # the state holds the write already
-                self._queue(name, following, noted=True)
-                self._observe(conversations)
-                break
+        owner = self._owners.get(write.session_id)
+        if owner is not None:
+            _, name, conversations = owner
+            raised, following = conversations.apply(write, now)
+            # NetServer raises a write's webhooks at once (their Timestamps still increase)
+            raised = [item._replace(due_s=now) for item in raised]
+            self._queue(name, raised, noted=False)  # the state holds the write already
+            self._queue(name, following, noted=True)
+            self._observe(conversations)
         if self._wake is not None:
             self._wake.set()
 

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Final, TypeVar
 
+import jsonpatch
+import jsonpointer
+
 from simulator.core.events import SessionFields
 from simulator.mockapi.problems import Problem, bad_request, conflict
 from simulator.mockapi.shapes import ENDED_STATUSES, AgentRecord, SessionView, login_name
@@ -253,7 +256,16 @@ def merge(entity: dict[str, Any], changes: Mapping[str, Any], *, strict: bool) -
 
 
 def json_patch(entity: dict[str, Any], operations: list[Any]) -> list[str]:
-    """Apply JSON Patch operations (add, replace, remove, test; move and copy refused)."""
+    """Apply JSON Patch operations (add, replace, remove, test; move and copy refused) in order;
+    return the top-level properties they touched.
+
+    RFC 6902 itself (pointer escapes, ``test`` equality, where each op may go) is jsonpatch's;
+    sosim puts SuperOffice's reading of the paths in front: a property matches case-insensitively
+    and the leading slash is optional, a path reaches at most one member into a carrier
+    (``/Ticket/TicketId``), ``add``/``replace`` into an unset carrier creates it, a member the
+    carrier lacks reads as null, and ``remove`` of a top-level property sets it to null (an entity
+    keeps every property). A failed ``test`` is 409, any other bad operation 400.
+    """
     touched: list[str] = []
     for index, operation in enumerate(operations):
         fields = lowered(json_dict(operation, f"JSON Patch operation {index}"))
@@ -266,31 +278,53 @@ def json_patch(entity: dict[str, Any], operations: list[Any]) -> list[str]:
             raise bad_request(f"JSON Patch operation {index}: path must name a ChatSessionEntity property")
         if op != "remove" and "value" not in fields:
             raise bad_request(f"JSON Patch operation {index}: {op} needs a value")
-        segments = [s.replace("~1", "/").replace("~0", "~") for s in path.strip().lstrip("/").split("/")]
+        try:
+            segments = jsonpointer.JsonPointer("/" + path.strip().lstrip("/")).parts
+        except jsonpointer.JsonPointerException as error:
+            raise bad_request(f"JSON Patch path {path[:80]!r}: {error}") from None
         if len(segments) > 2:
             raise bad_request(f"JSON Patch path {path[:80]!r} is too deep")
         key = _key_of(entity, segments[0])
-        container: dict[str, Any] = entity
-        name = key
+        pointer = [key]
         if len(segments) == 2:
             parent = entity.get(key)
             if parent is None and op in ("add", "replace"):
-                parent = entity[key] = {}
+                _apply_op(entity, {"op": "replace", "path": _pointer(key), "value": {}}, path)
+                parent = entity[key]
             if not isinstance(parent, dict):
                 raise bad_request(f"JSON Patch path {path[:80]!r}: {key} has no members")
-            container = parent
-            name = next((k for k in parent if k.lower() == segments[1].lower()), segments[1])
-        value = fields.get("value")
-        if op == "test":
-            if container.get(name) != value:
-                raise conflict(f"JSON Patch test failed: {path[:80]} is not {json.dumps(value)[:80]}")
-            continue
-        if op == "remove":
-            if container is entity:
-                entity[name] = None
-            else:
-                container.pop(name, None)
-        else:
-            container[name] = value
-        touched.append(key)
+            member = next((k for k in parent if k.lower() == segments[1].lower()), None)
+            pointer.append(segments[1] if member is None else member)
+            # A member the carrier lacks reads as null: replace sets it, remove has nothing to do,
+            # and a test for null passes.
+            if member is None and op == "replace":
+                op = "add"
+            elif member is None and (op == "remove" or (op == "test" and fields.get("value") is None)):
+                touched += [key] if op == "remove" else []
+                continue
+        elif op == "remove":
+            op, fields["value"] = "replace", None
+        step = {"op": op, "path": _pointer(*pointer)}
+        if op != "remove":
+            step["value"] = fields.get("value")
+        _apply_op(entity, step, path)
+        if op != "test":
+            touched.append(key)
     return touched
+
+
+def _pointer(*names: str) -> str:
+    return str(jsonpointer.JsonPointer.from_parts(names).path)
+
+
+def _apply_op(entity: dict[str, Any], step: dict[str, Any], path: str) -> None:
+    """One RFC 6902 operation on ``entity`` in place, by jsonpatch; its errors as the API's answers."""
+    try:
+        jsonpatch.JsonPatch([step]).apply(entity, in_place=True)
+    except jsonpatch.JsonPatchTestFailed:
+        value = json.dumps(step.get("value"))[:80]
+        raise conflict(f"JSON Patch test failed: {path[:80]} is not {value}") from None
+    except (jsonpatch.JsonPatchConflict, jsonpointer.JsonPointerException) as error:
+        raise conflict(f"JSON Patch {step['op']} {path[:80]!r}: {error}") from None
+    except jsonpatch.JsonPatchException as error:
+        raise bad_request(f"JSON Patch {step['op']} {path[:80]!r}: {error}") from None

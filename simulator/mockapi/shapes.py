@@ -14,107 +14,74 @@ Choices where the docs leave room (the README lists them):
 * Nested carriers are filled where sosim knows the record (the agent, a known customer, a
   linked ticket, sale or project) and ``null`` otherwise. Fields sosim does not model get
   neutral values: ``""``, ``0``, ``false`` or the unset date.
+
+The records the shapes are built from live in :mod:`simulator.mockapi.records`, the nested carriers
+in :mod:`simulator.mockapi.carriers`; this module re-exports both sets of names.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Final
 
-from simulator.core.events import ChatMessage, CustomerProfile, SessionFields, format_timestamp
+from simulator.core.events import ChatMessage, SessionFields
+from simulator.mockapi.carriers import (
+    associate,
+    contact,
+    login_name,
+    person,
+    project,
+    sale,
+    ticket,
+)
+from simulator.mockapi.records import (
+    ENDED_STATUSES,
+    ERROR_SOURCE,
+    FULL_TABLE_RIGHT,
+    MESSAGE_COPY_LIMIT,
+    NO_FLAGS,
+    UNSET_DATE,
+    UTC_DATE_KEYS,
+    ZONED_DATE_KEYS,
+    AgentRecord,
+    JsonObject,
+    SessionView,
+    TopicRecord,
+    error_body,
+    format_date,
+)
 from simulator.superoffice import facts as so
 
-JsonObject = dict[str, Any]
-
-UNSET_DATE: Final = "0001-01-01T00:00:00"
-#: The table right of a top-level entity the caller may fully use (the filled-in doc sample).
-FULL_TABLE_RIGHT: Final = {"Mask": "Delete", "Reason": ""}
-ERROR_SOURCE: Final = "SuperOffice.Services.Implementation"
-#: First/LastMessage are database copies cut at this length (chat_session table).
-MESSAGE_COPY_LIMIT: Final = 1024
-#: ChatSessionFlags with no flag set: the .NET enum's zero value (reference §2d).
-NO_FLAGS: Final = "CustomerIsTyping"
-#: Statuses after which a session has ended (WhenEnded is set on the first of them).
-ENDED_STATUSES: Final = frozenset(
-    {
-        so.ChatSessionStatus.Finished,
-        so.ChatSessionStatus.Deleted,
-        so.ChatSessionStatus.Closed,
-        so.ChatSessionStatus.ClosedFromQueue,
-        so.ChatSessionStatus.RequestPosted,
-    }
-)
-
-
-#: Keys whose values are dates in the tenant's zone: ``SO-TimeZone`` converts them.
-ZONED_DATE_KEYS: Final = frozenset(
-    {
-        *("WhenRequested", "WhenStarted", "WhenEnded", "WhenIdle", "WhenFetched"),  # ChatSessionEntity
-        *("whenRequested", "whenStarted", "whenEnded"),  # archive rows
-        "LastAccept",  # ChatTopicEntity
-        *("SaleDate", "NextDueDate", "PublishTo", "PublishFrom"),  # Sale, Project
-        *("ReadByOwner", "ReadByCustomer", "FirstReadByUser", "Activate", "ClosedAt"),  # Ticket
-        *("RepliedAt", "AlertTimeout", "Deadline"),
-    }
-)
-#: Keys of dates that are always UTC (created/updated dates, and WhenPosted, documented as UTC):
-#: ``SO-TimeZone`` does not convert them, and ``includeTZOffset`` tags them ``Z``.
-UTC_DATE_KEYS: Final = frozenset({"WhenPosted", "CreatedAt", "LastChanged", "Updated"})
-
-
-def format_date(ticks: int) -> str:
-    """Format 100 ns ticks as an API date: local (UTC) time, no offset, the fraction as the
-    webhook ``Timestamp`` writes it (up to 7 digits, trailing zeros dropped), so a receiver can
-    match ``WhenPosted`` to the event's Timestamp."""
-    if ticks <= 0:
-        return UNSET_DATE
-    return format_timestamp(ticks, "trim")[:-1]  # the same instant without the UTC "Z"
-
-
-def error_body(error_type: str, message: str) -> JsonObject:
-    """The documented error body (reference §3): Error, ErrorType, ErrorMessage, ErrorSource."""
-    return {"Error": True, "ErrorType": error_type, "ErrorMessage": message, "ErrorSource": ERROR_SOURCE}
-
-
-# --- what the shapes are built from ----------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class AgentRecord:
-    """An agent as the API shows it in ``User``: associate id, ejuser id and full name."""
-
-    associate_id: int
-    user_id: int
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class TopicRecord:
-    """A chat topic (channel) from a scenario's ``population.topics``."""
-
-    topic_id: int
-    name: str
-    bot_enabled: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class SessionView:
-    """One session's state at a moment, as the entity builder needs it."""
-
-    session_id: int
-    fields: SessionFields
-    profile: CustomerProfile | None
-    messages: tuple[ChatMessage, ...]
-    requested_ticks: int
-    started_ticks: int
-    ended_ticks: int
-    initial_queue_pos: int
-    user: AgentRecord | None
-    #: The agent a pending transfer goes to (``TransferTo``), until accepted or rejected.
-    transfer_to: AgentRecord | None = None
-
+__all__ = [
+    "ENDED_STATUSES",
+    "ERROR_SOURCE",
+    "FULL_TABLE_RIGHT",
+    "MESSAGE_COPY_LIMIT",
+    "NO_FLAGS",
+    "UNSET_DATE",
+    "UTC_DATE_KEYS",
+    "ZONED_DATE_KEYS",
+    "AgentRecord",
+    "JsonObject",
+    "SessionView",
+    "TopicRecord",
+    "archive_row",
+    "associate",
+    "contact",
+    "default_session_entity",
+    "error_body",
+    "format_date",
+    "login_name",
+    "message_entity",
+    "person",
+    "project",
+    "sale",
+    "select_fields",
+    "session_entity",
+    "session_key",
+    "ticket",
+    "topic_entity",
+]
 
 # --- ChatMessage -----------------------------------------------------------------------------
 
@@ -215,238 +182,6 @@ def default_session_entity() -> JsonObject:
 def session_key(session_id: int) -> str:
     """A stable 32-hex-digit session key, the same for the same session id."""
     return hashlib.sha256(f"sosim-chat-session:{session_id}".encode()).hexdigest()[:32]
-
-
-# --- nested carriers -------------------------------------------------------------------------
-
-
-def _carrier_tail() -> JsonObject:
-    return {"TableRight": {}, "FieldProperties": {}}
-
-
-def associate(agent: AgentRecord) -> JsonObject:
-    """The ``Associate`` carrier of ``User``: an internal user with the agent's names."""
-    parts = agent.name.split()
-    login = login_name(agent)
-    formal = f"{parts[-1]}, {' '.join(parts[:-1])}" if len(parts) > 1 else agent.name
-    return {
-        "AssociateId": agent.associate_id,
-        "Name": login,
-        "PersonId": 0,
-        "Rank": 1,
-        "Tooltip": agent.name,
-        "Type": "InternalAssociate",
-        "GroupIdx": 0,
-        "FullName": agent.name,
-        "FormalName": formal,
-        "Deleted": False,
-        "EjUserId": agent.user_id,
-        "UserName": login,
-        **_carrier_tail(),
-    }
-
-
-def login_name(agent: AgentRecord) -> str:
-    """The agent's ``Name``/``UserName``: the initials of the full name (``U{ejuser id}`` if none)."""
-    return "".join(part[0] for part in agent.name.split()).upper() or f"U{agent.user_id}"
-
-
-def person(fields: SessionFields, profile: CustomerProfile) -> JsonObject:
-    """The ``Person`` carrier of a known customer (``CustomerId`` is a person id)."""
-    first, _, last = profile.name.partition(" ")
-    company = profile.company if fields.contact_id else ""
-    return {
-        "Position": "",
-        "PersonId": fields.customer_id,
-        "Mrmrs": "",
-        "Firstname": first,
-        "Lastname": last,
-        "MiddleName": "",
-        "Title": "",
-        "Description": "",
-        "Email": profile.email,
-        "FullName": profile.name,
-        "DirectPhone": profile.phone,
-        "FormalName": f"{last}, {first}" if last else first,
-        "CountryId": 0,
-        "ContactId": fields.contact_id,
-        "ContactName": company,
-        "Retired": 0,
-        "Rank": 1,
-        "ActiveInterests": 0,
-        "ContactDepartment": "",
-        "ContactCountryId": 0,
-        "ContactOrgNr": "",
-        "FaxPhone": "",
-        "MobilePhone": "",
-        "ContactPhone": "",
-        "AssociateName": "",
-        "AssociateId": 0,
-        "UsePersonAddress": False,
-        "ContactFax": "",
-        "Kanafname": "",
-        "Kanalname": "",
-        "Post1": "",
-        "Post2": "",
-        "Post3": "",
-        "EmailName": profile.email,
-        "ContactFullName": company,
-        "ActiveErpLinks": 0,
-        "TicketPriorityId": 0,
-        "SupportLanguageId": 0,
-        "SupportAssociateId": 0,
-        "CategoryName": "",
-        **_carrier_tail(),
-    }
-
-
-def contact(contact_id: int, profile: CustomerProfile | None) -> JsonObject:
-    """The ``Contact`` carrier (the customer's company)."""
-    name = profile.company if profile else ""
-    return {
-        "ContactId": contact_id,
-        "Name": name,
-        "OrgNr": "",
-        "Department": "",
-        "URL": "",
-        "City": "",
-        "DirectPhone": "",
-        "AssociateId": 0,
-        "CountryId": 0,
-        "EmailAddress": "",
-        "Kananame": "",
-        "EmailAddressName": "",
-        "URLName": "",
-        "AssociateFullName": "",
-        "BusinessName": "",
-        "CategoryName": "",
-        "CountryName": "",
-        "Address": None,
-        "FormattedAddress": "",
-        "FullName": name,
-        "IsOwnerContact": False,
-        "ActiveErpLinks": 0,
-        **_carrier_tail(),
-    }
-
-
-def project(project_id: int) -> JsonObject:
-    """The ``Project`` carrier of a linked project (sosim knows only its id)."""
-    return {
-        "ProjectId": project_id,
-        "Name": f"Project {project_id}",
-        "Description": "",
-        "URL": "",
-        "Type": "",
-        "AssociateId": 0,
-        "AssociateFullName": "",
-        "TypeId": 0,
-        "Updated": UNSET_DATE,
-        "StatusId": 0,
-        "Status": "",
-        "TextId": 0,
-        "PublishTo": UNSET_DATE,
-        "PublishFrom": UNSET_DATE,
-        "IsPublished": False,
-        "URLName": "",
-        "ProjectNumber": str(project_id),
-        "ActiveErpLinks": 0,
-        **_carrier_tail(),
-    }
-
-
-def sale(sale_id: int, contact_id: int, person_id: int) -> JsonObject:
-    """The ``Sale`` carrier of a linked sale (sosim knows only its id): an open sale."""
-    return {
-        "ContactName": "",
-        "SaleDate": UNSET_DATE,
-        "SaleId": sale_id,
-        "Probability": 0,
-        "Title": f"Sale {sale_id}",
-        "Amount": 0.0,
-        "Currency": "",
-        "ProjectName": "",
-        "AssociateFullName": "",
-        "Description": "",
-        "Status": "Open",
-        "WeightedAmount": 0.0,
-        "ProjectId": 0,
-        "EarningPercent": 0.0,
-        "Earning": 0.0,
-        "ContactId": contact_id,
-        "AssociateId": 0,
-        "PersonId": person_id,
-        "SaleTypeId": 0,
-        "SaleTypeName": "",
-        "PersonFullName": "",
-        "Completed": "Incomplete",
-        "ActiveErpLinks": 0,
-        "NextDueDate": UNSET_DATE,
-        "Number": str(sale_id),
-        **_carrier_tail(),
-    }
-
-
-def ticket(ticket_id: int, view: SessionView, profile: CustomerProfile | None) -> JsonObject:
-    """The ``Ticket`` carrier of a linked ticket, created when the chat ended."""
-    first, _, last = profile.name.partition(" ") if profile else ("", "", "")
-    when = format_date(view.ended_ticks)
-    owner = view.user
-    return {
-        "TicketId": ticket_id,
-        "Title": view.messages[0].text[:100] if view.messages else f"Chat {view.session_id}",
-        "CreatedAt": when,
-        "LastChanged": when,
-        "ReadByOwner": UNSET_DATE,
-        "ReadByCustomer": UNSET_DATE,
-        "FirstReadByUser": UNSET_DATE,
-        "Activate": UNSET_DATE,
-        "ClosedAt": UNSET_DATE,
-        "RepliedAt": UNSET_DATE,
-        "AlertTimeout": UNSET_DATE,
-        "Deadline": UNSET_DATE,
-        "CreatedBy": owner.user_id if owner else 0,
-        "CreatedByName": owner.name if owner else "",
-        "Author": profile.name if profile else "",
-        "OwnedBy": owner.user_id if owner else 0,
-        "OwnedByName": owner.name if owner else "",
-        "Category": 0,
-        "CategoryName": "",
-        "CategoryFullname": "",
-        "Slevel": "External",
-        "Priority": 0,
-        "PriorityName": "",
-        "BaseStatus": "Active",
-        "TicketStatus": 0,
-        "TicketStatusDisplayValue": "",
-        "Origin": "Chat",
-        "CustId": view.fields.customer_id,
-        "PersonFirstname": first,
-        "PersonMiddleName": "",
-        "PersonLastname": last,
-        "PersonFullname": profile.name if profile else "",
-        "AlertLevel": 0,
-        "ConnectId": 0,
-        "ReadStatus": "Green",
-        "TimeToReply": 0,
-        "RealTimeToReply": 0,
-        "TimeToClose": 0,
-        "RealTimeToClose": 0,
-        "TimeSpentInternally": 0,
-        "TimeSpentExternally": 0,
-        "TimeSpentQueue": 0,
-        "RealTimeSpentInternally": 0,
-        "RealTimeSpentExternally": 0,
-        "RealTimeSpentQueue": 0,
-        "HasAttachment": False,
-        "NumReplies": 0,
-        "NumMessages": 0,
-        "FromAddress": profile.email if profile else "",
-        "ContactId": view.fields.contact_id,
-        "ContactName": profile.company if profile and view.fields.contact_id else "",
-        "OwnedByAssociateId": owner.associate_id if owner else 0,
-        **_carrier_tail(),
-    }
 
 
 # --- ChatTopicEntity -------------------------------------------------------------------------

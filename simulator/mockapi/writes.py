@@ -57,13 +57,11 @@ something; a refused write or a documented "nothing happens" changes nothing and
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from simulator.core.events import TICKS_PER_SECOND, ChatMessage, SessionFields
+from simulator.core.events import ChatMessage, SessionFields
 from simulator.mockapi.auth import Caller
 from simulator.mockapi.bodies import (
     find_agent,
@@ -74,13 +72,20 @@ from simulator.mockapi.bodies import (
     message_spec,
     saved_fields,
 )
+from simulator.mockapi.edits import (
+    AppliedEdit,
+    ChangeListener,
+    Plan,
+    SessionChange,
+    SessionEdit,
+    wall_ticks,
+)
 from simulator.mockapi.problems import (
     allow,
     bad_request,
     body_int,
     json_value,
     not_found,
-    path_id,
 )
 from simulator.mockapi.shapes import (
     ENDED_STATUSES,
@@ -91,10 +96,12 @@ from simulator.mockapi.shapes import (
     select_fields,
     session_entity,
 )
+from simulator.mockapi.write_routes import WriteRoute, match_write
 from simulator.superoffice import facts as so
 
 if TYPE_CHECKING:
-    from simulator.mockapi.state import ChatState, MockApiOptions
+    from simulator.mockapi.api import MockApiOptions
+    from simulator.mockapi.chat_state import ChatState
 
 __all__ = [
     "AppliedEdit",
@@ -112,130 +119,7 @@ T = so.ChatMessageType
 ST = so.ChatMessageSpecialType
 E = TypeVar("E", bound=IntEnum)
 
-_NS_PER_TICK: Final = 1_000_000_000 // TICKS_PER_SECOND
 _INT32: Final = 2**31
-
-
-def wall_ticks() -> int:
-    """Now, in 100 ns ticks since the Unix epoch (UTC): the default clock of the writes."""
-    return time.time_ns() // _NS_PER_TICK
-
-
-# --- what a write reports ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class SessionChange:
-    """One accepted write: what it did to one session."""
-
-    session_id: int
-    #: "message", "pickup", "reset", "transfer", "accept-transfer", "reject-transfer" or "save".
-    action: str
-    #: The endpoint, e.g. "POST ChatSession/{id}/Messages" or "Agents/Chat/AddChatMessage".
-    endpoint: str
-    before: SessionFields
-    after: SessionFields
-    #: The message the write added (a pickup's welcome, a transfer's system message included).
-    message: ChatMessage | None = None
-    #: The AssociateId the write is attributed to (the caller's, or the message author's).
-    changed_by: int = 0
-    #: When it happened, in 100 ns ticks since the Unix epoch (the API's ``ticks`` clock).
-    ticks: int = 0
-
-
-ChangeListener = Callable[[SessionChange], None]
-
-
-@dataclass(frozen=True, slots=True)
-class SessionEdit:
-    """What one write does to one session, planned under the state's lock from its current view.
-
-    The state gives ``message`` its id (the session's highest + 1) and its ``WhenPosted``.
-    """
-
-    fields: SessionFields
-    transfer_to: AgentRecord | None
-    message: ChatMessage | None = None
-    changed_by: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class AppliedEdit:
-    """A session before and after one write, and the message it added (with its id)."""
-
-    before: SessionView
-    after: SessionView
-    message: ChatMessage | None
-    changed: bool
-    changed_by: int
-
-
-#: Plans one write from a session's current view: the edit, or None when "nothing happens".
-Plan = Callable[[SessionView], SessionEdit | None]
-
-
-# --- routes ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class WriteRoute:
-    """A write endpoint a request matched."""
-
-    action: str
-    endpoint: str
-    #: The path's session id; None when the body names it (agent methods) or the queue does.
-    session_id: int | None = None
-    method: str = "POST"
-    agent: bool = False
-    first_in_queue: bool = False
-    to_associate: str = ""
-
-
-_REST_ACTIONS: Final = {
-    "pickup": ("pickup", "Pickup"),
-    "reset": ("reset", "Reset"),
-    "accepttransfer": ("accept-transfer", "AcceptTransfer"),
-    "rejecttransfer": ("reject-transfer", "RejectTransfer"),
-}
-_AGENT_METHODS: Final = {
-    name.lower(): (action, name)
-    for action, name in (
-        ("message", "AddChatMessage"),
-        ("pickup", "PickUpChatSession"),
-        ("pickup", "PickUpFirstChatSession"),
-        ("reset", "ResetChatSession"),
-        ("transfer", "TransferChatSession"),
-        ("accept-transfer", "AcceptChatSessionTransfer"),
-        ("reject-transfer", "RejectChatSessionTransfer"),
-        ("save", "SaveChatSessionEntity"),
-    )
-}
-
-
-def match_write(method: str, parts: tuple[str, ...]) -> WriteRoute | None:
-    """The write endpoint of a request (``parts``: the lower-cased segments after ``/api/v1``).
-
-    None when the request is no write; the reads keep ``GET`` on the shared paths.
-    """
-    if len(parts) == 3 and parts[:2] == ("agents", "chat") and parts[2] in _AGENT_METHODS:
-        action, name = _AGENT_METHODS[parts[2]]
-        first = parts[2] == "pickupfirstchatsession"
-        return WriteRoute(action, f"Agents/Chat/{name}", agent=True, first_in_queue=first)
-    if not parts or parts[0] != "chatsession":
-        return None
-    if parts == ("chatsession", "pickup"):
-        return WriteRoute("pickup", "POST ChatSession/Pickup", first_in_queue=True)
-    if len(parts) == 2 and method in ("PUT", "PATCH"):
-        return WriteRoute("save", f"{method} ChatSession/{{id}}", path_id(parts[1]), method=method)
-    if len(parts) == 3 and parts[2] == "messages" and method == "POST":
-        return WriteRoute("message", "POST ChatSession/{id}/Messages", path_id(parts[1]))
-    if len(parts) == 3 and parts[2] in _REST_ACTIONS:
-        action, label = _REST_ACTIONS[parts[2]]
-        return WriteRoute(action, f"POST ChatSession/{{id}}/{label}", path_id(parts[1]))
-    if len(parts) == 4 and parts[2] == "transferto":
-        endpoint = "POST ChatSession/{id}/TransferTo/{toAssociate}"
-        return WriteRoute("transfer", endpoint, path_id(parts[1]), to_associate=parts[3])
-    return None
 
 
 # --- the writer ----------------------------------------------------------------------------------

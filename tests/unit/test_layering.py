@@ -57,10 +57,16 @@ IO_LIBRARIES = frozenset(
 #: and the stand-in tenant's model, so both can run in process, under any event loop or none.
 PURE_ELSEWHERE = (
     "mockapi.state",
+    "mockapi.chat_state",
+    "mockapi.api",
     "mockapi.shapes",
+    "mockapi.records",
+    "mockapi.carriers",
     "mockapi.answers",
     "mockapi.problems",
     "mockapi.writes",
+    "mockapi.edits",
+    "mockapi.write_routes",
     "mockapi.bodies",
     "mockapi.timezone",
     "tenant.model",

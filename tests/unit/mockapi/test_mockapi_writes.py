@@ -450,10 +450,32 @@ def test_patch_takes_json_patch_and_merge_patch() -> None:
     assert api.session()["ChatbotIsActive"] is True
 
 
+def test_json_patch_follows_rfc_6902_pointers_and_copies_values() -> None:
+    """``~1``/``~0`` decode to ``/``/``~`` in a member name, and an added value is a copy: a later
+    op that writes into it cannot make the entity refer to itself."""
+    from simulator.mockapi.bodies import json_patch
+
+    value: dict[str, Any] = {"A": 1}
+    entity: dict[str, Any] = {"Status": "UserLast", "User": {"a/b": 1, "m~n": 2}}
+    ops = [
+        {"op": "replace", "path": "/User/a~1b", "value": 3},
+        {"op": "test", "path": "/User/m~0n", "value": 2},
+        {"op": "add", "path": "/Status", "value": value},
+        {"op": "add", "path": "/Status/x", "value": value},
+    ]
+    assert json_patch(entity, ops) == ["User", "Status", "Status"]
+    assert entity == {"Status": {"A": 1, "x": {"A": 1}}, "User": {"a/b": 3, "m~n": 2}}
+    json.dumps(entity)  # no cycle
+
+
 @pytest.mark.parametrize(
     ("body", "status", "needle"),
     [
         ([{"op": "test", "path": "/Status", "value": "UserLast"}], 409, "test failed"),
+        # RFC 6902 §4.6: values of different JSON types differ (false is not 0), as jsonpatch tests.
+        ([{"op": "test", "path": "/ChatbotIsActive", "value": 0}], 409, "test failed"),
+        # RFC 6901: "~" is followed by 0 or 1; any other escape is a bad pointer.
+        ([{"op": "add", "path": "/Ticket/Ticket~2Id", "value": 1}], 400, "JSON Patch path"),
         ([{"op": "move", "path": "/Status", "from": "/Rating"}], 400, "not supported"),
         ([{"op": "replace", "path": "/Colour", "value": 1}], 400, "no property"),
         ([{"op": "replace", "path": "/Status"}], 400, "needs a value"),
