@@ -24,6 +24,8 @@ from simulator.superoffice import facts as so
 from simulator.superoffice.phrases import PhraseBook, phrasebook_for
 
 K = TypeVar("K")
+#: ``(k, n)``: the sessions whose index is ``k`` modulo ``n``, one worker's share of ``--processes n``.
+Shard = tuple[int, int]
 S = so.ChatSessionStatus
 T = so.ChatMessageType
 ST = so.ChatMessageSpecialType
@@ -138,12 +140,16 @@ class Generator:
     #: XORed into every EventId's random bits: 0 reproduces the seeded ids, a run id makes them fresh.
     id_mask: int = 0
 
-    def sessions(self, limit: int | None = None) -> Iterator[SessionPlan]:
-        """Yield session plans in arrival order (at most ``limit``)."""
+    def sessions(self, limit: int | None = None, shard: Shard | None = None) -> Iterator[SessionPlan]:
+        """Yield session plans in arrival order (at most ``limit``); with ``shard`` ``(k, n)``, only
+        the sessions whose index is ``k`` modulo ``n`` (one worker's share of ``--processes n``),
+        each built and timed exactly as in the whole run."""
         arrivals = arrival_offsets(self.scenario.arrivals, random.Random(f"{self.seed}:arrivals"))
         for index, start_s in enumerate(arrivals):
             if limit is not None and index >= limit:
                 return
+            if shard is not None and index % shard[1] != shard[0]:
+                continue
             # The burst fault: the first sessions all arrive at the same instant.
             yield self.session(index, 0.0 if index < self.burst else start_s)
 
@@ -221,12 +227,13 @@ def generate_sessions(
     limit: int | None = None,
     burst: int = 0,
     run_id: str | None = None,
+    shard: Shard | None = None,
 ) -> Iterator[SessionPlan]:
     """Yield the scenario's sessions in arrival order (the first ``burst`` all at time 0)."""
     generator = make_generator(
         scenario, seed=seed, start=start, time_scale=time_scale, burst=burst, run_id=run_id
     )
-    return generator.sessions(limit)
+    return generator.sessions(limit, shard)
 
 
 def timeline(
@@ -238,10 +245,18 @@ def timeline(
     limit: int | None = None,
     burst: int = 0,
     run_id: str | None = None,
+    shard: Shard | None = None,
 ) -> Iterator[Timed]:
     """Yield every event of the scenario ordered by due time, in constant memory."""
     plans = generate_sessions(
-        scenario, seed=seed, start=start, time_scale=time_scale, limit=limit, burst=burst, run_id=run_id
+        scenario,
+        seed=seed,
+        start=start,
+        time_scale=time_scale,
+        limit=limit,
+        burst=burst,
+        run_id=run_id,
+        shard=shard,
     )
     return merge_sessions((plan.start_s, plan.events) for plan in plans)
 
