@@ -71,10 +71,11 @@ def play_sharded(
 ) -> RunOutcome:
     """Play ``config`` (a run, or a replay of ``replay``) on ``config.processes`` workers; one outcome."""
     check_outputs(record=config.record, report=config.report, junit=config.junit, html=config.html)
-    secret, check_order = _prepare(config, replay)
-    check_target(config)
     count = config.processes
     with ExitStack() as stack:
+        workers = stack.enter_context(_Workers(count))  # they start up while this process prepares
+        secret, check_order = _prepare(config, replay)
+        check_target(config)
         target, receiver = _target(config, secret, stack, check_order)
         scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="sosim-workers-"))
         jobs = _jobs(config, replay, target, scratch)
@@ -86,7 +87,7 @@ def play_sharded(
                 f"{count} processes)",
                 soft_wrap=True,
             )
-        reports, failure = _supervise(jobs)
+        reports, failure = _supervise(workers, jobs)
         _print_warnings(jobs)
         result = _merge_results([r.result for r in reports.values()], failure)
         info = _merged_info(config, reports, target)
@@ -174,59 +175,57 @@ def _jobs(config: RunConfig, replay: ReplayOptions | None, target: str, scratch:
 
 
 class _Workers:
-    """The worker processes and their pipes; the parent's signals become messages to them."""
+    """The worker processes and their pipes (a context manager: closing the pipes stops them)."""
 
-    def __init__(self, jobs: Sequence[Job]) -> None:
+    def __init__(self, count: int) -> None:
         context = multiprocessing.get_context("spawn")
-        self.jobs = jobs
         self.pipes: dict[int, Any] = {}
         self.processes: dict[int, Any] = {}
         with _ignoring_sigint():  # a Ctrl-C while a worker starts must not break its start-up
-            for job in jobs:
+            for index in range(count):
                 mine, theirs = context.Pipe()
-                process = context.Process(
-                    target=worker_main, args=(theirs,), name=f"sosim-worker-{job.index}"
-                )
+                process = context.Process(target=worker_main, args=(theirs,), name=f"sosim-worker-{index}")
                 process.daemon = True
                 process.start()
                 theirs.close()
-                mine.send(job)
-                self.pipes[job.index], self.processes[job.index] = mine, process
+                self.pipes[index], self.processes[index] = mine, process
 
-    def send(self, index: int, message: str) -> None:
-        with contextlib.suppress(OSError):  # a worker that has gone needs no message
-            self.pipes[index].send(message)
+    def __enter__(self) -> _Workers:
+        return self
 
-    def close(self) -> None:
-        for index, process in self.processes.items():
-            process.join(timeout=10)
+    def __exit__(self, *_exc: object) -> None:
+        for pipe in self.pipes.values():
+            pipe.close()  # a worker without its job exits; one still playing stops as on Ctrl-C
+        for process in self.processes.values():
+            process.join(timeout=30)
             if process.is_alive():
                 process.kill()
                 process.join()
-            self.pipes[index].close()
+
+    def send(self, index: int, message: Any) -> None:
+        with contextlib.suppress(OSError):  # a worker that has gone needs no message
+            self.pipes[index].send(message)
 
 
-def _supervise(jobs: Sequence[Job]) -> tuple[dict[int, Report], str | None]:
+def _supervise(workers: _Workers, jobs: Sequence[Job]) -> tuple[dict[int, Report], str | None]:
     """Run the workers to the end; their reports, and the first failure (None when none failed)."""
     from multiprocessing.connection import wait
 
     with _signals_as_messages() as (wakeup, presses):
-        workers = _Workers(jobs)
+        for job in jobs:
+            workers.send(job.index, job)
         supervisor = _Supervisor(workers, len(jobs))
-        try:
-            while supervisor.pending:
-                pipes = {workers.pipes[i]: i for i in supervisor.pending}
-                ended = {workers.processes[i].sentinel: i for i in supervisor.pending}
-                for ready in wait([wakeup, *pipes, *ended]):
-                    if ready == wakeup:
-                        os.read(wakeup, 64)
-                        supervisor.pass_on(presses.take())
-                    elif isinstance(ready, int) and ready in ended:
-                        supervisor.hear(ended[ready], ended=True)
-                    elif ready in pipes:
-                        supervisor.hear(pipes[ready], ended=False)
-        finally:
-            workers.close()
+        while supervisor.pending:
+            pipes = {workers.pipes[i]: i for i in supervisor.pending}
+            ended = {workers.processes[i].sentinel: i for i in supervisor.pending}
+            for ready in wait([wakeup, *pipes, *ended]):
+                if ready == wakeup:
+                    os.read(wakeup, 64)
+                    supervisor.pass_on(presses.take())
+                elif isinstance(ready, int) and ready in ended:
+                    supervisor.hear(ended[ready], ended=True)
+                elif ready in pipes:
+                    supervisor.hear(pipes[ready], ended=False)
     return supervisor.reports, supervisor.failure
 
 

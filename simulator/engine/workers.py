@@ -53,7 +53,11 @@ def worker_main(pipe: Any) -> None:
     """A worker process: take the job, play it, hand back the figures (spawned, so module level)."""
     if hasattr(os, "setpgrp"):  # Ctrl-C at the terminal reaches the parent only, which passes it on
         os.setpgrp()
-    job: Job = pipe.recv()
+    _warm_up()
+    try:
+        job: Job = pipe.recv()
+    except (EOFError, OSError):
+        return  # the parent stopped before it sent a job (bad input, Ctrl-C)
     descriptor = os.open(job.stderr, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(descriptor, 2)
     os.close(descriptor)
@@ -68,6 +72,18 @@ def worker_main(pipe: Any) -> None:
         message = ("crash", f"failed: {type(exc).__name__}: {exc}")
     with contextlib.suppress(OSError):
         pipe.send(message)
+
+
+def _warm_up() -> None:
+    """Import what every run needs while the parent prepares the job."""
+    import simulator.core.plan
+    import simulator.core.scenario
+    import simulator.delivery.deliverer
+    import simulator.delivery.transport
+    import simulator.report.stats  # noqa: F401
+
+    with contextlib.suppress(ImportError):
+        import uvloop  # noqa: F401
 
 
 def _play(job: Job, together: StartTogether) -> RunOutcome:
