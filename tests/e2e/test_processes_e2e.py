@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -173,7 +173,17 @@ def test_a_killed_worker_fails_the_run_with_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in stderr
 
 
-def test_ctrl_c_stops_every_worker_and_the_recording_keeps_every_request(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("stop", "code"),
+    [
+        (lambda pid: os.killpg(pid, signal.SIGINT), 130),  # what Ctrl-C at a terminal does
+        (lambda pid: os.kill(pid, signal.SIGTERM), 143),  # a service manager, to the parent only
+    ],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_a_stop_reaches_every_worker_and_the_recording_keeps_every_request(
+    tmp_path: Path, stop: Callable[[int], None], code: int
+) -> None:
     recording = tmp_path / "stopped.jsonl"
     report = tmp_path / "stopped.json"
     with ReceiverThread(ReceiverConfig(secret=SECRET)) as receiver:
@@ -182,13 +192,13 @@ def test_ctrl_c_stops_every_worker_and_the_recording_keeps_every_request(tmp_pat
         )
         try:
             _wait_for_traffic(run, receiver, 10)
-            os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C at a terminal does
+            stop(run.pid)
             _, stderr = run.communicate(timeout=60)
         finally:
             if run.poll() is None:
                 os.killpg(run.pid, signal.SIGKILL)
         received = receiver.checker.tally.received
-    assert run.returncode == 130, stderr
+    assert run.returncode == code, stderr
     assert "Traceback" not in stderr
     lines = [json.loads(line) for line in recording.read_text().splitlines()]
     attempts = [line for line in lines if line.get("type") == "attempt"]
