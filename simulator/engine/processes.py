@@ -21,6 +21,9 @@ together send exactly the events one process sends, each session in order from o
 
 Faults, the closed loop, ``--serve-api``, ``asgi://`` targets and ``--shift-timestamps`` are
 refused: they hold state that one process must see whole.
+
+Called from Python, :func:`play_sharded` follows the spawn rules: the workers import the
+caller's main module, so a script calls it under ``if __name__ == "__main__":``.
 """
 
 from __future__ import annotations
