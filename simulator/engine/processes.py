@@ -95,7 +95,8 @@ def play_sharded(
         result = _merge_results([r.result for r in reports.values()], failure)
         info = _merged_info(config, reports, target)
         if config.record and info is not None:
-            _merge_recording(config.record, count, info, None if failure else result)
+            with _ignoring_sigint():  # a Ctrl-C now would leave the parts unmerged
+                _merge_recording(config.record, count, info, None if failure else result)
         if failure is not None:
             raise SimulatorError(failure)
         stats = _merged_stats(config, reports, info, result)
@@ -120,7 +121,10 @@ def _prepare(config: RunConfig, replay: ReplayOptions | None) -> tuple[str | Non
         if config.faults:
             raise UsageError("--processes: faults are injected and judged in one process; drop --fault")
         if replay.shift_timestamps:
-            raise UsageError("--processes: --shift-timestamps moves every request from the first one")
+            raise UsageError(
+                "--processes: --shift-timestamps moves every Timestamp by the first request's, "
+                "which one process must see; drop one of the two"
+            )
         return replay.secret, not replay.filtered
     from simulator.core.conversation import is_external
     from simulator.core.scenario import load_scenarios, webhook_for

@@ -119,8 +119,9 @@ class StartTogether:
         self._pipe.send(("ready",))
         try:
             first = self._pipe.recv()
-        except (EOFError, OSError):
-            first = STOP
+        except (EOFError, OSError):  # the parent is gone: stop before anything is sent
+            signal.raise_signal(signal.SIGINT)
+            return
         if first != GO:
             signal.raise_signal(_SIGNALS.get(first, signal.SIGINT))  # the run's handler takes it
         threading.Thread(target=self._listen, args=(loop.call_soon_threadsafe,), daemon=True).start()
