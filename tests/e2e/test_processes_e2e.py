@@ -206,3 +206,35 @@ def test_a_stop_reaches_every_worker_and_the_recording_keeps_every_request(
     assert lines[-1]["type"] == "end" and lines[-1]["interrupted"] is True
     assert json.loads(report.read_text())["totals"]["attempts"] == received
     assert received < 2000  # stopped long before the ~2,200 events of the whole run
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="finds the workers through /proc")
+def test_workers_stop_by_themselves_when_the_parent_is_killed() -> None:
+    workers: list[int] = []
+    with ReceiverThread(ReceiverConfig(secret=SECRET)) as receiver:
+        run = _start_slow_run(receiver.url + "webhook", "--processes", "2")
+        try:
+            _wait_for_traffic(run, receiver, 10)
+            workers = _workers_of(run.pid)
+            assert len(workers) == 2
+            os.kill(run.pid, signal.SIGKILL)
+            run.wait(timeout=10)
+            give_up = time.monotonic() + DEADLINE_S
+            while any(map(_alive, workers)):  # a state, polled: the orphans wind down
+                assert time.monotonic() < give_up, "the workers outlived their parent"
+                time.sleep(0.01)
+        finally:
+            for pid in filter(_alive, workers):
+                os.kill(pid, signal.SIGKILL)
+            if run.poll() is None:
+                run.kill()
+        assert receiver.checker.tally.received < 2000  # they stopped, not played to the end
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` still runs (an orphan that exited is gone, or a zombie until reaped)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
