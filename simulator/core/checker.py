@@ -1,7 +1,9 @@
 """The pure webhook checker behind ``sosim receive``: judges requests the way a careful receiver should.
 
 ``WebhookChecker`` judges one request (method, headers, exact body bytes) and keeps a running
-``Tally``. Memory is two ints per EventId and one int per chat session. It does no I/O: the
+``Tally``. It remembers the last ``window`` EventIds (default 1,000,000; about 350 bytes each when full,
+so at most about 350 MB), their bodies' hashes and as many chat sessions; older ones are forgotten, a reuse
+of a forgotten EventId is not detected, and the verdict says so (``Tally.forgotten``). It does no I/O: the
 HTTP server in :mod:`simulator.servers.receiver` feeds it and turns each ``Verdict`` into a status.
 
 Problems a verdict can carry:
@@ -14,6 +16,12 @@ Problems a verdict can carry:
 - ``event-id-reused`` (a known EventId with a different body), ``created-not-first``,
   ``timestamp-backwards``: SuperOffice promises no order (reference §3.5), so these are counted
   and fail ``verdict_ok``, but a receiver should still accept the request.
+
+A request carrying sosim's fault marker (``X-Sosim-Fault: <fault>``, see
+:data:`simulator.core.faults.FAULT_HEADER`) is a probe ``sosim run --fault`` injected on purpose.
+It is judged, and answered, exactly like any other request; but when it has problems the tally
+counts it under ``Tally.expected[<fault>]`` instead of as a failure, so ``sosim receive`` agrees with
+the run's fault verdicts. SuperOffice never sends the header, so real traffic is judged as before.
 
 A repeated EventId with identical bytes is a retry: ``Verdict.duplicate`` and ``Tally.duplicates``
 count it, and it is not a problem.
@@ -35,6 +43,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.core.errors import UsageError
+from simulator.core.faults import FAULT_HEADER, FAULTS, PROBES
+from simulator.core.recent import Recent
 from simulator.core.signing import verify
 from simulator.superoffice import facts as so
 
@@ -43,6 +53,7 @@ __all__ = [
     "BAD_FIELD",
     "BAD_SIGNATURE",
     "CREATED_NOT_FIRST",
+    "DEFAULT_WINDOW",
     "EVENT_ID_MISMATCH",
     "EVENT_ID_REUSED",
     "EVENT_MISMATCH",
@@ -58,10 +69,7 @@ __all__ = [
     "Tally",
     "Verdict",
     "WebhookChecker",
-    "tally_summary",
     "timestamp_key",
-    "verdict_ok",
-    "verdict_table",
 ]
 
 # --- problem vocabulary (sosim's own words, not SuperOffice's) -----------------------
@@ -90,9 +98,15 @@ _EVENT_ID = so.HEADER_EVENT_ID.lower()
 _SIGNATURE = so.HEADER_SIGNATURE.lower()
 _RETRY = so.HEADER_RETRY.lower()
 _HOOK_TEST = so.HEADER_HOOK_TEST.lower()
+_FAULT = FAULT_HEADER.lower()
+_KNOWN_FAULTS = frozenset(FAULTS)
+_PROBES = frozenset(PROBES)
 _JSON_MEDIA_TYPE = "application/json"
 
 # NetServer's UTC Timestamp with 0-7 fraction digits (reference §3.6).
+#: How many EventIds (and chat sessions) a checker remembers, by default.
+DEFAULT_WINDOW = 1_000_000
+
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.([0-9]{1,7}))?Z")
 
 
@@ -135,6 +149,8 @@ class Verdict:
     test_ping: bool = False  # the registration ping: ``test`` with ``X-Hook-Test: true``
     requeued: bool = False  # a body seen before under another EventId: a later delivery cycle
     out_of_order: bool = False  # requeued and behind a later event of its session (not a problem)
+    expected: str | None = None  # the injected fault whose probe this is, when it has problems
+    probe: bool = False  # marked as an injected probe (judged, but remembered nowhere)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,11 +169,15 @@ class Tally:
     events: Mapping[str, int] = field(default_factory=dict)  # well-formed requests per event name
     problems: Mapping[str, int] = field(default_factory=dict)  # requests per problem kind
     signatures_checked: bool = True  # False for a checker without a secret
+    expected: Mapping[str, int] = field(default_factory=dict)  # marked fault probes with problems, per fault
+    probes: int = 0  # requests marked as injected probes (X-Sosim-Fault), with problems or not
+    forgotten: int = 0  # EventIds dropped from the window: a reuse of one is not detected
+    window: int = DEFAULT_WINDOW  # how many EventIds the checker remembers
 
     @property
     def failed(self) -> int:
-        """Requests with at least one problem."""
-        return self.received - self.accepted
+        """Requests with at least one problem, apart from the injected faults' probes."""
+        return self.received - self.accepted - sum(self.expected.values())
 
 
 class WebhookChecker:
@@ -169,8 +189,10 @@ class WebhookChecker:
         *,
         require_signature: bool | None = None,
         check_order: bool = True,
+        window: int = DEFAULT_WINDOW,
     ) -> None:
-        """Check signatures with ``secret``; ``check_order=False`` skips the per-session checks."""
+        """Check signatures with ``secret``; ``check_order=False`` skips the per-session checks;
+        remember the last ``window`` EventIds and chat sessions."""
         if require_signature is None:
             require_signature = secret is not None
         if require_signature and secret is None:
@@ -178,9 +200,13 @@ class WebhookChecker:
         self._secret = secret
         self._require_signature = require_signature
         self._check_order = check_order
-        self._bodies: dict[str, int] = {}  # EventId -> hash of the first body (process-local)
-        self._contents: set[int] = set()  # hashes of bodies without their EventId: finds new cycles
-        self._sessions: dict[int, int] = {}  # PrimaryKey -> latest timestamp_key
+        if window < 1:
+            raise UsageError(f"the EventId window must be at least 1, not {window}")
+        self._bodies: Recent[str, int] = Recent(window)  # EventId -> hash of the first body (process-local)
+        self._contents: Recent[int, bool] = Recent(window)  # hashes of bodies without EventId: new cycles
+        self._sessions: Recent[int, int] = Recent(window)  # PrimaryKey -> latest timestamp_key
+        self._event_ids = 0  # distinct EventIds accepted (also those forgotten since)
+        self._session_count = 0
         self._received = 0
         self._accepted = 0
         self._duplicates = 0
@@ -190,6 +216,8 @@ class WebhookChecker:
         self._out_of_order = 0
         self._events: dict[str, int] = {}
         self._problems: dict[str, int] = {}
+        self._expected: dict[str, int] = {}  # keyed by known fault names only
+        self._probes = 0
 
     def check(
         self, method: str, headers: Mapping[str, str] | Iterable[tuple[str, str]], body: bytes
@@ -224,10 +252,14 @@ class WebhookChecker:
             if ticks is None:
                 problems.append(BAD_FIELD + "Timestamp")
             session_id = _session_id(doc, event, problems)
-        # Only well-formed requests (verified, when there is a secret) may change what is remembered.
+        # Only well-formed requests (verified, when there is a secret) may change what is remembered,
+        # and no probe: it is an extra request beside the traffic, sent outside the session's order.
         well_formed = not problems
+        fault = headers.get(_FAULT)
         duplicate = requeued = out_of_order = False
-        if well_formed and event_id is not None:
+        if well_formed and event_id is not None and fault in _PROBES:
+            duplicate = self._compare(event_id, body, problems)
+        elif well_formed and event_id is not None:
             duplicate = self._remember(event_id, body, problems)
             requeued = not duplicate and self._seen_under_another_id(event_id, body)
             if session_id is not None and ticks is not None and not duplicate and self._check_order:
@@ -244,6 +276,8 @@ class WebhookChecker:
             test_ping,
             requeued,
             out_of_order,
+            fault if problems and fault in _KNOWN_FAULTS else None,
+            fault in _PROBES,
         )
         return self._count(verdict, well_formed=well_formed)
 
@@ -256,13 +290,17 @@ class WebhookChecker:
             duplicates=self._duplicates,
             retries=self._retries,
             tests=self._tests,
-            sessions=len(self._sessions),
-            event_ids=len(self._bodies),
+            sessions=self._session_count,
+            event_ids=self._event_ids,
             requeued=self._requeued,
             requeued_out_of_order=self._out_of_order,
             events=dict(self._events),
             problems=dict(self._problems),
             signatures_checked=self._secret is not None,
+            expected=dict(self._expected),
+            probes=self._probes,
+            forgotten=self._bodies.forgotten,
+            window=self._bodies.capacity,
         )
 
     def _check_signature(self, signature: str | None, body: bytes, problems: list[str]) -> None:
@@ -277,18 +315,28 @@ class WebhookChecker:
         digest = hash(body)
         first = self._bodies.get(event_id)
         if first is None:
-            self._bodies[event_id] = digest
+            self._bodies.set(event_id, digest)
+            self._event_ids += 1
             return False
         if first != digest:
+            problems.append(EVENT_ID_REUSED)
+        return True
+
+    def _compare(self, event_id: str, body: bytes, problems: list[str]) -> bool:
+        """Like ``_remember`` for a probe: compare with what is known, remember nothing."""
+        first = self._bodies.get(event_id)
+        if first is None:
+            return False
+        if first != hash(body):
             problems.append(EVENT_ID_REUSED)
         return True
 
     def _seen_under_another_id(self, event_id: str, body: bytes) -> bool:
         """Remember the body without its EventId; tell whether it came before under another one."""
         content = hash(body.replace(event_id.encode(), b""))
-        if content in self._contents:
+        if self._contents.get(content) is not None:
             return True
-        self._contents.add(content)
+        self._contents.set(content, True)
         return False
 
     def _follow_session(
@@ -301,9 +349,11 @@ class WebhookChecker:
         """
         latest = self._sessions.get(session_id)
         if latest is None:
-            if event != so.EVENT_CREATED:
+            # Once sessions have been forgotten, an unknown one may be one of them: no verdict on it.
+            if event != so.EVENT_CREATED and not self._sessions.forgotten:
                 problems.append(CREATED_NOT_FIRST)
-            self._sessions[session_id] = ticks
+            self._sessions.set(session_id, ticks)
+            self._session_count += 1
             return False
         disorder = []
         if event == so.EVENT_CREATED:
@@ -311,7 +361,7 @@ class WebhookChecker:
         if ticks < latest:
             disorder.append(TIMESTAMP_BACKWARDS)
         else:
-            self._sessions[session_id] = ticks
+            self._sessions.replace(session_id, ticks)
         if requeued:
             return bool(disorder)
         problems.extend(disorder)
@@ -325,11 +375,15 @@ class WebhookChecker:
         self._duplicates += verdict.duplicate
         self._requeued += verdict.requeued
         self._out_of_order += verdict.out_of_order
+        self._probes += verdict.probe
         if verdict.retry is not None:
             self._retries += 1
         # A flood of forged requests must not grow this dict with made-up event names.
         if well_formed and verdict.event is not None:
             self._events[verdict.event] = self._events.get(verdict.event, 0) + 1
+        if verdict.expected is not None:  # an injected probe: its problems are what it is for
+            self._expected[verdict.expected] = self._expected.get(verdict.expected, 0) + 1
+            return verdict
         for problem in verdict.problems:
             self._problems[problem] = self._problems.get(problem, 0) + 1
         return verdict
@@ -373,53 +427,3 @@ def _session_id(doc: Mapping[str, Any], event: str | None, problems: list[str]) 
         problems.append(BAD_FIELD + "PrimaryKey")
         return None
     return key
-
-
-def verdict_table(tally: Tally) -> list[tuple[str, str]]:
-    """Rows (label, value) summarising a tally, events and problems last."""
-    rows = [
-        ("received", str(tally.received)),
-        ("accepted", str(tally.accepted)),
-        ("with problems", str(tally.failed)),
-        ("duplicates (same EventId)", str(tally.duplicates)),
-        ("distinct EventIds", str(tally.event_ids)),
-        ("requeued (same event, new EventId)", str(tally.requeued)),
-        ("requeued, behind a later event (NetServer's queue rule)", str(tally.requeued_out_of_order)),
-        ("retries (X-SuperOffice-Retry)", str(tally.retries)),
-        ("chat sessions", str(tally.sessions)),
-        ("test pings", str(tally.tests)),
-    ]
-    rows.extend((f"event {name}", str(n)) for name, n in sorted(tally.events.items()))
-    rows.extend((f"problem {name}", str(n)) for name, n in sorted(tally.problems.items()))
-    return rows
-
-
-def tally_summary(tally: Tally) -> dict[str, Any]:
-    """The tally as a JSON-ready mapping: the ``receiver`` section of a run's JSON report."""
-    return {
-        "received": tally.received,
-        "accepted": tally.accepted,
-        "failed": tally.failed,
-        "duplicates": tally.duplicates,
-        "retries": tally.retries,
-        "requeued": tally.requeued,
-        "requeued_out_of_order": tally.requeued_out_of_order,
-        "sessions": tally.sessions,
-        "tests": tally.tests,
-        "events": dict(sorted(tally.events.items())),
-        "problems": dict(sorted(tally.problems.items())),
-        "signatures_checked": tally.signatures_checked,
-        "ok": verdict_ok(tally),
-    }
-
-
-def verdict_caveat(tally: Tally) -> str:
-    """What a verdict line must add about what the checker could not judge ('' when nothing)."""
-    if tally.signatures_checked:
-        return ""
-    return " (signatures not checked: no secret; --secret checks them)"
-
-
-def verdict_ok(tally: Tally) -> bool:
-    """Tell whether every request passed; retries of the same bytes do not count against it."""
-    return not any(tally.problems.values())

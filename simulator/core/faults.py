@@ -40,6 +40,13 @@ PROBES = (
 SHAPING = ("reorder", "header-case", "burst")
 FAULTS = PROBES + SHAPING
 
+#: Every request the injector makes (a probe) or moves (``reorder``, both the held request and the
+#: one that overtakes it) carries this header, naming its fault, so ``sosim receive`` can count an
+#: injected problem as expected instead of as a failure. SuperOffice never sends it, so real traffic
+#: is judged as before; the body, and so the signature, is untouched. ``Injector(mark=False)`` leaves
+#: it out, for probes indistinguishable from real traffic.
+FAULT_HEADER = "X-Sosim-Fault"
+
 DEFAULT_RATE = 0.05
 DEFAULT_BURST = 20
 DEFAULT_OVERSIZE = 2 * 1024 * 1024
@@ -133,6 +140,7 @@ class Injector:
     faults: tuple[FaultSpec, ...]
     secret: str | None
     seed: int = 0
+    mark: bool = True  # add FAULT_HEADER to every request made or moved by a fault
     rng: random.Random = field(init=False)
     _held: dict[int, Planned] = field(init=False, default_factory=dict)
     _past: deque[Planned] = field(init=False, default_factory=lambda: deque(maxlen=512))
@@ -147,9 +155,13 @@ class Injector:
             item = self._shape(item, by_name)
             held = self._held.pop(item.request.session_id, None)
             if "reorder" in by_name and held is None and self.rng.random() < by_name["reorder"].rate:
-                self._held[item.request.session_id] = item._replace(fault="reorder")
+                self._held[item.request.session_id] = item._replace(
+                    request=self._marked(item.request, "reorder"), fault="reorder"
+                )
                 continue
             yield from self._release_due(item.due_s)
+            if held is not None:  # the successor overtakes the held request: both are the fault's doing
+                item = item._replace(request=self._marked(item.request, "reorder"))
             yield item
             if held is not None:
                 yield held._replace(due_s=item.due_s)  # overtaken by its successor
@@ -182,7 +194,7 @@ class Injector:
                 if not old:
                     continue
                 source = self.rng.choice(old)
-            request = self._mutate(spec, source.request)
+            request = self._marked(self._mutate(spec, source.request), spec.name)
             yield Planned(item.due_s, request, item.scenario, None, spec.name, True)
 
     def _mutate(self, spec: FaultSpec, request: Request) -> Request:
@@ -203,6 +215,12 @@ class Injector:
             return self._resigned(request, body[: max(1, len(body) // 2)])
         padding = b" " * max(0, spec.size - len(body))  # oversized-body: still valid JSON
         return self._resigned(request, body[:-1] + padding + body[-1:])
+
+    def _marked(self, request: Request, fault: str) -> Request:
+        """The request with :data:`FAULT_HEADER` naming ``fault`` (replacing any earlier mark)."""
+        if not self.mark:
+            return request
+        return request._replace(headers=(*_drop(request.headers, FAULT_HEADER), (FAULT_HEADER, fault)))
 
     def _resigned(self, request: Request, body: bytes) -> Request:
         """A changed body with a valid signature, so only its content is at fault."""

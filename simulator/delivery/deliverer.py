@@ -18,7 +18,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Literal
 
@@ -27,11 +27,9 @@ from simulator.core.delivery_rules import (
     NETSERVER,
     DeliveryPolicy,
     WebhookGate,
-    cycle_event_id,
     resigned,
-    with_event_id,
 )
-from simulator.core.events import Event, Request, Webhook, header_name, render
+from simulator.core.events import Webhook
 from simulator.core.outcome import (
     Attempt,
     ErrorKind,
@@ -42,9 +40,12 @@ from simulator.core.outcome import (
     StateChange,
 )
 from simulator.core.schedule import Planned
-from simulator.delivery.clock import Clock, MonotonicClock, sleep_until_or
+from simulator.delivery.clock import Clock, MonotonicClock
+from simulator.delivery.dispatch import Dispatcher
 from simulator.delivery.exchange import OnDone, Submitter, TaskSubmitter, classify_error
+from simulator.delivery.item import Item, Next, attempt_record, rerender, result_reason, retry_headers
 from simulator.delivery.lanes import SessionLanes
+from simulator.delivery.waiting import Waiting
 from simulator.superoffice import facts as so
 
 __all__ = ["Deliverer", "Inactive"]
@@ -53,32 +54,13 @@ if TYPE_CHECKING:
     from simulator.delivery.transport import AsyncTransport
 
 
-@dataclass(slots=True, eq=False)  # hashed by identity: the set of items in flight holds them
-class _Item:
-    """One request on its way: the event, its rendered form and where it is in its cycle."""
-
-    event: Event | None
-    request: Request
-    scenario: str
-    lane: object
-    intended: float  # absolute clock time the next attempt is due
-    cycle: int = 1
-    attempt: int = 1
-    fault: str | None = None  # an injected fault, passed on to the attempt
-    probe: bool = False  # an injected extra: sent once, outside the retry rules and failure count
-    sent: float = 0.0  # clock time the attempt in progress went out
-    headers: tuple[tuple[str, str], ...] = ()  # the headers it went out with
-
-
-_Next = Literal["finish", "retry", "requeue"]
-
 #: What a deliverer does when its webhook leaves Active: "end" the run (``sosim run``), or pause
 #: and keep running until ``set_state`` makes it Active again, dropping ("drop") or keeping
 #: ("hold") the requests it has not sent yet.
 Inactive = Literal["end", "drop", "hold"]
 
 
-class Deliverer:
+class Deliverer(Dispatcher):
     """Runs one delivery: reads planned requests, sends them, tells the handlers."""
 
     def __init__(
@@ -113,7 +95,7 @@ class Deliverer:
         self.gate = WebhookGate(policy)
         self.in_flight = 0
         self.admitted = 0  # planned requests taken from the source so far
-        self._flying: set[_Item] = set()  # the items in flight, reported as abandoned if the run is cancelled
+        self._flying: set[Item] = set()  # the items in flight, reported as abandoned if the run is cancelled
         self.unsent = 0  # requests dropped unsent (or between retries) because the run stopped
         self.abandoned = 0  # attempts in flight when the run was cancelled: their answers never came
         self._stop = asyncio.Event()
@@ -125,7 +107,7 @@ class Deliverer:
         # of one item per slot is enough to keep every slot busy; a larger one only keeps more
         # requests alive at once, and at --max-rate their cache misses cost more than the
         # queueing saves (bench.replay: 4 per slot was ~15% slower per event than 1 per slot).
-        self._ready: deque[_Item] = deque()
+        self._ready: deque[Item] = deque()
         self._backlog = self.concurrency
         self._low_water = self._backlog // 2
         self._room = asyncio.Event()
@@ -145,17 +127,17 @@ class Deliverer:
         self._first_as_is = policy.retry_header != "always"  # a first attempt has no retry header
         # The real clock's reading without a method call in between: two readings an attempt.
         self._now = time.perf_counter if type(self.clock) is MonotonicClock else self.clock.now
-        self._lanes: SessionLanes[_Item] = SessionLanes()
+        self._lanes: SessionLanes[Item] = SessionLanes()
         self._open_items = 0
         self._idle = asyncio.Event()
-        self._timers: dict[asyncio.Task[None], _Item] = {}
+        #: Retries waiting for their time, and items held while the webhook is not Active.
+        self._waiting = Waiting(self.clock, self._ready_again)
         self._start = 0.0
         self._running = False  # run() has begun: _start is set
         self.inactive: Inactive = inactive
         self.resign = resign
         self.label = label
         self._paused = False
-        self._held: deque[_Item] = deque()
         self._source_done = False
 
     # -- public ------------------------------------------------------------------------
@@ -246,7 +228,7 @@ class Deliverer:
         if self._error is not None:
             raise self._error
         interrupted = self._stopping and self.gate.active
-        return self._result(count, interrupted, self._result_reason(interrupted))
+        return self._result(count, interrupted, result_reason(self.gate, interrupted))
 
     def cancelled_result(self) -> RunResult:
         """How a cancelled run ended (``run`` raised CancelledError instead of returning)."""
@@ -264,58 +246,7 @@ class Deliverer:
             unsent=self.unsent,
         )
 
-    def _result_reason(self, interrupted: bool) -> str:
-        gate = self.gate
-        if gate.reason:
-            return gate.reason
-        if interrupted:
-            return "stopped before the end of the plan"
-        if gate.delivered == 0 and gate.last_failure:
-            return f"nothing was delivered; the last failure: {gate.last_failure}"
-        return ""
-
     # -- dispatch ----------------------------------------------------------------------
-
-    async def _dispatch(self, planned: Iterable[Planned] | AsyncIterable[Planned]) -> int:
-        count = 0
-        if isinstance(planned, AsyncIterable):
-            async for item in planned:
-                if not await self._dispatch_one(item, count + 1):
-                    break
-                count += 1
-            return count
-        # The same steps as _dispatch_one, inlined: at --max-rate this loop runs once an event.
-        now, ready, backlog = self._now, self._ready, self._backlog
-        origin, max_rate = self._start, self.max_rate
-        for item in planned:
-            if self._stopping:
-                break
-            # At --max-rate an event is due when it is read: its lag is the wait for a free
-            # slot or for its session's previous answer, not the time since the run began.
-            deadline = now() if max_rate else origin + item.due_s
-            if not max_rate and deadline > now():
-                await sleep_until_or(self.clock, deadline, self._stop)
-                if self._stopping:
-                    break
-            count += 1
-            self._admit(item, count, deadline)
-            if len(ready) >= backlog:
-                await self._wait_for_room()
-        return count
-
-    async def _dispatch_one(self, item: Planned, number: int) -> bool:
-        """Wait for ``item``'s deadline and admit it; False when the run stopped instead."""
-        if self._stopping:
-            return False
-        deadline = self._now() if self.max_rate else self._start + item.due_s
-        if deadline > self.clock.now():
-            await sleep_until_or(self.clock, deadline, self._stop)
-            if self._stopping:
-                return False
-        self._admit(item, number, deadline)
-        if len(self._ready) >= self._backlog:
-            await self._wait_for_room()
-        return True
 
     def _admit(self, item: Planned, number: int, deadline: float) -> None:
         """Start a due item now, or queue it behind its session or for a free slot."""
@@ -323,7 +254,7 @@ class Deliverer:
         lane_key = ("probe", number) if item.probe else (item.scenario, item.request.session_id)
         # Positional: keyword arguments cost more, and this runs once an event.
         event, request, scenario = item.event, item.request, item.scenario
-        queued = _Item(event, request, scenario, lane_key, deadline, 1, 1, item.fault, item.probe)
+        queued = Item(event, request, scenario, lane_key, deadline, 1, 1, item.fault, item.probe)
         self.admitted = number
         if self._open_items <= 0:  # _idle is set only then: no call per event otherwise
             self._idle.clear()
@@ -335,13 +266,6 @@ class Deliverer:
         else:
             self._ready.append(queued)
             self._pump()
-
-    async def _wait_for_room(self) -> None:
-        """Wait while the queue of ready items is full (or until the run stopped); ``_pump`` wakes
-        this only once the queue is down to half the backlog."""
-        while len(self._ready) >= self._backlog and not self._stopping:
-            self._room.clear()
-            await self._room.wait()
 
     async def _drain(self) -> None:
         while self._open_items > 0:
@@ -363,15 +287,15 @@ class Deliverer:
         finally:
             self._pumping = False
 
-    def _park(self, item: _Item) -> None:
+    def _park(self, item: Item) -> None:
         """Keep an item until the webhook is Active again ("hold"), or drop it."""
         if self.inactive == "hold" and not self._source_done:
-            self._held.append(item)  # it keeps its lane: the session's later items wait behind it
+            self._waiting.held.append(item)  # it keeps its lane: the session's later items wait behind it
             return
         self.unsent += 1
         self._finish_item(item)
 
-    def _start_attempt(self, item: _Item) -> None:
+    def _start_attempt(self, item: Item) -> None:
         """Send ``item`` now; ``_on_outcome`` takes it from there."""
         if self._stopping:
             self.unsent += 1
@@ -383,9 +307,9 @@ class Deliverer:
         if self.resign:
             webhook = self._webhook_for(item.scenario)
             item.request = resigned(item.request, webhook.secret, webhook.payload.header_spelling)
-        # _headers_for's common case without the call: a first attempt goes out as rendered.
+        # _retry_headers' common case without the call: a first attempt goes out as rendered.
         first = item.attempt == 1 and self._first_as_is
-        item.headers = headers = item.request.headers if first else self._headers_for(item)
+        item.headers = headers = item.request.headers if first else self._retry_headers(item)
         item.sent = self._now()
         self.in_flight += 1
         self._flying.add(item)
@@ -398,7 +322,7 @@ class Deliverer:
         except Exception as exc:  # a transport that refuses at once: a failed attempt all the same
             self._schedule_outcome(on_done, exc)
 
-    def _on_outcome(self, item: _Item, outcome: Outcome) -> None:
+    def _on_outcome(self, item: Item, outcome: Outcome) -> None:
         """Apply NetServer's rules to one attempt's outcome, tell the handlers, start what is next."""
         if self._abandoned:
             return
@@ -411,7 +335,7 @@ class Deliverer:
         if self._ready:
             self._pump()
 
-    def _settle(self, item: _Item, outcome: Outcome) -> None:
+    def _settle(self, item: Item, outcome: Outcome) -> None:
         done = self._now()
         self.in_flight -= 1
         self._flying.discard(item)
@@ -429,7 +353,7 @@ class Deliverer:
 
         delivered = status in self._success_statuses
         disable_reason = ""
-        following: _Next = "finish"
+        following: Next = "finish"
         if item.probe:
             pass
         elif delivered:  # the common case, inlined: gate.count and _next_step would say the same
@@ -441,7 +365,9 @@ class Deliverer:
             disable_reason = self.gate.count(delivered, status, error, detail)
             following = self._next_step(item, delivered, gone, disable_reason)
         requeued = following == "requeue" and not self._stopping
-        attempt = self._attempt(item, done, status, error, detail, delivered, following != "retry", body)
+        attempt = attempt_record(
+            item, self._start, done, status, error, detail, delivered, following != "retry", body
+        )
         if requeued:
             attempt = attempt._replace(requeued=True)
         for handle in self._attempt_handlers:  # _tell for attempts, with bound methods and no call
@@ -452,47 +378,13 @@ class Deliverer:
         if disable_reason:
             self._disable(done, disable_reason)
         if following == "retry" and not self._stopping:
-            self._retry_later(item, done + self.policy.retry_delay(item.attempt, answer_headers))
+            self._waiting.retry(item, done + self.policy.retry_delay(item.attempt, answer_headers))
         elif following == "requeue" and not self._stopping:
             self._requeue(item, done)
         else:
             if following != "finish":  # a retry or a later cycle the run stopped before
                 self.unsent += 1
             self._finish_item(item)
-
-    def _attempt(
-        self,
-        item: _Item,
-        done: float,
-        status: int | None,
-        error: ErrorKind | None,
-        detail: str,
-        delivered: bool,
-        final: bool,
-        body: bytes,
-    ) -> Attempt:
-        """The record of ``item``'s attempt that ended at clock time ``done``."""
-        headers, request = item.headers, item.request
-        if headers is not request.headers and headers != request.headers:
-            request = request._replace(headers=headers)
-        start = self._start
-        return Attempt(
-            request,
-            item.scenario,
-            item.cycle,
-            item.attempt,
-            item.intended - start,
-            item.sent - start,
-            done - start,
-            status,
-            error,
-            detail,
-            delivered,
-            final,
-            item.fault,
-            body[:4000] if len(body) > 4000 else body,
-            item.probe,
-        )
 
     def _abandon_in_flight(self) -> None:
         """Tell the handlers of every attempt still in flight: it went out and its answer never came.
@@ -505,14 +397,14 @@ class Deliverer:
         detail = "the run was cancelled before the answer came"
         for item in sorted(flying, key=lambda queued: queued.sent):
             self.in_flight -= 1
-            abandoned = self._attempt(item, done, None, "abandoned", detail, False, True, b"")
+            abandoned = attempt_record(item, self._start, done, None, "abandoned", detail, False, True, b"")
             self._tell("handle_attempt", abandoned)
 
     def _schedule_outcome(self, on_done: OnDone, outcome: Outcome) -> None:
         """Report an outcome on the next loop turn (never from inside ``_start_attempt``)."""
         asyncio.get_running_loop().call_soon(on_done, outcome)
 
-    def _next_step(self, item: _Item, delivered: bool, gone: bool, disable_reason: str) -> _Next:
+    def _next_step(self, item: Item, delivered: bool, gone: bool, disable_reason: str) -> Next:
         if delivered or gone or disable_reason or self._stopping:
             return "finish"
         if self._paused and self.inactive == "drop":
@@ -521,31 +413,15 @@ class Deliverer:
             return "retry"
         return "requeue" if self.policy.on_cycle_failure == "requeue" else "finish"
 
-    def _retry_later(self, item: _Item, when: float) -> None:
-        retry = replace(item, attempt=item.attempt + 1, intended=when)
-        timer = asyncio.ensure_future(self._ready_at(retry))
-        self._timers[timer] = retry
-        timer.add_done_callback(lambda done: self._timers.pop(done, None))
-
-    async def _ready_at(self, item: _Item) -> None:
-        await self.clock.sleep_until(item.intended)
-        self._ready.append(item)
-        self._pump()
-
     def _drop_retries(self) -> None:
         """Forget the retries still waiting for their time (the run is stopping)."""
-        timers, self._timers = self._timers, {}
-        for timer, item in timers.items():
-            if timer.done():  # it has already put its item back in the ready queue
-                continue
-            timer.cancel()
+        for item in self._waiting.drop_retries():
             self.unsent += 1
             self._finish_item(item)
 
     def _drop_held(self) -> None:
         """Forget the items held while the webhook was not Active (the run is stopping)."""
-        held, self._held = self._held, deque()
-        for item in held:
+        for item in self._waiting.release_held():
             self.unsent += 1
             self._finish_item(item)
 
@@ -558,27 +434,24 @@ class Deliverer:
     def _resume(self) -> None:
         self.gate.resume()
         self._paused = False
-        held, self._held = self._held, deque()
-        self._ready.extend(held)
+        self._ready.extend(self._waiting.release_held())
         self._pump()
 
-    def _requeue(self, item: _Item, now: float) -> None:
+    def _ready_again(self, item: Item) -> None:
+        """A retry whose time has come."""
+        self._ready.append(item)
+        self._pump()
+
+    def _requeue(self, item: Item, now: float) -> None:
         """A failed cycle goes to the back of its session's queue with a new EventId."""
         cycle = item.cycle + 1
-        request = self._rerender(item, cycle)
+        request = rerender(item, cycle, self._webhook_for(item.scenario))
         again = replace(item, request=request, cycle=cycle, attempt=1, intended=now)
         self._lanes.wait(item.lane, again)
         self._open_items += 1
         self._finish_item(item)
 
-    def _rerender(self, item: _Item, cycle: int) -> Request:
-        new_id = cycle_event_id(item.request.event_id, cycle)
-        webhook = self._webhook_for(item.scenario)
-        if item.event is not None:
-            return render(item.event, webhook, event_id=new_id)
-        return with_event_id(item.request, new_id, webhook.secret)
-
-    def _finish_item(self, item: _Item) -> None:
+    def _finish_item(self, item: Item) -> None:
         following = self._lanes.leave(item.lane)
         if following is not None:
             # The next event of the session keeps its own intended time: waiting for its
@@ -614,10 +487,6 @@ class Deliverer:
     def _webhook_for(self, scenario: str) -> Webhook:
         return self.webhooks.get(scenario, self.webhook)
 
-    def _headers_for(self, item: _Item) -> tuple[tuple[str, str], ...]:
-        mode = self.policy.retry_header
-        if mode == "never" or (mode == "count" and item.attempt == 1):
-            return item.request.headers
+    def _retry_headers(self, item: Item) -> tuple[tuple[str, str], ...]:
         spelling = self._webhook_for(item.scenario).payload.header_spelling
-        name = header_name(so.HEADER_RETRY, spelling)
-        return (*item.request.headers, (name, str(item.attempt - 1)))
+        return retry_headers(item, self.policy.retry_header, spelling)

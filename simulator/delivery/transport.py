@@ -20,7 +20,7 @@ import importlib
 import importlib.util
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 from urllib.parse import quote, urlsplit
@@ -108,11 +108,12 @@ def install_uvloop() -> bool:
 
     Call before ``asyncio.run``.
     """
-    try:
-        import uvloop
-    except ImportError:
+    from simulator.delivery.eventloop import uvloop_policy
+
+    policy = uvloop_policy()
+    if policy is None:
         return False
-    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    asyncio.set_event_loop_policy(policy)
     return True
 
 
@@ -273,6 +274,9 @@ class HttpxTransport:
             self._url = httpx.URL(target)
             if transport is None:
                 parse_http_target(target)
+        #: Requests sent again because a kept-alive connection was closed before answering.
+        self.stale_resends = 0
+        self._stale_retries = concurrency + 1  # tries beyond the first, each on another connection
         self._client = httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(timeout),
@@ -306,18 +310,21 @@ class HttpxTransport:
         length = () if "content-length" in named else (("Content-Length", str(len(body))),)
         raw_headers = [(name.encode(), value.encode()) for name, value in (*headers, *length)]
         request = httpx.Request("POST", self._url, headers=raw_headers, content=trickle())
-        return await self._exchange(request, self._timeout + chunks * interval_s)
+        # The trickled body cannot be sent twice, so a stale connection is not retried here.
+        return await self._exchange(request, self._timeout + chunks * interval_s, resend=False)
 
     async def aclose(self) -> None:
         """Close the client and its connections."""
         await self._client.aclose()
 
-    async def _exchange(self, request: httpx.Request, timeout_s: float) -> Response:
+    async def _exchange(self, request: httpx.Request, timeout_s: float, *, resend: bool = True) -> Response:
         """Send ``request`` within a slot and ``timeout_s``; read the answer (body capped)."""
         async with self._slots:
             try:
                 async with asyncio.timeout(timeout_s):
-                    response = await self._client.send(request, stream=True)
+                    response = await (
+                        self._send_fresh(request) if resend else self._client.send(request, stream=True)
+                    )
                     try:
                         kept = await _read_capped(response)
                     finally:
@@ -332,6 +339,65 @@ class HttpxTransport:
             tuple((name.decode("latin-1"), value.decode("latin-1")) for name, value in raw),
             kept,
         )
+
+    async def _send_fresh(self, request: httpx.Request) -> httpx.Response:
+        """Send; again when a kept-alive connection was closed before it answered (a stale one).
+
+        A server's idle timeout can close a pooled connection just as a request goes out on it:
+        httpx then fails with "Server disconnected without sending a response" although the
+        server never took the request. As the lean engine, browsers and urllib3 do, the request
+        goes out again, and it is not a failed attempt: the caller sees only the answer. Only a
+        connection that was reused qualifies (a new one that drops the request is a real failure),
+        and only before a complete response head; each resend that lands on another stale pooled
+        connection may go again, at most once per pooled connection, within the same timeout.
+        h11 cannot tell "no byte" from "part of a status line" before the close, so a server
+        that started answering and then dropped the connection would get the request twice:
+        with the same EventId, which is what receivers deduplicate on (SuperOffice resends an
+        event with the same EventId within a cycle, docs: webhooks "Retries"); we accept that
+        rare duplicate over counting a request that never reached the server as failed.
+        """
+        for _ in range(self._stale_retries):
+            probe = _StaleProbe()
+            request.extensions["trace"] = probe
+            try:
+                return await self._client.send(request, stream=True)
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+                if not probe.stale(exc):
+                    raise
+            self.stale_resends += 1
+        request.extensions.pop("trace", None)
+        return await self._client.send(request, stream=True)
+
+
+class _StaleProbe:
+    """httpcore's trace of one try: did it open a connection, did a response head arrive?"""
+
+    __slots__ = ("answered", "connected", "sent")
+
+    def __init__(self) -> None:
+        self.connected = False  # a new connection was opened for this try
+        self.sent = False  # the request went to a connection (an in-process app sends no trace)
+        self.answered = False  # a complete response head arrived
+
+    async def __call__(self, name: str, info: Mapping[str, object]) -> None:
+        if name.startswith("connection.connect_tcp."):
+            self.connected = True
+        elif name.endswith(".send_request_headers.started"):
+            self.sent = True
+        elif name.endswith(".receive_response_headers.complete"):
+            self.answered = True
+
+    def stale(self, error: httpx.RequestError) -> bool:
+        """The try failed on a reused connection that the server closed before answering."""
+        if self.connected or self.answered or not self.sent:
+            return False
+        if isinstance(error, httpx.RemoteProtocolError):
+            return _SERVER_GONE in str(error)
+        return True  # a reset while writing the request or waiting for its answer
+
+
+#: httpcore's words when the connection closed before a response head came (h11 state SEND_RESPONSE).
+_SERVER_GONE = "without sending a response"
 
 
 async def _read_capped(response: httpx.Response) -> bytes:

@@ -19,7 +19,7 @@ from simulator.servers.receiver import (
     Receiver,
     ReceiverConfig,
     Verdict,
-    verdict_caveat,
+    verdict_line,
     verdict_ok,
     verdict_table,
 )
@@ -162,7 +162,5 @@ def _print_verdict(console: Any, tally: Any) -> None:
     for label, value in verdict_table(tally):
         table.add_row(label, value)
     console.print(table)
-    if verdict_ok(tally):
-        console.print(f"[green]PASS[/]: every request verified{verdict_caveat(tally)}")
-    else:
-        console.print(f"[red]FAIL[/]: {tally.failed} request(s) failed verification")
+    word, _, rest = verdict_line(tally).partition(":")
+    console.print(f"[{'green' if verdict_ok(tally) else 'red'}]{word}[/]:{rest}")

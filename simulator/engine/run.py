@@ -666,12 +666,9 @@ def _progress(
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     """uvloop's loop when it is installed (a scoped choice: the process-wide policy stays as it is)."""
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
-    return factory
+    from simulator.delivery.eventloop import event_loop_factory as choose
+
+    return choose()
 
 
 def exit_code(stats: Any, thresholds: Sequence[ThresholdResult], result: RunResult, tally: Any) -> int:

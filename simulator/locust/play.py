@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple, Protocol
+from typing import Final, Literal, NamedTuple, Protocol
 
 from simulator.core.delivery_rules import (
     WebhookGate,
@@ -55,6 +55,9 @@ class Answer(NamedTuple):
     detail: str = ""
     body: bytes = b""
 
+
+#: What an attempt in flight got when its user was stopped: no answer; it counts as lost.
+_ABANDONED: Final = Answer(None, "abandoned", "the user was stopped before the answer came (--stop-timeout)")
 
 #: Sends one attempt: the rendered request and the exact headers to send with it.
 Send = Callable[[Request, Headers], Answer]
@@ -202,29 +205,18 @@ class SessionPlayer:
                 return None
             headers = self._headers(request, attempt)
             sent = clock.now()
-            answer = send(request, headers)
+            try:
+                answer = send(request, headers)
+            except BaseException:
+                # Stopped with the attempt in flight (Locust kills a user that outlasts
+                # --stop-timeout): it went out, so it is counted, as abandoned; `play` records it.
+                self._record(item, headers, attempt, intended, sent, clock.now(), _ABANDONED, "finish")
+                raise
             done = clock.now()
             delivered = policy.is_success(answer.status)
             reason = self.gate.count(delivered, answer.status, answer.error, answer.detail)
             following = self._next_step(attempt, delivered, answer.status, reason)
-            self._attempts.append(
-                Attempt(
-                    request=request if headers is request.headers else request._replace(headers=headers),
-                    scenario=self.scenario,
-                    cycle=item.cycle,
-                    attempt=attempt,
-                    intended_s=intended,
-                    sent_s=sent,
-                    done_s=done,
-                    status=answer.status,
-                    error=answer.error,
-                    error_detail=answer.detail,
-                    delivered=delivered,
-                    final=following != "retry",
-                    response_body=answer.body[:4000],
-                    requeued=following == "requeue",
-                )
-            )
+            self._record(item, headers, attempt, intended, sent, done, answer, following, delivered)
             if reason:
                 self.gate.disable(reason)
                 self._flush()
@@ -239,6 +231,39 @@ class SessionPlayer:
                 return _Cycle(item.event, item.offset_s, again, cycle, done)
             return None
         return None
+
+    def _record(
+        self,
+        item: _Cycle,
+        headers: Headers,
+        attempt: int,
+        intended: float,
+        sent: float,
+        done: float,
+        answer: Answer,
+        following: Next,
+        delivered: bool = False,
+    ) -> None:
+        """Keep one attempt until the session ends (``play`` hands them to the recorder)."""
+        request = item.request
+        self._attempts.append(
+            Attempt(
+                request=request if headers is request.headers else request._replace(headers=headers),
+                scenario=self.scenario,
+                cycle=item.cycle,
+                attempt=attempt,
+                intended_s=intended,
+                sent_s=sent,
+                done_s=done,
+                status=answer.status,
+                error=answer.error,
+                error_detail=answer.detail,
+                delivered=delivered,
+                final=following != "retry",
+                response_body=answer.body[:4000],
+                requeued=following == "requeue",
+            )
+        )
 
     def _next_step(self, attempt: int, delivered: bool, status: int | None, disable_reason: str) -> Next:
         policy = self.gate.policy

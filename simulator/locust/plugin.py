@@ -17,7 +17,10 @@ Imported only by the shipped locustfile, after Locust has patched gevent; nothin
     carry each worker's figures since its last report to the master, which merges them;
 ``test_stop``
     the master asks every worker to finish its sessions (within ``--stop-timeout``) and waits
-    for their final figures, then writes one report for the cluster and keeps the exit code;
+    for their final figures, then writes one report for the cluster and keeps the exit code. A
+    worker sends them once its users have stopped (a request in flight when Locust kills its
+    user is counted as abandoned), with its attempt count, which the master checks its reports
+    add up to;
 ``quitting``
     sets Locust's exit code from ``--fail-if``, the webhook's state and usage errors.
 
@@ -40,6 +43,7 @@ from locust.env import Environment
 from locust.event import EventHook, Events
 from locust.rpc import Message
 from locust.runners import (
+    STATE_CLEANUP,
     STATE_MISSING,
     STATE_RUNNING,
     STATE_SPAWNING,
@@ -290,7 +294,7 @@ class SosimPlugin:
             return False
         if figures is not None:
             try:
-                collecting.stats.merge(figures)
+                collecting.merge(client_id, figures)
             except (ValueError, KeyError, TypeError) as exc:
                 log.error("error: figures from worker %s could not be merged: %s", client_id, exc)
                 self.exit_code = EXIT_USAGE
@@ -346,8 +350,14 @@ class SosimPlugin:
         if playing is None or playing.final_sent:
             return
         playing.final_sent = True
-        figures = playing.recorder.take(final=True)
-        runner.send_message(MSG_FINAL, {"run": playing.plan.run_id, "figures": figures})
+        # Sent once this process's users have stopped (test_stop comes after Locust has waited for
+        # them, or killed them: an attempt in flight then is recorded as abandoned), so nothing is
+        # recorded after it. "attempts" lets the master check that every report arrived.
+        recorder = playing.recorder
+        figures = recorder.take(final=True)
+        runner.send_message(
+            MSG_FINAL, {"run": playing.plan.run_id, "figures": figures, "attempts": recorder.attempts}
+        )
         log.info("sent the final figures of slot %s (%d attempts)", playing.slot, playing.recorder.attempts)
 
     def _on_stop_request(self, environment: Environment, msg: Message, **_: Any) -> None:
@@ -360,18 +370,22 @@ class SosimPlugin:
         if not isinstance(runner, WorkerRunner):
             return
         playing = self.playing
-        if playing is not None and not playing.final_sent and runner.state in (STATE_RUNNING, STATE_SPAWNING):
-            runner.stop()  # lets users finish their sessions; test_stop sends the final figures
-        if playing is not None and not playing.final_sent:
-            self._send_final(runner)
-        elif playing is None or playing.plan.run_id != run_id:
+        if playing is None or playing.plan.run_id != run_id:
             runner.send_message(MSG_FINAL, {"run": run_id, "figures": None})
+        elif playing.final_sent:
+            return  # the master has it already
+        elif runner.state in (STATE_RUNNING, STATE_SPAWNING):
+            runner.stop()  # lets users finish their sessions; test_stop sends the final figures
+        elif runner.state != STATE_CLEANUP:
+            self._send_final(runner)
+        # STATE_CLEANUP: a stop is under way in another greenlet; its test_stop sends the final figures.
 
     def _on_final(self, environment: Environment, msg: Message, **_: Any) -> None:
         data = msg.data or {}
         collecting = self.collecting
         if self._merge(msg.node_id, data.get("run", ""), data.get("figures")) and collecting is not None:
-            collecting.finals.add(msg.node_id)
+            attempts = data.get("attempts")
+            collecting.final(msg.node_id, int(attempts) if attempts is not None else None)
 
     def _finish_master(self, environment: Environment, runner: MasterRunner) -> None:
         collecting = self.collecting
@@ -380,14 +394,19 @@ class SosimPlugin:
         collecting.finishing = True
         for client_id in collecting.missing:
             runner.send_message(MSG_STOP, {"run": collecting.plan.run_id}, client_id=client_id)
+        # Every worker still known gets the whole wait, even one that missed a heartbeat or two
+        # under load: leaving early would lose its last figures. Only a worker that has left
+        # (it quit, or went missing for good) is given up on before the deadline.
         deadline = time.monotonic() + environment.stop_timeout + FINAL_GRACE_S
-        while collecting.missing & _live_workers(runner) and time.monotonic() < deadline:
+        while collecting.missing & _known_workers(runner) and time.monotonic() < deadline:
             gevent.sleep(0.05)
         if collecting.missing:
             log.warning(
                 "no final figures from %s; the report misses what they sent last",
                 ", ".join(sorted(collecting.missing)),
             )
+        for client, (made, counted) in collecting.unaccounted().items():
+            log.warning("worker %s made %d attempts, but its reports hold %d", client, made, counted)
         self._conclude(collecting)
 
     def _finish_local(self) -> None:
@@ -441,6 +460,11 @@ def _values(environment: Environment) -> dict[str, Any]:
 def _live_workers(runner: MasterRunner) -> set[str]:
     """Workers still connected and answering heartbeats."""
     return {node.id for node in runner.clients.all if node.state != STATE_MISSING}
+
+
+def _known_workers(runner: MasterRunner) -> set[str]:
+    """Workers the master still knows, answering heartbeats or not."""
+    return {node.id for node in runner.clients.all}
 
 
 def _worker_ids(runner: MasterRunner) -> list[str]:

@@ -241,6 +241,27 @@ class Collecting:
     finals: set[str] = field(default_factory=set)
     finishing: bool = False  # set once, by whoever ends the run first
     outcome: Outcome | None = None
+    counted: dict[str, int] = field(default_factory=dict)  # worker -> attempts merged from its reports
+    declared: dict[str, int] = field(default_factory=dict)  # worker -> attempts it says it made
+
+    def merge(self, client_id: str, figures: dict[str, Any]) -> None:
+        """Add a worker's figures to the cluster's, and count its attempts apart."""
+        self.stats.merge(figures)
+        self.counted[client_id] = self.counted.get(client_id, 0) + int(figures["attempts"])
+
+    def final(self, client_id: str, attempts: int | None) -> None:
+        """A worker's last report came: it made ``attempts`` in all (None: it played nothing)."""
+        self.finals.add(client_id)
+        if attempts is not None:
+            self.declared[client_id] = attempts
+
+    def unaccounted(self) -> dict[str, tuple[int, int]]:
+        """Workers whose reports do not add up to what they made: worker -> (made, counted)."""
+        return {
+            client: (made, self.counted.get(client, 0))
+            for client, made in sorted(self.declared.items())
+            if made != self.counted.get(client, 0)
+        }
 
     @classmethod
     def start(
@@ -293,10 +314,12 @@ class Collecting:
         reason = (
             f"{TOO_MANY_ERRORS}: {disabled.reason}" if disabled else ("interrupted" if interrupted else "")
         )
-        if self.missing:
-            reason = (
-                reason + "; " if reason else ""
-            ) + f"no final figures from {len(self.missing)} worker(s)"
+        problems = [f"no final figures from {len(self.missing)} worker(s)"] if self.missing else []
+        problems += [
+            f"worker {client} made {made} attempts, its reports hold {counted}"
+            for client, (made, counted) in self.unaccounted().items()
+        ]
+        reason = "; ".join(([reason] if reason else []) + problems)
         result = RunResult(
             elapsed_s=elapsed_s,
             interrupted=interrupted,

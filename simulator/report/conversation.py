@@ -3,16 +3,21 @@
 Fed with the live sessions' observations (:class:`~simulator.core.conversation.Observation`) as
 they happen. Reply latency runs from the customer message's webhook going out to the API write
 that answers it; time to first reply from the session's arrival to its first message to the
-customer. Both are HDR histograms like the run's service times.
+customer. Both are HDR histograms like the run's service times. The series keeps one point a
+second in bounded memory, as the run's does (:class:`~simulator.report.timeseries.StepSeries`):
+each point counts its replies' latencies in log-linear buckets (3%, like the run's series) and
+keeps the slowest exactly.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any, Final
 
-from simulator.report.series import Durations
+from simulator.report.series import Durations, coarse_index, coarse_upper_us, ms, to_us
+from simulator.report.timeseries import StepSeries
 
 if TYPE_CHECKING:
     from simulator.core.conversation import Observation
@@ -41,8 +46,7 @@ class ConversationStats:
         self.loop_delay = Durations()
         self.api_errors: dict[tuple[str, int], int] = {}
         self._started: dict[int, float] = {}  # session -> run second it arrived, until its first reply
-        self._per_second: dict[int, list[float]] = {}  # second -> reply latencies (s)
-        self._unanswered_per_second: Counter[int] = Counter()
+        self.per_second: StepSeries[ReplySecond] = StepSeries(ReplySecond)
 
     def observe(self, observation: Observation, question_sent_s: float | None) -> None:
         """Count one observation; ``question_sent_s`` is when the answered question went out."""
@@ -63,10 +67,10 @@ class ConversationStats:
             if question_sent_s is not None:
                 latency = max(0.0, at - question_sent_s)
                 self.reply.record(latency)
-                self._per_second.setdefault(int(at), []).append(latency)
+                self.per_second.at(at).add_reply(latency)
         elif kind == "unanswered":
             self.unanswered += 1
-            self._unanswered_per_second[int(at)] += 1
+            self.per_second.at(at).unanswered += 1
         elif kind == "handoff":
             self.handoffs += 1
         elif kind == "ended":
@@ -110,34 +114,22 @@ class ConversationStats:
             "ended": dict(sorted(self.endings.items())),
             "open": self.open,
             "peak_open": self.peak_open,
-            "reply_latency_ms": _durations(self.reply),
-            "first_reply_ms": _durations(self.first_reply),
-            "loop_delay_ms": _durations(self.loop_delay),
+            "reply_latency_ms": self.reply.summary_ms(_PERCENTILES, mean=False),
+            "first_reply_ms": self.first_reply.summary_ms(_PERCENTILES, mean=False),
+            "loop_delay_ms": self.loop_delay.summary_ms(_PERCENTILES, mean=False),
             "api_errors": [
                 {"endpoint": endpoint, "status": status, "count": count}
                 for (endpoint, status), count in sorted(self.api_errors.items())
             ],
             "series": self.series(),
+            "series_step_s": self.per_second.step,
         }
 
     def series(self) -> list[dict[str, Any]]:
-        """One row per second: replies, unanswered messages, and the replies' p50/max in ms."""
-        seconds = set(self._per_second) | set(self._unanswered_per_second)
-        if not seconds:
-            return []
-        rows = []
-        for t in range(max(seconds) + 1):
-            latencies = sorted(self._per_second.get(t, ()))
-            rows.append(
-                {
-                    "t": t,
-                    "replies": len(latencies),
-                    "unanswered": self._unanswered_per_second.get(t, 0),
-                    "p50_ms": _ms(latencies[len(latencies) // 2]) if latencies else None,
-                    "max_ms": _ms(latencies[-1]) if latencies else None,
-                }
-            )
-        return rows
+        """One row per second (per ``per_second.step`` seconds in a long run): replies, unanswered
+        messages, and the replies' p50/max in ms."""
+        empty = ReplySecond()
+        return [(point or empty).row(t) for t, point in self.per_second.merged()]
 
     def table(self) -> list[tuple[str, str]]:
         """Label and value rows for the console summary."""
@@ -170,14 +162,47 @@ class ConversationStats:
         return rows
 
 
-def _ms(seconds: float) -> float | None:
-    return None if math.isnan(seconds) else round(seconds * 1000, 3)
+class ReplySecond:
+    """One point of the conversation series: its replies, their latencies in ``coarse_index``
+    buckets (sparse), the slowest exactly, and the messages left unanswered."""
 
+    __slots__ = ("buckets", "replies", "slowest_s", "unanswered")
 
-def _durations(durations: Durations) -> dict[str, Any]:
-    values = durations.percentiles(_PERCENTILES)
-    return {
-        "count": durations.count,
-        **{f"p{p:g}": _ms(values[p]) for p in _PERCENTILES},
-        "max": _ms(durations.max_s),
-    }
+    def __init__(self) -> None:
+        self.replies = 0
+        self.unanswered = 0
+        self.slowest_s = 0.0
+        self.buckets: Counter[int] = Counter()
+
+    def add_reply(self, latency_s: float) -> None:
+        self.replies += 1
+        self.slowest_s = max(self.slowest_s, latency_s)
+        self.buckets[coarse_index(to_us(latency_s))] += 1
+
+    def add(self, other: ReplySecond) -> None:
+        """Fold another point into this one."""
+        self.replies += other.replies
+        self.unanswered += other.unanswered
+        self.slowest_s = max(self.slowest_s, other.slowest_s)
+        self.buckets.update(other.buckets)
+
+    def row(self, t: int) -> dict[str, Any]:
+        top = ms(self.slowest_s) if self.replies else None
+        return {
+            "t": t,
+            "replies": self.replies,
+            "unanswered": self.unanswered,
+            "p50_ms": self._median_ms(top),
+            "max_ms": top,
+        }
+
+    def _median_ms(self, top: float | None) -> float | None:
+        """The upper median (the reply at rank n//2 + 1), to its bucket's precision, at most the max."""
+        if top is None:
+            return None
+        indexes = sorted(self.buckets)
+        rank = self.replies // 2 + 1
+        for index, cumulative in zip(indexes, accumulate(self.buckets[i] for i in indexes), strict=True):
+            if cumulative >= rank:
+                return min(coarse_upper_us(index) / 1000, top)
+        return top

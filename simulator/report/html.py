@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from simulator.core.units import format_duration
+from simulator.report.series import ms
 from simulator.report.sessions import AttemptDetail, SessionTrace
 from simulator.report.thresholds import ThresholdResult, format_value
 from simulator.report.writers import DELIVERY_LABELS, ExtraCase, scenario_failure, write_whole
@@ -123,10 +124,11 @@ def report_data(stats: RunStats, extra_cases: Sequence[ExtraCase] = ()) -> dict[
 
 
 def series_columns(stats: RunStats, max_rows: int = MAX_SERIES_ROWS) -> dict[str, Any]:
-    """The per-second series as one list per field, in steps of whole seconds that fit ``max_rows``."""
+    """The per-second series as one list per field, in steps of whole seconds that fit ``max_rows``
+    (a multiple of the step the run's series kept)."""
     last = stats.last_sent_s
     seconds = int(max(last, 0)) + 1 if last is not None else 0
-    step = max(1, math.ceil(seconds / max_rows))
+    step = stats.per_second.step_for(math.ceil(seconds / max_rows))
     rows = stats.series(step)
     columns: dict[str, Any] = {name: [row[name] for row in rows] for name in _SERIES_FIELDS}
     columns["step"] = step
@@ -146,7 +148,7 @@ def sessions_data(traces: Sequence[SessionTrace], budget: int = DETAIL_BUDGET) -
             # only make it "recovered".
             "failed": trace.failed_requests > 0,
             "recovered": trace.failed and not trace.failed_requests,
-            "worst_latency_ms": _ms(trace.worst_latency_s),
+            "worst_latency_ms": ms(trace.worst_latency_s),
             "failed_requests": trace.failed_requests,
             "omitted": trace.omitted,
             "attempts": [_attempt_row(attempt, limit) for attempt in trace.attempts],
@@ -159,10 +161,6 @@ def sessions_data(traces: Sequence[SessionTrace], budget: int = DETAIL_BUDGET) -
         "detail_limit": limit,
         "lanes": lanes,
     }
-
-
-def _ms(seconds: float) -> float | None:
-    return round(seconds * 1000, 3) if math.isfinite(seconds) else None
 
 
 def _json_size(text: str) -> int:

@@ -1,8 +1,9 @@
 """Run statistics in constant memory, and the report a run ends with.
 
 ``RunStats`` is a run handler: it folds every attempt into HDR histograms and counters, so
-a run of a million events needs no more memory than a run of a thousand. Only the
-per-second series grows, with the length of the run.
+a run of a million events needs no more memory than a run of a thousand, and a day-long run no more than an
+hour-long one: the per-second series keeps at most ``MAX_SERIES_POINTS`` points, merging adjacent
+seconds once the run is longer (:class:`~simulator.report.timeseries.StepSeries`).
 
 Definitions the report relies on (docs/reference/counters.md is the user's page on them):
 
@@ -16,7 +17,8 @@ Definitions the report relies on (docs/reference/counters.md is the user's page 
 - *service* time runs from the actual send to the answer, *latency from intended* from the
   time the attempt was due (so queueing in sosim cannot hide a slow receiver), *lag* is how
   late the attempt went out; service and latency count only attempts that got an answer;
-- the per-second series buckets attempts by ``int(sent_s)``: ``sent`` counts attempts that
+- the per-second series buckets attempts by ``int(sent_s)`` (by ``int(sent_s) // series_step_s`` once
+  the run outgrew one point a second): ``sent`` counts attempts that
   went out in that second (retries included), ``delivered``/``failed`` the requests whose
   final attempt went out then, ``retries``/``status_4xx``/``status_5xx``/``errors`` the
   attempts of that second that were retries, got a 4xx or 5xx, or got no answer; the
@@ -36,6 +38,7 @@ from simulator.core.outcome import Attempt, Fate, RunInfo, RunResult, StateChang
 from simulator.core.units import parse_rate
 from simulator.core.urls import mask_url
 from simulator.report.conversation import ConversationStats
+from simulator.report.counts import EventCounts, FaultCounts, event_dict, fault_dict
 from simulator.report.series import (
     COARSE_TABLE,
     COARSE_TABLE_SIZE,
@@ -43,17 +46,19 @@ from simulator.report.series import (
     HIGHEST_US,
     US_PER_S,
     Durations,
-    SecondStats,
     coarse_index,
+    ms,
+    number,
 )
 from simulator.report.sessions import SessionSample
 from simulator.report.thresholds import (
     CONVERSATION_METRICS,
-    MetricKind,
     Threshold,
     ThresholdResult,
     evaluate,
+    threshold_dict,
 )
+from simulator.report.timeseries import SecondStats, StepSeries
 from simulator.report.writers import render_summary, write_json, write_junit
 from simulator.superoffice import facts as so
 
@@ -67,46 +72,7 @@ __all__ = [
 ]
 
 _PERCENTILES: Final = (50.0, 90.0, 99.0, 99.9)
-_JSON_UNITS: Final[dict[MetricKind, str]] = {
-    "time": "ms",
-    "fraction": "fraction",
-    "count": "count",
-    "per_second": "per_s",
-}
 TOO_MANY_ERRORS: Final = so.WebhookState.TooManyErrors.name
-
-
-@dataclasses.dataclass(slots=True)
-class EventCounts:
-    """Events of one event type: how many were sent and what became of them (``fates``), their
-    retries and requeues, and the answers their attempts got.
-
-    ``sent``, ``delivered`` and ``failed`` count requests, one per delivery cycle (``sent`` =
-    delivered + failed), as the JSON report always has; ``events`` counts events."""
-
-    sent: int = 0
-    delivered: int = 0
-    failed: int = 0
-    retries: int = 0
-    status_codes: Counter[int] = dataclasses.field(default_factory=Counter)
-    errors: Counter[str] = dataclasses.field(default_factory=Counter)
-    events: int = 0
-    requeues: int = 0
-    fates: Counter[Fate] = dataclasses.field(default_factory=Counter)
-
-    @property
-    def lost(self) -> int:
-        """Events sent and never delivered (so far, while the run goes on)."""
-        return self.events - self.delivered
-
-
-@dataclasses.dataclass(slots=True)
-class FaultCounts:
-    """Attempts sent with one injected fault, and what came back."""
-
-    sent: int = 0
-    status_codes: Counter[int] = dataclasses.field(default_factory=Counter)
-    errors: Counter[str] = dataclasses.field(default_factory=Counter)
 
 
 class RunStats:
@@ -137,7 +103,8 @@ class RunStats:
         self.sessions = SessionSample()
         self.first_sent_s: float | None = None
         self.last_sent_s: float | None = None
-        self._seconds: dict[int, SecondStats] = {}
+        #: The per-second figures, in bounded memory (``per_second.step`` seconds a point).
+        self.per_second: StepSeries[SecondStats] = StepSeries(SecondStats)
 
     # --- Handler ------------------------------------------------------------------------
 
@@ -159,7 +126,8 @@ class RunStats:
             self.first_sent_s = sent_s
         if last is None or sent_s > last:
             self.last_sent_s = sent_s
-        second = self._seconds.get(int(sent_s))
+        per_second = self.per_second
+        second = per_second.points.get(int(sent_s) // per_second.step)
         if second is None:
             second = self.second_at(sent_s)
         second.sent += 1
@@ -246,16 +214,14 @@ class RunStats:
         self.result = result
 
     def second_at(self, sent_s: float) -> SecondStats:
-        """The per-second counters for the second ``sent_s`` falls in (made on first use)."""
-        t = max(int(sent_s), 0)
-        second = self._seconds.get(t)
-        if second is None:
-            second = self._seconds[t] = SecondStats()
-        return second
+        """The per-second counters for the second ``sent_s`` falls in (made on first use): the
+        point of ``per_second.step`` seconds that holds it."""
+        return self.per_second.at(sent_s)
 
     def seconds(self) -> list[tuple[int, SecondStats]]:
-        """The per-second counters so far, in time order (seconds with no request are absent)."""
-        return sorted(self._seconds.items())
+        """The per-second counters so far, in time order, keyed by each point's first second
+        (points with no request are absent)."""
+        return self.per_second.items()
 
     def _count_fault(self, name: str, attempt: Attempt) -> None:
         fault = self.faults.get(name)
@@ -374,24 +340,12 @@ class RunStats:
     def series(self, step: int = 1) -> list[dict[str, Any]]:
         """One row per second from 0 to the last second with a send (quiet seconds are zeros).
 
-        With ``step`` > 1, one row per ``step`` seconds: counts are totals over the step, ``t``
-        is its first second, percentiles are of the merged histograms.
+        With ``step`` > 1, or once the run outgrew one point a second, one row per
+        ``per_second.step_for(step)`` seconds: counts are totals over the step, ``t`` is its first
+        second, percentiles are of the merged histograms.
         """
-        if not self._seconds:
-            return []
-        last = max(self._seconds)
-        if step <= 1:
-            empty = SecondStats()
-            return [self._seconds.get(t, empty).row(t) for t in range(last + 1)]
-        rows = []
-        for start in range(0, last + 1, step):
-            merged = SecondStats()
-            for t in range(start, min(start + step, last + 1)):
-                second = self._seconds.get(t)
-                if second is not None:
-                    merged.add(second)
-            rows.append(merged.row(start))
-        return rows
+        empty = SecondStats()
+        return [(second or empty).row(t) for t, second in self.per_second.merged(step)]
 
     def distribution_ms(self) -> dict[str, list[list[float]]]:
         """HDR percentile distributions ``[[percentile, ms], ...]`` of service time and latency."""
@@ -413,40 +367,41 @@ class RunStats:
                 "delivered": self.delivered,
                 "failed": self.failed,
                 "retries": self.retries,
-                "error_rate": _number(self.error_rate),
+                "error_rate": number(self.error_rate),
                 **self.delivery_counts(),
                 "requeues": self.requeues,
             },
             "rate": {
-                "achieved_per_s": _number(round(self.achieved_rate, 3)),
-                "delivered_per_s": _number(round(self.delivered_rate, 3)),
+                "achieved_per_s": number(round(self.achieved_rate, 3)),
+                "delivered_per_s": number(round(self.delivered_rate, 3)),
                 "target_per_s": self.target_rate,
                 "planned": self.result.planned if self.result else None,
                 "first_sent_s": self.first_sent_s,
                 "last_sent_s": self.last_sent_s,
             },
             "latency_ms": {
-                "service": _durations_dict(self.service),
-                "from_intended": _durations_dict(self.latency),
+                "service": self.service.summary_ms(_PERCENTILES),
+                "from_intended": self.latency.summary_ms(_PERCENTILES),
             },
             "lag_ms": {
-                "p50": _ms(self.lag.percentile(50)),
-                "p99": _ms(self.lag.percentile(99)),
-                "max": _ms(self.lag.max_s),
+                "p50": ms(self.lag.percentile(50)),
+                "p99": ms(self.lag.percentile(99)),
+                "max": ms(self.lag.max_s),
             },
             "events": {
-                name: {**_event_dict(counts), **self.delivery_counts(counts), "requeues": counts.requeues}
+                name: {**event_dict(counts), **self.delivery_counts(counts), "requeues": counts.requeues}
                 for name, counts in sorted(self.events.items())
             },
             "status_codes": {str(status): n for status, n in sorted(self.status_codes.items())},
             "errors": dict(sorted(self.errors.items())),
-            "faults": {name: _fault_dict(fault) for name, fault in sorted(self.faults.items())},
+            "faults": {name: fault_dict(fault) for name, fault in sorted(self.faults.items())},
             "webhook": {
                 "final_state": self.final_state,
                 "too_many_errors_at_s": self.too_many_errors_at,
                 "changes": [dataclasses.asdict(change) for change in self.state_changes],
             },
             "series": self.series(),
+            "series_step_s": self.per_second.step,
             "distribution_ms": self.distribution_ms(),
             "thresholds": [threshold_dict(result) for result in self.evaluate_thresholds()],
             **({"conversation": self.conversation.summary()} if self.conversation is not None else {}),
@@ -483,57 +438,3 @@ _METRICS: Final[dict[str, Callable[[RunStats], float]]] = {
     "rate": lambda s: s.achieved_rate,
     **{name: _conversation_getter(name) for name in CONVERSATION_METRICS},
 }
-
-
-def threshold_dict(result: ThresholdResult) -> dict[str, Any]:
-    """A threshold verdict for the JSON report (time limits and values in ms)."""
-    threshold = result.threshold
-    scale = 1000.0 if threshold.kind == "time" else 1.0
-    return {
-        "expression": threshold.text,
-        "metric": threshold.metric,
-        "op": threshold.op,
-        "limit": round(threshold.value * scale, 6),
-        "actual": _number(round(result.actual * scale, 6)),
-        "unit": _JSON_UNITS[threshold.kind],
-        "crossed": result.crossed,
-        "verdict": result.verdict,
-        "message": result.describe(),
-    }
-
-
-def _number(value: float) -> float | None:
-    return None if math.isnan(value) else value
-
-
-def _ms(seconds: float) -> float | None:
-    return None if math.isnan(seconds) else round(seconds * 1000, 3)
-
-
-def _durations_dict(durations: Durations) -> dict[str, Any]:
-    values = durations.percentiles(_PERCENTILES)
-    return {
-        "count": durations.count,
-        **{f"p{p:g}": _ms(values[p]) for p in _PERCENTILES},
-        "max": _ms(durations.max_s),
-        "mean": _ms(durations.mean_s),
-    }
-
-
-def _event_dict(counts: EventCounts) -> dict[str, Any]:
-    return {
-        "sent": counts.sent,
-        "delivered": counts.delivered,
-        "failed": counts.failed,
-        "retries": counts.retries,
-        "status_codes": {str(status): n for status, n in sorted(counts.status_codes.items())},
-        "errors": dict(sorted(counts.errors.items())),
-    }
-
-
-def _fault_dict(fault: FaultCounts) -> dict[str, Any]:
-    return {
-        "sent": fault.sent,
-        "status_codes": {str(status): n for status, n in sorted(fault.status_codes.items())},
-        "errors": dict(sorted(fault.errors.items())),
-    }

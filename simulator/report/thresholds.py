@@ -14,10 +14,11 @@ import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Final, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 
 from simulator.core.errors import UsageError
 from simulator.core.units import format_duration, parse_rate
+from simulator.report.series import number
 
 MetricKind = Literal["time", "fraction", "count", "per_second"]
 
@@ -232,3 +233,28 @@ def _metrics_help() -> str:
 
 def _operators_help() -> str:
     return " ".join(OPERATORS)
+
+
+_JSON_UNITS: Final[dict[MetricKind, str]] = {
+    "time": "ms",
+    "fraction": "fraction",
+    "count": "count",
+    "per_second": "per_s",
+}
+
+
+def threshold_dict(result: ThresholdResult) -> dict[str, Any]:
+    """A threshold verdict for the JSON report (time limits and values in ms)."""
+    threshold = result.threshold
+    scale = 1000.0 if threshold.kind == "time" else 1.0
+    return {
+        "expression": threshold.text,
+        "metric": threshold.metric,
+        "op": threshold.op,
+        "limit": round(threshold.value * scale, 6),
+        "actual": number(round(result.actual * scale, 6)),
+        "unit": _JSON_UNITS[threshold.kind],
+        "crossed": result.crossed,
+        "verdict": result.verdict,
+        "message": result.describe(),
+    }

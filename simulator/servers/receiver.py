@@ -3,8 +3,9 @@
 Two layers, like the rest of sosim:
 
 - ``WebhookChecker`` (in :mod:`simulator.core.checker`, re-exported here) is pure. It judges one
-  request (method, headers, exact body bytes) and keeps a running ``Tally``. Memory is one entry
-  per EventId and one int per chat session.
+  request (method, headers, exact body bytes) and keeps a running ``Tally``. Memory is bounded:
+  it remembers the last ``ReceiverConfig.id_window`` EventIds and chat sessions (default
+  1,000,000; about 350 bytes each when full), and the verdict says when older ones were forgotten.
 - ``Receiver`` is the I/O shell: an asyncio HTTP/1.1 server (httptools parser, keep-alive,
   Content-Length and chunked bodies) that feeds every request to a checker and answers with a
   status derived from the verdict. ``ReceiverThread`` runs one in a background thread, for tests,
@@ -33,9 +34,8 @@ import http
 import logging
 import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import cast
 
 import httptools
@@ -48,11 +48,7 @@ from simulator.core.checker import (
     Tally,
     Verdict,
     WebhookChecker,
-    tally_summary,
     timestamp_key,
-    verdict_caveat,
-    verdict_ok,
-    verdict_table,
 )
 
 # The rest of the problem vocabulary, re-exported from its home in simulator.core.checker.
@@ -68,8 +64,10 @@ from simulator.core.checker import MISSING_SIGNATURE as MISSING_SIGNATURE
 from simulator.core.checker import NOT_AN_OBJECT as NOT_AN_OBJECT
 from simulator.core.checker import TIMESTAMP_BACKWARDS as TIMESTAMP_BACKWARDS
 from simulator.core.checker import WRONG_CONTENT_TYPE as WRONG_CONTENT_TYPE
-from simulator.core.errors import UsageError
-from simulator.servers.limits import DEFAULT_LIMITS, ConnectionGuard, ServerLimits, install_accept_error_log
+from simulator.core.verdict import tally_summary, verdict_caveat, verdict_line, verdict_ok, verdict_table
+from simulator.delivery.eventloop import event_loop_factory
+from simulator.servers.limits import ConnectionGuard, install_accept_error_log
+from simulator.servers.receiver_config import OnRequest, ReceivedRequest, ReceiverConfig
 from simulator.servers.thread import ServerThread
 
 __all__ = [
@@ -83,6 +81,7 @@ __all__ = [
     "tally_summary",
     "timestamp_key",
     "verdict_caveat",
+    "verdict_line",
     "verdict_ok",
     "verdict_table",
 ]
@@ -91,53 +90,6 @@ log = logging.getLogger(__name__)
 
 # --- the HTTP server ----------------------------------------------------------------
 
-
-@dataclass(frozen=True, slots=True)
-class ReceiverConfig:
-    """How the receiver listens and answers."""
-
-    host: str = "127.0.0.1"
-    port: int = 0  # 0 picks a free port
-    secret: str | None = None
-    respond: int = 200  # status for accepted requests
-    reject_status: int = 401  # bad or missing signature; other malformed requests get 400
-    fail_rate: float = 0.0  # share of requests answered ``fail_status`` regardless (seeded)
-    fail_status: int = 500
-    latency_s: float = 0.0  # added before each answer, without blocking other requests
-    seed: int = 0
-    path: str | None = None  # if set, other paths get 404
-    limits: ServerLimits = DEFAULT_LIMITS  # head, body, idle and request-time limits
-
-    def __post_init__(self) -> None:
-        for name in ("respond", "reject_status", "fail_status"):
-            if not 100 <= getattr(self, name) <= 599:
-                raise UsageError(f"{name}: {getattr(self, name)} is not an HTTP status")
-        if not 0.0 <= self.fail_rate <= 1.0:
-            raise UsageError(f"fail_rate: {self.fail_rate} is not between 0 and 1")
-        if self.latency_s < 0:
-            raise UsageError(f"latency_s: {self.latency_s} is negative")
-        if self.path is not None and not self.path.startswith("/"):
-            raise UsageError(f"path: {self.path!r} does not start with '/'")
-
-
-@dataclass(frozen=True, slots=True)
-class ReceivedRequest:
-    """One request as it arrived, and the status it was answered with."""
-
-    method: str
-    path: str
-    headers: tuple[tuple[str, str], ...]  # as received, original case and order
-    body: bytes
-    received_at: float  # time.time()
-    status: int
-
-    def header(self, name: str) -> str | None:
-        """Return a header's value, matching the name case-insensitively."""
-        wanted = name.lower()
-        return next((value for key, value in self.headers if key.lower() == wanted), None)
-
-
-OnRequest = Callable[[ReceivedRequest, Verdict], None]
 
 _REFUSALS = {
     408: b"request not complete in time\n",
@@ -188,7 +140,7 @@ class Receiver:
     ) -> None:
         """Serve ``config``; ``keep`` stores every ``ReceivedRequest`` in ``received``."""
         self._config = config or ReceiverConfig()
-        self._checker = checker or WebhookChecker(self._config.secret)
+        self._checker = checker or WebhookChecker(self._config.secret, window=self._config.id_window)
         self._on_request = on_request
         self._keep = keep
         self._received: list[ReceivedRequest] = []
@@ -489,18 +441,6 @@ class _Connection(asyncio.Protocol):
 # --- a receiver in a background thread ---------------------------------------------
 
 
-def _new_event_loop(use_uvloop: bool) -> asyncio.AbstractEventLoop:
-    if use_uvloop:
-        try:
-            import uvloop
-        except ImportError:
-            pass
-        else:
-            loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
-            return loop
-    return asyncio.new_event_loop()
-
-
 class ReceiverThread(ServerThread):
     """A ``Receiver`` on its own event loop in a daemon thread; a context manager.
 
@@ -523,7 +463,7 @@ class ReceiverThread(ServerThread):
         super().__init__(
             self.receiver,
             name="sosim-receiver",
-            loop_factory=partial(_new_event_loop, use_uvloop),
+            loop_factory=event_loop_factory(use_uvloop),
             start_timeout_s=start_timeout_s,
         )
 

@@ -1,13 +1,28 @@
-"""An asyncio server on its own event loop in a daemon thread: the pattern behind the built-in
-receiver, the mock API server and the tenant, written once."""
+"""An asyncio event loop in a daemon thread, written once on anyio's blocking portal.
+
+:class:`LoopThread` is the loop and its thread: start it, hand it coroutines from other threads,
+stop it. :class:`ServerThread` puts an asyncio server on one: the built-in receiver, the mock API
+server and the tenant's delivery loop all run this way. anyio's portal owns the thread's lifecycle
+(start, errors raised in the starting thread, an orderly stop that cancels what is left);
+coroutines are handed over with ``asyncio.run_coroutine_threadsafe``, which never blocks. The loop
+itself comes from :mod:`simulator.delivery.eventloop`, so the uvloop choice is made in one place.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
-import threading
 from collections.abc import Callable, Coroutine
-from typing import Any, Protocol, Self
+from typing import Any, Protocol, Self, TypeVar
+
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+
+from simulator.delivery.eventloop import EventLoopFactory
+
+T = TypeVar("T")
+
+__all__ = ["AsyncServer", "LoopThread", "ServerThread", "run_in_thread"]
 
 
 class AsyncServer(Protocol):
@@ -20,51 +35,134 @@ class AsyncServer(Protocol):
         """Stop serving and close connections."""
 
 
+class LoopThread:
+    """An event loop running in a daemon thread; a context manager.
+
+    ``submit`` and ``call`` run coroutines on it from any other thread. ``loop`` is there for
+    ``call_soon_threadsafe`` hand-offs that must keep their order and must not wait.
+    """
+
+    def __init__(self, *, name: str, loop_factory: EventLoopFactory | None = None) -> None:
+        """Prepare the thread; nothing runs until ``start`` or ``with``."""
+        self._name = name
+        self._loop_factory = loop_factory
+        self._stack: contextlib.ExitStack | None = None
+        self._portal: BlockingPortal | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def name(self) -> str:
+        """The thread's name."""
+        return self._name
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The running loop (for ``call_soon_threadsafe``)."""
+        if self._loop is None:
+            raise RuntimeError(f"{self._name} is not running")
+        return self._loop
+
+    @property
+    def running(self) -> bool:
+        """Whether the loop runs (started and not yet stopped)."""
+        return self._portal is not None
+
+    def start(self) -> Self:
+        """Start the thread and its loop; return once the loop runs."""
+        if self._stack is not None:
+            raise RuntimeError(f"{self._name} already started")
+        options: dict[str, Any] = {}
+        if self._loop_factory is not None:
+            options["loop_factory"] = self._loop_factory
+        stack = contextlib.ExitStack()
+        portal = stack.enter_context(start_blocking_portal("asyncio", options, name=self._name))
+        self._stack, self._portal = stack, portal
+        self._loop = portal.call(_running_loop)
+        return self
+
+    def submit(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Schedule ``coroutine`` on the loop; its future can be waited on, or cancelled.
+
+        This never blocks (the portal's ``start_task_soon`` waits for the loop to take the task,
+        and a Ctrl-C landing in that wait would lose it): the task runs on the loop beside the
+        portal, and the loop cancels it when it stops.
+        """
+        if self._loop is None:
+            coroutine.close()
+            raise RuntimeError(f"{self._name} is not running")
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+
+    def call(self, coroutine: Coroutine[Any, Any, T], timeout_s: float | None = None) -> T:
+        """Run ``coroutine`` on the loop and return its result (or raise its error, or TimeoutError)."""
+        future = self.submit(coroutine)
+        try:
+            return future.result(timeout_s)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise TimeoutError(f"{self._name}: no result within {timeout_s} s") from None
+
+    def stop(self, *, cancel: bool = False) -> None:
+        """End the loop and wait for its thread. Coroutines still running are cancelled as the
+        loop closes; ``cancel`` also cancels what runs inside the portal itself."""
+        stack, portal = self._stack, self._portal
+        if stack is None or portal is None:
+            return
+        self._portal = None
+        try:
+            if cancel:
+                with contextlib.suppress(RuntimeError):  # the portal has already stopped
+                    portal.call(portal.stop, True)
+        finally:
+            self._stack = None
+            self._loop = None
+            stack.close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
 class ServerThread:
-    """Runs an :class:`AsyncServer` in a daemon thread; a context manager."""
+    """Runs an :class:`AsyncServer` on a :class:`LoopThread`; a context manager."""
 
     def __init__(
         self,
         server: AsyncServer,
         *,
         name: str,
-        loop_factory: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop,
+        loop_factory: EventLoopFactory = asyncio.new_event_loop,
         start_timeout_s: float | None = None,
     ) -> None:
         """Prepare the thread; nothing listens until ``start`` or ``with``."""
         self._server = server
-        self._name = name
-        self._loop_factory = loop_factory
         self._start_timeout_s = start_timeout_s
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
+        self._thread = LoopThread(name=name, loop_factory=loop_factory)
 
     def start(self) -> Self:
         """Start the thread; return once the socket listens, or raise why it could not."""
-        if self._thread is not None:
-            raise RuntimeError(f"{self._name} already started")
-        self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+        if self._thread.running:
+            raise RuntimeError(f"{self._thread.name} already started")
         self._thread.start()
-        if not self._ready.wait(self._start_timeout_s):
-            raise RuntimeError(f"{self._name} did not start in time")
-        if self._error is not None:
-            self._thread.join()
-            self._thread = None
-            error, self._error = self._error, None
-            raise error
+        try:
+            self._thread.call(self._server.start(), self._start_timeout_s)
+        except TimeoutError:
+            self._thread.stop(cancel=True)
+            raise RuntimeError(f"{self._thread.name} did not start in time") from None
+        except BaseException:
+            self._thread.stop(cancel=True)
+            raise
         return self
 
     def stop(self) -> None:
         """Stop serving and wait for the thread to end."""
-        thread, loop = self._thread, self._loop
-        if thread is None or loop is None:
+        if not self._thread.running:
             return
-        with contextlib.suppress(RuntimeError):  # the loop has already ended and closed
-            loop.call_soon_threadsafe(loop.stop)
-        thread.join()
-        self._thread = None
+        try:
+            self._thread.call(self._server.stop())
+        finally:
+            self._thread.stop(cancel=True)
 
     def __enter__(self) -> Self:
         return self.start()
@@ -74,25 +172,19 @@ class ServerThread:
 
     def call(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
         """Run a coroutine on the server's loop from another thread and return its result."""
-        if self._loop is None:
-            raise RuntimeError(f"{self._name} is not running")
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+        if not self._thread.running:
+            coroutine.close()
+            raise RuntimeError(f"{self._thread.name} is not running")
+        return self._thread.call(coroutine)
 
-    def _run(self) -> None:
-        loop = self._loop_factory()
-        self._loop = loop
-        asyncio.set_event_loop(loop)
-        try:
-            try:
-                loop.run_until_complete(self._server.start())
-            except BaseException as exc:  # handed to the starting thread, which raises it
-                self._error = exc
-                return
-            finally:
-                self._ready.set()
-            try:
-                loop.run_forever()
-            finally:
-                loop.run_until_complete(self._server.stop())
-        finally:
-            loop.close()
+
+async def _running_loop() -> asyncio.AbstractEventLoop:
+    return asyncio.get_running_loop()
+
+
+def run_in_thread(
+    main: Callable[[], Coroutine[Any, Any, T]], *, name: str, loop_factory: EventLoopFactory
+) -> T:
+    """Run ``main()`` to the end on a fresh loop in its own thread and return its result."""
+    with LoopThread(name=name, loop_factory=loop_factory) as thread:
+        return thread.call(main())

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from simulator.core.outcome import RunResult
 from simulator.core.units import format_duration
 from simulator.core.urls import mask_url
+from simulator.report.series import ms
 from simulator.report.stats import RunStats
 from simulator.report.thresholds import ThresholdResult
 from simulator.report.writers import ExtraCase
@@ -219,8 +220,4 @@ def _hook_id(hook: Hook) -> int:
 
 
 def _ms_dict(p50: float, p99: float, most: float) -> dict[str, float | None]:
-    return {"p50": _ms(p50), "p99": _ms(p99), "max": _ms(most)}
-
-
-def _ms(seconds: float) -> float | None:
-    return None if math.isnan(seconds) else round(seconds * 1000, 3)
+    return {"p50": ms(p50), "p99": ms(p99), "max": ms(most)}

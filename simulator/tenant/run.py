@@ -30,7 +30,9 @@ from simulator.core.events import Event
 from simulator.core.outcome import Handler, RunInfo, RunResult, call_finish
 from simulator.core.urls import mask_url
 from simulator.delivery.clock import Clock, MonotonicClock, sleep_until_or
+from simulator.delivery.eventloop import event_loop_factory
 from simulator.report.stats import RunStats
+from simulator.servers.thread import LoopThread
 from simulator.superoffice import facts as so
 from simulator.tenant.api import ApiSettings, HttpPinger, Pinger, TenantApi, WebhookEndpoints
 from simulator.tenant.config import RotateSpec, TenantConfig, scenario_rotations
@@ -87,8 +89,8 @@ class Tenant:
         self.scenarios: list[Scenario] = list(scenarios or ())
         self._pinger = pinger
         self._own_pinger: HttpPinger | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._loop_thread: LoopThread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop thread's, for hand-offs
         self._fanout: Fanout | None = None
         self._server: ApiServerThread | None = None
         self._stop: asyncio.Event | None = None
@@ -148,16 +150,13 @@ class Tenant:
         if self._server is not None:
             self._server.stop()
             self._server = None
-        loop, thread = self._loop, self._thread
-        if loop is not None and thread is not None:
-            if self._fanout is not None and not loop.is_closed():
+        loop_thread = self._loop_thread
+        if loop_thread is not None:
+            if self._fanout is not None:
                 with contextlib.suppress(Exception):
                     self._call(self._fanout.close(0.0), timeout_s=5.0)
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(10)
-            self._thread = None
-            if not thread.is_alive():
-                loop.close()
+            self._loop_thread = None
+            loop_thread.stop(cancel=True)
         if self._own_pinger is not None:
             self._own_pinger.close()
 
@@ -198,10 +197,10 @@ class Tenant:
         Ctrl-C stops the run and still returns an outcome, marked interrupted; a second Ctrl-C
         abandons the requests in flight.
         """
-        assert self._loop is not None
+        assert self._loop_thread is not None
         result = RunResult(0.0, True, so.WebhookState.Active.name, 0, "interrupted")
         messages: list[str] = []
-        future = asyncio.run_coroutine_threadsafe(self._main(), self._loop)
+        future = self._loop_thread.submit(self._main())
         try:
             result = _wait(future, None)
         except KeyboardInterrupt:
@@ -379,13 +378,8 @@ class Tenant:
     # -- the loop thread -------------------------------------------------------------------
 
     def _start_loop(self) -> None:
-        from simulator.engine.run import event_loop_factory
-
-        factory = event_loop_factory()
-        loop = factory() if factory is not None else asyncio.new_event_loop()
-        self._loop = loop
-        self._thread = threading.Thread(target=loop.run_forever, name="sosim-tenant", daemon=True)
-        self._thread.start()
+        self._loop_thread = LoopThread(name="sosim-tenant", loop_factory=event_loop_factory()).start()
+        self._loop = self._loop_thread.loop
 
     async def _make_fanout(self, base: Any, renders: Mapping[str, Any]) -> Fanout:
         config = self.config
@@ -414,8 +408,8 @@ class Tenant:
 
     def _call(self, coroutine: Any, timeout_s: float | None = None) -> Any:
         """Run a coroutine on the tenant's loop and wait for its result."""
-        assert self._loop is not None
-        return _wait(asyncio.run_coroutine_threadsafe(coroutine, self._loop), timeout_s)
+        assert self._loop_thread is not None
+        return _wait(self._loop_thread.submit(coroutine), timeout_s)
 
     def _follow(self, change: Change) -> None:
         """Hand a registry change to the fan-out on its loop (called under the registry's lock)."""
@@ -427,8 +421,8 @@ class Tenant:
         """Return once the fan-out has followed every registry change made so far (from the API's
         threads): the changes are handed on in order with ``call_soon_threadsafe``, so a callback
         queued after them runs after them."""
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None or threading.current_thread() is thread or not loop.is_running():
+        loop = self._loop
+        if loop is None or _running_loop() is loop or not loop.is_running():
             return
         followed = threading.Event()
         try:
@@ -441,6 +435,13 @@ class Tenant:
         if self._loop is not None and self._fanout is not None:
             with contextlib.suppress(RuntimeError):
                 self._loop.call_soon_threadsafe(self._fanout.signal, event_name, primary_key, data)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _wait(future: concurrent.futures.Future[Any], timeout_s: float | None) -> Any:

@@ -96,6 +96,7 @@ def test_two_workers_deliver_whole_sessions_that_the_master_counts_exactly(
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Traceback" not in result.stderr
+    assert "no final figures" not in result.stderr and "its reports hold" not in result.stderr
 
     tally = receiver.checker.tally
     summary = json.loads(report.read_text(encoding="utf-8"))
@@ -136,6 +137,32 @@ def test_two_workers_deliver_whole_sessions_that_the_master_counts_exactly(
         "error_rate > 1%",
         "sent < 20",
     ]
+
+
+def test_requests_in_flight_when_the_stop_timeout_runs_out_are_counted_as_abandoned(
+    scenario_file: Path, tmp_path: Path
+) -> None:
+    """Users killed at --stop-timeout with a request in flight: the master still counts every attempt.
+
+    The receiver answers each request after 2 s, longer than the 1 s --stop-timeout, so when the
+    run ends every user still in a session has a request in flight and is killed with it. Each
+    of those requests reached the receiver; the master's report counts them as abandoned.
+    """
+    report = tmp_path / "report.json"
+    with ReceiverThread(ReceiverConfig(secret=SECRET, latency_s=2.0)) as thread:
+        result = locust(
+            *("-u", "4", "-r", "50", "-t", "3s", "--stop-timeout", "1"),
+            *("--host", thread.url + "hook", "--scenario", str(scenario_file)),
+            *("--secret-env", SECRET_ENV, "--seed", str(SEED), "--speed", "300"),
+            *("--sosim-report", str(report)),
+        )
+        tally = thread.checker.tally
+    assert result.returncode in (0, 1), result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    assert "no final figures" not in result.stderr and "its reports hold" not in result.stderr
+    summary = json.loads(report.read_text(encoding="utf-8"))
+    assert summary["totals"]["attempts"] == tally.received > 0
+    assert summary["errors"]["abandoned"] >= 1
 
 
 def test_a_crossed_fail_if_sets_locusts_exit_code(

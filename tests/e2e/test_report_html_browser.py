@@ -19,20 +19,20 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from simulator.core.events import Request
-from simulator.core.outcome import Attempt, ErrorKind, RunInfo, RunResult, StateChange
+from simulator.core.outcome import Attempt, ErrorKind, RunInfo, StateChange
 from simulator.engine.run import RunConfig, run
 from simulator.report.html import write_html
 from simulator.report.stats import RunStats
-from simulator.report.thresholds import parse_threshold
 
 pytestmark = pytest.mark.e2e
+StatsFactory = Callable[..., RunStats]
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -260,25 +260,11 @@ def _answer(rng: random.Random, due: float, fault: str | None) -> tuple[int | No
     return 200, None, rng.lognormvariate(-4.2, 0.6)
 
 
-def synthetic_stats() -> RunStats:
+@pytest.fixture
+def synthetic_stats(make_stats: StatsFactory, make_run_info: Callable[..., RunInfo]) -> RunStats:
     """About 4,000 attempts over 150 s: a 503 outage with retries, timeouts, faults, TooManyErrors."""
     rng = random.Random(7)
-    stats = RunStats([parse_threshold("p99 > 250ms"), parse_threshold("error_rate > 1%")])
-    stats.start(
-        RunInfo(
-            command="run",
-            scenarios=("scenarios/support-chat.yaml",),
-            seed=7,
-            target="http://ci:hunter2@127.0.0.1:8080/hook",
-            started_at="2024-05-01T12:00:00Z",
-            timing="rate 25/s",
-            delivery="netserver",
-            concurrency=64,
-            sosim_version="0.1.0",
-            signed=True,
-            extra={"target_rate": "25"},
-        )
-    )
+    info = make_run_info(seed=7, timing="rate 25/s", concurrency=64, extra={"target_rate": "25"})
     attempts: list[Attempt] = []
     for session in range(1000, 1380):
         start = rng.uniform(0, 140)
@@ -316,11 +302,17 @@ def synthetic_stats() -> RunStats:
                 )
                 if final:
                     break
-    for attempt in sorted(attempts, key=lambda a: a.done_s):
-        stats.handle_attempt(attempt)
-    stats.handle_state(StateChange(TOO_MANY_ERRORS_AT, "Support chat bridge", "TooManyErrors", "9 failures"))
-    stats.finish(RunResult(150.2, False, "TooManyErrors", len(attempts), "webhook disabled"))
-    return stats
+    return make_stats(
+        sorted(attempts, key=lambda a: a.done_s),
+        "p99 > 250ms",
+        "error_rate > 1%",
+        info=info,
+        changes=[StateChange(TOO_MANY_ERRORS_AT, "Support chat bridge", "TooManyErrors", "9 failures")],
+        elapsed=150.2,
+        state="TooManyErrors",
+        planned=len(attempts),
+        reason="webhook disabled",
+    )
 
 
 FAULT_CASES = [("fault bad-signature", None), ("fault malformed-json", "FAIL malformed-json: expected 4xx")]
@@ -343,9 +335,11 @@ def check_page(browser: Browser, expected: set[str]) -> list[dict[str, Any]]:
 # --- the tests ---------------------------------------------------------------------------------
 
 
-def test_every_chart_of_a_troubled_run_draws_offline(browser: Browser, tmp_path: Path) -> None:
+def test_every_chart_of_a_troubled_run_draws_offline(
+    browser: Browser, tmp_path: Path, synthetic_stats: RunStats
+) -> None:
     """A run with an outage, retries, timeouts, faults and TooManyErrors draws all eight charts."""
-    stats = synthetic_stats()
+    stats = synthetic_stats
     report = tmp_path / "report.html"
     write_html(stats, stats.evaluate_thresholds(), report, FAULT_CASES)
 
@@ -356,9 +350,11 @@ def test_every_chart_of_a_troubled_run_draws_offline(browser: Browser, tmp_path:
     assert (ARTIFACTS / "report-synthetic.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_clicking_a_swimlane_bar_shows_its_request_and_response(browser: Browser, tmp_path: Path) -> None:
+def test_clicking_a_swimlane_bar_shows_its_request_and_response(
+    browser: Browser, tmp_path: Path, synthetic_stats: RunStats
+) -> None:
     """A click on an attempt in the swimlanes shows that attempt's headers, body and response."""
-    stats = synthetic_stats()
+    stats = synthetic_stats
     report = tmp_path / "report.html"
     write_html(stats, stats.evaluate_thresholds(), report, FAULT_CASES)
     browser.open(report.as_uri())
@@ -400,14 +396,16 @@ def test_a_real_run_writes_a_report_that_draws(browser: Browser, tmp_path: Path)
     browser.screenshot(ARTIFACTS / "report-run.png")
 
 
-def test_a_closed_loop_runs_conversation_charts_draw(browser: Browser, tmp_path: Path) -> None:
+def test_a_closed_loop_runs_conversation_charts_draw(
+    browser: Browser, tmp_path: Path, synthetic_stats: RunStats
+) -> None:
     """The conversation card and its two charts (answers and timeouts, reply latency) draw."""
     from simulator.core.conversation import Observation
     from simulator.core.events import ChatMessage
     from simulator.report.conversation import ConversationStats
     from simulator.superoffice import facts as so
 
-    stats = synthetic_stats()
+    stats = synthetic_stats
     conversation = ConversationStats()
     rng = random.Random(5)
     for session in range(60):
@@ -449,25 +447,20 @@ TWELVE_FAULTS = (
 )
 
 
-def fault_stats(faults: tuple[str, ...] = TWELVE_FAULTS) -> RunStats:
-    """A short run with each of ``faults`` injected a few times."""
+@pytest.fixture
+def fault_stats(make_stats: StatsFactory, make_run_info: Callable[..., RunInfo]) -> Callable[..., RunStats]:
+    """``fault_stats(faults)``: a short run with each of ``faults`` injected a few times."""
+    info = make_run_info(seed=12, target="http://127.0.0.1:8080/hook", timing="max rate", delivery="once")
+
+    def build(faults: tuple[str, ...] = TWELVE_FAULTS) -> RunStats:
+        attempts = _fault_attempts(faults)
+        return make_stats(attempts, info=info, elapsed=30.0, state="", planned=len(attempts), reason="")
+
+    return build
+
+
+def _fault_attempts(faults: tuple[str, ...]) -> list[Attempt]:
     rng = random.Random(12)
-    stats = RunStats([])
-    stats.start(
-        RunInfo(
-            command="run",
-            scenarios=("scenarios/support-chat.yaml",),
-            seed=12,
-            target="http://127.0.0.1:8080/hook",
-            started_at="2024-05-01T12:00:00Z",
-            timing="max rate",
-            delivery="once",
-            concurrency=8,
-            sosim_version="0.1.0",
-            signed=True,
-            extra={},
-        )
-    )
     attempts = []
     for index in range(600):
         fault = faults[(index // 3) % len(faults)] if index % 3 == 0 else None
@@ -490,10 +483,7 @@ def fault_stats(faults: tuple[str, ...] = TWELVE_FAULTS) -> RunStats:
                 fault=fault,
             )
         )
-    for attempt in attempts:
-        stats.handle_attempt(attempt)
-    stats.finish(RunResult(30.0, False, "", len(attempts), ""))
-    return stats
+    return attempts
 
 
 #: What uPlot drew under the fault chart: one box per category label, in CSS pixels of the chart,
@@ -524,7 +514,12 @@ LABEL_BOXES = """(() => {
     ids=["12", "12-narrow", "6"],
 )
 def test_fault_labels_do_not_overlap(
-    browser: Browser, tmp_path: Path, count: int, width: int, rotate: int
+    browser: Browser,
+    tmp_path: Path,
+    count: int,
+    width: int,
+    rotate: int,
+    fault_stats: Callable[..., RunStats],
 ) -> None:
     """With all twelve faults, the fault chart's labels (name and verdict) neither overlap one
     another nor run out of the axis: upright where a category is too narrow for a word, else

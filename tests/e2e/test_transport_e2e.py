@@ -34,6 +34,7 @@ Mode = Literal[
     "close",
     "close-after",
     "drop-reused",
+    "garbage-reused",
     "drop",
     "until-eof",
     "garbage",
@@ -72,7 +73,8 @@ class RawServer:
     ``mode`` says how it answers: ``ok`` keeps connections alive; ``chunked`` answers in chunks;
     ``close`` says ``Connection: close`` and closes; ``close-after`` closes right after each
     answer without saying so; ``drop-reused`` answers the first request of a connection and
-    drops any later one unanswered; ``drop`` drops every request unanswered; ``until-eof``
+    drops any later one unanswered; ``garbage-reused`` answers the first request of a connection
+    and any later one with an invalid status line; ``drop`` drops every request unanswered; ``until-eof``
     sends a body delimited by closing; ``garbage`` answers with an invalid status line;
     ``interim`` sends ``100 Continue`` before the answer; ``silent`` never answers (until the
     client goes away).
@@ -125,7 +127,8 @@ class RawServer:
                     return
                 if self.mode == "drop" or (self.mode == "drop-reused" and answered):
                     return
-                writer.write(_ANSWERS.get(self.mode, _OK))
+                garbage = self.mode == "garbage-reused" and answered
+                writer.write(_GARBAGE if garbage else _ANSWERS.get(self.mode, _OK))
                 await writer.drain()
                 answered += 1
                 if self.mode in ("close", "close-after", "until-eof"):
@@ -345,13 +348,35 @@ def test_lean_aclose_ends_exchanges_in_progress_with_a_connect_error(server: Raw
 
 
 @pytest.mark.parametrize("server", ["drop-reused"], indirect=True)
-def test_lean_retries_once_when_a_reused_connection_drops_unanswered(server: RawServer) -> None:
-    """A request the server drops on a kept-alive connection is resent once on a fresh one."""
-    responses = _run(LeanTransport(server.url, concurrency=1), _send_n(5))
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_request_dropped_on_a_reused_connection_is_resent_once_on_a_fresh_one(
+    server: RawServer, engine: Engine
+) -> None:
+    """The server's idle close raced the request: it is resent, and no attempt fails."""
+    transport = _transport(engine, server.url, concurrency=1)
+    responses = _run(transport, _send_n(5))
     assert [r.status for r in responses] == [200] * 5
     # Every request after the first went out twice: dropped on the old connection, answered on a new.
     assert len(server.requests) == 9
     assert server.connections == 5
+    if isinstance(transport, HttpxTransport):
+        assert transport.stale_resends == 4
+
+
+@pytest.mark.parametrize("server", ["garbage-reused"], indirect=True)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_reused_connection_that_answers_garbage_is_not_resent(server: RawServer, engine: Engine) -> None:
+    """The server answered, badly: the attempt fails and the POST went out once (no duplicate)."""
+
+    async def use(transport: AsyncTransport) -> tuple[int, TransportError]:
+        first = await transport.send(HEADERS, BODY)
+        with pytest.raises(TransportError) as caught:
+            await transport.send(HEADERS, BODY)
+        return first.status, caught.value
+
+    status, error = _run(_transport(engine, server.url, concurrency=1), use)
+    assert (status, error.kind) == (200, "protocol")
+    assert (len(server.requests), server.connections) == (2, 1)
 
 
 @pytest.mark.parametrize("server", ["drop"], indirect=True)

@@ -26,7 +26,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "delivery": frozenset({"superoffice", "core"}),
     "recording": frozenset({"superoffice", "core"}),
     "report": frozenset({"superoffice", "core"}),
-    "servers": frozenset({"superoffice", "core"}),
+    # servers/ takes its event loop from delivery/eventloop.py, the one place uvloop is chosen.
+    "servers": frozenset({"superoffice", "core", "delivery"}),
     # mockapi/ wraps a delivery transport so each send first announces its event to the state.
     "mockapi": frozenset({"superoffice", "core", "delivery", "servers"}),
     # engine/ holds the run, replay and receive entry points; the tenant plays through engine's runner.

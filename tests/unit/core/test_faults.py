@@ -10,6 +10,7 @@ import pytest
 from simulator.core.errors import UsageError
 from simulator.core.faults import (
     DEFAULT_EXPECTATIONS,
+    FAULT_HEADER,
     FAULTS,
     PROBES,
     FaultReport,
@@ -177,3 +178,46 @@ def test_fault_report_verdicts() -> None:
     assert not verdicts["malformed-json"].passed and not report.passed
     cases = dict(report.junit_cases())
     assert cases["fault duplicate"] is None and "FAIL bad-signature" in str(cases["fault bad-signature"])
+
+
+def _marks(item) -> list[str]:  # type: ignore[no-untyped-def]
+    return [value for name, value in item.request.headers if name == FAULT_HEADER]
+
+
+def test_every_probe_carries_the_fault_marker_naming_its_fault() -> None:
+    """Probes say which fault made them (X-Sosim-Fault), so `sosim receive` can tell them from traffic;
+    the body, and so the signature, is the probe's own."""
+    injected = inject(*(FaultSpec(name, 0.3) for name in PROBES if name != "stale-replay"))
+    probes = [p for p in injected if p.fault in PROBES]
+    assert probes
+    for probe in probes:
+        assert _marks(probe) == [probe.fault]
+
+
+def test_real_traffic_carries_no_marker_unless_a_fault_moved_it() -> None:
+    """Unshaped requests are sent as planned: no marker, the same headers and bytes as without faults."""
+    plain = planned()
+    injected = inject(FaultSpec("duplicate", 0.3), FaultSpec("bad-signature", 0.3))
+    real = [p for p in injected if p.fault is None]
+    assert [(p.request.headers, p.request.body) for p in real] == [
+        (p.request.headers, p.request.body) for p in plain
+    ]
+
+
+def test_reorder_marks_the_held_request_and_the_one_that_overtakes_it() -> None:
+    injected = inject(FaultSpec("reorder", 0.5))
+    held = [i for i, p in enumerate(injected) if p.fault == "reorder"]
+    assert held
+    for index in held:
+        assert _marks(injected[index]) == ["reorder"]
+    overtaking = [p for p in injected if p.fault is None and _marks(p)]
+    assert overtaking and all(_marks(p) == ["reorder"] for p in overtaking)
+    assert len(overtaking) <= len(held)
+
+
+def test_mark_false_makes_probes_indistinguishable() -> None:
+    specs = (FaultSpec("duplicate", 0.3), FaultSpec("reorder", 0.3), FaultSpec("bad-signature", 0.3))
+    unmarked = list(Injector(specs, SECRET, seed=1, mark=False)(planned()))
+    assert unmarked and not any(_marks(p) for p in unmarked)
+    marked = list(Injector(specs, SECRET, seed=1)(planned()))
+    assert [p.request.body for p in unmarked] == [p.request.body for p in marked]

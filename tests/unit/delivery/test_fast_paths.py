@@ -25,13 +25,10 @@ from simulator.core.outcome import Attempt
 from simulator.core.scenario_model import Fixed, Lognormal, LognormalSpec, Uniform
 from simulator.core.schedule import draw_delay
 from simulator.report.series import (
-    _HDR_HALF_MAGNITUDE,
-    _HDR_TABLE,
     _SIGNIFICANT_DIGITS,
     HIGHEST_US,
     CoarseHistogram,
     Durations,
-    _hdr_index,
     to_us,
 )
 from simulator.report.sessions import SessionSample
@@ -215,10 +212,3 @@ def test_per_second_histograms_match_recording_one_value_at_a_time() -> None:
         merged_service.add(second.service)
     assert (merged_lag.counts, merged_lag.count) == (lag.counts, lag.count)
     assert (merged_service.counts, merged_service.count) == (service.counts, service.count)
-
-
-def test_the_counts_index_table_is_hdrhistograms_own_arithmetic() -> None:
-    """Every entry of the lookup table Durations folds through equals _hdr_index, which the
-    module checks against HdrHistogram itself at import."""
-    assert len(_HDR_TABLE) == 1 << 16
-    assert all(_HDR_TABLE[us] == _hdr_index(us, _HDR_HALF_MAGNITUDE) for us in range(len(_HDR_TABLE)))

@@ -488,6 +488,64 @@ def test_workers_play_disjoint_reproducible_sessions(scenario: Scenario) -> None
     assert late.lanes is None  # joined after the start: no shard, so it plays nothing
 
 
+class Killed(BaseException):
+    """What gevent raises in a user's greenlet when Locust kills it (GreenletExit is a BaseException)."""
+
+
+def test_an_attempt_in_flight_when_the_user_is_killed_is_recorded_as_abandoned(
+    scenario: Scenario, plan: SessionPlan
+) -> None:
+    """The kill still propagates, and the session's attempts, the one in flight included, are recorded."""
+    clock, recorder = FakeClock(), Collected()
+    answered = ScriptedSend(clock)
+
+    def send(request: Request, headers: Headers) -> Answer:
+        if len(answered.sent) == 2:
+            clock.time += 0.5
+            raise Killed
+        return answered(request, headers)
+
+    with pytest.raises(Killed):
+        player_for(scenario, clock, recorder).play(plan, SpeedPacing(1e6), send)
+    assert [(a.status, a.error, a.delivered, a.final) for a in recorder.attempts] == [
+        (200, None, True, True),
+        (200, None, True, True),
+        (None, "abandoned", False, True),
+    ]
+    abandoned = recorder.attempts[-1]
+    assert abandoned.request.event_id == plan.events[2].event.event_id
+    assert abandoned.done_s - abandoned.sent_s == pytest.approx(0.5)
+    stats = RunStats()
+    for attempt in recorder.attempts:
+        stats.handle_attempt(attempt)
+    assert (stats.attempts, stats.errors["abandoned"]) == (3, 1)
+
+
+def test_the_master_names_a_worker_whose_reports_miss_attempts(scenario: Scenario) -> None:
+    """A worker's final report says how many attempts it made; a lost report shows in the reason."""
+    plan = run_plan(scenario)
+    options = parse_options({"scenario": "unit-locust.yaml"})
+    collecting = Collecting.start(plan, options, scenario, "http://127.0.0.1:1/hook", started=0.0)
+    recorders = {"w-a": WorkerRecorder(), "w-b": WorkerRecorder()}
+    for client, recorder in recorders.items():
+        for attempt in attempts_for(scenario, 10):
+            recorder.handle_attempt(attempt)
+        interval = recorder.take()
+        assert interval is not None
+        if client == "w-a":
+            collecting.merge(client, interval)  # w-b's interval report is lost on the way
+        for attempt in attempts_for(scenario, 5):
+            recorder.handle_attempt(attempt)
+        final = recorder.take(final=True)
+        assert final is not None
+        collecting.merge(client, final)
+        collecting.final(client, recorder.attempts)
+    assert collecting.unaccounted() == {"w-b": (15, 5)}
+    outcome = collecting.finish(3.0, interrupted=False)
+    assert outcome.stats.attempts == 20
+    assert outcome.result.reason == "worker w-b made 15 attempts, its reports hold 5"
+
+
 def test_the_cluster_exit_code_follows_fail_if_and_the_webhook(scenario: Scenario) -> None:
     """Exit 0 when every threshold passes, 1 when one is crossed or the webhook gave up."""
     plan = run_plan(scenario)

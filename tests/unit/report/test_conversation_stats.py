@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from simulator.core.conversation import Observation
 from simulator.core.events import ChatMessage
@@ -61,10 +62,18 @@ def test_the_fail_if_metrics_read_the_conversation_and_are_crossed_without_one()
     assert [r.crossed for r in without.evaluate_thresholds()] == [True]  # no data never passes a gate
 
 
-def test_json_junit_and_html_carry_the_conversation() -> None:
+def test_json_junit_and_html_carry_the_conversation(make_run_info: Callable[..., RunInfo]) -> None:
     stats = RunStats()
-    stats.start(RunInfo("run", ("loop.yaml",), 1, "http://127.0.0.1:1/", "2026-12-02T18:00:00Z", "scenario",
-                        "netserver", 64, "0", signed=True))  # fmt: skip
+    info = make_run_info(
+        scenarios=("loop.yaml",),
+        seed=1,
+        target="http://127.0.0.1:1/",
+        started_at="2026-12-02T18:00:00Z",
+        timing="scenario",
+        concurrency=64,
+        sosim_version="0",
+    )
+    stats.start(info)
     stats.conversation = played()
     assert stats.summary()["conversation"]["replies"] == 1
     properties = {p.get("name"): p.get("value") for p in junit_element(stats, []).iter("property")}

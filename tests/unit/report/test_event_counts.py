@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from simulator.core.events import Request
-from simulator.core.outcome import Attempt, ErrorKind, RunInfo, RunResult
+from simulator.core.outcome import Attempt, ErrorKind, RunInfo
 from simulator.engine.run import EXIT_OK, exit_code
 from simulator.report.html import render_html, report_data
 from simulator.report.stats import RunStats
@@ -63,30 +65,31 @@ def failed_cycle(session: int, *, cycle: int = 1, requeued: bool = True, at: flo
     ]
 
 
-def finished(attempts: list[Attempt], *, interrupted: bool = False) -> RunStats:
-    """RunStats after a run of ``attempts`` that ended with the webhook Active."""
-    stats = RunStats()
-    stats.start(
-        RunInfo(
-            "run",
-            ("support",),
-            1,
-            "http://127.0.0.1:1/h",
-            "2026-01-01T00:00:00Z",
-            "max-rate",
-            "netserver",
-            4,
-            "0",
-            True,
-        )
+StatsFactory = Callable[..., RunStats]
+
+
+@pytest.fixture
+def finished(make_stats: StatsFactory, make_run_info: Callable[..., RunInfo]) -> StatsFactory:
+    """``finished(attempts, interrupted=False)``: RunStats after a run of ``attempts`` that ended
+    with the webhook Active."""
+    info = make_run_info(
+        scenarios=("support",),
+        seed=1,
+        target="http://127.0.0.1:1/h",
+        started_at="2026-01-01T00:00:00Z",
+        timing="max-rate",
+        concurrency=4,
+        sosim_version="0",
     )
-    for item in attempts:
-        stats.handle_attempt(item)
-    stats.finish(RunResult(10.0, interrupted, "Active", 4))
-    return stats
+
+    def build(attempts: list[Attempt], *, interrupted: bool = False) -> RunStats:
+        return make_stats(attempts, info=info, interrupted=interrupted, planned=4)
+
+    return build
 
 
-def one_of_each() -> RunStats:
+@pytest.fixture
+def one_of_each(finished: StatsFactory) -> RunStats:
     """Four events: delivered at once, after one retry, in the second cycle, and lost (--delivery once)."""
     return finished(
         [
@@ -100,9 +103,9 @@ def one_of_each() -> RunStats:
     )
 
 
-def test_each_event_is_counted_once_by_what_became_of_it() -> None:
+def test_each_event_is_counted_once_by_what_became_of_it(one_of_each: RunStats) -> None:
     """sent = first try + retried + requeued + lost, per event type and for the run."""
-    stats = one_of_each()
+    stats = one_of_each
     assert stats.delivery_counts() == {
         "events_sent": 4,
         "delivered_first_attempt": 1,
@@ -116,16 +119,18 @@ def test_each_event_is_counted_once_by_what_became_of_it() -> None:
     assert (stats.requests, stats.failed, stats.delivered) == (5, 2, 3)
 
 
-def test_attempts_are_sent_events_plus_retries_plus_requeues() -> None:
+def test_attempts_are_sent_events_plus_retries_plus_requeues(one_of_each: RunStats) -> None:
     """Every attempt is exactly one of: an event's first, a retry within a cycle, a later cycle's first."""
-    stats = one_of_each()
+    stats = one_of_each
     assert (stats.attempts, stats.sent, stats.retries, stats.requeues) == (8, 4, 3, 1)
     assert stats.attempts == stats.sent + stats.retries + stats.requeues
 
 
-def test_the_json_report_keeps_its_keys_and_adds_the_per_event_counts(tmp_path: Path) -> None:
+def test_the_json_report_keeps_its_keys_and_adds_the_per_event_counts(
+    tmp_path: Path, one_of_each: RunStats
+) -> None:
     """Old keys keep their meaning; the four counts are in totals and per event type."""
-    stats = one_of_each()
+    stats = one_of_each
     write_json(stats, tmp_path / "r.json")
     report = json.loads((tmp_path / "r.json").read_text())
     totals = report["totals"]
@@ -137,7 +142,9 @@ def test_the_json_report_keeps_its_keys_and_adds_the_per_event_counts(tmp_path: 
     assert report["rate"]["delivered_per_s"] == 0.3
 
 
-def test_a_run_delivered_in_a_later_cycle_is_a_failure_nowhere(tmp_path: Path) -> None:
+def test_a_run_delivered_in_a_later_cycle_is_a_failure_nowhere(
+    tmp_path: Path, finished: StatsFactory
+) -> None:
     """A cycle that failed and an event delivered in the next: exit 0, JUnit failures 0, HTML PASS."""
     stats = finished([*failed_cycle(1), attempt(1, cycle=2), attempt(2)])
     assert stats.failed == 1 and stats.lost == 0
@@ -150,7 +157,9 @@ def test_a_run_delivered_in_a_later_cycle_is_a_failure_nowhere(tmp_path: Path) -
     assert '<span class="badge pass">PASS</span>' in page
 
 
-def test_the_html_calls_a_session_recovered_not_failed_when_it_was_delivered_later() -> None:
+def test_the_html_calls_a_session_recovered_not_failed_when_it_was_delivered_later(
+    finished: StatsFactory,
+) -> None:
     """The swimlanes' sample keeps the session with failed attempts, but only a lost event makes it failed."""
     stats = finished([*failed_cycle(1), attempt(1, cycle=2), attempt(2, status=500)])
     lanes = {lane["session_id"]: lane for lane in report_data(stats)["sessions"]["lanes"]}
@@ -161,9 +170,9 @@ def test_the_html_calls_a_session_recovered_not_failed_when_it_was_delivered_lat
     assert requeued == [False, False, True, False]
 
 
-def test_the_html_totals_show_the_four_counts() -> None:
+def test_the_html_totals_show_the_four_counts(one_of_each: RunStats) -> None:
     """The Results card shows events sent, first try, retried, requeued and lost."""
-    page = render_html(one_of_each(), [])
+    page = render_html(one_of_each, [])
     for value, label in (
         ("4", "sent"),
         ("1", "first try"),
@@ -174,10 +183,10 @@ def test_the_html_totals_show_the_four_counts() -> None:
         assert f"<div><b>{value}</b><span>{label}</span></div>" in page
 
 
-def test_the_summary_shows_the_four_counts_per_event_type() -> None:
+def test_the_summary_shows_the_four_counts_per_event_type(one_of_each: RunStats) -> None:
     """The summary's Events rows: sent, first try, retried, requeued, lost."""
     console = Console(record=True, width=100)
-    render_summary(one_of_each(), [], console)
+    render_summary(one_of_each, [], console)
     text = console.export_text()
     rows = {line.split()[0]: line.split()[1:] for line in text.splitlines() if line.strip()}
     assert rows[MESSAGE] == ["3", "0", "1", "1", "1"]
@@ -185,7 +194,7 @@ def test_the_summary_shows_the_four_counts_per_event_type() -> None:
     assert "1 event(s) were never delivered." in text
 
 
-def test_a_retry_the_run_stopped_before_is_a_lost_event() -> None:
+def test_a_retry_the_run_stopped_before_is_a_lost_event(finished: StatsFactory) -> None:
     """A failed attempt whose retry never went out (the run stopped) leaves its event lost, not unsent."""
     stats = finished([attempt(1, status=500, final=False), attempt(2)], interrupted=True)
     assert stats.delivery_counts() == {

@@ -6,6 +6,7 @@ import json
 import math
 import tracemalloc
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from rich.console import Console
 
 from simulator.core.errors import UsageError
 from simulator.core.events import Request
-from simulator.core.outcome import Attempt, ErrorKind, Handler, RunInfo, RunResult, StateChange
+from simulator.core.outcome import Attempt, ErrorKind, RunInfo, StateChange
 from simulator.report.stats import RunStats, render_summary, write_json, write_junit
 from simulator.report.thresholds import METRICS, parse_threshold
 
@@ -55,35 +56,33 @@ def attempt(
     )
 
 
-def run_info(**extra: str) -> RunInfo:
-    """Settings of a run with one scenario."""
-    return RunInfo(
-        command="sosim run",
-        scenarios=("support",),
-        seed=42,
-        target="http://ci:hunter2@127.0.0.1:8080/hook",
-        started_at="2024-05-01T12:00:00Z",
-        timing="rate 500/s",
-        delivery="lean",
-        concurrency=8,
-        sosim_version="0.1.0",
-        signed=True,
-        extra=dict(extra),
-    )
+StatsFactory = Callable[..., RunStats]
 
 
-def run_stats(attempts: list[Attempt], *thresholds: str, state: str = "Active") -> RunStats:
+@pytest.fixture
+def run_info(make_run_info: Callable[..., RunInfo]) -> Callable[..., RunInfo]:
+    """Settings of a run with one scenario; keywords go to ``extra``."""
+
+    def info(**extra: str) -> RunInfo:
+        overrides = {"scenarios": ("support",), "timing": "rate 500/s", "delivery": "lean"}
+        return make_run_info(command="sosim run", **overrides, extra=dict(extra))
+
+    return info
+
+
+@pytest.fixture
+def run_stats(make_stats: StatsFactory, run_info: Callable[..., RunInfo]) -> StatsFactory:
     """Stats after a complete run of ``attempts`` through the Handler interface."""
-    stats = RunStats([parse_threshold(t) for t in thresholds])
-    handler: Handler = stats
-    handler.start(run_info(target_rate="500/s"))
-    for item in attempts:
-        handler.handle_attempt(item)
-    handler.finish(RunResult(elapsed_s=10.0, interrupted=False, webhook_state=state, planned=len(attempts)))
-    return stats
+
+    def build(attempts: list[Attempt], *thresholds: str, state: str = "Active") -> RunStats:
+        info = run_info(target_rate="500/s")
+        return make_stats(attempts, *thresholds, info=info, state=state, planned=len(attempts))
+
+    return build
 
 
-def mixed_run() -> RunStats:
+@pytest.fixture
+def mixed_run(run_stats: StatsFactory) -> RunStats:
     """3 requests: one delivered at once, one after a 500 retry, one that timed out for good."""
     return run_stats(
         [
@@ -95,9 +94,9 @@ def mixed_run() -> RunStats:
     )
 
 
-def test_counts_requests_attempts_retries_statuses_and_errors() -> None:
+def test_counts_requests_attempts_retries_statuses_and_errors(mixed_run: RunStats) -> None:
     """Totals count final attempts as requests, later attempts as retries, statuses and errors per attempt."""
-    stats = mixed_run()
+    stats = mixed_run
     assert (stats.attempts, stats.requests, stats.delivered, stats.failed, stats.retries) == (4, 3, 2, 1, 1)
     assert stats.status_codes == {200: 2, 500: 1}
     assert stats.errors == {"timeout": 1}
@@ -106,9 +105,9 @@ def test_counts_requests_attempts_retries_statuses_and_errors() -> None:
     assert (stats.events[CREATED].sent, stats.events[CREATED].delivered) == (1, 1)
 
 
-def test_error_rate_is_failed_requests_over_requests() -> None:
+def test_error_rate_is_failed_requests_over_requests(mixed_run: RunStats) -> None:
     """error_rate counts requests that ended undelivered, not failed attempts that were retried."""
-    stats = mixed_run()
+    stats = mixed_run
     assert stats.metric("error_rate") == pytest.approx(1 / 3)
     assert stats.metric("failed") == 1
     assert stats.metric("sent") == 3
@@ -117,7 +116,7 @@ def test_error_rate_is_failed_requests_over_requests() -> None:
     assert stats.metric("status_4xx") == 0
 
 
-def test_service_percentiles_are_within_hdr_precision() -> None:
+def test_service_percentiles_are_within_hdr_precision(run_stats: StatsFactory) -> None:
     """p50/p90/p99/max/mean of 1..1000 ms match the exact values within 0.1%."""
     stats = run_stats([attempt(intended=i / 100, service=i / 1000) for i in range(1, 1001)])
     for name, exact in (("p50", 0.500), ("p90", 0.900), ("p99", 0.990), ("p99.9", 0.999)):
@@ -127,16 +126,16 @@ def test_service_percentiles_are_within_hdr_precision() -> None:
     assert stats.metric("p99") <= stats.metric("max")
 
 
-def test_only_answered_attempts_enter_the_latency_histograms() -> None:
+def test_only_answered_attempts_enter_the_latency_histograms(mixed_run: RunStats) -> None:
     """A timeout has no response time, so it cannot drag p99 to the timeout; its lag still counts."""
-    stats = mixed_run()
+    stats = mixed_run
     assert stats.service.count == 3
     assert stats.latency.count == 3
     assert stats.lag.count == 4
     assert stats.metric("max") == pytest.approx(0.040)
 
 
-def test_latency_from_intended_includes_queueing() -> None:
+def test_latency_from_intended_includes_queueing(run_stats: StatsFactory) -> None:
     """An attempt sent 2 s late with a 100 ms answer shows 2.1 s from intended and 100 ms service."""
     stats = run_stats([attempt(intended=1.0, sent=3.0, service=0.100)])
     assert stats.metric("p50") == pytest.approx(0.100, rel=HDR_PRECISION)
@@ -146,14 +145,14 @@ def test_latency_from_intended_includes_queueing() -> None:
     assert stats.metric("lag_max") == pytest.approx(2.0)
 
 
-def test_lag_is_clamped_at_zero() -> None:
+def test_lag_is_clamped_at_zero(run_stats: StatsFactory) -> None:
     """An attempt sent before its intended time counts as on time, not as negative lag."""
     stats = run_stats([attempt(intended=1.0, sent=0.9)])
     assert stats.metric("lag_max") == 0.0
     assert stats.metric("lag_p50") == 0.0
 
 
-def test_unmeasurable_metrics_are_nan_and_cross_thresholds() -> None:
+def test_unmeasurable_metrics_are_nan_and_cross_thresholds(run_stats: StatsFactory) -> None:
     """With no answer and no request, percentiles and error_rate are unknown and their thresholds fail."""
     stats = run_stats([], "p99 > 250ms", "error_rate > 1%", "failed > 0")
     assert math.isnan(stats.metric("p99"))
@@ -161,16 +160,16 @@ def test_unmeasurable_metrics_are_nan_and_cross_thresholds() -> None:
     assert [r.crossed for r in stats.evaluate_thresholds()] == [True, True, False]
 
 
-def test_every_threshold_metric_is_measured() -> None:
+def test_every_threshold_metric_is_measured(mixed_run: RunStats) -> None:
     """Each metric --fail-if accepts is answered by RunStats; unknown names are refused."""
-    stats = mixed_run()
+    stats = mixed_run
     for name in METRICS:
         assert isinstance(stats.metric(name), float), name
     with pytest.raises(KeyError):
         stats.metric("p42")
 
 
-def test_achieved_and_target_rate() -> None:
+def test_achieved_and_target_rate(run_stats: StatsFactory) -> None:
     """rate is requests per second of the run (101 in its 10 s; between the first and the last send
     while it runs); the target comes from RunInfo."""
     live = RunStats()
@@ -183,7 +182,7 @@ def test_achieved_and_target_rate() -> None:
     assert stats.summary()["rate"]["target_per_s"] == 500.0
 
 
-def test_faults_count_sent_and_statuses_per_fault() -> None:
+def test_faults_count_sent_and_statuses_per_fault(run_stats: StatsFactory) -> None:
     """Attempts carrying an injected fault are counted per fault with their answers."""
     stats = run_stats(
         [
@@ -199,7 +198,7 @@ def test_faults_count_sent_and_statuses_per_fault() -> None:
     }
 
 
-def test_series_buckets_by_whole_second_of_send() -> None:
+def test_series_buckets_by_whole_second_of_send(run_stats: StatsFactory) -> None:
     """The series has one row per second from 0, quiet seconds as zeros, outcomes in the send's second."""
     stats = run_stats(
         [
@@ -220,7 +219,7 @@ def test_series_buckets_by_whole_second_of_send() -> None:
     assert series[2]["lag_p99_ms"] == pytest.approx(250.0, rel=SERIES_PRECISION)
 
 
-def test_series_percentiles_track_each_second() -> None:
+def test_series_percentiles_track_each_second(run_stats: StatsFactory) -> None:
     """Per-second percentiles follow a receiver that slows down during the run."""
     stats = run_stats(
         [attempt(intended=t + i / 1000, service=(t + 1) * 0.050) for t in range(5) for i in range(100)]
@@ -230,7 +229,7 @@ def test_series_percentiles_track_each_second() -> None:
     )
 
 
-def test_memory_does_not_grow_with_the_number_of_events() -> None:
+def test_memory_does_not_grow_with_the_number_of_events(run_stats: StatsFactory) -> None:
     """Ten times more events in the same seconds use no more memory: nothing is kept per attempt."""
     stats = run_stats([])
     items = [attempt(intended=i % 10 + 0.5, service=0.001 * (i % 97)) for i in range(1000)]
@@ -249,12 +248,12 @@ def test_memory_does_not_grow_with_the_number_of_events() -> None:
     assert after - before < 20_000
 
 
-def test_webhook_state_changes_are_reported() -> None:
+def test_webhook_state_changes_are_reported(
+    make_stats: StatsFactory, run_info: Callable[..., RunInfo]
+) -> None:
     """The report says when the webhook turned TooManyErrors and how it ended."""
-    stats = RunStats()
-    stats.start(run_info())
-    stats.handle_state(StateChange(12.3, "sosim", "TooManyErrors", "9 consecutive failures"))
-    stats.finish(RunResult(20.0, False, "TooManyErrors", 100))
+    change = StateChange(12.3, "sosim", "TooManyErrors", "9 consecutive failures")
+    stats = make_stats(info=run_info(), changes=[change], elapsed=20.0, state="TooManyErrors", planned=100)
     webhook = stats.summary()["webhook"]
     assert webhook["final_state"] == "TooManyErrors"
     assert webhook["too_many_errors_at_s"] == 12.3
@@ -263,9 +262,9 @@ def test_webhook_state_changes_are_reported() -> None:
     ]
 
 
-def test_json_report_is_strict_stable_and_complete(tmp_path: Path) -> None:
+def test_json_report_is_strict_stable_and_complete(tmp_path: Path, mixed_run: RunStats) -> None:
     """The JSON report is valid strict JSON, identical on rewrite, with totals, latency and verdicts."""
-    stats = mixed_run()
+    stats = mixed_run
     stats.thresholds = (parse_threshold("p99 > 35ms"), parse_threshold("error_rate > 50%"))
     path = tmp_path / "report.json"
     write_json(stats, path)
@@ -305,9 +304,9 @@ def test_json_report_is_strict_stable_and_complete(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.tmp"))
 
 
-def test_reports_never_contain_the_targets_password(tmp_path: Path) -> None:
+def test_reports_never_contain_the_targets_password(tmp_path: Path, mixed_run: RunStats) -> None:
     """A password in the target URL is masked in the JSON and JUnit reports."""
-    stats = mixed_run()
+    stats = mixed_run
     write_json(stats, tmp_path / "r.json")
     write_junit(stats, [], tmp_path / "r.xml")
     for name in ("r.json", "r.xml"):
@@ -322,7 +321,7 @@ def _cases(path: Path) -> dict[str, ET.Element | None]:
     return {case.attrib["name"]: case.find("failure") for case in root.iter("testcase")}
 
 
-def test_junit_fails_exactly_the_crossed_thresholds(tmp_path: Path) -> None:
+def test_junit_fails_exactly_the_crossed_thresholds(tmp_path: Path, run_stats: StatsFactory) -> None:
     """Each threshold is a test case; only crossed ones carry a failure with actual vs limit."""
     stats = run_stats(
         [attempt(service=0.300), attempt(intended=1, service=0.100)], "p99 > 250ms", "failed > 0"
@@ -344,7 +343,7 @@ def test_junit_fails_exactly_the_crossed_thresholds(tmp_path: Path) -> None:
     assert cases["support"] is None
 
 
-def test_junit_scenario_fails_when_nothing_was_delivered(tmp_path: Path) -> None:
+def test_junit_scenario_fails_when_nothing_was_delivered(tmp_path: Path, run_stats: StatsFactory) -> None:
     """A run that delivered nothing fails its scenario case, with the per-event counts and the errors."""
     stats = run_stats([attempt(status=None, error="timeout"), attempt(event=CREATED, status=500)])
     path = tmp_path / "junit.xml"
@@ -359,10 +358,12 @@ def test_junit_scenario_fails_when_nothing_was_delivered(tmp_path: Path) -> None
     assert "error timeout: 1 attempts" in (failure.text or "")
 
 
-def test_junit_scenario_passes_with_a_lost_event_as_the_exit_code_does(tmp_path: Path) -> None:
+def test_junit_scenario_passes_with_a_lost_event_as_the_exit_code_does(
+    tmp_path: Path, mixed_run: RunStats
+) -> None:
     """An event lost while the webhook stayed Active does not fail `sosim run` (exit code 0), so JUnit
     agrees; `--fail-if 'lost > 0'` is the gate for it, and JUnit shows that case failed."""
-    stats = mixed_run()
+    stats = mixed_run
     stats.thresholds = (parse_threshold("lost > 0"),)
     path = tmp_path / "junit.xml"
     write_junit(stats, stats.evaluate_thresholds(), path)
@@ -373,7 +374,9 @@ def test_junit_scenario_passes_with_a_lost_event_as_the_exit_code_does(tmp_path:
     assert failure.attrib["message"] == "lost > 0: actual 1, limit 0"
 
 
-def test_junit_scenario_fails_when_the_webhook_turned_too_many_errors(tmp_path: Path) -> None:
+def test_junit_scenario_fails_when_the_webhook_turned_too_many_errors(
+    tmp_path: Path, run_stats: StatsFactory
+) -> None:
     """A webhook that ended TooManyErrors fails the scenario case even if nothing was left undelivered."""
     stats = run_stats([attempt()], state="TooManyErrors")
     stats.handle_state(StateChange(12.3, "sosim", "TooManyErrors", "9 failures"))
@@ -385,28 +388,33 @@ def test_junit_scenario_fails_when_the_webhook_turned_too_many_errors(tmp_path: 
     assert "webhook final state: TooManyErrors" in failure.attrib["message"]
 
 
-def test_junit_scenario_fails_when_the_run_was_interrupted(tmp_path: Path) -> None:
+def test_junit_scenario_fails_when_the_run_was_interrupted(
+    tmp_path: Path, make_stats: StatsFactory, run_info: Callable[..., RunInfo]
+) -> None:
     """An interrupted run cannot pass CI, even if every request it sent was delivered."""
-    stats = RunStats()
-    stats.start(run_info())
-    stats.handle_attempt(attempt())
-    stats.finish(RunResult(1.0, True, "Active", 100))
+    stats = make_stats([attempt()], info=run_info(), elapsed=1.0, interrupted=True, planned=100)
     write_junit(stats, [], tmp_path / "junit.xml")
     failure = _cases(tmp_path / "junit.xml")["support"]
     assert failure is not None
     assert "interrupted" in failure.attrib["message"]
 
 
-def test_junit_extra_cases_and_hostile_names_stay_valid_xml(tmp_path: Path) -> None:
+def test_junit_extra_cases_and_hostile_names_stay_valid_xml(
+    tmp_path: Path, make_stats: StatsFactory, make_run_info: Callable[..., RunInfo]
+) -> None:
     """Extra (fault) cases are added; names with markup and control characters still parse."""
-    stats = RunStats()
-    stats.start(
-        RunInfo(
-            "sosim run", ('<a&b "c">\x01',), None, "http://h/", "", "max-rate", "httpx", 1, "0.1.0", False
-        )
+    info = make_run_info(
+        command="sosim run",
+        scenarios=('<a&b "c">\x01',),
+        seed=None,
+        target="http://h/",
+        started_at="",
+        timing="max-rate",
+        delivery="httpx",
+        concurrency=1,
+        signed=False,
     )
-    stats.handle_attempt(attempt())
-    stats.finish(RunResult(1.0, False, "Active", 1))
+    stats = make_stats([attempt()], info=info, elapsed=1.0, planned=1)
     path = tmp_path / "junit.xml"
     write_junit(stats, [], path, extra_cases=[("fault slow-5s", None), ("fault drop", "expected retry <3>")])
     cases = _cases(path)
@@ -417,7 +425,7 @@ def test_junit_extra_cases_and_hostile_names_stay_valid_xml(tmp_path: Path) -> N
     assert failure.attrib["message"] == "expected retry <3>"
 
 
-def test_render_summary_shows_the_key_figures_in_80_columns() -> None:
+def test_render_summary_shows_the_key_figures_in_80_columns(run_stats: StatsFactory) -> None:
     """The end-of-run summary shows counts, statuses, latency, rate, the webhook's fate and verdicts."""
     stats = run_stats(
         [attempt(event=CREATED, intended=i / 10, service=0.012) for i in range(9)]
@@ -445,12 +453,12 @@ def test_bad_threshold_is_a_usage_error_before_the_run() -> None:
         RunStats([parse_threshold("p99 >> 5")])
 
 
-def test_summary_is_titled_by_its_command_and_explains_max_rate_lag() -> None:
+def test_summary_is_titled_by_its_command_and_explains_max_rate_lag(
+    run_stats: StatsFactory, make_stats: StatsFactory, run_info: Callable[..., RunInfo]
+) -> None:
     """A replay's summary says replay; at max-rate a line says what schedule lag means there."""
-    stats = RunStats()
-    stats.start(replace(run_info(), command="replay", timing="max-rate"))
-    stats.handle_attempt(attempt(intended=0.0, service=0.010))
-    stats.finish(RunResult(elapsed_s=0.5, interrupted=False, webhook_state="Active", planned=1))
+    info = replace(run_info(), command="replay", timing="max-rate")
+    stats = make_stats([attempt(intended=0.0, service=0.010)], info=info, elapsed=0.5, planned=1)
     console = Console(record=True, width=200)
     render_summary(stats, [], console)
     text = console.export_text()

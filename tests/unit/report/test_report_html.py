@@ -5,17 +5,17 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from simulator.core.events import Request
-from simulator.core.outcome import Attempt, ErrorKind, RunInfo, RunResult, StateChange
+from simulator.core.outcome import Attempt, ErrorKind, RunInfo, StateChange
 from simulator.report.html import render_html, report_data, series_columns, sessions_data, write_html
 from simulator.report.sessions import DETAIL_BYTES, SessionSample
 from simulator.report.stats import RunStats, write_json
-from simulator.report.thresholds import parse_threshold
 
 MESSAGE = "chatsession.message"
 CREATED = "chatsession.created"
@@ -61,57 +61,34 @@ def attempt(
     )
 
 
-def finished(stats: RunStats, *, elapsed: float = 10.0, state: str = "Active") -> RunStats:
-    """Start and finish ``stats`` around the attempts already fed to it."""
-    stats.finish(RunResult(elapsed_s=elapsed, interrupted=False, webhook_state=state, planned=stats.requests))
-    return stats
+StatsFactory = Callable[..., RunStats]
 
 
-def run_info(**extra: str) -> RunInfo:
-    """Settings of a run whose target URL carries a password."""
-    return RunInfo(
-        command="run",
-        scenarios=("scenarios/support-chat.yaml",),
-        seed=42,
-        target="http://ci:hunter2@127.0.0.1:8080/hook",
-        started_at="2024-05-01T12:00:00Z",
-        timing="rate 20/s",
-        delivery="netserver",
-        concurrency=8,
-        sosim_version="0.1.0",
-        signed=True,
-        extra=dict(extra),
-    )
-
-
-def small_run(*thresholds: str) -> RunStats:
+@pytest.fixture
+def small_run(make_stats: StatsFactory, make_run_info: Callable[..., RunInfo]) -> StatsFactory:
     """Three seconds: deliveries, a 500 that was retried, a timeout, a fault and TooManyErrors."""
-    stats = RunStats([parse_threshold(t) for t in thresholds])
-    stats.start(run_info(target_rate="20", api_token="s3cr3t-token"))
-    for item in [
+    info = make_run_info(extra={"target_rate": "20", "api_token": "s3cr3t-token"})
+    attempts = [
         attempt(session=1, event=CREATED, at=0.1, service=0.020),
         attempt(session=1, at=0.5, status=500, final=False, response=b'{"error": "busy"}'),
         attempt(session=1, at=1.5, number=2, service=0.030),
         attempt(session=2, at=2.0, service=5.0, status=None, error="timeout"),
         attempt(session=3, at=2.5, status=401, fault="bad-signature"),
-    ]:
-        stats.handle_attempt(item)
-    stats.handle_state(StateChange(2.9, "hook", "TooManyErrors", "too many failures"))
-    return finished(stats, elapsed=3.0, state="TooManyErrors")
+    ]
+    change = StateChange(2.9, "hook", "TooManyErrors", "too many failures")
 
+    def build(*thresholds: str) -> RunStats:
+        return make_stats(
+            attempts, *thresholds, info=info, changes=[change], elapsed=3.0, state="TooManyErrors"
+        )
 
-def page_data(page: str) -> dict[str, Any]:
-    """The JSON the page's script draws from."""
-    match = re.search(r'<script type="application/json" id="sosim-data">(.*?)</script>', page, re.S)
-    assert match is not None
-    data: dict[str, Any] = json.loads(match.group(1))
-    return data
+    return build
 
 
 # --- the page ----------------------------------------------------------------------------------
 
 
-def test_page_is_self_contained_and_loads_nothing_from_the_network() -> None:
+def test_page_is_self_contained_and_loads_nothing_from_the_network(small_run: StatsFactory) -> None:
     """The page inlines uPlot and its own script and styles, and its CSP forbids any network load."""
     page = render_html(small_run(), [])
     assert "<script src" not in page
@@ -124,7 +101,7 @@ def test_page_is_self_contained_and_loads_nothing_from_the_network() -> None:
     assert "connect-src" not in csp.group(1)  # so default-src 'none' forbids fetch and XHR
 
 
-def test_page_shows_the_settings_and_verdicts_but_never_a_secret() -> None:
+def test_page_shows_the_settings_and_verdicts_but_never_a_secret(small_run: StatsFactory) -> None:
     """Settings and threshold verdicts are plain HTML; the password and secret-like extras are left out."""
     stats = small_run("p99 > 250ms", "failed > 0")
     page = render_html(stats, stats.evaluate_thresholds(), [("fault bad-signature", None)])
@@ -141,19 +118,19 @@ def test_page_shows_the_settings_and_verdicts_but_never_a_secret() -> None:
     assert '<span class="badge fail">FAIL</span>' in page
 
 
-def test_page_data_cannot_end_its_script_element() -> None:
+def test_page_data_cannot_end_its_script_element(
+    make_stats: StatsFactory, page_data: Callable[[str], dict[str, Any]]
+) -> None:
     """A response body holding </script> stays inside the JSON and reads back unchanged."""
-    stats = RunStats()
     evil = b"</script><script>alert(1)</script><!--"
-    stats.handle_attempt(attempt(status=500, response=evil))
-    page = render_html(finished(stats), [])
+    page = render_html(make_stats([attempt(status=500, response=evil)], info=None), [])
     assert "<script>alert(1)" not in page
     lane = page_data(page)["sessions"]["lanes"][0]
     fields = page_data(page)["sessions"]["fields"]
     assert lane["attempts"][0][fields.index("response")] == evil.decode()
 
 
-def test_write_html_replaces_the_file_whole(tmp_path: Path) -> None:
+def test_write_html_replaces_the_file_whole(tmp_path: Path, small_run: StatsFactory) -> None:
     """write_html writes the page in one piece and leaves no temporary file."""
     path = tmp_path / "report.html"
     path.write_text("old", encoding="utf-8")
@@ -162,21 +139,21 @@ def test_write_html_replaces_the_file_whole(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.tmp"))
 
 
-def test_page_carries_every_chart_and_the_faults_chart_only_with_faults() -> None:
+def test_page_carries_every_chart_and_the_faults_chart_only_with_faults(
+    small_run: StatsFactory, make_stats: StatsFactory
+) -> None:
     """Each chart has a titled figure; the faults chart appears only when faults were injected."""
     with_faults = render_html(small_run(), [])
     for chart in ("throughput", "latency", "distribution", "lag", "answers", "retries", "faults", "sessions"):
         assert f'id="{chart}"' in with_faults
-    stats = RunStats()
-    stats.handle_attempt(attempt())
-    assert 'id="faults"' not in render_html(finished(stats), [])
+    assert 'id="faults"' not in render_html(make_stats([attempt()], info=None), [])
 
 
-def test_a_run_without_attempts_still_renders() -> None:
+def test_a_run_without_attempts_still_renders(
+    make_stats: StatsFactory, page_data: Callable[[str], dict[str, Any]]
+) -> None:
     """A run interrupted before its first attempt gives a page with empty series, not an error."""
-    stats = RunStats()
-    stats.start(run_info())
-    data = page_data(render_html(finished(stats, elapsed=0.0), []))
+    data = page_data(render_html(make_stats(elapsed=0.0), []))
     assert data["series"]["t"] == []
     assert data["sessions"]["lanes"] == []
     assert data["distribution"] == {"service": [], "from_intended": []}
@@ -185,7 +162,7 @@ def test_a_run_without_attempts_still_renders() -> None:
 # --- the data behind the charts -----------------------------------------------------------------
 
 
-def test_series_columns_carry_every_per_second_figure() -> None:
+def test_series_columns_carry_every_per_second_figure(small_run: StatsFactory) -> None:
     """The page's series has per-second sends, outcomes, retries, 4xx/5xx/errors and percentiles."""
     data = report_data(small_run())
     series = data["series"]
@@ -202,7 +179,9 @@ def test_series_columns_carry_every_per_second_figure() -> None:
     assert all(isinstance(v, float) for v in series["lag_p50_ms"])
 
 
-def test_json_report_carries_the_same_series_and_distribution(tmp_path: Path) -> None:
+def test_json_report_carries_the_same_series_and_distribution(
+    tmp_path: Path, small_run: StatsFactory
+) -> None:
     """The JSON report has the per-second rows and the HDR distribution the HTML plots."""
     stats = small_run()
     write_json(stats, tmp_path / "report.json")
@@ -218,12 +197,10 @@ def test_json_report_carries_the_same_series_and_distribution(tmp_path: Path) ->
     assert report["events"][MESSAGE]["errors"] == {"timeout": 1}
 
 
-def test_long_runs_are_shown_in_coarser_steps_with_the_same_totals() -> None:
+def test_long_runs_are_shown_in_coarser_steps_with_the_same_totals(make_stats: StatsFactory) -> None:
     """A run longer than the page's row limit is bucketed in whole-second steps; totals are kept."""
-    stats = RunStats()
-    for second in range(100):
-        stats.handle_attempt(attempt(session=second, at=second + 0.5, service=0.001 * (1 + second % 7)))
-    columns = series_columns(finished(stats), max_rows=30)
+    attempts = [attempt(session=s, at=s + 0.5, service=0.001 * (1 + s % 7)) for s in range(100)]
+    columns = series_columns(make_stats(attempts, info=None), max_rows=30)
     assert columns["step"] == 4
     assert columns["t"] == list(range(0, 100, 4))
     assert sum(columns["sent"]) == 100
@@ -231,14 +208,16 @@ def test_long_runs_are_shown_in_coarser_steps_with_the_same_totals() -> None:
     assert max(columns["p99_ms"]) == pytest.approx(7.0, rel=0.035)
 
 
-def test_per_event_answers_count_statuses_and_errors() -> None:
+def test_per_event_answers_count_statuses_and_errors(small_run: StatsFactory) -> None:
     """Status codes and errors are counted per event type for the answers chart."""
     events = report_data(small_run())["events"]
     assert events[CREATED] == {"status_codes": {"200": 1}, "errors": {}}
     assert events[MESSAGE] == {"status_codes": {"200": 1, "401": 1, "500": 1}, "errors": {"timeout": 1}}
 
 
-def test_fault_verdicts_are_matched_to_fault_names() -> None:
+def test_fault_verdicts_are_matched_to_fault_names(
+    small_run: StatsFactory, page_data: Callable[[str], dict[str, Any]]
+) -> None:
     """The faults chart gets each fault's answers and its PASS/FAIL from the JUnit-style cases."""
     stats = small_run()
     data = page_data(render_html(stats, [], [("fault bad-signature", "FAIL bad-signature: expected 401")]))

@@ -19,13 +19,16 @@ from simulator.core.events import (
     render,
 )
 from simulator.core.events import render_test as render_ping
+from simulator.core.faults import FAULT_HEADER
 from simulator.core.signing import sign
 from simulator.servers.receiver import (
+    EVENT_ID_REUSED,
     Tally,
     Verdict,
     WebhookChecker,
     timestamp_key,
     verdict_caveat,
+    verdict_line,
     verdict_ok,
     verdict_table,
 )
@@ -494,3 +497,116 @@ def test_a_second_created_with_other_content_is_still_an_order_error() -> None:
     assert verdict.problems == ("created-not-first", "timestamp-backwards")
     assert not verdict.requeued
     assert checker.tally.requeued_out_of_order == 0
+
+
+def marked(request: Request, fault: str, *, signature: str | None = None) -> list[tuple[str, str]]:
+    headers = with_header(request, FAULT_HEADER, fault)
+    return (
+        headers
+        if signature is None
+        else [*with_header(request, so.HEADER_SIGNATURE, signature), *headers[-1:]]
+    )
+
+
+def test_a_marked_probe_with_problems_is_expected_not_failed() -> None:
+    """An injected forgery (X-Sosim-Fault: bad-signature) is still judged and rejected, but the tally
+    counts it as expected, so the verdict agrees with the run's fault verdicts."""
+    request = render(chat_event(so.EVENT_CREATED), WEBHOOK)
+    checker = WebhookChecker(SECRET)
+    forged = marked(request, "bad-signature", signature=sign(request.body, "forged"))
+
+    verdict = checker.check("POST", forged, request.body)
+
+    assert verdict.problems == ("bad-signature",) and not verdict.ok  # answered 401 as before
+    assert verdict.expected == "bad-signature"
+    tally = checker.tally
+    assert tally.failed == 0 and tally.problems == {} and tally.expected == {"bad-signature": 1}
+    assert verdict_ok(tally)
+    assert verdict_line(tally).startswith("PASS") and "bad-signature 1" in verdict_line(tally)
+    assert ("expected: bad-signature (injected fault)", "1") in verdict_table(tally)
+
+
+def test_a_forgery_without_the_marker_still_fails() -> None:
+    request = render(chat_event(so.EVENT_CREATED), WEBHOOK)
+    checker = WebhookChecker(SECRET)
+    checker.check(
+        "POST", with_header(request, so.HEADER_SIGNATURE, sign(request.body, "forged")), request.body
+    )
+    assert not verdict_ok(checker.tally)
+    assert checker.tally.failed == 1 and checker.tally.expected == {}
+    assert verdict_line(checker.tally) == "FAIL: 1 request(s) failed verification"
+
+
+def test_an_unknown_marker_value_is_judged_as_real_traffic() -> None:
+    request = render(chat_event(so.EVENT_CREATED), WEBHOOK)
+    checker = WebhookChecker(SECRET)
+    checker.check("POST", marked(request, "trust-me", signature="bogus"), request.body)
+    assert checker.tally.failed == 1 and checker.tally.expected == {}
+
+
+def test_a_probe_changes_nothing_the_checker_remembers() -> None:
+    """A duplicate probe that overtakes real traffic must not move its session forward: the real
+    events after it are judged in their own order, and the original is not taken for a retry."""
+    first = render(chat_event(so.EVENT_CREATED), WEBHOOK)
+    later = render(chat_event(so.EVENT_MESSAGE, ticks=T0 + 10 * TICKS_PER_SECOND), WEBHOOK)
+    middle = render(chat_event(so.EVENT_MESSAGE, ticks=T0 + 5 * TICKS_PER_SECOND), WEBHOOK)
+    checker = WebhookChecker(SECRET)
+
+    probe = checker.check("POST", marked(later, "duplicate"), later.body)
+    assert probe.ok and probe.probe and not probe.duplicate
+    for request in (first, middle, later):
+        verdict = check(checker, request)
+        assert verdict.ok and not verdict.duplicate, verdict
+    again = checker.check("POST", marked(later, "duplicate"), later.body)
+    assert again.ok and again.duplicate
+    tally = checker.tally
+    assert verdict_ok(tally) and tally.probes == 2 and tally.expected == {}
+
+
+def test_a_marked_reorder_is_real_traffic_whose_disorder_is_expected() -> None:
+    created = render(chat_event(so.EVENT_CREATED), WEBHOOK)
+    message = render(chat_event(so.EVENT_MESSAGE, ticks=T0 + TICKS_PER_SECOND), WEBHOOK)
+    checker = WebhookChecker(SECRET)
+    overtaking = checker.check("POST", marked(message, "reorder"), message.body)
+    held = checker.check("POST", marked(created, "reorder"), created.body)
+    assert overtaking.expected == held.expected == "reorder"
+    assert checker.tally.expected == {"reorder": 2} and verdict_ok(checker.tally)
+    assert checker.tally.event_ids == 2  # remembered, unlike a probe
+
+
+def test_a_small_window_forgets_old_event_ids_and_says_so() -> None:
+    """With a window of 2, a retry of an EventId 3 events back is not recognised, a reuse of it is not
+    detected, and the verdict says both; a reuse inside the window still fails."""
+    checker = WebhookChecker(SECRET, window=2)
+    requests = [
+        render(chat_event(so.EVENT_CREATED, session_id=SESSION + n, ticks=T0 + n), WEBHOOK) for n in range(3)
+    ]
+    for request in requests:
+        assert check(checker, request).ok
+    assert checker.tally.forgotten == 1 and checker.tally.event_ids == 3 and checker.tally.sessions == 3
+
+    retry = check(checker, requests[0])  # forgotten: taken for a later delivery cycle, not a problem
+    assert retry.ok and not retry.duplicate
+    assert check(checker, requests[2]).duplicate  # still inside the window
+    reused = chat_event(so.EVENT_CREATED, session_id=SESSION + 2, ticks=T0 + 9, event_id=requests[2].event_id)
+    assert EVENT_ID_REUSED in check(checker, render(reused, WEBHOOK)).problems
+
+    tally = checker.tally
+    assert ("EventIds forgotten (window 2)", str(tally.forgotten)) in verdict_table(tally)
+    assert "older than the last 2 were forgotten" in verdict_caveat(tally)
+
+
+def test_a_forgotten_session_is_not_taken_for_one_that_skipped_created() -> None:
+    checker = WebhookChecker(SECRET, window=1)
+    first = render(chat_event(so.EVENT_CREATED, session_id=SESSION), WEBHOOK)
+    other = render(chat_event(so.EVENT_CREATED, session_id=SESSION + 1), WEBHOOK)
+    later = render(chat_event(so.EVENT_MESSAGE, session_id=SESSION, ticks=T0 + TICKS_PER_SECOND), WEBHOOK)
+    for request in (first, other, later):
+        assert check(checker, request).ok
+
+
+def test_the_default_window_forgets_nothing_in_a_normal_run() -> None:
+    checker = WebhookChecker(SECRET)
+    check(checker, render(chat_event(so.EVENT_CREATED), WEBHOOK))
+    assert checker.tally.forgotten == 0 and checker.tally.window == 1_000_000
+    assert verdict_caveat(checker.tally) == ""
