@@ -35,10 +35,12 @@ import os
 import signal
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +63,10 @@ from simulator.engine.workers import GO, STOP, TERM, Job, Report, worker_main
 from simulator.recording.merge import merge_recordings, part_path
 from simulator.recording.replay import ReplayOptions
 
-__all__ = ["play_sharded", "run_sharded"]
+__all__ = ["STATUS_EVERY_S", "play_sharded", "run_sharded"]
+
+#: Seconds between the progress lines of a run on several processes (as a log gets them from one).
+STATUS_EVERY_S = 10.0
 
 
 def run_sharded(config: RunConfig, replay: ReplayOptions | None = None) -> int:
@@ -90,7 +95,12 @@ def play_sharded(
                 f"{count} processes)",
                 soft_wrap=True,
             )
-        reports, failure = _supervise(workers, jobs)
+        say = (
+            None
+            if console is None or config.quiet
+            else partial(console.print, soft_wrap=True, highlight=False)
+        )
+        reports, failure = _supervise(workers, jobs, say)
         _print_warnings(jobs)
         result = _merge_results([r.result for r in reports.values()], failure)
         info = _merged_info(config, reports, target)
@@ -214,18 +224,26 @@ class _Workers:
             self.pipes[index].send(message)
 
 
-def _supervise(workers: _Workers, jobs: Sequence[Job]) -> tuple[dict[int, Report], str | None]:
-    """Run the workers to the end; their reports, and the first failure (None when none failed)."""
+def _supervise(
+    workers: _Workers, jobs: Sequence[Job], say: Callable[[str], None] | None = None
+) -> tuple[dict[int, Report], str | None]:
+    """Run the workers to the end, with a progress line through ``say`` every ``STATUS_EVERY_S``;
+    their reports, and the first failure (None when none failed)."""
     from multiprocessing.connection import wait
 
     with _signals_as_messages() as (wakeup, presses):
         for job in jobs:
             workers.send(job.index, job)
         supervisor = _Supervisor(workers, len(jobs))
+        next_line = time.monotonic() + STATUS_EVERY_S
         while supervisor.pending:
             pipes = {workers.pipes[i]: i for i in supervisor.pending}
             ended = {workers.processes[i].sentinel: i for i in supervisor.pending}
-            for ready in wait([wakeup, *pipes, *ended]):
+            if say is not None and time.monotonic() >= next_line:
+                next_line += STATUS_EVERY_S
+                say(supervisor.status_line())
+            timeout = max(next_line - time.monotonic(), 0.0) if say is not None else None
+            for ready in wait([wakeup, *pipes, *ended], timeout):
                 if ready == wakeup:
                     os.read(wakeup, 64)
                     supervisor.pass_on(presses.take())
@@ -247,6 +265,19 @@ class _Supervisor:
         self.reports: dict[int, Report] = {}
         self.failure: str | None = None
         self.stopping = False  # a press came before the go: the workers get it instead
+        self.counts: dict[int, tuple[int, int]] = {}  # attempts and delivered, as last heard
+        self.started: float | None = None  # when the go went out
+
+    def status_line(self) -> str:
+        """How far the workers got: the plain line a log gets every ``STATUS_EVERY_S``."""
+        attempts = sum(a for a, _ in self.counts.values())
+        delivered = sum(d for _, d in self.counts.values())
+        elapsed = time.monotonic() - self.started if self.started is not None else 0.0
+        rate = attempts / elapsed if elapsed > 0 else 0.0
+        return (
+            f"progress: {attempts:,} attempts, {delivered:,} delivered, {rate:,.0f}/s, "
+            f"elapsed {elapsed:.1f}s, {len(self.pending)} of {self.count} processes playing"
+        )
 
     def pass_on(self, messages: Sequence[str]) -> None:
         """Pass the parent's Ctrl-C presses and SIGTERM on to every worker still playing."""
@@ -260,9 +291,13 @@ class _Supervisor:
         if index not in self.pending:
             return
         message = _receive(self.workers.pipes[index], self.workers.processes[index], ended)
+        if message[0] == "progress":
+            self.counts[index] = (message[1], message[2])
+            return
         if message[0] == "ready":
             self.ready.add(index)
             if len(self.ready) == self.count and self.failure is None and not self.stopping:
+                self.started = time.monotonic()
                 for other in self.pending:
                     self.workers.send(other, GO)
             return

@@ -12,6 +12,7 @@ import contextlib
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,8 @@ __all__ = ["GO", "STOP", "TERM", "Job", "Report", "StartTogether", "worker_main"
 #: What the parent sends a worker after its job: start, stop (a Ctrl-C press) or terminate.
 GO, STOP, TERM = "go", "stop", "term"
 _SIGNALS = {STOP: signal.SIGINT, TERM: signal.SIGTERM}
+#: How often a worker tells the parent its counts, for the parent's progress lines.
+PROGRESS_EVERY_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,8 @@ class StartTogether:
 
     def __init__(self, pipe: Any) -> None:
         self._pipe = pipe
+        self._attempts = self._delivered = 0
+        self._report_at = 0.0  # when the parent next hears how far this worker got
 
     def start(self, info: RunInfo) -> None:
         """Ready; wait for the go (or an early stop), then listen for stops."""
@@ -142,7 +147,14 @@ class StartTogether:
                 return  # the run's loop has closed: nothing left to stop
 
     def handle_attempt(self, attempt: Any) -> None:
-        """Nothing: the run's own stats count."""
+        """Count it; about once a second, tell the parent how far this worker got."""
+        self._attempts += 1
+        self._delivered += bool(attempt.delivered)
+        now = time.monotonic()
+        if now >= self._report_at:
+            self._report_at = now + PROGRESS_EVERY_S
+            with contextlib.suppress(OSError):
+                self._pipe.send(("progress", self._attempts, self._delivered))
 
     def handle_state(self, change: Any) -> None:
         """Nothing."""

@@ -238,3 +238,38 @@ def _alive(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state != "Z"
+
+
+class _Lines:
+    """A console stand-in that keeps what is printed."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def print(self, text: str, **_options: object) -> None:
+        self.lines.append(text)
+
+
+def test_a_long_run_prints_progress_lines_from_every_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    from simulator.engine import processes
+    from simulator.engine.run import RunConfig
+
+    monkeypatch.setattr(processes, "STATUS_EVERY_S", 0.25)
+    console = _Lines()
+    with ReceiverThread(ReceiverConfig(secret=SECRET)) as receiver:
+        config = RunConfig(
+            (SUPPORT_CHAT,),
+            target=receiver.url + "webhook",
+            secret=SECRET,
+            sessions=6,
+            rate=100.0,  # about 1.4 s
+            preflight=False,
+            processes=2,
+        )
+        outcome = processes.play_sharded(config, console=console)
+    assert outcome.exit_code == 0
+    progress = [line for line in console.lines if line.startswith("progress: ")]
+    assert progress, console.lines
+    attempts = [int(line.split()[1].replace(",", "")) for line in progress]
+    assert attempts == sorted(attempts) and attempts[-1] > 0
+    assert "of 2 processes playing" in progress[0]
