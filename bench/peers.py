@@ -157,6 +157,7 @@ LABELS = {
     "k6": "k6, JS builds + signs each request",
     "locust": "Locust FastHttpUser, builds + signs each request",
     "run": "sosim run busy-hour.yaml --max-rate",
+    "run2": "sosim run busy-hour.yaml --max-rate --processes 2",
     "replay": "sosim replay fixtures.jsonl --max-rate",
     "generate": "sosim generate --format jsonl (no network)",
     "hand": "hand-written Faker + json + hmac script",
@@ -400,14 +401,16 @@ class Bench:
             raise _fail(result, "sosim generate")
         return result
 
-    def run(self, sessions: int, report: Path) -> Timed:
+    def run(self, sessions: int, report: Path, processes: int = 1) -> Timed:
         assert self.receiver is not None
         command = self.sosim_cmd(
             *("run", str(self.args.scenario), "--target", self.receiver.url, "--max-rate"),
             *("--sessions", str(sessions), "--concurrency", str(self.args.connections)),
-            *("--secret-env", SECRET_ENV, "-q", "--report", str(report)),
+            *("--secret-env", SECRET_ENV, "-q", "--report", str(report), "--processes", str(processes)),
         )
-        result = timed(command, core=self.cores.sender, timeout=self.timeout, env=self.env)
+        # More than one process needs more than the senders' core: those runs are not pinned.
+        core = self.cores.sender if processes == 1 else None
+        result = timed(command, core=core, timeout=self.timeout, env=self.env)
         if result.returncode or not report.exists():
             raise _fail(result, "sosim run")
         return result
@@ -417,19 +420,21 @@ class Bench:
         wanted = max(self.seconds - fixed_s, 0.5) / max(per_session_s, 1e-6)
         return int(min(max(wanted, PILOT_SESSIONS), MAX_SESSIONS))
 
-    def measure_run(self) -> Row:
-        row = Row("run")
+    def measure_run(self, processes: int = 1) -> Row:
+        row = Row("run" if processes == 1 else f"run{processes}")
         row.how = "process start to exit, count from --report"
         report_file = self.tmp / "run-report.json"
-        pilot = self.run(PILOT_SESSIONS, report_file)  # its report times the sending part
+        pilot = self.run(PILOT_SESSIONS, report_file, processes)  # its report times the sending part
         sending_s = float(json.loads(report_file.read_text(encoding="utf-8"))["result"]["elapsed_s"])
         sessions = self.sized(pilot.wall_s - sending_s, sending_s / PILOT_SESSIONS)
-        result = self.run(sessions, report_file)
+        result = self.run(sessions, report_file, processes)
         totals = json.loads(report_file.read_text(encoding="utf-8"))["totals"]
         row.count, row.seconds = int(totals["requests"]), result.wall_s
         row.took(result)
         row.rate = row.count / result.wall_s
         row.detail = f"{sessions:,} sessions, c={self.args.connections}"
+        if processes > 1:
+            row.detail += ", not pinned (shares the cores with the receiver)"
         if totals.get("failed"):
             row.detail += f", {totals['failed']:,} failed"
         return row
@@ -672,6 +677,7 @@ def measure_all(args: argparse.Namespace) -> Report:
         attempt(report, "k6", bench.measure_k6)
         attempt(report, "locust", bench.measure_locust)
         attempt(report, "run", bench.measure_run)
+        attempt(report, "run2", lambda: bench.measure_run(processes=2))
         attempt(report, "generate", lambda: bench.measure_generate(fixtures))
         if report.rate("generate") is not None:
             attempt(report, "replay", lambda: bench.measure_replay(fixtures))

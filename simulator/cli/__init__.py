@@ -16,6 +16,7 @@ from simulator.cli.options import (
     fail,
     gc_paused,
     no_preflight_option,
+    processes_option,
     report_options,
     report_options_tenant,
     resolve_secret,
@@ -263,6 +264,7 @@ def events(as_json: bool) -> None:
 )
 @deterministic_ids_option
 @no_preflight_option
+@processes_option
 @report_options
 @delivery_options
 def run(scenarios: tuple[str, ...], **options: Any) -> None:
@@ -404,6 +406,7 @@ def trigger(
     help="What a correct receiver answers a fault, e.g. bad-signature=401,403 or malformed-json=4xx.",
 )
 @no_preflight_option
+@processes_option
 @report_options
 @delivery_options
 def replay(source: str, **options: Any) -> None:

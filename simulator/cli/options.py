@@ -209,6 +209,34 @@ no_preflight_option = click.option(
 )
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, as taskset sets it), at least 1."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+
+
+def _processes(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int:
+    """``--processes N`` or ``auto`` (the usable cores) as a number of worker processes."""
+    text = (value or "1").strip().lower()
+    if text == "auto":
+        return usable_cores()
+    if not text.isdigit() or int(text) < 1:
+        raise click.BadParameter(f"{value!r} is not a number of processes (1, 2 ... or auto)")
+    return int(text)
+
+
+#: --processes, for run and replay (simulator.engine.processes).
+processes_option = click.option(
+    "--processes",
+    default="1",
+    show_default=True,
+    metavar="N|auto",
+    callback=_processes,
+    help="Send from N worker processes, each playing its share of the sessions (auto: one per usable "
+    "core); one report, one recording, one exit code.",
+)
+
+
 def _options(*decorators: Callable[[Callable[..., Any]], Callable[..., Any]]) -> Callable[..., Any]:
     """Bundle click options that several commands share, so each is written once."""
 

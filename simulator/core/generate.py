@@ -21,6 +21,9 @@ from simulator.core.scenario_model import Scenario
 from simulator.core.schedule import Timed, arrival_offsets, merge_sessions
 from simulator.core.session_builder import MESSAGE_ID_STRIDE, SessionBuilder, SessionPlan, count_of
 
+#: ``(k, n)``: the sessions whose index is ``k`` modulo ``n``, one worker's share of ``--processes n``.
+Shard = tuple[int, int]
+
 __all__ = [
     "FAKER_PROVIDERS",
     "MESSAGE_ID_STRIDE",
@@ -29,6 +32,7 @@ __all__ = [
     "IdentityPool",
     "SessionBuilder",
     "SessionPlan",
+    "Shard",
     "count_of",
     "event_id_mask",
     "generate_sessions",
@@ -51,12 +55,16 @@ class Generator:
     #: XORed into every EventId's random bits: 0 reproduces the seeded ids, a run id makes them fresh.
     id_mask: int = 0
 
-    def sessions(self, limit: int | None = None) -> Iterator[SessionPlan]:
-        """Yield session plans in arrival order (at most ``limit``)."""
+    def sessions(self, limit: int | None = None, shard: Shard | None = None) -> Iterator[SessionPlan]:
+        """Yield session plans in arrival order (at most ``limit``); with ``shard`` ``(k, n)``, only
+        the sessions whose index is ``k`` modulo ``n`` (one worker's share of ``--processes n``),
+        each built and timed exactly as in the whole run."""
         arrivals = arrival_offsets(self.scenario.arrivals, random.Random(f"{self.seed}:arrivals"))
         for index, start_s in enumerate(arrivals):
             if limit is not None and index >= limit:
                 return
+            if shard is not None and index % shard[1] != shard[0]:
+                continue
             # The burst fault: the first sessions all arrive at the same instant.
             yield self.session(index, 0.0 if index < self.burst else start_s)
 
@@ -129,12 +137,13 @@ def generate_sessions(
     limit: int | None = None,
     burst: int = 0,
     run_id: str | None = None,
+    shard: Shard | None = None,
 ) -> Iterator[SessionPlan]:
     """Yield the scenario's sessions in arrival order (the first ``burst`` all at time 0)."""
     generator = make_generator(
         scenario, seed=seed, start=start, time_scale=time_scale, burst=burst, run_id=run_id
     )
-    return generator.sessions(limit)
+    return generator.sessions(limit, shard)
 
 
 def timeline(
@@ -146,9 +155,17 @@ def timeline(
     limit: int | None = None,
     burst: int = 0,
     run_id: str | None = None,
+    shard: Shard | None = None,
 ) -> Iterator[Timed]:
     """Yield every event of the scenario ordered by due time, in constant memory."""
     plans = generate_sessions(
-        scenario, seed=seed, start=start, time_scale=time_scale, limit=limit, burst=burst, run_id=run_id
+        scenario,
+        seed=seed,
+        start=start,
+        time_scale=time_scale,
+        limit=limit,
+        burst=burst,
+        run_id=run_id,
+        shard=shard,
     )
     return merge_sessions((plan.start_s, plan.events) for plan in plans)

@@ -26,6 +26,7 @@ class PlanOptions:
     time_scale: float = 1.0
     burst: int = 0  # the burst fault: this many sessions start at the same instant
     run_id: str | None = None  # mixed into EventIds, so each run's are fresh; None: the seeded ids
+    shard: tuple[int, int] | None = None  # (k, n): only sessions with index k mod n (--processes n)
 
 
 def adjust(scenario: Scenario, options: PlanOptions) -> Scenario:
@@ -81,6 +82,7 @@ def plan(scenarios: Sequence[Scenario], options: PlanOptions) -> Iterator[Planne
             time_scale=options.time_scale,
             burst=options.burst,
             run_id=options.run_id,
+            shard=options.shard,
         )
         burst_below = scenario.population.first_session_id + options.burst if options.burst else 0
         streams.append(plan_events(events, webhook_for(adjusted, options.secret), scenario.name, burst_below))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from simulator.core.errors import UsageError
 from simulator.core.faults import Injector
+from simulator.core.outcome import Handler
 from simulator.engine.run import RunConfig, RunOutcome, check_target, execute, present
 from simulator.recording.replay import ReplayOptions, count_fixture_requests, parse_sessions, replay_plan
 
@@ -24,10 +26,16 @@ def replay_from_cli(source: str, *, secret: str | None, **options: Any) -> int:
         with_retries=bool(options.pop("with_retries")),
     )
     config = RunConfig.from_cli((source,), secret=secret, **options)
+    if config.processes > 1:
+        from simulator.engine.processes import run_sharded
+
+        return run_sharded(config, replay_options)
     return present(config, lambda console: replay(config, replay_options, console=console))
 
 
-def replay(config: RunConfig, options: ReplayOptions, *, console: Any = None) -> RunOutcome:
+def replay(
+    config: RunConfig, options: ReplayOptions, *, console: Any = None, extra_handlers: Sequence[Handler] = ()
+) -> RunOutcome:
     """Replay ``config.scenarios[0]`` (a recording, capture or fixtures) with the run machinery."""
     source = config.scenarios[0]
     if source.lower().endswith((".yaml", ".yml")):
@@ -41,7 +49,7 @@ def replay(config: RunConfig, options: ReplayOptions, *, console: Any = None) ->
     if config.faults:
         planned = Injector(config.faults, options.secret, 0)(planned)
     # Replays of shuffled or filtered traffic need not be in session order.
-    filtered = bool(options.only_events or options.only_failed or options.sessions or options.with_retries)
+    filtered = options.filtered
     # Fixtures hold each request once, so their lines are the planned total; a recording's repeat retries.
     total = count_fixture_requests(source) if header.get("kind") == "fixtures" and not filtered else None
     check_target(config)
@@ -56,6 +64,7 @@ def replay(config: RunConfig, options: ReplayOptions, *, console: Any = None) ->
         console=console,
         check_order=not filtered,
         planned_total=total,
+        extra_handlers=extra_handlers,
     )
 
 

@@ -67,6 +67,11 @@ class RunConfig:
     deterministic_ids: bool = False  # the seeded EventIds, as generate makes them, instead of fresh ones
     preflight: bool = True  # resolve and connect to an http(s) target once before the run starts
     extra: dict[str, str] = field(default_factory=dict)
+    # --- --processes N (simulator.engine.processes): the worker processes, and one worker's share
+    processes: int = 1
+    shard: tuple[int, int] | None = None  # (k, n): play only the sessions with index k mod n
+    run_id: str | None = None  # the run's EventId mask, the same in every worker (None: a fresh one)
+    started: datetime | None = None  # the run's start (Timestamps), the same in every worker
 
     @classmethod
     def from_cli(cls, scenarios: tuple[str, ...], **options: Any) -> RunConfig:
@@ -107,6 +112,7 @@ class RunConfig:
             quiet=bool(options.get("quiet")),
             deterministic_ids=bool(options.get("deterministic_ids")),
             preflight=not options.get("no_preflight"),
+            processes=options.get("processes") or 1,
         )
 
 
@@ -238,9 +244,9 @@ def run(
     _check_bounded(scenarios, config)
     webhooks = [webhook_for(s, config.secret) for s in scenarios]
     default_secret = None if config.secret is not None else warn_default_secret(scenarios)
-    now = datetime.now(UTC)
+    now = config.started or datetime.now(UTC)
     speed = config.speed or 1.0
-    run_id = None if config.deterministic_ids else new_run_id()
+    run_id = None if config.deterministic_ids else config.run_id or new_run_id()
     options = PlanOptions(
         seed=config.seed,
         sessions=config.sessions,
@@ -249,6 +255,7 @@ def run(
         start=None if config.scenario_time else now,
         time_scale=1.0 / speed if not config.rate else 1.0,
         run_id=run_id,
+        shard=config.shard,
     )
     seed = config.seed if config.seed is not None else scenarios[0].seed
     faults = merge_faults(config.faults, scenarios)
@@ -684,6 +691,10 @@ def exit_code(stats: Any, thresholds: Sequence[ThresholdResult], result: RunResu
 
 def run_from_cli(config: RunConfig) -> int:
     """Run, print progress and the summary, write the reports; return the exit code."""
+    if config.processes > 1:
+        from simulator.engine.processes import run_sharded
+
+        return run_sharded(config)
     return present(config, lambda console: run(config, console=console))
 
 

@@ -45,6 +45,14 @@ class ReplayOptions:
     only_failed: bool = False
     sessions: frozenset[int] = frozenset()
     with_retries: bool = False
+    #: ``(k, n)``: only sessions whose PrimaryKey is ``k`` modulo ``n`` (one worker of ``--processes n``),
+    #: timed from the first request the whole selection sends, so the workers keep one schedule.
+    shard: tuple[int, int] | None = None
+
+    @property
+    def filtered(self) -> bool:
+        """Whether only some requests are replayed (or retries too): then not necessarily in order."""
+        return bool(self.only_events or self.only_failed or self.sessions or self.with_retries)
 
 
 Warn = Callable[[str], None]
@@ -128,7 +136,7 @@ def _planner(
     """The builder that turns a recorded line into the request to send, timed from the first one
     kept, or None for a line not selected. With ``first_only`` a line whose EventId came before
     is skipped. One call does it all: it runs once an event."""
-    only_events, sessions = options.only_events, options.sessions
+    only_events, sessions, shard = options.only_events, options.sessions, options.shard
     seen: set[str] = set()  # grows with the source: used only for recordings and captures
     first: float | None = None
 
@@ -149,6 +157,8 @@ def _planner(
             seen.add(event_id)
         if first is None:
             first = offset
+        if shard is not None and request.session_id % shard[1] != shard[0]:
+            return None
         offset -= first
         return Planned(offset if offset > 0.0 else 0.0, request, scenario, None)
 

@@ -274,3 +274,17 @@ def test_a_run_id_changes_every_event_id_and_nothing_else() -> None:
     assert [t._replace(event=t.event._replace(event_id="")) for t in fresh] == [
         t._replace(event=t.event._replace(event_id="")) for t in seeded
     ]
+
+
+def test_shards_split_the_sessions_and_keep_each_one_whole() -> None:
+    """--processes 3: shard k plays sessions k, k+3 ...; together exactly the whole plan, each
+    request at its own due time, nothing twice."""
+    scenario = parse_scenario(MIXED)
+    whole = list(plan([scenario], PlanOptions()))
+    shards = [list(plan([scenario], PlanOptions(shard=(k, 3)))) for k in range(3)]
+    assert all(shards)
+    assert sorted(p for shard in shards for p in shard) == sorted(whole)
+    for k, shard in enumerate(shards):
+        assert {p.event.session_id - scenario.population.first_session_id for p in shard} <= set(
+            range(k, 60, 3)
+        )

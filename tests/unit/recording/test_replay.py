@@ -186,3 +186,16 @@ def test_parse_sessions() -> None:
     assert parse_sessions("1, 2,3") == {1, 2, 3}
     with pytest.raises(UsageError):
         parse_sessions("a,b")
+
+
+def test_replay_shards_split_by_primary_key_on_one_clock(fixtures_file: Path) -> None:
+    """Worker k of n replays the sessions with PrimaryKey k mod n, timed from the first request of
+    the whole file, so the shards keep the file's schedule."""
+    _, whole = replay_plan(fixtures_file, ReplayOptions())
+    every = list(whole)
+    shards = [list(replay_plan(fixtures_file, ReplayOptions(shard=(k, 2)))[1]) for k in range(2)]
+    assert all(shards)
+    assert sorted((p.due_s, p.request.event_id) for s in shards for p in s) == sorted(
+        (p.due_s, p.request.event_id) for p in every
+    )
+    assert {p.request.session_id % 2 for p in shards[1]} == {1}
