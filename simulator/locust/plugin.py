@@ -44,7 +44,6 @@ from locust.event import EventHook, Events
 from locust.rpc import Message
 from locust.runners import (
     STATE_CLEANUP,
-    STATE_MISSING,
     STATE_RUNNING,
     STATE_SPAWNING,
     LocalRunner,
@@ -62,6 +61,13 @@ from simulator.locust.options import (
     given,
     parse_options,
     resolve_secret,
+)
+from simulator.locust.runners import (
+    GeventClock,
+    await_forked_workers,
+    end_run,
+    known_workers,
+    worker_ids,
 )
 from simulator.locust.runtime import (
     LOCAL,
@@ -85,8 +91,6 @@ REPORT_KEY: Final = "sosim"
 #: How long past ``--stop-timeout`` the master waits for the workers' final figures.
 FINAL_GRACE_S: Final = 15.0
 EXIT_USAGE: Final = 2
-#: How long a master that cannot start waits for its forked workers to connect and give up too.
-FORKED_WORKERS_WAIT_S: Final = 10.0
 
 # Messages between master and workers (Locust's custom messages).
 MSG_FINAL: Final = "sosim_final"  # worker -> master: the last figures of a run
@@ -96,26 +100,6 @@ MSG_STOP: Final = "sosim_stop"  # master -> worker: finish your sessions and sen
 MSG_DISABLE: Final = "sosim_disable"  # master -> worker: the webhook is TooManyErrors, stop sending
 
 _PLUGINS: weakref.WeakKeyDictionary[Events, SosimPlugin] = weakref.WeakKeyDictionary()
-
-
-class GeventClock:
-    """Seconds since the master started the run, on this machine's monotonic clock; gevent sleeps."""
-
-    __slots__ = ("_base",)
-
-    def __init__(self, t0: float) -> None:
-        """Anchor the monotonic clock at ``t0`` (the master's wall-clock start) as this machine sees it."""
-        self._base = time.perf_counter() - (time.time() - t0)
-
-    def now(self) -> float:
-        """Seconds since the run started."""
-        return time.perf_counter() - self._base
-
-    def sleep_until(self, deadline: float) -> None:
-        """Let other users run until ``deadline``."""
-        delay = deadline - (time.perf_counter() - self._base)
-        if delay > 0:
-            gevent.sleep(delay)
 
 
 def install(events: Events) -> SosimPlugin:
@@ -180,7 +164,7 @@ class SosimPlugin:
             where = f" on worker {runner.worker_index}" if isinstance(runner, WorkerRunner) else ""
             _say_error(f"{exc}", where)
             if isinstance(runner, MasterRunner) and values.get("processes"):
-                _await_forked_workers(runner, int(values["processes"]))
+                await_forked_workers(runner, int(values["processes"]))
             raise SystemExit(EXIT_USAGE) from None
         if not isinstance(runner, WorkerRunner) and not environment.stop_timeout:
             log.warning(
@@ -227,9 +211,9 @@ class SosimPlugin:
         except SimulatorError as exc:
             log.error("error: %s", exc)
             self.exit_code = EXIT_USAGE
-            _end_run(environment)
+            end_run(environment)
             return
-        clients = _worker_ids(runner) if isinstance(runner, MasterRunner) else [LOCAL]
+        clients = worker_ids(runner) if isinstance(runner, MasterRunner) else [LOCAL]
         plan = RunPlan.create(
             options.scenario, text, scenario, clients, runner.target_user_count, time.time()
         )
@@ -252,7 +236,7 @@ class SosimPlugin:
             except SimulatorError as exc:
                 log.error("error: %s", exc)
                 self.exit_code = EXIT_USAGE
-                _end_run(environment)
+                end_run(environment)
 
     def _start_worker(self, environment: Environment, runner: WorkerRunner) -> None:
         self.playing = None
@@ -310,7 +294,7 @@ class SosimPlugin:
         if isinstance(runner, WorkerRunner) and self.playing is not None:
             runner.send_message(MSG_STATE, {"run": self.playing.plan.run_id, "reason": change.reason})
         else:
-            _end_run(environment)
+            end_run(environment)
 
     def _on_worker_state(self, environment: Environment, msg: Message, **_: Any) -> None:
         runner = environment.runner
@@ -320,7 +304,7 @@ class SosimPlugin:
         reason = str((msg.data or {}).get("reason", ""))
         log.error("the webhook turned TooManyErrors on worker %s (%s); stopping the run", msg.node_id, reason)
         runner.send_message(MSG_DISABLE, {"reason": reason})
-        _end_run(environment)
+        end_run(environment)
 
     def _on_disable(self, environment: Environment, msg: Message, **_: Any) -> None:
         if self.playing is not None:
@@ -332,7 +316,7 @@ class SosimPlugin:
         log.error("error on %s", refusal)
         self._refusals.append(refusal)
         self.exit_code = EXIT_USAGE
-        _end_run(environment)
+        end_run(environment)
 
     # --- run end ----------------------------------------------------------------------
 
@@ -398,7 +382,7 @@ class SosimPlugin:
         # under load: leaving early would lose its last figures. Only a worker that has left
         # (it quit, or went missing for good) is given up on before the deadline.
         deadline = time.monotonic() + environment.stop_timeout + FINAL_GRACE_S
-        while collecting.missing & _known_workers(runner) and time.monotonic() < deadline:
+        while collecting.missing & known_workers(runner) and time.monotonic() < deadline:
             gevent.sleep(0.05)
         if collecting.missing:
             log.warning(
@@ -457,49 +441,10 @@ def _values(environment: Environment) -> dict[str, Any]:
     return dict(vars(options)) if options is not None else {}
 
 
-def _live_workers(runner: MasterRunner) -> set[str]:
-    """Workers still connected and answering heartbeats."""
-    return {node.id for node in runner.clients.all if node.state != STATE_MISSING}
-
-
-def _known_workers(runner: MasterRunner) -> set[str]:
-    """Workers the master still knows, answering heartbeats or not."""
-    return {node.id for node in runner.clients.all}
-
-
-def _worker_ids(runner: MasterRunner) -> list[str]:
-    """The connected workers, in worker-index order (slot ``i`` is the ``i``-th of them)."""
-    return sorted(_live_workers(runner), key=runner.get_worker_index)
-
-
-def _end_run(environment: Environment) -> None:
-    """Stop the run from a fresh greenlet (never from the one that delivers the master's messages)."""
-    runner = environment.runner
-    if runner is None:
-        return
-    options = environment.parsed_options
-    headless = bool(getattr(options, "headless", False))
-    gevent.spawn(runner.quit if headless else runner.stop)
-
-
 def _say_error(message: str, where: str = "") -> None:
     """A broken option at start: one clear line, never a traceback (the caller exits with 2)."""
     sys.stderr.write(f"sosim: error{where}: {message}\n")
     sys.stderr.flush()
-
-
-def _await_forked_workers(runner: MasterRunner, count: int) -> None:
-    """Let ``--processes`` workers connect before the master exits, so each can say its own error.
-
-    A forked worker only checks its options once the master has acknowledged it; if the master
-    were gone by then, the worker would retry connecting for minutes, orphaned.
-    """
-    deadline = time.monotonic() + FORKED_WORKERS_WAIT_S
-    seen: set[str] = set()
-    while len(seen) < count and time.monotonic() < deadline:
-        gevent.sleep(0.05)
-        seen.update(runner.clients)
-    gevent.sleep(0.2)  # the acknowledgements go out
 
 
 def _print_summary(outcome: Outcome, code: int, refusals: list[str]) -> None:
