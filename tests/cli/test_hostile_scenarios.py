@@ -18,6 +18,8 @@ from simulator.cli import main
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.yaml"))
 MESSAGE = re.compile(r"^\S+:\d+: .+", re.MULTILINE)
+#: ``generate`` puts its name in front of the same message.
+PREFIXED_MESSAGE = re.compile(r"^(sosim: error: )?\S+:\d+: .+", re.MULTILINE)
 
 
 def _validate(path: Path | str) -> Result:
@@ -230,19 +232,35 @@ def _mutant(rng: random.Random, source: Path) -> bytes:
     return yaml.safe_dump(data, allow_unicode=rng.random() < 0.5).encode()
 
 
-def test_200_seeded_mutants_of_the_shipped_scenarios_exit_0_or_2_without_a_traceback(tmp_path: Path) -> None:
-    """Deleted keys, wrong types, odd numbers, characters, aliases and garbage: 0 or 2, never a crash."""
+def _crashed(result: Result) -> bool:
+    bad_exit = result.exit_code not in (0, 2) or not isinstance(result.exception, SystemExit | None)
+    return bad_exit or "Traceback" in result.output
+
+
+def test_500_seeded_mutants_of_the_shipped_scenarios_exit_0_or_2_in_validate_and_generate(
+    tmp_path: Path,
+) -> None:
+    """Deleted keys, wrong types, odd numbers, characters, aliases and garbage: 0 or 2, never a crash.
+
+    Every mutant goes through ``validate`` and through ``generate`` (two sessions), so a value that
+    validates but cannot be built shows up too; both refuse with ``file:line: ...``."""
     rng = random.Random(14)
     runner = CliRunner()
     failures: list[str] = []
-    for index in range(200):
+    accepted = 0
+    for index in range(500):
         source = rng.choice(SCENARIOS)
         path = tmp_path / f"m{index}.yaml"
         path.write_bytes(_mutant(rng, source))
-        result = runner.invoke(main, ["validate", str(path)])
-        bad_exit = result.exit_code not in (0, 2) or not isinstance(result.exception, SystemExit | None)
-        if bad_exit or "Traceback" in result.output:
-            failures.append(f"{path.name} from {source.name}: exit {result.exit_code} {result.exception!r}")
-        elif result.exit_code == 2 and not MESSAGE.search(result.output):
-            failures.append(f"{path.name}: exit 2 without file:line: {result.output!r}")
+        out = tmp_path / f"m{index}.jsonl"
+        for args in (["validate", str(path)], ["generate", str(path), "--sessions", "2", "--out", str(out)]):
+            result = runner.invoke(main, args)
+            if _crashed(result):
+                failures.append(
+                    f"{args[0]} {path.name} from {source.name}: exit {result.exit_code} {result.exception!r}"
+                )
+            elif result.exit_code == 2 and not PREFIXED_MESSAGE.search(result.output):
+                failures.append(f"{args[0]} {path.name}: exit 2 without file:line: {result.output!r}")
+            accepted += result.exit_code == 0
     assert not failures, "\n".join(failures)
+    assert accepted >= 40, f"only {accepted} runs accepted a mutant: the fuzz barely reaches generation"
