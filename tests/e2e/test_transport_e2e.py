@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+import tracemalloc
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Literal, TypeVar
 
@@ -40,6 +41,10 @@ Mode = Literal[
     "garbage",
     "interim",
     "silent",
+    "redirect",
+    "huge-body",
+    "trickle",
+    "cut-body",
 ]
 Engine = Literal["lean", "httpx"]
 ENGINES: tuple[Engine, ...] = ("lean", "httpx")
@@ -77,7 +82,9 @@ class RawServer:
     and any later one with an invalid status line; ``drop`` drops every request unanswered; ``until-eof``
     sends a body delimited by closing; ``garbage`` answers with an invalid status line;
     ``interim`` sends ``100 Continue`` before the answer; ``silent`` never answers (until the
-    client goes away).
+    client goes away); ``redirect`` answers 301 to another path; ``huge-body`` answers a 100 MB
+    body; ``trickle`` sends its answer one byte every 50 ms; ``cut-body`` promises 100 bytes of
+    body, sends 10 and closes.
     """
 
     def __init__(self, mode: Mode = "ok") -> None:
@@ -127,6 +134,9 @@ class RawServer:
                     return
                 if self.mode == "drop" or (self.mode == "drop-reused" and answered):
                     return
+                if self.mode in _SLOW_ANSWERS:
+                    await _SLOW_ANSWERS[self.mode](writer)
+                    return
                 garbage = self.mode == "garbage-reused" and answered
                 writer.write(_GARBAGE if garbage else _ANSWERS.get(self.mode, _OK))
                 await writer.drain()
@@ -139,7 +149,38 @@ class RawServer:
             writer.close()
 
 
+HUGE_BODY = 100 * 1024 * 1024
+
+
+async def _huge_body(writer: asyncio.StreamWriter) -> None:
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % HUGE_BODY)
+    block = b"x" * (1024 * 1024)
+    for _ in range(HUGE_BODY // len(block)):
+        writer.write(block)
+        await writer.drain()
+
+
+async def _trickle(writer: asyncio.StreamWriter) -> None:
+    for byte in _OK:
+        writer.write(bytes([byte]))
+        await writer.drain()
+        await asyncio.sleep(0.05)
+
+
+async def _cut_body(writer: asyncio.StreamWriter) -> None:
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
+    await writer.drain()
+
+
+#: Answers written over time (or left unfinished); the connection closes after each.
+_SLOW_ANSWERS: dict[str, Callable[[asyncio.StreamWriter], Awaitable[None]]] = {
+    "huge-body": _huge_body,
+    "trickle": _trickle,
+    "cut-body": _cut_body,
+}
+
 _ANSWERS: dict[str, bytes] = {
+    "redirect": b"HTTP/1.1 301 Moved Permanently\r\nLocation: /elsewhere\r\nContent-Length: 0\r\n\r\n",
     "chunked": _CHUNKED,
     "close": _CLOSE,
     "until-eof": _UNTIL_EOF,
@@ -483,3 +524,48 @@ def test_asgi_app_in_process_through_open_transport() -> None:
     assert received["x-path"] == "/hook"
     expected = ["host", *(name.lower() for name, _ in HEADERS), "content-length"]
     assert received["x-header-names"].split(",") == expected
+
+
+# --- faulty targets (issue 14's battery) --------------------------------------------------
+
+
+@pytest.mark.parametrize("server", ["redirect"], indirect=True)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_301_is_an_answer_not_followed(server: RawServer, engine: Engine) -> None:
+    """NetServer posts to the URL it has: a redirect is a non-200 answer, and nothing follows it."""
+    responses = _run(_transport(engine, server.url), _send_n(2))
+    assert [r.status for r in responses] == [301, 301]
+    assert len(server.requests) == 2 and all(b"/hook?" in raw.split(b"\r\n")[0] for raw in server.requests)
+
+
+@pytest.mark.parametrize("server", ["huge-body"], indirect=True)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_100_mb_answer_keeps_4096_bytes_of_it(server: RawServer, engine: Engine) -> None:
+    """A 100 MB body is not held in memory: the answer keeps its first 4096 bytes (as for chunks)."""
+    tracemalloc.start()
+    try:
+        responses = _run(_transport(engine, server.url, timeout=30), _send_n(1))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [r.status for r in responses] == [200]
+    assert responses[0].body == b"x" * 4096
+    assert peak < 20 * 1024 * 1024, f"{peak / 2**20:.1f} MiB held for a 100 MiB body"
+
+
+@pytest.mark.parametrize("server", ["trickle"], indirect=True)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_answer_trickling_one_byte_at_a_time_ends_at_the_timeout(
+    server: RawServer, engine: Engine
+) -> None:
+    """Bytes that keep coming do not stretch the request's timeout: it is a deadline, not an idle timer."""
+    error = _failure(_transport(engine, server.url, timeout=0.3))
+    assert error.kind == "timeout"
+
+
+@pytest.mark.parametrize("server", ["cut-body"], indirect=True)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_connection_closed_mid_body_fails_the_attempt(server: RawServer, engine: Engine) -> None:
+    """10 of 100 promised bytes and a close: the attempt fails (it is not a 200 with a short body)."""
+    error = _failure(_transport(engine, server.url))
+    assert error.kind in ("protocol", "connect"), error
