@@ -87,3 +87,14 @@ Requests/sec:  86046.12
     assert result.p50_s == pytest.approx(280e-6)
     assert result.p99_s == pytest.approx(1.2e-3)
     assert result.non_2xx == 7
+
+
+def test_hostile_bench_loads_a_real_receiver_and_reads_each_answer(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """bench/hostile.py against a real `sosim receive`: 2 clients x 5 unsigned requests, all answered 4xx."""
+    from bench.hostile import main
+
+    assert main(["--clients", "2", "--requests", "5", "--slowloris", "0", "--servers", "receive"]) == 0
+    row = capsys.readouterr().out.splitlines()[-1]
+    assert "10 answers" in row and "4xx 10" in row and "unanswered 0" in row and row.endswith("PASS"), row
