@@ -11,7 +11,7 @@ import pytest
 
 from simulator.core.errors import RecordingError
 from simulator.core.events import Request
-from simulator.recording.record import read_recording, request_line
+from simulator.recording.record import MAX_LINE_BYTES, read_recording, request_line
 
 VALID = json.dumps(request_line(Request("chatsession.created", "id-1", 7, (), b"{}")))
 HEADER = {"format": "sosim-recording", "version": 1, "kind": "run", "scenarios": ["x"]}
@@ -99,3 +99,26 @@ def test_a_line_cut_in_a_string_is_named_in_plain_words(tmp_path: Path) -> None:
     with pytest.raises(RecordingError) as error:
         list(read_recording(path)[1])
     assert str(error.value).endswith(":2: not valid JSON (Invalid control character at column 37)")
+
+
+def test_a_line_over_the_cap_is_refused_without_holding_it(tmp_path: Path) -> None:
+    """A 17 MiB line (a header line or a request line) is an error on its line; it is never read whole."""
+    path = tmp_path / "long.jsonl"
+    huge = b'{"type":"request","body":"' + b"x" * (MAX_LINE_BYTES + 1) + b'"}\n'
+    path.write_bytes(_line(HEADER) + huge)
+    with pytest.raises(RecordingError, match=r"long\.jsonl:2: the line is longer than 16 MiB"):
+        list(read_recording(path)[1])
+    path.write_bytes(huge)
+    with pytest.raises(RecordingError, match=r"long\.jsonl:1: the line is longer than 16 MiB"):
+        read_recording(path)
+
+
+def test_a_line_just_under_the_cap_is_still_read(tmp_path: Path) -> None:
+    """The cap refuses only what is over it: a line of MAX_LINE_BYTES is parsed as usual."""
+    path = tmp_path / "ok.jsonl"
+    text = VALID.encode()
+    padding = MAX_LINE_BYTES - len(text) - 1  # spaces before the closing brace; the newline ends it
+    padded = text[:-1] + b" " * padding + b"}\n"
+    assert len(padded) == MAX_LINE_BYTES
+    path.write_bytes(_line(HEADER) + padded)
+    assert len(list(read_recording(path)[1])) == 1
