@@ -10,13 +10,14 @@ from simulator.cli.options import (
     ExamplesLast,
     stop_on_sigterm,
 )
+from simulator.core.defaults import API_PORT, LOOPBACK
 
 
 @click.command(cls=ExamplesLast)
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--host", default=LOOPBACK, show_default=True, help="Address to listen on.")
 @click.option(
-    "--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (0: any free)."
+    "--port", type=click.IntRange(0, 65535), default=API_PORT, show_default=True, help="Port (0: any free)."
 )
 @click.option("--seed", type=int, help="Override the scenarios' seed (use the one you generated with).")
 @click.option("--sessions", type=click.IntRange(min=1), help="Override how many sessions to generate.")

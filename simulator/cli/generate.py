@@ -72,7 +72,7 @@ def generate(
     loaded = load_scenarios(scenarios)
     if any(s.arrivals.sessions is None for s in loaded) and sessions is None:
         _check_bounded(loaded)
-    check_output(out, "--out", stdout_ok=fmt == "jsonl", directory=fmt != "jsonl")
+    check_output(out, "out", stdout_ok=fmt == "jsonl", directory=fmt != "jsonl")
     chosen_secret = resolve_secret(secret, secret_env, secret_file)
     if chosen_secret is None:
         warn_default_secret(loaded)

@@ -9,15 +9,21 @@ import click
 
 from simulator.cli.options import (
     ExamplesLast,
+    duration_option,
     resolve_secret,
     secret_options,
 )
+from simulator.core.defaults import ID_WINDOW, LOOPBACK, RECEIVE_PORT
 
 
 @click.command(cls=ExamplesLast)
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--host", default=LOOPBACK, show_default=True, help="Address to listen on.")
 @click.option(
-    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0: any free)."
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=RECEIVE_PORT,
+    show_default=True,
+    help="Port (0: any free).",
 )
 @secret_options("receive")
 @click.option("--path", help="Only accept this path (others get 404).")
@@ -35,12 +41,21 @@ from simulator.cli.options import (
     show_default=True,
     help="Share of requests answered 500 anyway (exercises the sender's retries).",
 )
-@click.option(
-    "--latency", metavar="DURATION", default="0ms", show_default=True, help="Wait this long before answering."
-)
+@duration_option("--latency", 0.0, "Wait this long before answering.")
 @click.option("--record", type=click.Path(dir_okay=False), help="Capture what arrives to this JSONL file.")
 @click.option("--max-requests", type=click.IntRange(min=1), help="Stop after this many requests.")
-@click.option("--quiet", "-q", is_flag=True, help="No live tally.")
+@click.option(
+    "--id-window",
+    type=click.IntRange(min=1),
+    default=ID_WINDOW,
+    show_default=True,
+    metavar="N",
+    help="Remember the last N EventIds (and chat sessions) to spot retries, duplicates and reused ids; "
+    "about 350 bytes each when full. Older ones are forgotten, and a reuse of one is not detected.",
+)
+@click.option(
+    "--quiet", "-q", is_flag=True, help="No live tally and no table; the verdict line still prints."
+)
 def receive(**options: Any) -> None:
     """Run a verifying webhook receiver; exit 1 when anything failed verification.
 
@@ -50,7 +65,8 @@ def receive(**options: Any) -> None:
       sosim receive --port 8000 --fail-rate 0.1 --latency 50ms         # exercise the sender's retries
       sosim receive --port 8000 --record capture.jsonl --max-requests 100
     """
-    from simulator.engine.receive import ReceiveConfig, receive_from_cli
+    from simulator.cli.config import receive_config
+    from simulator.engine.receive import receive_from_cli
 
     secret = resolve_secret(options.pop("secret"), options.pop("secret_env"), options.pop("secret_file"))
-    sys.exit(receive_from_cli(ReceiveConfig.from_cli(secret=secret, **options)))
+    sys.exit(receive_from_cli(receive_config(secret=secret, **options)))

@@ -9,14 +9,18 @@ import click
 
 from simulator.cli.options import (
     ExamplesLast,
+    concurrency_option,
     delivery_options,
+    fault_options,
     no_preflight_option,
     processes_option,
     report_options,
     resolve_secret,
     secret_options,
+    timeout_option,
     timing_options,
 )
+from simulator.cli.types import SESSION_IDS
 
 
 @click.command(cls=ExamplesLast)
@@ -35,30 +39,17 @@ from simulator.cli.options import (
     "--only", "only_events", multiple=True, metavar="EVENT", help="Replay only this event type (repeatable)."
 )
 @click.option("--only-failed", is_flag=True, help="Replay only requests that were never delivered.")
-@click.option("--sessions", "session_ids", metavar="ID,...", help="Replay only these sessions (PrimaryKey).")
+@click.option(
+    "--sessions",
+    "session_ids",
+    type=SESSION_IDS,
+    metavar="ID,...",
+    help="Replay only these sessions (PrimaryKey).",
+)
 @click.option("--with-retries", is_flag=True, help="Replay every recorded attempt, not only the first.")
-@click.option(
-    "--concurrency",
-    type=click.IntRange(min=1),
-    default=64,
-    show_default=True,
-    help="Requests in flight at once.",
-)
-@click.option("--timeout", metavar="DURATION", default="10s", show_default=True, help="Per-request timeout.")
-@click.option(
-    "--fault",
-    multiple=True,
-    metavar="NAME[=RATE]",
-    help="Inject a fault (repeatable): duplicate, reorder, bad-signature, missing-signature, "
-    "stale-replay, tampered-body, malformed-json, wrong-content-type, oversized-body, slow-body, "
-    "burst=N, header-case.",
-)
-@click.option(
-    "--expect",
-    multiple=True,
-    metavar="FAULT=CODES",
-    help="What a correct receiver answers a fault, e.g. bad-signature=401,403 or malformed-json=4xx.",
-)
+@concurrency_option("Requests in flight at once.")
+@timeout_option
+@fault_options
 @no_preflight_option
 @processes_option
 @report_options
@@ -74,7 +65,16 @@ def replay(source: str, **options: Any) -> None:
 
     Exit codes are those of sosim run (0, 1, 2, 130, 143).
     """
-    from simulator.engine.replay import replay_from_cli
+    from simulator.cli.config import replay_options, run_config
+    from simulator.cli.present import present
 
     secret = resolve_secret(options.pop("secret"), options.pop("secret_env"), options.pop("secret_file"))
-    sys.exit(replay_from_cli(source, secret=secret, **options))
+    chosen = replay_options(options, secret=secret)
+    config = run_config((source,), secret=secret, **options)
+    if config.processes > 1:
+        from simulator.engine.processes import play_sharded
+
+        sys.exit(present(config, lambda console: play_sharded(config, chosen, console=console)))
+    from simulator.engine.replay import replay as replay_source
+
+    sys.exit(present(config, lambda console: replay_source(config, chosen, console=console)))

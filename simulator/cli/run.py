@@ -9,15 +9,20 @@ import click
 
 from simulator.cli.options import (
     ExamplesLast,
+    concurrency_option,
     delivery_options,
     deterministic_ids_option,
+    duration_option,
+    fault_options,
     no_preflight_option,
     processes_option,
     report_options,
     resolve_secret,
     secret_options,
+    timeout_option,
     timing_options,
 )
+from simulator.cli.types import HOST_PORT
 
 
 @click.command(cls=ExamplesLast)
@@ -31,35 +36,24 @@ from simulator.cli.options import (
 @secret_options("run")
 @click.option("--seed", type=int, help="Override the scenarios' seed.")
 @click.option("--sessions", type=click.IntRange(min=1), help="Override how many sessions to play.")
-@click.option("--duration", metavar="DURATION", help="Play sessions arriving within this time, e.g. 10m.")
+@duration_option("--duration", None, "Play sessions arriving within this time, e.g. 10m.")
 @timing_options
-@click.option(
-    "--concurrency",
-    type=click.IntRange(min=1),
-    default=64,
-    show_default=True,
-    help="Requests in flight at once (sessions run concurrently, each in order).",
-)
-@click.option("--timeout", metavar="DURATION", default="10s", show_default=True, help="Per-request timeout.")
+@concurrency_option("Requests in flight at once (sessions run concurrently, each in order).")
+@timeout_option
 @click.option(
     "--scenario-time", is_flag=True, help="Keep the scenarios' own start time in Timestamps instead of now."
 )
+@fault_options
 @click.option(
-    "--fault",
-    multiple=True,
-    metavar="NAME[=RATE]",
-    help="Inject a fault (repeatable): duplicate, reorder, bad-signature, missing-signature, "
-    "stale-replay, tampered-body, malformed-json, wrong-content-type, oversized-body, slow-body, "
-    "burst=N, header-case.",
-)
-@click.option(
-    "--expect",
-    multiple=True,
-    metavar="FAULT=CODES",
-    help="What a correct receiver answers a fault, e.g. bad-signature=401,403 or malformed-json=4xx.",
+    "--fault-marker/--no-fault-marker",
+    default=True,
+    show_default=True,
+    help="Name the fault in an X-Sosim-Fault header on each request a fault made or moved (the "
+    "built-in receiver reads it); --no-fault-marker sends them exactly as a real sender would.",
 )
 @click.option(
     "--serve-api",
+    type=HOST_PORT,
     metavar="HOST:PORT",
     help="While the run goes, serve the mock SuperOffice chat REST API on HOST:PORT "
     "(e.g. 127.0.0.1:8765): each session as of the last webhook sent, for receivers that call back.",
@@ -87,8 +81,15 @@ def run(scenarios: tuple[str, ...], **options: Any) -> None:
       130  Ctrl-C (reports and the recording are still written)
       143  SIGTERM (the same)
     """
-    from simulator.engine.run import RunConfig, run_from_cli
+    from simulator.cli.config import run_config
+    from simulator.cli.present import present
 
     secret = resolve_secret(options.pop("secret"), options.pop("secret_env"), options.pop("secret_file"))
-    config = RunConfig.from_cli(scenarios, secret=secret, **options)
-    sys.exit(run_from_cli(config))
+    config = run_config(scenarios, secret=secret, **options)
+    if config.processes > 1:
+        from simulator.engine.processes import play_sharded
+
+        sys.exit(present(config, lambda console: play_sharded(config, console=console)))
+    from simulator.engine.run import run as run_scenarios
+
+    sys.exit(present(config, lambda console: run_scenarios(config, console=console)))

@@ -9,54 +9,58 @@ import click
 
 from simulator.cli.options import (
     ExamplesLast,
+    concurrency_option,
     delivery_options,
     deterministic_ids_option,
+    duration_option,
     report_options_tenant,
     stop_on_sigterm,
+    timeout_option,
+)
+from simulator.cli.types import RATE, ROTATION
+from simulator.core.defaults import (
+    API_PORT,
+    DRAIN_TIMEOUT_S,
+    LOOPBACK,
+    PING_TIMEOUT_S,
+    WAIT_FOR_WEBHOOKS,
+    WAIT_TIMEOUT_S,
 )
 
 
 @click.command(cls=ExamplesLast)
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address the API listens on.")
+@click.option("--host", default=LOOPBACK, show_default=True, help="Address the API listens on.")
 @click.option(
-    "--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="API port (0: any free)."
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=API_PORT,
+    show_default=True,
+    help="API port (0: any free).",
 )
 @click.option(
     "--wait-for-webhooks",
     type=click.IntRange(min=0),
-    default=1,
+    default=WAIT_FOR_WEBHOOKS,
     show_default=True,
     help="Play once this many webhooks are registered through the API.",
 )
-@click.option(
-    "--wait-timeout", metavar="DURATION", default="10m", show_default=True, help="Give up waiting after this."
-)
+@duration_option("--wait-timeout", WAIT_TIMEOUT_S, "Give up waiting after this.")
 @click.option("--seed", type=int, help="Override the scenarios' seed.")
 @click.option("--sessions", type=click.IntRange(min=1), help="Override how many sessions to play.")
-@click.option("--duration", metavar="DURATION", help="Play sessions arriving within this time, e.g. 10m.")
+@duration_option("--duration", None, "Play sessions arriving within this time, e.g. 10m.")
 @click.option("--speed", type=float, metavar="X", help="Play the timeline X times faster.")
-@click.option("--rate", metavar="N/s", help="Raise events at a fixed rate, e.g. 50/s.")
+@click.option("--rate", type=RATE, metavar="N/s", help="Raise events at a fixed rate, e.g. 50/s.")
 @click.option(
     "--scenario-time", is_flag=True, help="Keep the scenarios' own start time in Timestamps instead of now."
 )
-@click.option(
-    "--concurrency",
-    type=click.IntRange(min=1),
-    default=64,
-    show_default=True,
-    help="Requests in flight at once, per webhook.",
-)
-@click.option("--timeout", metavar="DURATION", default="10s", show_default=True, help="Per-request timeout.")
-@click.option(
-    "--ping-timeout", metavar="DURATION", default="10s", show_default=True, help="Timeout of the test event."
-)
-@click.option(
+@concurrency_option("Requests in flight at once, per webhook.")
+@timeout_option
+@duration_option("--ping-timeout", PING_TIMEOUT_S, "Timeout of the test event.")
+@duration_option(
     "--drain-timeout",
-    metavar="DURATION",
-    default="60s",
-    show_default=True,
-    help="After the last event, how long webhooks may take to send what they still have "
+    DRAIN_TIMEOUT_S,
+    "After the last event, how long webhooks may take to send what they still have "
     "(state events such as webhook{id}.errors included).",
 )
 @click.option("--insecure", is_flag=True, help="Accept any TLS certificate (NetServer does not).")
@@ -91,6 +95,7 @@ from simulator.cli.options import (
 )
 @click.option(
     "--rotate-secret",
+    type=ROTATION,
     multiple=True,
     metavar="AT=ENVVAR[@WEBHOOK]",
     help="Change the secret AT into the run to the value of ENVVAR (repeatable), e.g. 30s=NEW_SECRET; "
@@ -153,10 +158,10 @@ def tenant(scenarios: tuple[str, ...], **options: Any) -> None:
       sosim tenant scenarios/support-chat.yaml --wait-for-webhooks 2 --speed 60 --junit out/junit.xml
       sosim tenant scenarios/support-chat.yaml --rotate-secret 30s=NEW_SECRET --report out/tenant.json
     """
+    from simulator.cli.config import tenant_config
     from simulator.cli.tenant_present import tenant_from_cli
-    from simulator.tenant.config import TenantConfig
 
-    config = TenantConfig.from_cli(scenarios, **options)
+    config = tenant_config(scenarios, **options)
     with stop_on_sigterm():
         code = tenant_from_cli(config)
     sys.exit(code)

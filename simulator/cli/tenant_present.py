@@ -13,7 +13,7 @@ def tenant_from_cli(config: TenantConfig) -> int:
     """Run the tenant with a console, write --report/--junit/--html, print the summary."""
     from rich.console import Console
 
-    from simulator.engine.run import check_outputs
+    from simulator.engine.checks import check_outputs
     from simulator.report.writers import render_summary, write_reports
 
     check_outputs(report=config.report, junit=config.junit, html=config.html)

@@ -8,10 +8,11 @@ import click
 
 from simulator.cli.options import (
     ExamplesLast,
-    fail,
+    duration_option,
     resolve_secret,
     secret_options,
 )
+from simulator.core.defaults import TIMEOUT_S
 
 
 @click.command(cls=ExamplesLast)
@@ -33,7 +34,7 @@ from simulator.cli.options import (
     "default: a one-session built-in scenario.",
 )
 @click.option("--seed", type=int, help="Override the scenario's seed.")
-@click.option("--timeout", metavar="DURATION", default="10s", show_default=True, help="Request timeout.")
+@duration_option("--timeout", TIMEOUT_S, "Request timeout.")
 def trigger(
     event: str,
     target: str,
@@ -43,7 +44,7 @@ def trigger(
     sets: tuple[str, ...],
     scenario: str | None,
     seed: int | None,
-    timeout: str,
+    timeout: float,
 ) -> None:
     """Send ONE signed chatsession event (created, message or changed); print request and answer.
 
@@ -57,7 +58,6 @@ def trigger(
     """
     from simulator.cli.trigger_request import build_trigger_request, format_exchange, format_request, send_one
     from simulator.core.scenario import load_scenario, parse_scenario
-    from simulator.core.units import parse_duration
     from simulator.delivery.transport import TransportError
     from simulator.engine.default_secret import warn_default_secret
     from simulator.testing.helpers import DEFAULT_SCENARIO
@@ -66,13 +66,9 @@ def trigger(
     chosen = resolve_secret(secret, secret_env, secret_file)
     if chosen is None:
         warn_default_secret([loaded])
-    try:
-        seconds = parse_duration(timeout)
-    except ValueError as exc:
-        fail(f"--timeout: {exc}")
     request = build_trigger_request(loaded, event, secret=chosen, sets=sets, seed=seed)
     try:
-        response = send_one(target, request, timeout=seconds)
+        response = send_one(target, request, timeout=timeout)
     except TransportError as exc:
         click.echo(f"--- request\n{format_request(target, request)}")
         click.echo(f"--- no response: {exc}", err=True)

@@ -11,8 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from simulator import __version__
-from simulator.core.errors import UsageError
-from simulator.core.units import parse_duration
 from simulator.recording.record import OFFSET_KEY, JsonlWriter, encode_body, header_line
 from simulator.servers.receiver import (
     ReceivedRequest,
@@ -33,24 +31,6 @@ class ReceiveConfig:
     record: str | None = None
     max_requests: int | None = None
     quiet: bool = False
-
-    @classmethod
-    def from_cli(cls, **options: Any) -> ReceiveConfig:
-        """Convert the command line's raw values."""
-        try:
-            latency = parse_duration(options.get("latency") or 0)
-        except ValueError as exc:
-            raise UsageError(f"--latency: {exc}") from None
-        receiver = ReceiverConfig(
-            host=options.get("host") or "127.0.0.1",
-            port=int(options.get("port") or 0),
-            secret=options.get("secret"),
-            respond=int(options.get("respond") or 200),
-            fail_rate=float(options.get("fail_rate") or 0.0),
-            latency_s=latency,
-            path=options.get("path"),
-        )
-        return cls(receiver, options.get("record"), options.get("max_requests"), bool(options.get("quiet")))
 
 
 class Capture:
@@ -94,10 +74,9 @@ def receive_from_cli(config: ReceiveConfig) -> int:
 
     console = Console(stderr=True)
     receiver = asyncio.run(_serve(config, console))
-    tally = receiver.checker.tally
-    if not config.quiet:
-        _print_verdict(console, tally)
-    return 0 if verdict_ok(tally) else 1
+    # --quiet drops the live tally and the table, never the verdict line.
+    _print_verdict(console, receiver.checker.tally, table=not config.quiet)
+    return 0 if verdict_ok(receiver.checker.tally) else 1
 
 
 async def _serve(config: ReceiveConfig, console: Any) -> Receiver:
@@ -155,12 +134,13 @@ async def _wait(stop: asyncio.Event, receiver: Receiver, console: Any, quiet: bo
                 await asyncio.wait_for(stop.wait(), 0.25)
 
 
-def _print_verdict(console: Any, tally: Any) -> None:
+def _print_verdict(console: Any, tally: Any, *, table: bool = True) -> None:
     from rich.table import Table
 
-    table = Table(title="sosim receive: verdict", show_header=False, title_justify="left")
-    for label, value in verdict_table(tally):
-        table.add_row(label, value)
-    console.print(table)
+    if table:
+        figures = Table(title="sosim receive: verdict", show_header=False, title_justify="left")
+        for label, value in verdict_table(tally):
+            figures.add_row(label, value)
+        console.print(figures)
     word, _, rest = verdict_line(tally).partition(":")
     console.print(f"[{'green' if verdict_ok(tally) else 'red'}]{word}[/]:{rest}")
