@@ -65,8 +65,30 @@ def receive(**options: Any) -> None:
       sosim receive --port 8000 --fail-rate 0.1 --latency 50ms         # exercise the sender's retries
       sosim receive --port 8000 --record capture.jsonl --max-requests 100
     """
+    from rich.console import Console
+
     from simulator.cli.config import receive_config
-    from simulator.engine.receive import receive_from_cli
+    from simulator.engine.receive import receive as serve
+    from simulator.servers.receiver import verdict_ok
 
     secret = resolve_secret(options.pop("secret"), options.pop("secret_env"), options.pop("secret_file"))
-    sys.exit(receive_from_cli(receive_config(secret=secret, **options)))
+    config = receive_config(secret=secret, **options)
+    console = Console(stderr=True)
+    tally = serve(config, console=console)
+    print_verdict(console, tally, table=not config.quiet)  # --quiet keeps the verdict line
+    sys.exit(0 if verdict_ok(tally) else 1)
+
+
+def print_verdict(console: Any, tally: Any, *, table: bool = True) -> None:
+    """The receiver's verdict: its table (unless ``table`` is false), then its one line."""
+    from rich.table import Table
+
+    from simulator.servers.receiver import verdict_line, verdict_ok, verdict_table
+
+    if table:
+        figures = Table(title="sosim receive: verdict", show_header=False, title_justify="left")
+        for label, value in verdict_table(tally):
+            figures.add_row(label, value)
+        console.print(figures)
+    word, _, rest = verdict_line(tally).partition(":")
+    console.print(f"[{'green' if verdict_ok(tally) else 'red'}]{word}[/]:{rest}")

@@ -1,4 +1,4 @@
-"""``sosim receive`` as a library: serve the verifying receiver, capture, tally, verdict."""
+"""``sosim receive`` as a library: serve the verifying receiver, capture what arrives, tally it."""
 
 from __future__ import annotations
 
@@ -11,15 +11,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from simulator import __version__
+from simulator.core.checker import Tally
 from simulator.recording.record import OFFSET_KEY, JsonlWriter, encode_body, header_line
 from simulator.servers.receiver import (
     ReceivedRequest,
     Receiver,
     ReceiverConfig,
     Verdict,
-    verdict_line,
-    verdict_ok,
-    verdict_table,
 )
 
 
@@ -68,15 +66,11 @@ class Capture:
         self._writer.close()
 
 
-def receive_from_cli(config: ReceiveConfig) -> int:
-    """Serve until Ctrl-C or the request limit; print the verdict; 1 if anything failed."""
-    from rich.console import Console
-
-    console = Console(stderr=True)
+def receive(config: ReceiveConfig, *, console: Any) -> Tally:
+    """Serve until Ctrl-C, SIGTERM or the request limit (the live tally on ``console`` unless
+    quiet); return what the receiver found."""
     receiver = asyncio.run(_serve(config, console))
-    # --quiet drops the live tally and the table, never the verdict line.
-    _print_verdict(console, receiver.checker.tally, table=not config.quiet)
-    return 0 if verdict_ok(receiver.checker.tally) else 1
+    return receiver.checker.tally
 
 
 async def _serve(config: ReceiveConfig, console: Any) -> Receiver:
@@ -132,15 +126,3 @@ async def _wait(stop: asyncio.Event, receiver: Receiver, console: Any, quiet: bo
             live.update(line())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.25)
-
-
-def _print_verdict(console: Any, tally: Any, *, table: bool = True) -> None:
-    from rich.table import Table
-
-    if table:
-        figures = Table(title="sosim receive: verdict", show_header=False, title_justify="left")
-        for label, value in verdict_table(tally):
-            figures.add_row(label, value)
-        console.print(figures)
-    word, _, rest = verdict_line(tally).partition(":")
-    console.print(f"[{'green' if verdict_ok(tally) else 'red'}]{word}[/]:{rest}")

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, NamedTuple, cast
 
 import httptools
 
-from simulator.core.defaults import LOOPBACK
+from simulator.core.defaults import API_PORT, LOOPBACK
 from simulator.core.errors import UsageError
 from simulator.core.schedule import Planned
 from simulator.mockapi.http import Announcer
@@ -61,7 +61,7 @@ class ApiServer:
     def __init__(
         self,
         api: MockApi,
-        host: str = "127.0.0.1",
+        host: str = LOOPBACK,
         port: int = 0,
         *,
         limits: ServerLimits = API_LIMITS,
@@ -275,7 +275,7 @@ class ApiServerThread(ServerThread):
     """An :class:`ApiServer` on its own event loop in a daemon thread; a context manager."""
 
     def __init__(
-        self, api: MockApi, host: str = "127.0.0.1", port: int = 0, *, limits: ServerLimits = API_LIMITS
+        self, api: MockApi, host: str = LOOPBACK, port: int = 0, *, limits: ServerLimits = API_LIMITS
     ) -> None:
         """Prepare the server; nothing listens until ``start`` or ``with``."""
         self.server = ApiServer(api, host, port, limits=limits)
@@ -314,8 +314,8 @@ class LiveApi:
     def __init__(
         self,
         scenarios: Iterable[Scenario],
-        host: str = "127.0.0.1",
-        port: int = 8765,
+        host: str = LOOPBACK,
+        port: int = API_PORT,
         *,
         seed: int | None = None,
         options: MockApiOptions | None = None,
@@ -377,8 +377,8 @@ def scenario_state(
 def serve_scenarios(
     paths: Sequence[str],
     *,
-    host: str = "127.0.0.1",
-    port: int = 8765,
+    host: str = LOOPBACK,
+    port: int = API_PORT,
     seed: int | None = None,
     sessions: int | None = None,
     tokens: Sequence[str] = (),

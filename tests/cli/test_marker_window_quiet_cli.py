@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -67,23 +66,19 @@ def test_id_window_sets_how_many_event_ids_the_receiver_remembers() -> None:
     assert refused.exit_code == 2
 
 
+@pytest.mark.parametrize(("flag", "table"), [((), True), (("--quiet",), False)])
 def test_quiet_receive_still_prints_the_verdict_line(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, flag: tuple[str, ...], table: bool
 ) -> None:
     """``sosim receive --quiet`` drops the table but still ends with the verdict line (before, it
-    printed nothing at all)."""
+    printed nothing at all); without --quiet both print."""
     from simulator.engine import receive as receive_module
-    from simulator.engine.receive import ReceiveConfig, receive_from_cli
-    from simulator.servers.receiver import ReceiverConfig
 
-    checker = WebhookChecker("s3cret")
+    def served(_config: Any, *, console: Any) -> Any:
+        return WebhookChecker("s3cret").tally
 
-    async def served(_config: Any, _console: Any) -> Any:
-        return SimpleNamespace(checker=checker)
-
-    monkeypatch.setattr(receive_module, "_serve", served)
-    code = receive_from_cli(ReceiveConfig(ReceiverConfig(secret="s3cret"), quiet=True))
-    err = capsys.readouterr().err
-    assert code == 0
-    assert "sosim receive: verdict" not in err  # the table stays out
-    assert err.strip().splitlines() == ["PASS: every request verified"], err
+    monkeypatch.setattr(receive_module, "receive", served)
+    result = CliRunner().invoke(main, ["receive", "--port", "0", "--secret", "s3cret", *flag])
+    assert result.exit_code == 0, result.output
+    assert ("sosim receive: verdict" in result.stderr) is table
+    assert result.stderr.strip().splitlines()[-1] == "PASS: every request verified"
