@@ -159,9 +159,9 @@ def tenant(scenarios: tuple[str, ...], **options: Any) -> None:
       sosim tenant scenarios/support-chat.yaml --rotate-secret 30s=NEW_SECRET --report out/tenant.json
     """
     from simulator.cli.config import tenant_config
-    from simulator.cli.tenant_present import tenant_from_cli
+    from simulator.cli.tenant_present import present_tenant
 
     config = tenant_config(scenarios, **options)
     with stop_on_sigterm():
-        code = tenant_from_cli(config)
+        code = present_tenant(config)
     sys.exit(code)

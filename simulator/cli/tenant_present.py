@@ -6,10 +6,10 @@ from simulator.tenant.config import TenantConfig
 from simulator.tenant.report import print_webhooks
 from simulator.tenant.run import run_tenant
 
-__all__ = ["tenant_from_cli"]
+__all__ = ["present_tenant"]
 
 
-def tenant_from_cli(config: TenantConfig) -> int:
+def present_tenant(config: TenantConfig) -> int:
     """Run the tenant with a console, write --report/--junit/--html, print the summary."""
     from rich.console import Console
 

@@ -232,4 +232,4 @@ def parse_sessions(text: str | None) -> frozenset[int]:
     try:
         return frozenset(int(part) for part in text.split(",") if part.strip())
     except ValueError:
-        raise ValueError(f"expected session ids (PrimaryKey) separated by commas, got {text!r}") from None
+        raise ValueError("expected session ids (PrimaryKey) separated by commas") from None

@@ -30,7 +30,7 @@ def policy_from(options: dict[str, Any]) -> DeliveryPolicy:
     return delivery_policy(context.params)
 
 
-def test_policy_from_cli_defaults_to_netserver_and_knows_once() -> None:
+def test_delivery_policy_defaults_to_netserver_and_knows_once() -> None:
     """Without options the rules are NetServer's; --delivery once turns retries off."""
     assert policy_from({}) == NETSERVER
     assert policy_from({"delivery": "netserver"}) == NETSERVER
@@ -39,7 +39,7 @@ def test_policy_from_cli_defaults_to_netserver_and_knows_once() -> None:
     assert NETSERVER.success_statuses == frozenset({200})
 
 
-def test_policy_from_cli_builds_custom_rules() -> None:
+def test_delivery_policy_builds_custom_rules() -> None:
     """--delivery custom takes retry delays, success codes, the disable threshold and the failure action."""
     policy = policy_from(
         {
