@@ -16,6 +16,19 @@ from typing import Any, NoReturn
 
 import click
 
+from simulator.cli.types import (
+    DURATION,
+    DURATIONS,
+    EXPECTATION,
+    FAULT,
+    PROCESSES,
+    RATE,
+    STATUS_SET,
+    THRESHOLD,
+    OptionValueError,
+    shown_duration,
+)
+from simulator.core.defaults import CONCURRENCY, TIMEOUT_S
 from simulator.core.errors import SimulatorError
 from simulator.core.urls import mask_urls_in
 
@@ -64,8 +77,10 @@ class SosimGroup(click.Group):
         """Run the command, translating sosim's errors."""
         try:
             return super().invoke(ctx)
+        except OptionValueError as exc:  # click names the option; sosim keeps its one-line form
+            fail(mask_urls_in(exc.one_line()))
         except SimulatorError as exc:
-            fail(mask_urls_in(str(exc)))  # a URL quoted in an error never shows its credentials
+            fail(mask_urls_in(describe_error(exc)))  # a URL quoted in an error never shows its credentials
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
@@ -104,6 +119,31 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+#: The options whose config field has another name; any other field ``x_y`` is ``--x-y``.
+FLAG_OF_FIELD: dict[str, str] = {
+    "thresholds": "--fail-if",
+    "faults": "--fault",
+    "rotations": "--rotate-secret",
+    "success_statuses": "--success",
+    "secret": "--secret/--secret-env/--secret-file",
+}
+
+
+def flag_of(field: str) -> str:
+    """The command-line option that sets a config field: ``thresholds`` -> ``--fail-if``."""
+    return FLAG_OF_FIELD.get(field) or "--" + field.removesuffix("_s").replace("_", "-")
+
+
+def describe_error(exc: SimulatorError) -> str:
+    """A library error in the CLI's words: the option it names instead of the config field."""
+    if exc.option is None:
+        return str(exc)
+    message = exc.describe(flag_of(exc.option))
+    if getattr(exc, "skippable", False):  # a preflight failure: the check can be turned off
+        message += " (pass --no-preflight to skip this check)"
+    return message
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -184,7 +224,9 @@ def timing_options(func: Callable[..., Any]) -> Callable[..., Any]:
                 metavar="X",
                 help="Play the timeline X times faster (60 plays an hour in a minute).",
             ),
-            click.option("--rate", metavar="N/s", help="Send at a fixed rate, e.g. 500/s or 30/min."),
+            click.option(
+                "--rate", type=RATE, metavar="N/s", help="Send at a fixed rate, e.g. 500/s or 30/min."
+            ),
             click.option("--max-rate", is_flag=True, help="Send as fast as the target answers."),
         ]
     ):
@@ -215,23 +257,13 @@ def usable_cores() -> int:
     return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
-def _processes(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int:
-    """``--processes N`` or ``auto`` (the usable cores) as a number of worker processes."""
-    text = (value or "1").strip().lower()
-    if text == "auto":
-        return usable_cores()
-    if not text.isdigit() or int(text) < 1:
-        raise click.BadParameter(f"{value!r} is not a number of processes (1, 2 ... or auto)")
-    return int(text)
-
-
 #: --processes, for run and replay (simulator.engine.processes).
 processes_option = click.option(
     "--processes",
+    type=PROCESSES,
     default="1",
     show_default=True,
     metavar="N|auto",
-    callback=_processes,
     help="Send from N worker processes, each playing its share of the sessions (auto: one per usable "
     "core); one report, one recording, one exit code.",
 )
@@ -268,6 +300,7 @@ _REPORT_OPTIONS = (
     click.option(
         "--fail-if",
         "fail_if",
+        type=THRESHOLD,
         multiple=True,
         metavar="EXPR",
         help="Exit 1 when crossed, e.g. 'p99 > 250ms', 'error_rate > 0.1%', 'lag_p99 > 50ms'.",
@@ -300,10 +333,13 @@ delivery_options = _options(
         help="Retry rules: NetServer's (3 attempts, 1s/4s, TooManyErrors after 9), once (no retries), "
         "or custom (see --retry-delays ...).",
     ),
-    click.option("--retry-delays", metavar="LIST", help="custom: waits between attempts, e.g. 1s,4s."),
+    click.option(
+        "--retry-delays", type=DURATIONS, metavar="LIST", help="custom: waits between attempts, e.g. 1s,4s."
+    ),
     click.option(
         "--success",
         "success_codes",
+        type=STATUS_SET,
         metavar="CODES",
         help="custom: statuses that count as delivered, e.g. 2xx.",
     ),
@@ -329,5 +365,52 @@ delivery_options = _options(
         default="auto",
         show_default=True,
         help="HTTP client: lean (fast HTTP/1.1 load engine) or httpx (HTTPS, HTTP/2, proxies).",
+    ),
+)
+
+
+def duration_option(
+    name: str, default: float | None, help_text: str, **extra: Any
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A DURATION option whose default (seconds, from core/defaults.py) --help shows as ``10s``."""
+    shown = shown_duration(default) if default is not None else None  # parsed back by DURATION
+    return click.option(
+        name,
+        type=DURATION,
+        metavar="DURATION",
+        default=shown,
+        show_default=shown is not None,
+        help=help_text,
+        **extra,
+    )
+
+
+def concurrency_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--concurrency, with the one default."""
+    return click.option(
+        "--concurrency", type=click.IntRange(min=1), default=CONCURRENCY, show_default=True, help=help_text
+    )
+
+
+#: --timeout of each request (run, replay, tenant).
+timeout_option = duration_option("--timeout", TIMEOUT_S, "Per-request timeout.")
+
+#: --fault and --expect, for run and replay.
+fault_options = _options(
+    click.option(
+        "--fault",
+        type=FAULT,
+        multiple=True,
+        metavar="NAME[=RATE]",
+        help="Inject a fault (repeatable): duplicate, reorder, bad-signature, missing-signature, "
+        "stale-replay, tampered-body, malformed-json, wrong-content-type, oversized-body, slow-body, "
+        "burst=N, header-case.",
+    ),
+    click.option(
+        "--expect",
+        type=EXPECTATION,
+        multiple=True,
+        metavar="FAULT=CODES",
+        help="What a correct receiver answers a fault, e.g. bad-signature=401,403 or malformed-json=4xx.",
     ),
 )

@@ -42,6 +42,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from simulator.core.defaults import ID_WINDOW
 from simulator.core.errors import UsageError
 from simulator.core.faults import FAULT_HEADER, FAULTS, PROBES
 from simulator.core.recent import Recent
@@ -105,7 +106,7 @@ _JSON_MEDIA_TYPE = "application/json"
 
 # NetServer's UTC Timestamp with 0-7 fraction digits (reference §3.6).
 #: How many EventIds (and chat sessions) a checker remembers, by default.
-DEFAULT_WINDOW = 1_000_000
+DEFAULT_WINDOW = ID_WINDOW
 
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.([0-9]{1,7}))?Z")
 

@@ -14,7 +14,24 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 
 class SimulatorError(Exception):
-    """Base of every error sosim reports to a user without a traceback."""
+    """Base of every error sosim reports to a user without a traceback.
+
+    ``option`` names the config field the error is about (``rate``, ``thresholds``, ``record``) and
+    ``value`` shows what it held, so ``str(error)`` reads ``thresholds 'p99 >> 1': problem``; the
+    CLI shows the same error with the command-line option instead of the field.
+    """
+
+    def __init__(self, problem: str = "", *, option: str | None = None, value: str | None = None) -> None:
+        self.problem = problem
+        self.option = option
+        self.value = value
+        super().__init__(self.describe(option) if option else problem)
+
+    def describe(self, name: str | None) -> str:
+        """The message with ``name`` (a field, or the CLI's option) in front of the value."""
+        if not name:
+            return self.problem
+        return f"{name} {self.value}: {self.problem}" if self.value is not None else f"{name}: {self.problem}"
 
 
 class ScenarioError(SimulatorError):
@@ -29,14 +46,14 @@ class ScenarioError(SimulatorError):
         *,
         also: Sequence[ScenarioError] = (),
     ) -> None:
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(f"{where}: {field}: {problem}" if field else f"{where}: {problem}")
         self.path = str(path)
         self.line = line
         self.field = field
         self.problem = problem
         #: The file's further errors after this first one (``sosim validate`` prints them all).
         self.also = tuple(also)
-        where = f"{self.path}:{line}" if line else self.path
-        super().__init__(f"{where}: {field}: {problem}" if field else f"{where}: {problem}")
 
     @property
     def every(self) -> tuple[ScenarioError, ...]:

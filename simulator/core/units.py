@@ -78,11 +78,27 @@ def parse_option(
 def parse_option(
     parse: Callable[[str], float], name: str, value: str | None, default: float | None = None
 ) -> float | None:
-    """Parse an optional command-line value (``default`` when absent); a bad value is a
-    :class:`~simulator.core.errors.UsageError` that names the option, e.g. ``--rate 'lots': ...``."""
+    """Parse an optional value (``default`` when absent); a bad value is a
+    :class:`~simulator.core.errors.UsageError` that starts with ``name`` (Locust's option names)."""
     if value is None:
         return default
     try:
         return parse(value)
     except ValueError as exc:
         raise UsageError(f"{name} {value!r}: {exc}") from None
+
+
+def parse_statuses(text: str) -> frozenset[int]:
+    """Parse ``200``, ``2xx`` or ``200,201,204`` into a set of HTTP statuses; raise ValueError."""
+    codes: set[int] = set()
+    for part in (p.strip().lower() for p in text.split(",") if p.strip()):
+        if len(part) == 3 and part.endswith("xx") and part[0] in "12345":
+            base = int(part[0]) * 100
+            codes.update(range(base, base + 100))
+        elif part.isdigit() and 100 <= int(part) <= 599:
+            codes.add(int(part))
+        else:
+            raise ValueError(f"{part!r} is not a status (use e.g. 200, 2xx or 200,204)")
+    if not codes:
+        raise ValueError("expected at least one status, e.g. 200, 2xx or 200,204")
+    return frozenset(codes)

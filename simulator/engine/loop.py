@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from simulator.core.conversation import Conversations, Observation, Write, is_external
+from simulator.core.defaults import API_PORT, LOOPBACK
 from simulator.core.errors import UsageError
 from simulator.core.events import TICKS_PER_SECOND, Webhook, render
 from simulator.core.generate import make_generator
@@ -32,7 +33,7 @@ from simulator.core.plan import PlanOptions, adjust
 from simulator.core.schedule import Planned, Timed
 from simulator.delivery.clock import Clock, sleep_until_or
 from simulator.mockapi.http import Announcer, event_id_of
-from simulator.mockapi.server import ApiServer, parse_host_port
+from simulator.mockapi.server import ApiServer
 from simulator.mockapi.state import ChatState, MockApi, MockApiOptions
 from simulator.report.conversation import ConversationStats
 from simulator.superoffice import facts as so
@@ -44,8 +45,8 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_API", "ClosedLoop", "external_scenarios"]
 
-#: Where the mock API listens when a closed-loop run names no --serve-api.
-DEFAULT_API = "127.0.0.1:8765"
+#: Where the mock API listens when a closed-loop run names no ``serve_api``.
+DEFAULT_API: tuple[str, int] = (LOOPBACK, API_PORT)
 
 
 def external_scenarios(scenarios: Iterable[Scenario]) -> list[Scenario]:
@@ -75,13 +76,13 @@ class ClosedLoop:
         webhooks: Mapping[str, Webhook],
         options: PlanOptions,
         *,
-        serve: str | None = DEFAULT_API,
+        serve: tuple[str, int] | None = DEFAULT_API,
         speed: float = 1.0,
         api_options: MockApiOptions | None = None,
     ) -> None:
         """Prepare the live sessions of the external ``scenarios`` (the others are followed).
 
-        ``serve`` is the API's ``HOST:PORT``; None serves no HTTP (in process, the caller routes
+        ``serve`` is the API's ``(host, port)``; None serves no HTTP (in process, the caller routes
         the system's API calls to ``self.api``, as the pytest plugin does with respx)."""
         self.speed = speed
         self.state = ChatState()
@@ -119,7 +120,7 @@ class ClosedLoop:
         self._socket: socket.socket | None = None
         self.url = ""
         if serve is not None:
-            host, port = parse_host_port(serve)
+            host, port = serve
             self._socket = _listen(host, port)
             self.url = f"http://{host}:{self._socket.getsockname()[1]}"
 

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from simulator.core.errors import SimulatorError
 from simulator.core.urls import mask_url
 
-#: The longest the check waits for the name lookup and for the connection, whatever --timeout says.
+#: The longest the check waits for the name lookup and for the connection, whatever the run's timeout says.
 MAX_PREFLIGHT_S = 5.0
 
 Resolver = Callable[[str, int], Sequence[tuple[Any, ...]]]
@@ -23,7 +23,15 @@ Connector = Callable[[tuple[Any, ...], float], None]
 
 
 class PreflightError(SimulatorError):
-    """The target cannot be reached: the run would only retry in vain."""
+    """The target cannot be reached: the run would only retry in vain.
+
+    ``skippable``: the target may still be fine (a slow or refused first connection), so the check
+    itself can be turned off (``RunConfig(preflight=False)``); the CLI says how.
+    """
+
+    def __init__(self, problem: str, *, value: str, skippable: bool = False) -> None:
+        super().__init__(problem, option="target", value=value)
+        self.skippable = skippable
 
 
 def preflight(
@@ -44,26 +52,22 @@ def preflight(
     shown = mask_url(target)
     host = parts.hostname
     if not host:
-        raise PreflightError(f"--target {shown}: the URL has no host name")
+        raise PreflightError("the URL has no host name", value=shown)
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
-        raise PreflightError(f"--target {shown}: {exc}") from None
+        raise PreflightError(str(exc), value=shown) from None
     timeout = max(0.1, min(timeout_s, MAX_PREFLIGHT_S))
     try:
         addresses = _with_timeout(lambda: (resolve or _resolve)(host, port), timeout)
     except TimeoutError:
         raise PreflightError(
-            f"--target {shown}: cannot resolve {host}: no answer within {timeout:g}s "
-            "(pass --no-preflight to skip this check)"
+            f"cannot resolve {host}: no answer within {timeout:g}s", value=shown, skippable=True
         ) from None
     except OSError as exc:
-        raise PreflightError(
-            f"--target {shown}: cannot resolve {host}: {_reason(exc)} "
-            "(pass --no-preflight to skip this check)"
-        ) from None
+        raise PreflightError(f"cannot resolve {host}: {_reason(exc)}", value=shown, skippable=True) from None
     if not addresses:
-        raise PreflightError(f"--target {shown}: cannot resolve {host}: no addresses")
+        raise PreflightError(f"cannot resolve {host}: no addresses", value=shown)
     reasons: list[str] = []
     for address in addresses:
         try:
@@ -73,10 +77,7 @@ def preflight(
             reasons.append(f"no answer within {timeout:g}s")
         except OSError as exc:
             reasons.append(_reason(exc))
-    raise PreflightError(
-        f"--target {shown}: cannot connect to {host}:{port}: {reasons[0]} "
-        "(pass --no-preflight to skip this check)"
-    )
+    raise PreflightError(f"cannot connect to {host}:{port}: {reasons[0]}", value=shown, skippable=True)
 
 
 def proxied(target: str, environ: Mapping[str, str] | None = None) -> bool:

@@ -47,31 +47,24 @@ from typing import Any
 from simulator.core.errors import SimulatorError, UsageError
 from simulator.core.outcome import RunInfo, RunResult
 from simulator.core.urls import mask_url
+from simulator.engine.checks import check_outputs, check_target
 from simulator.engine.run import (
     RunConfig,
     RunOutcome,
     _target,
-    check_outputs,
-    check_target,
     exit_code,
     merge_faults,
     new_run_id,
-    present,
-    timing_label,
 )
+from simulator.engine.timing import timing_label
 from simulator.engine.workers import GO, STOP, TERM, Job, Report, worker_main
 from simulator.recording.merge import merge_recordings, part_path
 from simulator.recording.replay import ReplayOptions
 
-__all__ = ["STATUS_EVERY_S", "play_sharded", "run_sharded"]
+__all__ = ["STATUS_EVERY_S", "play_sharded"]
 
 #: Seconds between the progress lines of a run on several processes (as a log gets them from one).
 STATUS_EVERY_S = 10.0
-
-
-def run_sharded(config: RunConfig, replay: ReplayOptions | None = None) -> int:
-    """The command line's entry: play on ``config.processes`` workers, print and write the reports."""
-    return present(config, lambda console: play_sharded(config, replay, console=console))
 
 
 def play_sharded(
@@ -124,16 +117,19 @@ def play_sharded(
 def _prepare(config: RunConfig, replay: ReplayOptions | None) -> tuple[str | None, bool]:
     """Refuse what one process must see whole; the built-in receiver's secret and order check."""
     if config.target and config.target.startswith("asgi://"):
-        raise UsageError("--processes: an asgi:// app runs inside one process; give an http(s) --target")
+        raise UsageError("an asgi:// app runs inside one process; give an http(s) target", option="processes")
     if config.serve_api:
-        raise UsageError("--processes: --serve-api holds every session's state in one process")
+        raise UsageError(
+            "serving the mock API holds every session's state in one process", option="processes"
+        )
     if replay is not None:
         if config.faults:
-            raise UsageError("--processes: faults are injected and judged in one process; drop --fault")
+            raise UsageError("faults are injected and judged in one process; inject none", option="processes")
         if replay.shift_timestamps:
             raise UsageError(
-                "--processes: --shift-timestamps moves every Timestamp by the first request's, "
-                "which one process must see; drop one of the two"
+                "shifting Timestamps moves each by the first request's, which one process must see; "
+                "give up one of the two",
+                option="processes",
             )
         return replay.secret, not replay.filtered
     from simulator.core.conversation import is_external
@@ -142,11 +138,14 @@ def _prepare(config: RunConfig, replay: ReplayOptions | None) -> tuple[str | Non
     scenarios = load_scenarios(config.scenarios)
     if merge_faults(config.faults, scenarios):
         raise UsageError(
-            "--processes: faults are injected and judged in one process; drop --fault "
-            "(or the scenario's faults:), or --processes"
+            "faults are injected and judged in one process; inject none (nor a scenario's faults:), "
+            "or play in one process",
+            option="processes",
         )
     if any(is_external(s.flow) for s in scenarios):
-        raise UsageError("--processes: the closed loop waits for one system's answers; run it in one process")
+        raise UsageError(
+            "the closed loop waits for one system's answers; run it in one process", option="processes"
+        )
     return webhook_for(scenarios[0], config.secret).secret, True
 
 
@@ -443,6 +442,6 @@ def _merge_recording(record: str, count: int, info: RunInfo, result: RunResult |
     try:
         merge_recordings(parts, record, header_line("run", **asdict(info)), end)
     except OSError as exc:
-        raise SimulatorError(f"--record {record}: cannot write the recording ({exc})") from None
+        raise SimulatorError(f"cannot write the recording ({exc})", option="record", value=record) from None
     for part in parts:
         part.unlink(missing_ok=True)

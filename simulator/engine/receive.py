@@ -1,4 +1,4 @@
-"""``sosim receive`` as a library: serve the verifying receiver, capture, tally, verdict."""
+"""``sosim receive`` as a library: serve the verifying receiver, capture what arrives, tally it."""
 
 from __future__ import annotations
 
@@ -11,17 +11,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from simulator import __version__
-from simulator.core.errors import UsageError
-from simulator.core.units import parse_duration
+from simulator.core.checker import Tally
 from simulator.recording.record import OFFSET_KEY, JsonlWriter, encode_body, header_line
 from simulator.servers.receiver import (
     ReceivedRequest,
     Receiver,
     ReceiverConfig,
     Verdict,
-    verdict_line,
-    verdict_ok,
-    verdict_table,
 )
 
 
@@ -33,24 +29,6 @@ class ReceiveConfig:
     record: str | None = None
     max_requests: int | None = None
     quiet: bool = False
-
-    @classmethod
-    def from_cli(cls, **options: Any) -> ReceiveConfig:
-        """Convert the command line's raw values."""
-        try:
-            latency = parse_duration(options.get("latency") or 0)
-        except ValueError as exc:
-            raise UsageError(f"--latency: {exc}") from None
-        receiver = ReceiverConfig(
-            host=options.get("host") or "127.0.0.1",
-            port=int(options.get("port") or 0),
-            secret=options.get("secret"),
-            respond=int(options.get("respond") or 200),
-            fail_rate=float(options.get("fail_rate") or 0.0),
-            latency_s=latency,
-            path=options.get("path"),
-        )
-        return cls(receiver, options.get("record"), options.get("max_requests"), bool(options.get("quiet")))
 
 
 class Capture:
@@ -88,16 +66,11 @@ class Capture:
         self._writer.close()
 
 
-def receive_from_cli(config: ReceiveConfig) -> int:
-    """Serve until Ctrl-C or the request limit; print the verdict; 1 if anything failed."""
-    from rich.console import Console
-
-    console = Console(stderr=True)
+def receive(config: ReceiveConfig, *, console: Any) -> Tally:
+    """Serve until Ctrl-C, SIGTERM or the request limit (the live tally on ``console`` unless
+    quiet); return what the receiver found."""
     receiver = asyncio.run(_serve(config, console))
-    tally = receiver.checker.tally
-    if not config.quiet:
-        _print_verdict(console, tally)
-    return 0 if verdict_ok(tally) else 1
+    return receiver.checker.tally
 
 
 async def _serve(config: ReceiveConfig, console: Any) -> Receiver:
@@ -153,14 +126,3 @@ async def _wait(stop: asyncio.Event, receiver: Receiver, console: Any, quiet: bo
             live.update(line())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.25)
-
-
-def _print_verdict(console: Any, tally: Any) -> None:
-    from rich.table import Table
-
-    table = Table(title="sosim receive: verdict", show_header=False, title_justify="left")
-    for label, value in verdict_table(tally):
-        table.add_row(label, value)
-    console.print(table)
-    word, _, rest = verdict_line(tally).partition(":")
-    console.print(f"[{'green' if verdict_ok(tally) else 'red'}]{word}[/]:{rest}")

@@ -1,4 +1,4 @@
-"""``sosim replay`` wiring: options to ReplayOptions and RunConfig, then the shared runner."""
+"""``sosim replay`` as a library: a recording, capture or fixtures through the run machinery."""
 
 from __future__ import annotations
 
@@ -9,28 +9,9 @@ from typing import Any
 from simulator.core.errors import UsageError
 from simulator.core.faults import Injector
 from simulator.core.outcome import Handler
-from simulator.engine.run import RunConfig, RunOutcome, check_target, execute, present
-from simulator.recording.replay import ReplayOptions, count_fixture_requests, parse_sessions, replay_plan
-
-
-def replay_from_cli(source: str, *, secret: str | None, **options: Any) -> int:
-    """Replay ``source`` as the command line asks; return the exit code."""
-    replay_options = ReplayOptions(
-        secret=secret,
-        resign=bool(options.pop("resign")),
-        new_event_ids=bool(options.pop("new_event_ids")),
-        shift_timestamps=bool(options.pop("shift_timestamps")),
-        only_events=frozenset(options.pop("only_events") or ()),
-        only_failed=bool(options.pop("only_failed")),
-        sessions=parse_sessions(options.pop("session_ids")),
-        with_retries=bool(options.pop("with_retries")),
-    )
-    config = RunConfig.from_cli((source,), secret=secret, **options)
-    if config.processes > 1:
-        from simulator.engine.processes import run_sharded
-
-        return run_sharded(config, replay_options)
-    return present(config, lambda console: replay(config, replay_options, console=console))
+from simulator.engine.checks import check_target
+from simulator.engine.run import RunConfig, RunOutcome, execute
+from simulator.recording.replay import ReplayOptions, count_fixture_requests, replay_plan
 
 
 def replay(
@@ -45,9 +26,11 @@ def replay(
         )
     header, planned = replay_plan(source, options, warn=_warn)
     if any(f.name == "burst" for f in config.faults):
-        raise UsageError("--fault burst changes when sessions start: use it with sosim run, not replay")
+        raise UsageError(
+            "changes when sessions start: use it in a run, not a replay", option="faults", value="burst"
+        )
     if config.faults:
-        planned = Injector(config.faults, options.secret, 0)(planned)
+        planned = Injector(config.faults, options.secret, 0, mark=config.fault_marker)(planned)
     # Replays of shuffled or filtered traffic need not be in session order.
     filtered = options.filtered
     # Fixtures hold each request once, so their lines are the planned total; a recording's repeat retries.

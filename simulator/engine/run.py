@@ -18,17 +18,19 @@ from functools import partial
 from typing import Any, Literal
 
 from simulator import __version__
-from simulator.core.delivery_rules import NETSERVER, ONCE, DeliveryPolicy
+from simulator.core.defaults import CONCURRENCY, TIMEOUT_S
+from simulator.core.delivery_rules import NETSERVER, DeliveryPolicy
 from simulator.core.errors import SimulatorError, UsageError
-from simulator.core.faults import FaultReport, FaultSpec, Injector, parse_expectation, parse_fault
+from simulator.core.faults import FaultReport, FaultSpec, Injector
 from simulator.core.outcome import Handler, RunInfo, RunResult, call_finish
 from simulator.core.schedule import Planned
-from simulator.core.units import parse_duration, parse_option, parse_rate
 from simulator.core.urls import mask_url
 from simulator.delivery.clock import Clock
 from simulator.delivery.deliverer import Deliverer
+from simulator.engine.checks import check_bounded, check_outputs, check_target, refuse_unsigned
 from simulator.engine.default_secret import warn_default_secret
-from simulator.report.thresholds import Threshold, ThresholdResult, parse_threshold
+from simulator.engine.timing import retime, timing_label
+from simulator.report.thresholds import Threshold, ThresholdResult
 from simulator.superoffice import facts as so
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -51,8 +53,8 @@ class RunConfig:
     speed: float | None = None
     rate: float | None = None
     max_rate: bool = False
-    concurrency: int = 64
-    timeout_s: float = 10.0
+    concurrency: int = CONCURRENCY
+    timeout_s: float = TIMEOUT_S
     policy: DeliveryPolicy = NETSERVER
     engine: Literal["auto", "httpx", "lean"] = "auto"
     scenario_time: bool = False
@@ -63,7 +65,8 @@ class RunConfig:
     thresholds: tuple[Threshold, ...] = ()
     quiet: bool = False
     faults: tuple[FaultSpec, ...] = ()
-    serve_api: str | None = None  # HOST:PORT: serve the mock SuperOffice API while the run goes
+    serve_api: tuple[str, int] | None = None  # (host, port): serve the mock SuperOffice API during the run
+    fault_marker: bool = True  # name the fault in X-Sosim-Fault on each request a fault made or moved
     deterministic_ids: bool = False  # the seeded EventIds, as generate makes them, instead of fresh ones
     preflight: bool = True  # resolve and connect to an http(s) target once before the run starts
     extra: dict[str, str] = field(default_factory=dict)
@@ -72,58 +75,6 @@ class RunConfig:
     shard: tuple[int, int] | None = None  # (k, n): play only the sessions with index k mod n
     run_id: str | None = None  # the run's EventId mask, the same in every worker (None: a fresh one)
     started: datetime | None = None  # the run's start (Timestamps), the same in every worker
-
-    @classmethod
-    def from_cli(cls, scenarios: tuple[str, ...], **options: Any) -> RunConfig:
-        """Validate and convert the command line's raw strings."""
-        chosen = [n for n in ("speed", "rate", "max_rate") if options.get(n)]
-        if len(chosen) > 1:
-            raise UsageError(f"choose one of --speed, --rate, --max-rate (got {', '.join(chosen)})")
-        speed = options.get("speed")
-        if speed is not None and speed <= 0:
-            raise UsageError("--speed must be above 0, e.g. --speed 60")
-        serve_api = options.get("serve_api")
-        if serve_api:
-            from simulator.mockapi.server import parse_host_port
-
-            parse_host_port(serve_api)  # a wrong value is a usage error before anything starts
-        return cls(
-            scenarios=scenarios,
-            target=options.get("target"),
-            secret=options.get("secret"),
-            seed=options.get("seed"),
-            sessions=options.get("sessions"),
-            duration_s=parse_option(parse_duration, "--duration", options.get("duration")),
-            speed=speed,
-            rate=parse_option(parse_rate, "--rate", options.get("rate")),
-            max_rate=bool(options.get("max_rate")),
-            concurrency=options.get("concurrency") or 64,
-            timeout_s=parse_option(parse_duration, "--timeout", options.get("timeout")) or 10.0,
-            policy=policy_from_cli(options),
-            engine=options.get("engine") or "auto",
-            scenario_time=bool(options.get("scenario_time")),
-            record=options.get("record"),
-            report=options.get("report"),
-            junit=options.get("junit"),
-            html=options.get("html"),
-            thresholds=tuple(parse_threshold(text) for text in options.get("fail_if") or ()),
-            faults=faults_from_cli(options.get("fault") or (), options.get("expect") or ()),
-            serve_api=serve_api or None,
-            quiet=bool(options.get("quiet")),
-            deterministic_ids=bool(options.get("deterministic_ids")),
-            preflight=not options.get("no_preflight"),
-            processes=options.get("processes") or 1,
-        )
-
-
-def faults_from_cli(faults: Iterable[str], expectations: Iterable[str]) -> tuple[FaultSpec, ...]:
-    """Parse --fault and --expect; an expectation for a fault that is not injected is an error."""
-    specs = {spec.name: spec for spec in map(parse_fault, faults)}
-    for name, allowed in map(parse_expectation, expectations):
-        if name not in specs:
-            raise UsageError(f"--expect {name}=...: add --fault {name} too (nothing would be judged)")
-        specs[name] = replace(specs[name], expect=allowed)
-    return tuple(specs.values())
 
 
 def merge_faults(cli: Sequence[FaultSpec], scenarios: Sequence[Any]) -> tuple[FaultSpec, ...]:
@@ -134,77 +85,6 @@ def merge_faults(cli: Sequence[FaultSpec], scenarios: Sequence[Any]) -> tuple[Fa
             merged[name] = FaultSpec(name, value.rate, tuple(value.expect), value.size)
     merged.update({spec.name: spec for spec in cli})
     return tuple(merged.values())
-
-
-def policy_from_cli(options: dict[str, Any]) -> DeliveryPolicy:
-    """Build the delivery policy from --delivery and the custom options."""
-    mode = options.get("delivery") or "netserver"
-    names = ("retry_delays", "success_codes", "disable_after", "on_failure", "retry_after")
-    custom = {k: options.get(k) for k in names}
-    given = [k for k, v in custom.items() if v is not None]
-    if mode != "custom":
-        if given:
-            flags = ", ".join("--" + k.replace("_", "-").replace("success-codes", "success") for k in given)
-            raise UsageError(f"{flags} {'needs' if len(given) == 1 else 'need'} --delivery custom")
-        return NETSERVER if mode == "netserver" else ONCE
-    policy = NETSERVER
-    if custom["retry_delays"] is not None:
-        text = str(custom["retry_delays"]).strip()
-        delays = tuple(
-            parse_option(parse_duration, "--retry-delays", p) for p in text.split(",") if p.strip()
-        )
-        policy = replace(policy, retry_delays=delays)
-    if custom["success_codes"] is not None:
-        policy = replace(policy, success_statuses=parse_statuses(str(custom["success_codes"])))
-    if custom["disable_after"] is not None:
-        policy = replace(policy, disable_after=int(custom["disable_after"]) or None)
-    if custom["on_failure"] is not None:
-        policy = replace(policy, on_cycle_failure=custom["on_failure"])
-    if custom["retry_after"] is not None:
-        policy = replace(policy, retry_after=custom["retry_after"])
-    return replace(policy, name="custom")
-
-
-def parse_statuses(text: str) -> frozenset[int]:
-    """Parse ``200``, ``2xx`` or ``200,201,204`` into a set of status codes."""
-    codes: set[int] = set()
-    for part in (p.strip().lower() for p in text.split(",") if p.strip()):
-        if len(part) == 3 and part.endswith("xx") and part[0] in "12345":
-            base = int(part[0]) * 100
-            codes.update(range(base, base + 100))
-        elif part.isdigit() and 100 <= int(part) <= 599:
-            codes.add(int(part))
-        else:
-            raise UsageError(f"--success {text!r}: {part!r} is not a status (use e.g. 200, 2xx or 200,204)")
-    if not codes:
-        raise UsageError("--success needs at least one status, e.g. 200, 2xx or 200,204")
-    return frozenset(codes)
-
-
-# --- timing -----------------------------------------------------------------------------
-
-
-def retime(planned: Iterable[Planned], *, speed: float | None, rate: float | None) -> Iterator[Planned]:
-    """Apply --speed (scale due times) or --rate (one request every 1/rate seconds)."""
-    if rate:
-        for index, item in enumerate(planned):
-            yield item._replace(due_s=index / rate)
-    elif speed and speed != 1.0:
-        for item in planned:
-            yield item._replace(due_s=item.due_s / speed)
-    else:
-        yield from planned
-
-
-def timing_label(config: RunConfig) -> str:
-    """Describe the timing for reports."""
-    if config.max_rate:
-        return "max-rate"
-    if config.rate:
-        return f"rate {config.rate:g}/s"
-    if config.speed and config.speed != 1.0:
-        return f"speed {config.speed:g}x"
-    return "scenario"
 
 
 # --- the run ----------------------------------------------------------------------------
@@ -241,7 +121,7 @@ def run(
     from simulator.core.scenario import load_scenarios, webhook_for
 
     scenarios = load_scenarios(config.scenarios)
-    _check_bounded(scenarios, config)
+    check_bounded(scenarios, config)
     webhooks = [webhook_for(s, config.secret) for s in scenarios]
     default_secret = None if config.secret is not None else warn_default_secret(scenarios)
     now = config.started or datetime.now(UTC)
@@ -272,12 +152,12 @@ def run(
     elif config.serve_api:
         from simulator.mockapi.server import LiveApi
 
-        live_api = LiveApi.from_option(config.serve_api, scenarios, seed=config.seed)
+        live_api = LiveApi(scenarios, *config.serve_api, seed=config.seed)
         planned = live_api.follow(planned)
     probes = tuple(f for f in faults if f.name != "burst")
     if probes:
-        planned = Injector(probes, webhooks[0].secret, seed or 0)(planned)
-    _refuse_unsigned(scenarios, config)
+        planned = Injector(probes, webhooks[0].secret, seed or 0, mark=config.fault_marker)(planned)
+    refuse_unsigned(scenarios, config)
     check_target(config)
     outcome = execute(
         replace(config, faults=faults),
@@ -308,37 +188,13 @@ def _closed_loop(
     from simulator.engine.loop import DEFAULT_API, ClosedLoop
 
     if config.rate:
-        raise UsageError("--rate cannot pace a closed loop: the customers wait for the answers (use --speed)")
+        raise UsageError(
+            "a fixed rate cannot pace a closed loop: the customers wait for the answers (scale the "
+            "scenario's own timing with speed instead)",
+            option="rate",
+        )
     by_name = {s.name: w for s, w in zip(scenarios, webhooks, strict=True)}
     return ClosedLoop(scenarios, by_name, options, serve=config.serve_api or DEFAULT_API, speed=speed)
-
-
-def rejection_hint(stats: Any, default_secret: str | None) -> str | None:
-    """A hint when most answers are 401/403: the receiver does not accept the signature."""
-    codes = stats.status_codes
-    answered = sum(codes.values())
-    rejected = codes.get(401, 0) + codes.get(403, 0)
-    if not answered or rejected * 2 <= answered:
-        return None
-    why = f" (signed with the scenario default: {default_secret} is not set)" if default_secret else ""
-    return f"the receiver rejects the signature: check the secret{why}"
-
-
-def success_hint(stats: Any, policy: DeliveryPolicy) -> str | None:
-    """A hint when 2xx answers other than the policy's successes (201, 204 ...) counted as failures."""
-    codes = stats.status_codes
-    others = sorted(c for c in codes if 200 <= c < 300 and c not in policy.success_statuses)
-    if not others:
-        return None
-    counted = "answers with status " + ", ".join(f"{c} ({codes[c]})" for c in others)
-    if policy.name == "custom":
-        return (
-            f"{counted} counted as failed: they are not in --success; use e.g. `--success 2xx` to accept them"
-        )
-    return (
-        f"{counted} counted as failed: NetServer counts only 200 as delivered; "
-        "use `--delivery custom --success 2xx` to accept others"
-    )
 
 
 def new_run_id() -> str:
@@ -442,67 +298,6 @@ def execute(
     if code == EXIT_OK and fault_report is not None and not fault_report.passed:
         code = EXIT_FAILED
     return RunOutcome(stats, results, result, code, tally, fault_report)
-
-
-def check_outputs(
-    *, record: str | None = None, report: str | None = None, junit: str | None = None, html: str | None = None
-) -> None:
-    """Check every output path before anything is sent (missing directories are created)."""
-    from simulator.report.paths import check_output
-
-    for option, path in (("--record", record), ("--report", report), ("--junit", junit), ("--html", html)):
-        if path:
-            check_output(path, option, stdout_ok=option == "--report")
-
-
-def check_target(config: RunConfig) -> None:
-    """Fail within seconds when an http(s) target cannot be resolved or connected to (unless disabled)."""
-    if not config.preflight or not config.target:
-        return
-    from simulator.engine.preflight import MAX_PREFLIGHT_S, preflight, proxied
-
-    lean = config.engine == "lean" or (config.engine == "auto" and config.target.startswith("http://"))
-    if not lean and proxied(config.target):  # httpx goes through the proxy: it resolves the name
-        return
-    preflight(config.target, timeout_s=min(config.timeout_s, MAX_PREFLIGHT_S))
-
-
-def _refuse_unsigned(scenarios: Sequence[Any], config: RunConfig) -> None:
-    """Never send unsigned traffic off this machine when a scenario declares an (empty) secret."""
-    if config.secret or config.target is None or _is_loopback(config.target):
-        return
-    for scenario in scenarios:
-        if scenario.webhook.secret == "":
-            raise UsageError(
-                f"{scenario.source}: webhook.secret is declared but empty, and {mask_url(config.target)} "
-                "is not on "
-                "this machine: refusing to send unsigned webhooks. Set the secret (export the variable "
-                "the scenario names, or pass --secret-env NAME / --secret-file PATH)."
-            )
-
-
-def _is_loopback(target: str) -> bool:
-    import ipaddress
-    from urllib.parse import urlsplit
-
-    host = urlsplit(target).hostname or ""
-    if target.startswith("asgi://") or host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _check_bounded(scenarios: Sequence[Any], config: RunConfig) -> None:
-    for scenario in scenarios:
-        arrivals = scenario.arrivals
-        if (
-            config.sessions is None
-            and config.duration_s is None
-            and not (arrivals.sessions or arrivals.duration)
-        ):
-            raise UsageError(f"{scenario.source}: arrivals has neither sessions nor duration")
 
 
 def _target(config: RunConfig, secret: str | None, stack: ExitStack, check_order: bool) -> tuple[str, Any]:
@@ -687,79 +482,3 @@ def exit_code(stats: Any, thresholds: Sequence[ThresholdResult], result: RunResu
     if tally is not None and not verdict_ok(tally):
         return EXIT_FAILED
     return EXIT_OK
-
-
-def run_from_cli(config: RunConfig) -> int:
-    """Run, print progress and the summary, write the reports; return the exit code."""
-    if config.processes > 1:
-        from simulator.engine.processes import run_sharded
-
-        return run_sharded(config)
-    return present(config, lambda console: run(config, console=console))
-
-
-def present(config: RunConfig, produce: Any) -> int:
-    """Produce an outcome with a console, write the reports, print the summary; return the exit code."""
-    from rich.console import Console
-
-    from simulator.report.writers import render_summary, write_reports
-
-    console = Console(stderr=True)
-    outcome: RunOutcome = produce(console)
-    faults = outcome.faults
-    write_reports(
-        outcome.stats,
-        outcome.thresholds,
-        report=config.report,
-        junit=config.junit,
-        html=config.html,
-        extra_cases=faults.junit_cases() if faults else (),
-        extra_json=_extra_json(outcome),
-    )
-    # --quiet drops progress and tables, never a verdict: thresholds, faults and the receiver's line.
-    render_summary(outcome.stats, outcome.thresholds, console, quiet=config.quiet)
-    if outcome.faults is not None:
-        for verdict in outcome.faults.verdicts.values():
-            style = "green" if verdict.passed else "red"
-            console.print(f"[{style}]{verdict.describe()}[/]")
-    if outcome.receiver_tally is not None:
-        _print_receiver(outcome.receiver_tally, console, table=not config.quiet)
-    if config.record and not config.quiet:
-        console.print(f"recording: {config.record}")
-    hint = rejection_hint(outcome.stats, outcome.default_secret)
-    if hint is not None:
-        console.print(f"[red]{hint}[/]", soft_wrap=True)
-    accepted = success_hint(outcome.stats, config.policy)
-    if accepted is not None:
-        console.print(f"[yellow]{accepted}[/]", soft_wrap=True, highlight=False)
-    return outcome.exit_code
-
-
-def _extra_json(outcome: RunOutcome) -> dict[str, Any] | None:
-    """The JSON report's sections beyond the stats: fault verdicts, the built-in receiver's tally."""
-    from simulator.servers.receiver import tally_summary
-
-    extra: dict[str, Any] = {}
-    if outcome.faults is not None:
-        extra["fault_verdicts"] = outcome.faults.summary()
-    if outcome.receiver_tally is not None:
-        extra["receiver"] = tally_summary(outcome.receiver_tally)
-    return extra or None
-
-
-def _print_receiver(tally: Any, console: Any, *, table: bool = True) -> None:
-    from rich.table import Table
-
-    from simulator.servers.receiver import verdict_caveat, verdict_ok, verdict_table
-
-    if table:
-        figures = Table(title="built-in receiver's verdict", show_header=False, title_justify="left")
-        for label, value in verdict_table(tally):
-            figures.add_row(label, value)
-        console.print(figures)
-    unchecked = verdict_caveat(tally)
-    console.print(
-        f"[green]receiver: all requests verified{unchecked}[/]"
-        if verdict_ok(tally)
-        else f"[red]receiver: some requests failed verification{unchecked}[/]"
-    )

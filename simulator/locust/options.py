@@ -163,7 +163,7 @@ def parse_options(values: Mapping[str, Any], *, scenario_required: bool = True) 
         seed=_seed(_text(values.get("seed"))),
         speed=_speed(speed_text),
         rate=parse_option(parse_rate, "--rate", rate_text),
-        thresholds=tuple(parse_threshold(text) for text in _texts(values.get("fail_if"))),
+        thresholds=_thresholds(_texts(values.get("fail_if"))),
         report=_text(values.get("sosim_report")),
         junit=_text(values.get("sosim_junit")),
         html=_text(values.get("sosim_html")),
@@ -197,6 +197,14 @@ def _texts(value: Any) -> list[str]:
     """Repeated options: a list from the command line, or one comma-separated text from the web UI."""
     items: Sequence[Any] = value if isinstance(value, list | tuple) else [] if value is None else [value]
     return [part.strip() for item in items for part in str(item).split(",") if part.strip()]
+
+
+def _thresholds(texts: Sequence[str]) -> tuple[Threshold, ...]:
+    """The ``--fail-if`` expressions; an error names the Locust option, not the config field."""
+    try:
+        return tuple(parse_threshold(text) for text in texts)
+    except UsageError as exc:
+        raise UsageError(exc.describe("--fail-if")) from None
 
 
 def _seed(text: str | None) -> int | None:

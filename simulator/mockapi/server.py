@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, NamedTuple, cast
 
 import httptools
 
+from simulator.core.defaults import API_PORT, LOOPBACK
 from simulator.core.errors import UsageError
 from simulator.core.schedule import Planned
 from simulator.mockapi.http import Announcer
@@ -39,11 +40,11 @@ API_LIMITS = ServerLimits(max_body_bytes=MAX_BODY_BYTES)
 
 
 def parse_host_port(text: str) -> tuple[str, int]:
-    """Parse ``HOST:PORT`` (``127.0.0.1:8765``, ``[::1]:8765``, ``:8765``); raise UsageError if wrong."""
+    """Parse ``HOST:PORT`` (``127.0.0.1:8765``, ``[::1]:8765``, ``:8765``); raise ValueError if wrong."""
     host, sep, port = text.strip().rpartition(":")
-    host = host.strip("[]") or "127.0.0.1"
+    host = host.strip("[]") or LOOPBACK
     if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise UsageError(f"--serve-api {text!r}: expected HOST:PORT, e.g. 127.0.0.1:8765")
+        raise ValueError("expected HOST:PORT, e.g. 127.0.0.1:8765")
     return host, int(port)
 
 
@@ -60,7 +61,7 @@ class ApiServer:
     def __init__(
         self,
         api: MockApi,
-        host: str = "127.0.0.1",
+        host: str = LOOPBACK,
         port: int = 0,
         *,
         limits: ServerLimits = API_LIMITS,
@@ -274,7 +275,7 @@ class ApiServerThread(ServerThread):
     """An :class:`ApiServer` on its own event loop in a daemon thread; a context manager."""
 
     def __init__(
-        self, api: MockApi, host: str = "127.0.0.1", port: int = 0, *, limits: ServerLimits = API_LIMITS
+        self, api: MockApi, host: str = LOOPBACK, port: int = 0, *, limits: ServerLimits = API_LIMITS
     ) -> None:
         """Prepare the server; nothing listens until ``start`` or ``with``."""
         self.server = ApiServer(api, host, port, limits=limits)
@@ -313,8 +314,8 @@ class LiveApi:
     def __init__(
         self,
         scenarios: Iterable[Scenario],
-        host: str = "127.0.0.1",
-        port: int = 8765,
+        host: str = LOOPBACK,
+        port: int = API_PORT,
         *,
         seed: int | None = None,
         options: MockApiOptions | None = None,
@@ -326,12 +327,6 @@ class LiveApi:
         self.api = MockApi(state, options)
         self.announcer = Announcer(self.api)
         self.thread = ApiServerThread(self.api, host, port)
-
-    @classmethod
-    def from_option(cls, value: str, scenarios: Iterable[Scenario], *, seed: int | None = None) -> LiveApi:
-        """Build from the ``--serve-api HOST:PORT`` value."""
-        host, port = parse_host_port(value)
-        return cls(scenarios, host, port, seed=seed)
 
     @property
     def url(self) -> str:
@@ -382,8 +377,8 @@ def scenario_state(
 def serve_scenarios(
     paths: Sequence[str],
     *,
-    host: str = "127.0.0.1",
-    port: int = 8765,
+    host: str = LOOPBACK,
+    port: int = API_PORT,
     seed: int | None = None,
     sessions: int | None = None,
     tokens: Sequence[str] = (),

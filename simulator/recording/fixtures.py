@@ -53,7 +53,11 @@ def write_fixtures(
     if fmt == "jsonl":
         return _write_jsonl(requests, target, header)
     if target.exists() and not target.is_dir():
-        raise UsageError(f"--out {target}: exists and is not a directory (format {fmt} writes a directory)")
+        raise UsageError(
+            f"exists and is not a directory (format {fmt} writes a directory)",
+            option="out",
+            value=str(target),
+        )
     target.mkdir(parents=True, exist_ok=True)
     # A manifest left from an earlier output would describe files this one overwrites.
     (target / "manifest.jsonl").unlink(missing_ok=True)
@@ -80,7 +84,7 @@ def _write_jsonl(requests: Iterable[tuple[float, str, Request]], target: Path, h
     if str(target) == "-":
         return _write_lines(requests, JsonlWriter(target, flush_each=False, stream=sys.stdout), header)
     if target.is_dir():
-        raise UsageError(f"--out {target}: is a directory; format jsonl writes one file")
+        raise UsageError("is a directory; format jsonl writes one file", option="out", value=str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
     with _whole(target) as partial:
         return _write_lines(requests, JsonlWriter(partial, flush_each=False), header)

@@ -96,7 +96,7 @@ def failed_event_ids(source: str | Path) -> set[str]:
     """EventIds that never got a delivered answer (a first pass over the source)."""
     header, records = open_source(source)
     if header.get("kind") == "fixtures":
-        raise UsageError("--only-failed needs a recording or capture: fixtures have no outcomes")
+        raise UsageError("needs a recording or capture: fixtures have no outcomes", option="only_failed")
     seen: set[str] = set()
     delivered: set[str] = set()
     for record in records:
@@ -192,8 +192,9 @@ class Rewriter:
         if options.resign or (changed and _has(headers, so.HEADER_SIGNATURE)):
             if not options.secret:
                 raise UsageError(
-                    "the replayed bodies change (--new-event-ids/--shift-timestamps) or --resign was given: "
-                    "pass --secret (or --secret-env/--secret-file) so they can be signed again"
+                    "the replayed bodies change (new EventIds, shifted Timestamps) or re-signing was asked "
+                    "for: give the replay the secret so they can be signed again",
+                    option="secret",
                 )
             headers = _set_header(headers, so.HEADER_SIGNATURE, sign(body, options.secret))
         return Request(request.event, event_id, request.session_id, headers, body)
@@ -225,12 +226,10 @@ def _set_header(headers: tuple[tuple[str, str], ...], name: str, value: str) -> 
 
 
 def parse_sessions(text: str | None) -> frozenset[int]:
-    """Parse ``--sessions 178105,178106``."""
+    """Parse session ids (PrimaryKey) separated by commas, ``178105,178106``; raise ValueError."""
     if not text:
         return frozenset()
     try:
         return frozenset(int(part) for part in text.split(",") if part.strip())
     except ValueError:
-        raise UsageError(
-            f"--sessions {text!r}: expected session ids (PrimaryKey) separated by commas"
-        ) from None
+        raise ValueError("expected session ids (PrimaryKey) separated by commas") from None

@@ -1,6 +1,6 @@
 """Output paths, checked before a run sends anything.
 
-The same rule everywhere (--report, --junit, --html, --record, generate --out): a missing parent
+The same rule for every output (report, junit, html, record, generate's out): a missing parent
 directory is created; an existing directory given as a file, or a place that cannot be written,
 is a usage error at once instead of a traceback after the load test.
 """
@@ -22,42 +22,47 @@ def is_stdout(path: str | Path | None) -> bool:
 
 
 def check_output(path: str | Path, option: str, *, stdout_ok: bool = False, directory: bool = False) -> None:
-    """Make ``path`` ready to be written, or raise UsageError naming ``option``.
+    """Make ``path`` ready to be written, or raise UsageError naming ``option`` (the config field:
+    ``report``, ``record``, ``out``; the CLI shows it as its ``--report`` ...).
 
     ``directory``: the output is a directory (created when missing), not a file.
     """
     if is_stdout(path):
         if not stdout_ok:
-            raise UsageError(f"{option} -: this output cannot go to stdout; give a file path")
+            raise UsageError("this output cannot go to stdout; give a file path", option=option, value="-")
         return
     target = Path(path)
     if directory:
         if target.exists() and not target.is_dir():
-            raise UsageError(f"{option} {target}: exists and is not a directory")
+            raise UsageError("exists and is not a directory", option=option, value=str(target))
         _make_dir(target, option, target)
         _check_writable(target, option, target)
         return
     if target.is_dir():
-        raise UsageError(f"{option} {target}: is a directory; give a file path, e.g. {target / 'out'}")
+        raise UsageError(
+            f"is a directory; give a file path, e.g. {target / 'out'}", option=option, value=str(target)
+        )
     parent = target.parent
     _make_dir(parent, option, target)
     _check_writable(parent, option, target)
     if target.exists() and not os.access(target, os.W_OK):
-        raise UsageError(f"{option} {target}: the file is not writable")
+        raise UsageError("the file is not writable", option=option, value=str(target))
 
 
 def _make_dir(directory: Path, option: str, target: Path) -> None:
     if directory.is_dir():
         return
     if directory.exists():
-        raise UsageError(f"{option} {target}: {directory} is a file, not a directory")
+        raise UsageError(f"{directory} is a file, not a directory", option=option, value=str(target))
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        raise UsageError(f"{option} {target}: cannot create the directory {directory} ({reason})") from None
+        raise UsageError(
+            f"cannot create the directory {directory} ({reason})", option=option, value=str(target)
+        ) from None
 
 
 def _check_writable(directory: Path, option: str, target: Path) -> None:
     if not os.access(directory, os.W_OK | os.X_OK):
-        raise UsageError(f"{option} {target}: cannot write in {directory} (permission denied)")
+        raise UsageError(f"cannot write in {directory} (permission denied)", option=option, value=str(target))

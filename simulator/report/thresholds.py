@@ -150,23 +150,33 @@ def parse_threshold(text: str) -> Threshold:
     match = _EXPRESSION.match(text)
     if match is None:
         raise UsageError(
-            f"--fail-if {text!r}: expected METRIC OP VALUE such as 'p99 > 250ms'. "
-            f"{_metrics_help()}; operators: {_operators_help()}"
+            f"expected METRIC OP VALUE such as 'p99 > 250ms'. {_metrics_help()}; "
+            f"operators: {_operators_help()}",
+            option="thresholds",
+            value=repr(text),
         )
     metric = match["metric"].lower()
     if metric not in METRICS:
         close = difflib.get_close_matches(metric, METRICS, n=1)
         hint = f" (did you mean {close[0]}?)" if close else ""
-        raise UsageError(f"--fail-if {text!r}: unknown metric {match['metric']!r}{hint}. {_metrics_help()}")
+        raise UsageError(
+            f"unknown metric {match['metric']!r}{hint}. {_metrics_help()}",
+            option="thresholds",
+            value=repr(text),
+        )
     op = match["op"]
     if op not in OPERATORS:
-        raise UsageError(f"--fail-if {text!r}: unknown operator {op!r}; use one of {_operators_help()}")
+        raise UsageError(
+            f"unknown operator {op!r}; use one of {_operators_help()}", option="thresholds", value=repr(text)
+        )
     kind = METRICS[metric]
     raw = match["value"]
     value = _parse_value(kind, raw)
     if value is None:
         shown = repr(raw) if raw else "nothing"
-        raise UsageError(f"--fail-if {text!r}: {metric} takes {VALUE_HELP[kind]}, got {shown}")
+        raise UsageError(
+            f"{metric} takes {VALUE_HELP[kind]}, got {shown}", option="thresholds", value=repr(text)
+        )
     return Threshold(text=text.strip(), metric=metric, op=op, value=value)
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from simulator.core.checker import DEFAULT_WINDOW, Verdict
+from simulator.core.defaults import LOOPBACK
 from simulator.core.errors import UsageError
 from simulator.servers.limits import DEFAULT_LIMITS, ServerLimits
 
@@ -17,7 +18,7 @@ __all__ = ["OnRequest", "ReceivedRequest", "ReceiverConfig"]
 class ReceiverConfig:
     """How the receiver listens and answers."""
 
-    host: str = "127.0.0.1"
+    host: str = LOOPBACK
     port: int = 0  # 0 picks a free port
     secret: str | None = None
     respond: int = 200  # status for accepted requests

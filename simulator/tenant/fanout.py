@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from simulator.core.defaults import CONCURRENCY, TIMEOUT_S
 from simulator.core.delivery_rules import NETSERVER, DeliveryPolicy
 from simulator.core.events import Event, Request, Webhook, render
 from simulator.core.outcome import Attempt, Handler, Response, RunInfo, RunResult, StateChange
@@ -58,8 +59,8 @@ class FanoutSettings:
     """How each webhook's deliveries run (the README lists each choice)."""
 
     policy: DeliveryPolicy = NETSERVER
-    concurrency: int = 64
-    timeout_s: float = 10.0
+    concurrency: int = CONCURRENCY
+    timeout_s: float = TIMEOUT_S
     engine: Engine = "auto"
     verify_tls: bool = True
     #: Events raised while a webhook is Stopped or TooManyErrors: never sent to it ("drop", NetServer)

@@ -214,7 +214,7 @@ def check_target(url: str | None, allow_http: AllowHttp) -> str:
     if scheme == "http" and not http_allowed(parts.hostname, allow_http):
         raise bad_request(
             f"TargetUrl {url!r} must use HTTPS (NetServer requires it; sosim accepts http:// for "
-            "localhost only, unless started with --allow-http always)"
+            "localhost only, unless the tenant allows http always: sosim tenant's allow-http setting)"
         )
     return url.strip()
 

@@ -22,6 +22,7 @@ from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
+from simulator.core.defaults import TIMEOUT_S
 from simulator.superoffice import facts as so
 from simulator.testing.scenarios import DEFAULT_SCENARIO, SimScenario, build_scenario
 
@@ -141,7 +142,7 @@ def deliver(
     path: str = "/webhook",
     kind: AppKind | None = None,
     policy: DeliveryPolicy | Literal["once", "netserver"] = "once",
-    timeout_s: float = 10.0,
+    timeout_s: float = TIMEOUT_S,
 ) -> DeliveryResult:
     """Deliver webhooks to an app or URL with sosim's delivery engine, one request at a time.
 

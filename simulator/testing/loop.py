@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from simulator.core.defaults import CONCURRENCY
+
 if TYPE_CHECKING:
     from simulator.mockapi.state import ChatState
     from simulator.report.conversation import ConversationStats
@@ -61,7 +63,7 @@ def converse(
     base_url: str | None = None,
     path: str = "/webhook",
     speed: float = 1.0,
-    concurrency: int = 64,
+    concurrency: int = CONCURRENCY,
     timeout_s: float = 60.0,
 ) -> ConversationResult:
     """Play ``scenario``'s live sessions against the ASGI ``app`` until every one has ended.

@@ -60,10 +60,10 @@ def wait_for_port(port: int) -> None:
 class Receive:
     """A `sosim receive` process; ``stop`` sends Ctrl-C and returns (exit code, output)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *extra: str) -> None:
         self.port = free_port()
         self.process = subprocess.Popen(
-            sosim("receive", "--port", str(self.port), "--secret", SECRET),
+            sosim("receive", "--port", str(self.port), "--secret", SECRET, *extra),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -139,3 +139,28 @@ def test_a_forged_request_without_the_marker_still_fails_receive() -> None:
     assert code == 1
     assert "FAIL: 1 request(s) failed verification" in output
     assert "expected:" not in output
+
+
+def test_a_quiet_receive_still_ends_with_its_verdict_line() -> None:
+    """``sosim receive --quiet`` prints no listening line, tally or table, but at Ctrl-C it still
+    prints the verdict line, and exits by it."""
+    body = b'{"EventId": "x", "Event": "chatsession.created"}'
+    receive = Receive("--quiet")
+    try:
+        answer = httpx.post(
+            receive.url,
+            content=body,
+            headers={
+                so.HEADER_CONTENT_TYPE: so.CONTENT_TYPE_JSON,
+                so.HEADER_EVENT: so.EVENT_CREATED,
+                so.HEADER_EVENT_ID: "x",
+                so.HEADER_SIGNATURE: sign(body, "not-the-secret"),
+            },
+            timeout=10,
+        )
+        assert answer.status_code == 401
+        code, output = receive.stop()
+    finally:
+        receive.kill()
+    assert code == 1
+    assert output == "FAIL: 1 request(s) failed verification"

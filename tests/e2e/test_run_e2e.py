@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
@@ -27,9 +27,10 @@ from typing import Any, Literal
 import pytest
 from rich.console import Console
 
+from simulator.core.delivery_rules import NETSERVER, ONCE
 from simulator.core.outcome import Attempt, RunInfo, RunResult, StateChange
 from simulator.delivery.clock import FakeClock
-from simulator.engine.run import EXIT_FAILED, EXIT_OK, RunConfig, RunOutcome, policy_from_cli, run
+from simulator.engine.run import EXIT_FAILED, EXIT_OK, RunConfig, RunOutcome, run
 from simulator.report.stats import RunStats, render_summary
 from simulator.servers.receiver import ReceiverConfig, ReceiverThread, WebhookChecker, verdict_ok
 from simulator.superoffice import facts as so
@@ -39,7 +40,7 @@ pytestmark = pytest.mark.e2e
 SECRET = "e2e-run-secret"
 SUPPORT_CHAT = str(Path(__file__).resolve().parents[2] / "scenarios" / "support-chat.yaml")
 TOO_MANY_ERRORS = so.WebhookState.TooManyErrors.name
-FAST_RETRIES = policy_from_cli({"delivery": "custom", "retry_delays": "0.1s,0.2s"})
+FAST_RETRIES = replace(NETSERVER, name="custom", retry_delays=(0.1, 0.2))
 
 
 def config(target: str | None, **options: Any) -> RunConfig:
@@ -381,7 +382,7 @@ def test_target_down_with_delivery_once_still_names_the_refusal(closed_port: int
         config(
             f"http://127.0.0.1:{closed_port}/hook",
             sessions=1,
-            policy=policy_from_cli({"delivery": "once"}),
+            policy=ONCE,
             preflight=False,
         )
     )

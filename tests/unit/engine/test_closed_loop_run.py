@@ -13,8 +13,10 @@ EXTERNAL_BOT = str(Path(__file__).resolve().parents[3] / "scenarios" / "external
 
 
 def test_rate_cannot_pace_a_closed_loop() -> None:
-    with pytest.raises(UsageError, match="--rate cannot pace a closed loop"):
-        run(RunConfig(scenarios=(EXTERNAL_BOT,), secret="s", rate=10.0, serve_api="127.0.0.1:0"))
+    """A fixed rate is refused, and the error names the config field (the CLI shows --rate)."""
+    with pytest.raises(UsageError, match=r"^rate: a fixed rate cannot pace a closed loop") as caught:
+        run(RunConfig(scenarios=(EXTERNAL_BOT,), secret="s", rate=10.0, serve_api=("127.0.0.1", 0)))
+    assert caught.value.option == "rate"
 
 
 def test_a_port_in_use_for_the_api_is_a_usage_error_before_anything_is_sent() -> None:
@@ -25,4 +27,4 @@ def test_a_port_in_use_for_the_api_is_a_usage_error_before_anything_is_sent() ->
         taken.listen(1)
         port = taken.getsockname()[1]
         with pytest.raises(UsageError, match=f"cannot serve the mock API on 127.0.0.1:{port}"):
-            run(RunConfig(scenarios=(EXTERNAL_BOT,), secret="s", sessions=1, serve_api=f"127.0.0.1:{port}"))
+            run(RunConfig(scenarios=(EXTERNAL_BOT,), secret="s", sessions=1, serve_api=("127.0.0.1", port)))

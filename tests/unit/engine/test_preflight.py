@@ -28,8 +28,9 @@ def test_an_unresolvable_name_names_the_target_and_the_reason() -> None:
             connect=lambda address, timeout: tried.append(address),
         )
     message = str(caught.value)
-    target = "--target http://nosuchhost.invalid:8000/webhook"
+    target = "target http://nosuchhost.invalid:8000/webhook"  # the config field; the CLI says --target
     assert message.startswith(f"{target}: cannot resolve nosuchhost.invalid")
+    assert caught.value.option == "target" and caught.value.skippable
     assert "name not found" in message and "\n" not in message
     assert tried == []
 

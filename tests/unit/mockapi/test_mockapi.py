@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from simulator.core.errors import UsageError
 from simulator.core.events import Event, Request, SessionFields, Webhook, render
 from simulator.core.generate import SessionPlan, generate_sessions
 from simulator.core.outcome import Response
@@ -665,6 +664,6 @@ def test_serve_api_value_is_host_and_port(text: str, expected: tuple[str, int]) 
 
 @pytest.mark.parametrize("text", ["8765", "host:", "host:http", "host:70000"])
 def test_serve_api_rejects_other_values(text: str) -> None:
-    """A value that is not HOST:PORT is a usage error with an example."""
-    with pytest.raises(UsageError, match="expected HOST:PORT"):
+    """A value that is not HOST:PORT is refused with an example (the CLI names --serve-api)."""
+    with pytest.raises(ValueError, match="expected HOST:PORT"):
         parse_host_port(text)

@@ -81,8 +81,9 @@ def test_resign_and_new_event_ids_verify_independently(fixtures_file: Path) -> N
 def test_body_change_without_secret_is_refused(fixtures_file: Path) -> None:
     """Changing signed bodies without a secret to re-sign them is a clear usage error."""
     _, planned = replay_plan(fixtures_file, ReplayOptions(new_event_ids=True))
-    with pytest.raises(UsageError, match="--secret"):
+    with pytest.raises(UsageError, match="give the replay the secret") as caught:
         next(planned)
+    assert caught.value.option == "secret"  # the CLI names --secret/--secret-env/--secret-file
 
 
 def test_shift_timestamps_keeps_spacing_and_digits() -> None:
@@ -184,7 +185,7 @@ def test_truncated_last_line_is_skipped_with_a_warning(fixtures_file: Path) -> N
 def test_parse_sessions() -> None:
     """--sessions takes comma-separated ids and rejects anything else."""
     assert parse_sessions("1, 2,3") == {1, 2, 3}
-    with pytest.raises(UsageError):
+    with pytest.raises(ValueError, match="expected session ids"):
         parse_sessions("a,b")
 
 

@@ -473,12 +473,12 @@ def test_summary_is_titled_by_its_command_and_explains_max_rate_lag(
 
 def test_receiver_verdict_says_when_signatures_were_not_checked() -> None:
     """Without a secret the built-in receiver cannot check signatures, and its verdict says so."""
-    from simulator.engine.run import _print_receiver
+    from simulator.cli.present import print_receiver
     from simulator.servers.receiver import WebhookChecker
 
     for secret, expected in (("s3cret", False), (None, True)):
         console = Console(record=True, width=200)
-        _print_receiver(WebhookChecker(secret).tally, console)
+        print_receiver(WebhookChecker(secret).tally, console)
         text = console.export_text()
         assert "receiver: all requests verified" in text
         assert ("signatures not checked: no secret" in text) is expected

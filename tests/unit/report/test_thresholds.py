@@ -118,10 +118,13 @@ def test_rate_metric_rejects_a_duration() -> None:
     ],
 )
 def test_malformed_expressions_raise_usage_errors(text: str, fragment: str) -> None:
-    """Every malformed expression is a UsageError (exit 2), never a traceback."""
-    with pytest.raises(UsageError, match="--fail-if") as info:
+    """Every malformed expression is a UsageError (exit 2), never a traceback; it names the config
+    field and the expression (the CLI shows the field as --fail-if)."""
+    with pytest.raises(UsageError) as info:
         parse_threshold(text)
     assert fragment in str(info.value)
+    assert info.value.option == "thresholds" and info.value.value == repr(text)
+    assert str(info.value).startswith(f"thresholds {text!r}: ")
 
 
 @pytest.mark.parametrize(

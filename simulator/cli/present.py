@@ -1,0 +1,109 @@
+"""How ``sosim run`` and ``sosim replay`` end on the terminal: write the reports, print the
+summary, the verdicts and the hints; return the exit code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from simulator.core.delivery_rules import DeliveryPolicy
+    from simulator.engine.run import RunConfig, RunOutcome
+
+__all__ = ["present", "print_receiver", "rejection_hint", "success_hint"]
+
+
+def rejection_hint(stats: Any, default_secret: str | None) -> str | None:
+    """A hint when most answers are 401/403: the receiver does not accept the signature."""
+    codes = stats.status_codes
+    answered = sum(codes.values())
+    rejected = codes.get(401, 0) + codes.get(403, 0)
+    if not answered or rejected * 2 <= answered:
+        return None
+    why = f" (signed with the scenario default: {default_secret} is not set)" if default_secret else ""
+    return f"the receiver rejects the signature: check the secret{why}"
+
+
+def success_hint(stats: Any, policy: DeliveryPolicy) -> str | None:
+    """A hint when 2xx answers other than the policy's successes (201, 204 ...) counted as failures."""
+    codes = stats.status_codes
+    others = sorted(c for c in codes if 200 <= c < 300 and c not in policy.success_statuses)
+    if not others:
+        return None
+    counted = "answers with status " + ", ".join(f"{c} ({codes[c]})" for c in others)
+    if policy.name == "custom":
+        return (
+            f"{counted} counted as failed: they are not in --success; use e.g. `--success 2xx` to accept them"
+        )
+    return (
+        f"{counted} counted as failed: NetServer counts only 200 as delivered; "
+        "use `--delivery custom --success 2xx` to accept others"
+    )
+
+
+def present(config: RunConfig, produce: Callable[[Any], RunOutcome]) -> int:
+    """Produce an outcome with a console, write the reports, print the summary; return the exit code."""
+    from rich.console import Console
+
+    from simulator.report.writers import render_summary, write_reports
+
+    console = Console(stderr=True)
+    outcome: RunOutcome = produce(console)
+    faults = outcome.faults
+    write_reports(
+        outcome.stats,
+        outcome.thresholds,
+        report=config.report,
+        junit=config.junit,
+        html=config.html,
+        extra_cases=faults.junit_cases() if faults else (),
+        extra_json=_extra_json(outcome),
+    )
+    # --quiet drops progress and tables, never a verdict: thresholds, faults and the receiver's line.
+    render_summary(outcome.stats, outcome.thresholds, console, quiet=config.quiet)
+    if outcome.faults is not None:
+        for verdict in outcome.faults.verdicts.values():
+            style = "green" if verdict.passed else "red"
+            console.print(f"[{style}]{verdict.describe()}[/]")
+    if outcome.receiver_tally is not None:
+        print_receiver(outcome.receiver_tally, console, table=not config.quiet)
+    if config.record and not config.quiet:
+        console.print(f"recording: {config.record}")
+    hint = rejection_hint(outcome.stats, outcome.default_secret)
+    if hint is not None:
+        console.print(f"[red]{hint}[/]", soft_wrap=True)
+    accepted = success_hint(outcome.stats, config.policy)
+    if accepted is not None:
+        console.print(f"[yellow]{accepted}[/]", soft_wrap=True, highlight=False)
+    return outcome.exit_code
+
+
+def _extra_json(outcome: RunOutcome) -> dict[str, Any] | None:
+    """The JSON report's sections beyond the stats: fault verdicts, the built-in receiver's tally."""
+    from simulator.servers.receiver import tally_summary
+
+    extra: dict[str, Any] = {}
+    if outcome.faults is not None:
+        extra["fault_verdicts"] = outcome.faults.summary()
+    if outcome.receiver_tally is not None:
+        extra["receiver"] = tally_summary(outcome.receiver_tally)
+    return extra or None
+
+
+def print_receiver(tally: Any, console: Any, *, table: bool = True) -> None:
+    """The built-in receiver's verdict: its table (unless ``table`` is false), then its line."""
+    from rich.table import Table
+
+    from simulator.servers.receiver import verdict_caveat, verdict_ok, verdict_table
+
+    if table:
+        figures = Table(title="built-in receiver's verdict", show_header=False, title_justify="left")
+        for label, value in verdict_table(tally):
+            figures.add_row(label, value)
+        console.print(figures)
+    unchecked = verdict_caveat(tally)
+    console.print(
+        f"[green]receiver: all requests verified{unchecked}[/]"
+        if verdict_ok(tally)
+        else f"[red]receiver: some requests failed verification{unchecked}[/]"
+    )

@@ -1,0 +1,36 @@
+"""``sosim tenant`` on the terminal: run, write the reports, print the summary; return the exit code."""
+
+from __future__ import annotations
+
+from simulator.tenant.config import TenantConfig
+from simulator.tenant.report import print_webhooks
+from simulator.tenant.run import run_tenant
+
+__all__ = ["present_tenant"]
+
+
+def present_tenant(config: TenantConfig) -> int:
+    """Run the tenant with a console, write --report/--junit/--html, print the summary."""
+    from rich.console import Console
+
+    from simulator.engine.checks import check_outputs
+    from simulator.report.writers import render_summary, write_reports
+
+    check_outputs(report=config.report, junit=config.junit, html=config.html)
+    console = Console(stderr=True)
+    outcome = run_tenant(config, console=console)
+    write_reports(
+        outcome.stats,
+        outcome.thresholds,
+        report=config.report,
+        junit=config.junit,
+        html=config.html,
+        extra_cases=outcome.junit_cases(),
+        extra_json={"tenant": outcome.section},
+    )
+    render_summary(outcome.stats, outcome.thresholds, console, quiet=config.quiet)
+    if not config.quiet:
+        print_webhooks(outcome.hooks, console)
+        for message in outcome.messages:
+            console.print(f"[yellow]{message}[/]")
+    return outcome.exit_code

@@ -1,0 +1,181 @@
+"""click ParamTypes: the one place where the strings a user types become the library's values.
+
+Each type calls a pure parser of the library and turns its error into :class:`click.BadParameter`,
+so click names the option (``Invalid value for '--rate': ...``). The parsers are imported when a
+value is converted, never when the command line is built, so ``sosim --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import click
+
+__all__ = [
+    "DURATION",
+    "DURATIONS",
+    "EXPECTATION",
+    "FAULT",
+    "HOST_PORT",
+    "PROCESSES",
+    "RATE",
+    "ROTATION",
+    "SESSION_IDS",
+    "STATUS_SET",
+    "THRESHOLD",
+    "OptionValueError",
+    "Parsed",
+    "shown_duration",
+]
+
+
+if TYPE_CHECKING:  # generic from click 8.2 on; sosim supports 8.1, where subscripting fails
+    _ParamType = click.ParamType[Any]
+else:
+    _ParamType = click.ParamType
+
+
+class OptionValueError(click.BadParameter):
+    """A value one of sosim's types could not parse; the group shows it as one line (``sosim:
+    error: --rate 'lots': expected a rate ...``), like every other sosim error."""
+
+    def one_line(self) -> str:
+        """``--option 'value': problem``."""
+        name = self.param.opts[0] if self.param is not None and self.param.opts else "value"
+        return f"{name} {self.message}"
+
+
+class Parsed(_ParamType):
+    """A value that a library parser turns from text into its type; its errors become click's."""
+
+    def __init__(self, name: str, parse: Callable[[str], Any]) -> None:
+        self.name = name
+        self._parse = parse
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """The parsed value; a value that is not text (a default already parsed) passes as it is."""
+        if not isinstance(value, str):
+            return value
+        from simulator.core.errors import SimulatorError
+
+        try:
+            return self._parse(value)
+        except (ValueError, SimulatorError) as exc:
+            raise OptionValueError(_problem(exc, value, param), ctx, param) from None
+
+
+def _problem(exc: Exception, value: str, param: click.Parameter | None) -> str:
+    """``'value': problem``, without the option's name (the caller puts it in front)."""
+    from simulator.core.errors import SimulatorError
+
+    if isinstance(exc, SimulatorError) and exc.option is not None:
+        return exc.problem if exc.value is None else f"{exc.value}: {exc.problem}"
+    text = str(exc)
+    for name in getattr(param, "opts", ()):  # a parser that still names its option itself
+        if text.startswith(f"{name} "):
+            return text.removeprefix(f"{name} ")
+    return f"{value!r}: {text}"
+
+
+def _duration(text: str) -> float:
+    from simulator.core.units import parse_duration
+
+    return parse_duration(text)
+
+
+def _durations(text: str) -> tuple[float, ...]:
+    return tuple(_duration(part) for part in text.split(",") if part.strip())
+
+
+def _rate(text: str) -> float:
+    from simulator.core.units import parse_rate
+
+    return parse_rate(text)
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    from simulator.mockapi.server import parse_host_port
+
+    return parse_host_port(text)
+
+
+def _statuses(text: str) -> frozenset[int]:
+    from simulator.core.units import parse_statuses
+
+    return parse_statuses(text)
+
+
+def _fault(text: str) -> Any:
+    from simulator.core.faults import parse_fault
+
+    return parse_fault(text)
+
+
+def _expectation(text: str) -> tuple[str, tuple[str, ...]]:
+    from simulator.core.faults import parse_expectation
+
+    return parse_expectation(text)
+
+
+def _threshold(text: str) -> Any:
+    from simulator.report.thresholds import parse_threshold
+
+    return parse_threshold(text)
+
+
+def _rotation(text: str) -> Any:
+    from simulator.tenant.config import parse_rotation
+
+    return parse_rotation(text)
+
+
+def _session_ids(text: str) -> frozenset[int]:
+    from simulator.recording.replay import parse_sessions
+
+    return parse_sessions(text)
+
+
+def _processes(text: str) -> int:
+    """``N`` or ``auto`` (the usable cores) as a number of worker processes."""
+    from simulator.cli.options import usable_cores
+
+    value = text.strip().lower()
+    if value == "auto":
+        return usable_cores()
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError("not a number of processes (1, 2 ... or auto)")
+    return int(value)
+
+
+#: ``30s``, ``5m``, ``250ms`` -> seconds.
+DURATION = Parsed("duration", _duration)
+#: ``1s,4s`` -> seconds, in order.
+DURATIONS = Parsed("list", _durations)
+#: ``500/s``, ``30/min`` -> events per second.
+RATE = Parsed("rate", _rate)
+#: ``127.0.0.1:8765`` -> ``("127.0.0.1", 8765)``.
+HOST_PORT = Parsed("host:port", _host_port)
+#: ``200``, ``2xx``, ``200,204`` -> a set of statuses.
+STATUS_SET = Parsed("codes", _statuses)
+#: ``duplicate``, ``bad-signature=5%`` -> a FaultSpec.
+FAULT = Parsed("fault", _fault)
+#: ``bad-signature=401,403`` -> (fault, allowed answers).
+EXPECTATION = Parsed("expectation", _expectation)
+#: ``p99 > 250ms`` -> a Threshold.
+THRESHOLD = Parsed("expression", _threshold)
+#: ``30s=NEW_SECRET@7`` -> a RotateSpec (the secret read from the variable).
+ROTATION = Parsed("rotation", _rotation)
+#: ``178105,178106`` -> session ids.
+SESSION_IDS = Parsed("ids", _session_ids)
+#: ``4`` or ``auto`` -> a number of worker processes.
+PROCESSES = Parsed("processes", _processes)
+
+
+def shown_duration(seconds: float) -> str:
+    """A default duration as ``--help`` shows it: ``0ms``, ``10s``, ``60s``, ``10m``."""
+    if seconds < 1:
+        return f"{seconds * 1000:g}ms"
+    if seconds >= 600 and seconds % 60 == 0:
+        return f"{seconds / 60:g}m"
+    return f"{seconds:g}s"

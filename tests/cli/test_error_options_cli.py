@@ -1,0 +1,76 @@
+"""A library error names a config field; the CLI shows it as the option that sets that field."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from simulator.cli import main
+from simulator.cli.options import describe_error, flag_of
+from simulator.core.errors import UsageError
+from simulator.engine.preflight import PreflightError
+
+PACKAGE = Path(__file__).resolve().parents[2] / "simulator"
+
+
+def _fields_named_by_library_errors() -> set[str]:
+    """Every ``option="..."`` literal passed to an error outside cli/."""
+    fields: set[str] = set()
+    for path in PACKAGE.rglob("*.py"):
+        if path.relative_to(PACKAGE).parts[0] == "cli":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                for keyword in node.keywords:
+                    value = keyword.value
+                    if keyword.arg == "option" and isinstance(value, ast.Constant) and value.value:
+                        fields.add(str(value.value))
+    return fields
+
+
+def _every_option() -> set[str]:
+    """Every option of every sosim command."""
+    return {
+        name
+        for command in main.commands.values()
+        for param in command.params
+        for name in (*param.opts, *param.secondary_opts)
+    }
+
+
+def test_every_field_a_library_error_names_is_a_real_option() -> None:
+    """Each config field that a library error names maps to an option some command has."""
+    fields = _fields_named_by_library_errors()
+    assert {"rate", "thresholds", "processes", "record", "target"} <= fields
+    options = _every_option()
+    for field in sorted(fields):
+        for flag in flag_of(field).split("/"):
+            assert flag in options, f"{field} -> {flag}"
+
+
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [
+        (
+            UsageError("unknown metric 'x'", option="thresholds", value="'x > 1'"),
+            "--fail-if 'x > 1': unknown metric 'x'",
+        ),
+        (UsageError("cannot pace a closed loop", option="rate"), "--rate: cannot pace a closed loop"),
+        (UsageError("is a directory", option="out", value="out"), "--out out: is a directory"),
+        (
+            UsageError("arrivals has neither sessions nor duration"),
+            "arrivals has neither sessions nor duration",
+        ),
+        (
+            PreflightError("cannot resolve x: name not found", value="http://x/", skippable=True),
+            "--target http://x/: cannot resolve x: name not found (pass --no-preflight to skip this check)",
+        ),
+    ],
+)
+def test_the_cli_shows_the_option_where_the_library_names_the_field(error: UsageError, shown: str) -> None:
+    """``thresholds`` reads ``--fail-if``, ``timeout_s`` would read ``--timeout``; a skippable
+    preflight failure gets the hint that only the CLI can give."""
+    assert describe_error(error) == shown
+    assert "--" not in str(error)  # the library's own words name no option
