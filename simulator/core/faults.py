@@ -85,41 +85,57 @@ class FaultSpec:
         return self.expect or DEFAULT_EXPECTATIONS[self.name]
 
 
+STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
+
+
+def fault_problem(name: str) -> str | None:
+    """Why ``name`` is not a fault (naming the closest one and the allowed ones), or None."""
+    if name in FAULTS:
+        return None
+    hint = did_you_mean(name, FAULTS)
+    hint = f", {hint}" if hint else ""
+    return f"unknown fault{hint} (allowed: {', '.join(FAULTS)})"
+
+
+def status_problem(code: str) -> str | None:
+    """Why ``code`` is not an HTTP status (``401``) or class (``4xx``), or None."""
+    if code in STATUS_CLASSES or (code.isdigit() and 100 <= int(code) <= 599):
+        return None
+    return f"{code!r} is not a status or class (e.g. 401, 4xx)"
+
+
 def parse_fault(text: str) -> FaultSpec:
-    """Parse ``--fault NAME[=RATE]`` (``burst=N`` is a session count)."""
+    """Parse ``NAME[=RATE]``: ``duplicate``, ``reorder=5%``; ``burst=N`` is a count of sessions."""
     name, _, value = text.strip().partition("=")
     name = name.strip().lower()
-    if name not in FAULTS:
-        hint = did_you_mean(name, FAULTS)
-        hint = f", {hint}" if hint else ""
-        raise UsageError(f"--fault {text!r}: unknown fault{hint} (allowed: {', '.join(FAULTS)})")
+    problem = fault_problem(name)
+    if problem:
+        raise UsageError(f"{text!r}: {problem}")
     if not value:
         return FaultSpec(name, DEFAULT_BURST if name == "burst" else DEFAULT_RATE)
     try:
         number = float(value.rstrip("%")) / (100 if value.endswith("%") else 1)
     except ValueError:
-        raise UsageError(f"--fault {text!r}: {value!r} is not a rate such as 0.05 or 5%") from None
+        raise UsageError(f"{text!r}: {value!r} is not a rate such as 0.05 or 5%") from None
     if name == "burst":
         if number < 1 or number != int(number):
-            raise UsageError(f"--fault {text!r}: burst takes a whole number of sessions, e.g. burst=50")
+            raise UsageError(f"{text!r}: burst takes a whole number of sessions, e.g. burst=50")
         return FaultSpec(name, number)
     if not 0 < number <= 1:
-        raise UsageError(f"--fault {text!r}: the rate must be above 0 and at most 1 (or 100%)")
+        raise UsageError(f"{text!r}: the rate must be above 0 and at most 1 (or 100%)")
     return FaultSpec(name, number)
 
 
 def parse_expectation(text: str) -> tuple[str, tuple[str, ...]]:
-    """Parse ``--expect FAULT=401,403`` or ``--expect malformed-json=4xx``."""
+    """Parse ``FAULT=CODES``, such as ``bad-signature=401,403`` or ``malformed-json=4xx``."""
     name, _, codes = text.partition("=")
     name = name.strip().lower()
-    if name not in FAULTS or not codes:
-        raise UsageError(
-            f"--expect {text!r}: use FAULT=CODES such as bad-signature=401,403 (faults: {', '.join(FAULTS)})"
-        )
     allowed = tuple(part.strip().lower() for part in codes.split(",") if part.strip())
-    for part in allowed:
-        if not (part in ("2xx", "3xx", "4xx", "5xx") or (part.isdigit() and 100 <= int(part) <= 599)):
-            raise UsageError(f"--expect {text!r}: {part!r} is not a status or class (e.g. 401, 4xx)")
+    problem: str | None = "expected FAULT=CODES, such as bad-signature=401,403"
+    if allowed:
+        problem = fault_problem(name) or next(filter(None, map(status_problem, allowed)), None)
+    if problem:
+        raise UsageError(f"{text!r}: {problem}")
     return name, allowed
 
 
