@@ -11,17 +11,20 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
     Tag,
+    ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from simulator.core.errors import did_you_mean
+from simulator.core.fault_specs import DEFAULT_OVERSIZE, fault_problem, status_problem
 from simulator.core.headers import header_problem, is_transport_header
 from simulator.core.units import parse_duration, parse_rate
 from simulator.superoffice import facts as so
@@ -558,12 +561,52 @@ def _bytes(value: Any) -> Any:
     return value
 
 
+def _known_fault(name: str) -> str:
+    problem = fault_problem(name)
+    if problem:
+        raise ValueError(problem)
+    return name
+
+
+def _status_or_class(code: str) -> str:
+    code = code.strip().lower()
+    problem = status_problem(code)
+    if problem:
+        raise ValueError(problem)
+    return code
+
+
+#: A fault's name, as a key of ``faults:``; a wrong one is reported on its own line.
+FaultName = Annotated[str, AfterValidator(_known_fault)]
+#: An answer that passes: an HTTP status (``"401"``) or a class (``"4xx"``), written as a string.
+ExpectedAnswer = Annotated[str, AfterValidator(_status_or_class)]
+
+
 class FaultOptions(Strict):
     """One fault in a scenario: how often (or, for burst, how many sessions) and the answers that pass."""
 
     rate: Annotated[float, Field(gt=0)]
-    expect: tuple[str, ...] = ()
-    size: Annotated[int, BeforeValidator(_bytes), Field(ge=1)] = 2 * 1024 * 1024
+    expect: tuple[ExpectedAnswer, ...] = ()
+    size: Annotated[int, BeforeValidator(_bytes), Field(ge=1)] = DEFAULT_OVERSIZE
+
+
+def _rates_at_most_one(faults: dict[str, FaultOptions]) -> dict[str, FaultOptions]:
+    """Refuse a rate above 1 for every fault but burst (whose rate is a count of sessions).
+
+    Raised as a ValidationError so that pydantic reports it at ``faults.NAME.rate``, on its line.
+    """
+    errors: list[InitErrorDetails] = [
+        {
+            "type": PydanticCustomError("fault_rate", "must be at most 1 (burst takes a session count)"),
+            "loc": (name, "rate"),
+            "input": options.rate,
+        }
+        for name, options in faults.items()
+        if name != "burst" and options.rate > 1
+    ]
+    if errors:
+        raise ValidationError.from_exception_data("faults", errors)
+    return faults
 
 
 def _fault_shorthand(value: Any) -> Any:
@@ -614,8 +657,12 @@ class Scenario(Strict):
     arrivals: ArrivalsSpec
     flow: FlowSpec = FlowSpec()
     #: Faults to inject (simulator.core.faults):
-    #: {duplicate: 0.05, bad-signature: {rate: 0.01, expect: [401]}}.
-    faults: Annotated[dict[str, FaultOptions], BeforeValidator(_fault_shorthand)] = {}
+    #: {duplicate: 0.05, bad-signature: {rate: 0.01, expect: ["401"]}}.
+    faults: Annotated[
+        dict[FaultName, FaultOptions],
+        BeforeValidator(_fault_shorthand),
+        AfterValidator(_rates_at_most_one),
+    ] = {}
     #: sosim tenant: change webhook secrets mid-run, e.g. {at: 30s, to: ${NEW_SECRET}} (or a list).
     rotate_secret: Annotated[tuple[RotateSpec, ...], BeforeValidator(_one_or_many)] = ()
     #: Where the file came from, for messages; not part of the YAML.
@@ -627,22 +674,6 @@ class Scenario(Strict):
     @classmethod
     def _weights_sum_to_one(cls, weights: dict[Any, float]) -> dict[Any, float]:
         return check_weights_sum_to_one(weights)
-
-    @field_validator("faults")
-    @classmethod
-    def _known_faults(cls, faults: dict[str, FaultOptions]) -> dict[str, FaultOptions]:
-        from simulator.core.faults import FAULTS, parse_expectation
-
-        for name, options in faults.items():
-            if name not in FAULTS:
-                hint = did_you_mean(name, FAULTS)
-                hint = f", {hint}" if hint else ""
-                raise ValueError(f"unknown fault {name!r}{hint} (allowed: {', '.join(FAULTS)})")
-            if name != "burst" and options.rate > 1:
-                raise ValueError(f"{name}: rate must be at most 1 (burst takes a session count)")
-            if options.expect:
-                parse_expectation(f"{name}={','.join(options.expect)}")
-        return faults
 
     @field_validator("start")
     @classmethod
