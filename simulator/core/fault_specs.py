@@ -82,6 +82,14 @@ def status_problem(code: str) -> str | None:
     return f"{code!r} is not a status or class (e.g. 401, 4xx)"
 
 
+def rate_problem(name: str, rate: float) -> str | None:
+    """Why ``rate`` cannot be the rate of fault ``name`` (burst's is a count of sessions), or None."""
+    if name == "burst":
+        whole = rate >= 1 and rate == int(rate)
+        return None if whole else "burst takes a whole number of sessions, such as 50"
+    return None if 0 < rate <= 1 else "the rate must be above 0 and at most 1 (burst takes a session count)"
+
+
 def parse_fault(text: str) -> FaultSpec:
     """Parse ``NAME[=RATE]``: ``duplicate``, ``reorder=5%``; ``burst=N`` is a count of sessions."""
     name, _, value = text.strip().partition("=")
@@ -95,12 +103,9 @@ def parse_fault(text: str) -> FaultSpec:
         number = float(value.rstrip("%")) / (100 if value.endswith("%") else 1)
     except ValueError:
         raise UsageError(f"{text!r}: {value!r} is not a rate such as 0.05 or 5%") from None
-    if name == "burst":
-        if number < 1 or number != int(number):
-            raise UsageError(f"{text!r}: burst takes a whole number of sessions, e.g. burst=50")
-        return FaultSpec(name, number)
-    if not 0 < number <= 1:
-        raise UsageError(f"{text!r}: the rate must be above 0 and at most 1 (or 100%)")
+    problem = rate_problem(name, number)
+    if problem:
+        raise UsageError(f"{text!r}: {problem}")
     return FaultSpec(name, number)
 
 

@@ -34,6 +34,7 @@ from simulator.core.fault_specs import (
     fault_problem,
     parse_expectation,
     parse_fault,
+    rate_problem,
     status_problem,
 )
 from simulator.core.outcome import Attempt, RunInfo, RunResult, StateChange
@@ -61,6 +62,7 @@ __all__ = [
     "fault_problem",
     "parse_expectation",
     "parse_fault",
+    "rate_problem",
     "status_problem",
 ]
 

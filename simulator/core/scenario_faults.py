@@ -1,7 +1,8 @@
 """A scenario's ``faults:`` section, checked with the same functions as ``--fault`` and ``--expect``.
 
 Each mistake is reported on its own line and field: an unknown name at ``faults.NAME``, a wrong
-answer at ``faults.NAME.expect[i]``, a rate above 1 at ``faults.NAME.rate``.
+answer at ``faults.NAME.expect[i]``, a rate above 1 (or a burst that is no whole count) at
+``faults.NAME.rate``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from simulator.core.fault_specs import DEFAULT_OVERSIZE, fault_problem, status_problem
+from simulator.core.fault_specs import DEFAULT_OVERSIZE, fault_problem, rate_problem, status_problem
 from simulator.core.scenario_types import Strict
 
 
@@ -53,19 +54,20 @@ class FaultOptions(Strict):
     size: Annotated[int, BeforeValidator(_bytes), Field(ge=1)] = DEFAULT_OVERSIZE
 
 
-def _rates_at_most_one(faults: dict[str, FaultOptions]) -> dict[str, FaultOptions]:
-    """Refuse a rate above 1 for every fault but burst (whose rate is a count of sessions).
+def _rates_that_fit(faults: dict[str, FaultOptions]) -> dict[str, FaultOptions]:
+    """Refuse a rate that does not fit its fault: above 1, or for burst not a whole count of sessions.
 
     Raised as a ValidationError so that pydantic reports it at ``faults.NAME.rate``, on its line.
     """
+    problems = {name: rate_problem(name, options.rate) for name, options in faults.items()}
     errors: list[InitErrorDetails] = [
         {
-            "type": PydanticCustomError("fault_rate", "must be at most 1 (burst takes a session count)"),
+            "type": PydanticCustomError("fault_rate", problem),
             "loc": (name, "rate"),
-            "input": options.rate,
+            "input": faults[name].rate,
         }
-        for name, options in faults.items()
-        if name != "burst" and options.rate > 1
+        for name, problem in problems.items()
+        if problem
     ]
     if errors:
         raise ValidationError.from_exception_data("faults", errors)
@@ -85,5 +87,5 @@ def _fault_shorthand(value: Any) -> Any:
 Faults = Annotated[
     dict[FaultName, FaultOptions],
     BeforeValidator(_fault_shorthand),
-    AfterValidator(_rates_at_most_one),
+    AfterValidator(_rates_that_fit),
 ]

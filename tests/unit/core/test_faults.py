@@ -20,6 +20,7 @@ from simulator.core.faults import (
     fault_problem,
     parse_expectation,
     parse_fault,
+    rate_problem,
     status_problem,
 )
 from simulator.core.outcome import Attempt
@@ -61,8 +62,9 @@ def test_parse_fault_forms() -> None:
     [
         ("duplicat", "'duplicat': unknown fault, did you mean 'duplicate'? (allowed: duplicate, "),
         ("duplicate=lots", "'duplicate=lots': 'lots' is not a rate such as 0.05 or 5%"),
-        ("duplicate=3", "'duplicate=3': the rate must be above 0 and at most 1 (or 100%)"),
-        ("burst=1.5", "'burst=1.5': burst takes a whole number of sessions, e.g. burst=50"),
+        ("duplicate=3", "'duplicate=3': the rate must be above 0 and at most 1 (burst takes a session"),
+        ("duplicate=0", "'duplicate=0': the rate must be above 0 and at most 1 (burst takes a session"),
+        ("burst=1.5", "'burst=1.5': burst takes a whole number of sessions, such as 50"),
     ],
 )
 def test_a_bad_fault_names_the_value_and_no_option(text: str, message: str) -> None:
@@ -101,7 +103,8 @@ def test_a_bad_expectation_names_the_value_and_no_option(text: str, message: str
 
 
 def test_the_problem_functions_accept_what_the_parsers_accept() -> None:
-    """`fault_problem` and `status_problem` are the one check behind both the CLI and scenario files."""
+    """`fault_problem`, `status_problem` and `rate_problem` are the one check behind both the CLI and
+    scenario files."""
     assert all(fault_problem(name) is None for name in FAULTS)
     assert fault_problem("duplicat") == (
         f"unknown fault, did you mean 'duplicate'? (allowed: {', '.join(FAULTS)})"
@@ -109,6 +112,10 @@ def test_the_problem_functions_accept_what_the_parsers_accept() -> None:
     assert [status_problem(code) for code in ("100", "401", "599", "2xx", "5xx")] == [None] * 5
     assert status_problem("600") == "'600' is not a status or class (e.g. 401, 4xx)"
     assert status_problem("1xx") == "'1xx' is not a status or class (e.g. 401, 4xx)"
+    assert [rate_problem("duplicate", rate) for rate in (0.01, 1.0)] == [None, None]
+    assert [rate_problem("burst", count) for count in (1, 50.0)] == [None, None]
+    assert all(rate_problem("duplicate", rate) for rate in (0, -0.1, 1.01))
+    assert all(rate_problem("burst", count) for count in (0, 0.5, 2.5))
 
 
 def test_every_fault_has_a_default_expectation() -> None:

@@ -38,12 +38,15 @@ def test_an_unknown_fault_names_its_line_and_the_closest_fault() -> None:
     ]
 
 
-def test_a_rate_above_one_names_its_field() -> None:
-    """Only burst takes a count; another fault's rate above 1 is refused at faults.NAME(.rate)."""
-    faults = "  duplicate: 3\n  burst: 5\n  reorder:\n    rate: 2\n"
+def test_a_rate_that_does_not_fit_its_fault_names_its_field() -> None:
+    """A rate above 1, or a burst that is no whole count of sessions, is refused at faults.NAME(.rate),
+    in the words `--fault` uses; before, `burst: 0.5` loaded and then sent no burst at all."""
+    faults = "  duplicate: 3\n  burst: 0.5\n  reorder:\n    rate: 2\n  header-case: 1\n"
+    rate = "the rate must be above 0 and at most 1 (burst takes a session count)"
     assert _errors(faults) == [
-        "x.yaml:4: faults.duplicate: must be at most 1 (burst takes a session count)",
-        "x.yaml:7: faults.reorder.rate: must be at most 1 (burst takes a session count)",
+        f"x.yaml:4: faults.duplicate: {rate}",
+        "x.yaml:5: faults.burst: burst takes a whole number of sessions, such as 50",
+        f"x.yaml:7: faults.reorder.rate: {rate}",
     ]
 
 
