@@ -19,26 +19,53 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.core.errors import UsageError, did_you_mean
 from simulator.core.events import Request
+from simulator.core.fault_specs import (
+    DEFAULT_BURST,
+    DEFAULT_EXPECTATIONS,
+    DEFAULT_OVERSIZE,
+    DEFAULT_RATE,
+    FAULTS,
+    PROBES,
+    SHAPING,
+    STATUS_CLASSES,
+    FaultSpec,
+    answer_matches,
+    fault_problem,
+    parse_expectation,
+    parse_fault,
+    rate_problem,
+    status_problem,
+)
 from simulator.core.outcome import Attempt, RunInfo, RunResult, StateChange
 from simulator.core.schedule import Planned
 from simulator.core.signing import sign
 from simulator.superoffice import facts as so
 
-PROBES = (
-    "duplicate",
-    "bad-signature",
-    "missing-signature",
-    "stale-replay",
-    "tampered-body",
-    "malformed-json",
-    "wrong-content-type",
-    "oversized-body",
-    "slow-body",
-)
-SHAPING = ("reorder", "header-case", "burst")
-FAULTS = PROBES + SHAPING
+# The faults as data live in fault_specs, light enough for `sosim validate`; still importable here.
+__all__ = [
+    "DEFAULT_BURST",
+    "DEFAULT_EXPECTATIONS",
+    "DEFAULT_OVERSIZE",
+    "DEFAULT_RATE",
+    "FAULTS",
+    "FAULT_HEADER",
+    "PROBES",
+    "SHAPING",
+    "STALE_AGE_S",
+    "STATUS_CLASSES",
+    "FaultReport",
+    "FaultSpec",
+    "FaultVerdict",
+    "Injector",
+    "answer_matches",
+    "fault_problem",
+    "parse_expectation",
+    "parse_fault",
+    "rate_problem",
+    "status_problem",
+]
+
 
 #: Every request the injector makes (a probe) or moves (``reorder``, both the held request and the
 #: one that overtakes it) carries this header, naming its fault, so ``sosim receive`` can count an
@@ -47,87 +74,8 @@ FAULTS = PROBES + SHAPING
 #: it out, for probes indistinguishable from real traffic.
 FAULT_HEADER = "X-Sosim-Fault"
 
-DEFAULT_RATE = 0.05
-DEFAULT_BURST = 20
-DEFAULT_OVERSIZE = 2 * 1024 * 1024
 #: How old (in timeline seconds) a request must be before stale-replay sends it again.
 STALE_AGE_S = 30.0
-
-#: What a correct receiver answers, per fault; "2xx"/"4xx" are classes, numbers exact codes.
-DEFAULT_EXPECTATIONS: Mapping[str, tuple[str, ...]] = {
-    "duplicate": ("2xx",),
-    "bad-signature": ("401", "403"),
-    "missing-signature": ("401", "403"),
-    "stale-replay": ("2xx", "4xx"),
-    "tampered-body": ("401", "403"),
-    "malformed-json": ("4xx",),
-    "wrong-content-type": ("2xx", "4xx"),
-    "oversized-body": ("2xx", "4xx"),
-    "slow-body": ("2xx", "4xx"),
-    "reorder": ("2xx",),
-    "header-case": ("2xx",),
-    "burst": ("2xx",),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class FaultSpec:
-    """One fault to inject: its name, how often (or burst size) and what a receiver should answer."""
-
-    name: str
-    rate: float = DEFAULT_RATE
-    expect: tuple[str, ...] = ()
-    size: int = DEFAULT_OVERSIZE  # oversized-body only
-
-    @property
-    def expected(self) -> tuple[str, ...]:
-        """The answers that pass: the user's, else the default for this fault."""
-        return self.expect or DEFAULT_EXPECTATIONS[self.name]
-
-
-def parse_fault(text: str) -> FaultSpec:
-    """Parse ``--fault NAME[=RATE]`` (``burst=N`` is a session count)."""
-    name, _, value = text.strip().partition("=")
-    name = name.strip().lower()
-    if name not in FAULTS:
-        hint = did_you_mean(name, FAULTS)
-        hint = f", {hint}" if hint else ""
-        raise UsageError(f"--fault {text!r}: unknown fault{hint} (allowed: {', '.join(FAULTS)})")
-    if not value:
-        return FaultSpec(name, DEFAULT_BURST if name == "burst" else DEFAULT_RATE)
-    try:
-        number = float(value.rstrip("%")) / (100 if value.endswith("%") else 1)
-    except ValueError:
-        raise UsageError(f"--fault {text!r}: {value!r} is not a rate such as 0.05 or 5%") from None
-    if name == "burst":
-        if number < 1 or number != int(number):
-            raise UsageError(f"--fault {text!r}: burst takes a whole number of sessions, e.g. burst=50")
-        return FaultSpec(name, number)
-    if not 0 < number <= 1:
-        raise UsageError(f"--fault {text!r}: the rate must be above 0 and at most 1 (or 100%)")
-    return FaultSpec(name, number)
-
-
-def parse_expectation(text: str) -> tuple[str, tuple[str, ...]]:
-    """Parse ``--expect FAULT=401,403`` or ``--expect malformed-json=4xx``."""
-    name, _, codes = text.partition("=")
-    name = name.strip().lower()
-    if name not in FAULTS or not codes:
-        raise UsageError(
-            f"--expect {text!r}: use FAULT=CODES such as bad-signature=401,403 (faults: {', '.join(FAULTS)})"
-        )
-    allowed = tuple(part.strip().lower() for part in codes.split(",") if part.strip())
-    for part in allowed:
-        if not (part in ("2xx", "3xx", "4xx", "5xx") or (part.isdigit() and 100 <= int(part) <= 599)):
-            raise UsageError(f"--expect {text!r}: {part!r} is not a status or class (e.g. 401, 4xx)")
-    return name, allowed
-
-
-def answer_matches(status: int | None, allowed: tuple[str, ...]) -> bool:
-    """Tell whether a status is one of the allowed codes or classes; no answer never matches."""
-    if status is None:
-        return False
-    return any(part == str(status) or (part.endswith("xx") and part[0] == str(status)[0]) for part in allowed)
 
 
 # --- the stream transform ---------------------------------------------------------------

@@ -1,191 +1,72 @@
 """The scenario schema: typed, immutable pydantic models of one YAML scenario file.
 
 Validation happens here, at the edge; generation trusts these types. Loading, line numbers
-and ``${ENV}`` interpolation live in ``simulator.core.scenario``.
+and ``${ENV}`` interpolation live in ``simulator.core.scenario``. The value types and
+distributions are in ``scenario_types``, a session's flow in ``scenario_flow`` and the faults in
+``scenario_faults``; the nodes other modules use are importable from here as well.
 """
+
+# ruff: noqa: RUF012 -- pydantic copies a mutable default for each model; ruff sees that only for
+# models whose BaseModel base is in the same file (astral-sh/ruff#13630), and Strict is imported.
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Discriminator,
-    Field,
-    Tag,
-    field_validator,
-    model_validator,
-)
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from simulator.core.errors import did_you_mean
 from simulator.core.headers import header_problem, is_transport_header
-from simulator.core.units import parse_duration, parse_rate
+from simulator.core.scenario_faults import FaultOptions, Faults
+from simulator.core.scenario_flow import FlowSpec
+from simulator.core.scenario_types import (
+    EARLIEST_START,
+    LATEST_START,
+    MAX_BURST,
+    MAX_SESSIONS,
+    ChatEventName,
+    Count,
+    CountRange,
+    Delay,
+    Fixed,
+    Id,
+    Locale,
+    Lognormal,
+    LognormalSpec,
+    PerSecond,
+    Probability,
+    Seconds,
+    Strict,
+    Uniform,
+    check_weights_sum_to_one,
+)
 from simulator.superoffice import facts as so
 
-#: Limits on values that validate as numbers but cannot work: generation would hang, grow without
-#: bound, or overflow a .NET DateTime (which ends at 9999-12-31). Each is far above any real use.
-MAX_SECONDS = 366 * 24 * 3600.0  # the longest duration or delay: a year
-MAX_RATE = 1_000_000.0  # arrivals per second
-MAX_TURNS = 1_000  # exchanges per session: a session's plan is held in memory
-MAX_SESSIONS = 1_000_000_000
-MAX_BURST = 1_000_000  # sessions that start at the same instant
-#: SuperOffice ids (PrimaryKey, AssociateId, ...) are 32-bit integers.
-MAX_ID = 2**31 - 1
-#: SQL Server's datetime, where SuperOffice stores dates, starts in 1753; the upper bound leaves
-#: room for the longest run before year 10000, which Timestamp cannot spell.
-EARLIEST_START = datetime(1753, 1, 1, tzinfo=UTC)
-LATEST_START = datetime(9000, 1, 1, tzinfo=UTC)
-
-Seconds = Annotated[float, BeforeValidator(parse_duration), Field(le=MAX_SECONDS)]
-PerSecond = Annotated[float, BeforeValidator(parse_rate), Field(le=MAX_RATE)]
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-PositiveInt = Annotated[int, Field(ge=1)]
-NonNegativeInt = Annotated[int, Field(ge=0)]
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-Turns = Annotated[int, Field(ge=0, le=MAX_TURNS)]
-
-StatusName = Literal[
-    "Invalid",
-    "PreChatForm",
-    "Faq",
-    "OfflineForm",
-    "InQueue",
-    "CustomerLast",
-    "UserLast",
-    "Finished",
-    "Deleted",
-    "Closed",
-    "RequestPosted",
-    "ClosedFromQueue",
+__all__ = [
+    "AgentSpec",
+    "ArrivalsSpec",
+    "BurstSpec",
+    "Count",
+    "CountRange",
+    "Delay",
+    "FaultOptions",
+    "Fixed",
+    "FlowSpec",
+    "IdRange",
+    "Locale",
+    "Lognormal",
+    "LognormalSpec",
+    "OverrideSpec",
+    "PayloadSpec",
+    "PopulationSpec",
+    "Range",
+    "RotateSpec",
+    "Scenario",
+    "Strict",
+    "TopicSpec",
+    "Uniform",
+    "WebhookSpec",
 ]
-EntryStatus = Literal["InQueue", "PreChatForm", "Faq"]
-FinalStatus = Literal["Finished", "Closed"]
-EndedBy = Literal["user", "customer", "idle"]
-#: Who plays a role in a session: sosim ("simulated") or the system under test ("external").
-Role = Literal["simulated", "external"]
-#: What a customer does when the system under test does not answer in time.
-TimeoutConsequence = Literal["repeat", "human", "abandon"]
-Locale = Literal["nb_NO", "sv_SE", "da_DK", "de_DE", "nl_NL", "en_GB", "en_US"]
-ChatEventName = Literal["chatsession.created", "chatsession.message", "chatsession.changed"]
-
-_SUM_TOLERANCE = 1e-6
-
-
-class Strict(BaseModel):
-    """Base of every scenario node: unknown keys are errors, values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-def check_weights_sum_to_one(weights: dict[Any, float]) -> dict[Any, float]:
-    """Refuse branch weights that are negative or do not add up to 1."""
-    if not weights:
-        raise ValueError("needs at least one branch")
-    if any(w < 0 for w in weights.values()):
-        raise ValueError("probabilities must not be negative")
-    total = math.fsum(weights.values())
-    if abs(total - 1.0) > _SUM_TOLERANCE:
-        raise ValueError(f"probabilities add up to {total:g}, they must add up to 1")
-    return weights
-
-
-# --- distributions ------------------------------------------------------------------
-
-
-class Fixed(Strict):
-    """Always the same delay."""
-
-    fixed: Seconds
-
-
-class Uniform(Strict):
-    """A delay drawn uniformly between two bounds."""
-
-    uniform: tuple[Seconds, Seconds]
-
-    @field_validator("uniform")
-    @classmethod
-    def _ordered(cls, bounds: tuple[float, float]) -> tuple[float, float]:
-        if bounds[0] > bounds[1]:
-            raise ValueError("the lower bound is above the upper bound")
-        return bounds
-
-
-class LognormalSpec(Strict):
-    """Median and 95th percentile of a lognormal delay."""
-
-    median: Seconds
-    p95: Seconds
-
-    @model_validator(mode="after")
-    def _p95_above_median(self) -> LognormalSpec:
-        if self.median <= 0 or self.p95 < self.median:
-            raise ValueError("needs 0 < median <= p95")
-        return self
-
-
-class Lognormal(Strict):
-    """A long-tailed delay: most are near the median, a few are long."""
-
-    lognormal: LognormalSpec
-    max: Seconds | None = None
-
-
-def _bare_duration(value: Any) -> Any:
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
-        return {"fixed": value}
-    return value
-
-
-def delay_kind(value: Any) -> str | None:
-    if isinstance(value, dict):
-        found = [k for k in ("fixed", "uniform", "lognormal") if k in value]
-        return found[0] if len(found) == 1 else None
-    return (
-        getattr(value, "__class__", type(None)).__name__.lower()
-        if isinstance(value, Fixed | Uniform | Lognormal)
-        else None
-    )
-
-
-Delay = Annotated[
-    Annotated[Fixed, Tag("fixed")]
-    | Annotated[Uniform, Tag("uniform")]
-    | Annotated[Lognormal, Tag("lognormal")],
-    Discriminator(
-        delay_kind,
-        custom_error_type="delay",
-        custom_error_message=(
-            "expected a duration (30s), {fixed: 30s}, {uniform: [10s, 1m]}"
-            " or {lognormal: {median: 30s, p95: 2m}}"
-        ),
-    ),
-    BeforeValidator(_bare_duration),
-]
-
-
-class CountRange(Strict):
-    """A whole number drawn uniformly between two bounds, both included."""
-
-    uniform: tuple[Turns, Turns]
-
-    @field_validator("uniform")
-    @classmethod
-    def _ordered(cls, bounds: tuple[int, int]) -> tuple[int, int]:
-        if bounds[0] > bounds[1]:
-            raise ValueError("the lower bound is above the upper bound")
-        return bounds
-
-
-Count = Annotated[
-    Annotated[Turns, Tag("count")] | Annotated[CountRange, Tag("range")],
-    Discriminator(lambda v: "range" if isinstance(v, dict | CountRange) else "count"),
-]
-
 
 # --- webhook and payload ------------------------------------------------------------
 
@@ -392,189 +273,6 @@ class ArrivalsSpec(Strict):
         return self
 
 
-# --- flow ---------------------------------------------------------------------------
-
-
-def _lognormal(median: str, p95: str) -> Lognormal:
-    return Lognormal(lognormal=LognormalSpec(median=parse_duration(median), p95=parse_duration(p95)))
-
-
-class PreChatSpec(Strict):
-    """The pre-chat form step (entry status PreChatForm)."""
-
-    delay: Delay = _lognormal("30s", "90s")
-
-
-class FaqSpec(Strict):
-    """The FAQ step (entry status Faq)."""
-
-    delay: Delay = _lognormal("20s", "80s")
-    resolved_probability: Probability = 0.3
-
-
-class ChatbotSpec(Strict):
-    """Optional chatbot turns before a human takes over."""
-
-    probability: Probability = 0.0
-    name: str = "Botty"
-    turns: Count = CountRange(uniform=(1, 3))
-    reply_delay: Delay = Fixed(fixed=2.0)
-    customer_delay: Delay = _lognormal("15s", "60s")
-    handoff_probability: Probability = 0.7
-
-
-class QueueSpec(Strict):
-    """Waiting for an agent, or giving up."""
-
-    wait: Delay = _lognormal("45s", "4m")
-    abandon_probability: Probability = 0.05
-    offline_form_probability: Probability = 0.0
-    offline_form_posted_probability: Probability = 0.7
-    offline_form_delay: Delay = _lognormal("2m", "6m")
-
-    @model_validator(mode="after")
-    def _exclusive(self) -> QueueSpec:
-        if self.abandon_probability + self.offline_form_probability > 1.0 + _SUM_TOLERANCE:
-            raise ValueError("abandon_probability + offline_form_probability must not exceed 1")
-        return self
-
-
-class ConversationSpec(Strict):
-    """The conversation after pickup."""
-
-    welcome_message: bool = True
-    turns: Count = CountRange(uniform=(2, 8))
-    customer_delay: Delay = _lognormal("25s", "2m")
-    agent_delay: Delay = _lognormal("20s", "90s")
-    double_message_probability: Probability = 0.15
-
-
-class TransferSpec(Strict):
-    """Handing the chat to another agent mid-conversation."""
-
-    probability: Probability = 0.0
-    rejected_probability: Probability = 0.2
-    delay: Delay = _lognormal("30s", "2m")
-
-
-class RatingSpec(Strict):
-    """The customer's rating at the end."""
-
-    probability: Probability = 0.3
-    values: dict[int, float] = {1: 0.05, 2: 0.05, 3: 0.15, 4: 0.35, 5: 0.4}
-    # chatsession.changed fires on a change of status (trigger 401, ChatSessionChangedStatus), so a
-    # rating alone sends nothing by default; true sends the old extra changed (status unchanged).
-    fires_changed: bool = False
-
-    @field_validator("values")
-    @classmethod
-    def _weights_sum_to_one(cls, weights: dict[Any, float]) -> dict[Any, float]:
-        return check_weights_sum_to_one(weights)
-
-
-class CloseLaterSpec(Strict):
-    """A Finished session later moves to Closed."""
-
-    probability: Probability = 0.0
-    delay: Delay = Fixed(fixed=600.0)
-
-
-class EndSpec(Strict):
-    """How a conversation ends."""
-
-    ended_by: dict[EndedBy, float] = {"user": 0.6, "customer": 0.3, "idle": 0.1}
-    final_status: dict[FinalStatus, float] = {"Finished": 1.0}
-    rating: RatingSpec = RatingSpec()
-    close_later: CloseLaterSpec = CloseLaterSpec()
-
-    @field_validator("ended_by", "final_status")
-    @classmethod
-    def _weights_sum_to_one(cls, weights: dict[Any, float]) -> dict[Any, float]:
-        return check_weights_sum_to_one(weights)
-
-
-class LinksSpec(Strict):
-    """Probabilities that a session ends linked to a CRM record."""
-
-    ticket: Probability = 0.0
-    sale: Probability = 0.0
-    project: Probability = 0.0
-
-
-class ExternalSpec(Strict):
-    """The closed loop: how the simulated customer waits for an external bot or agent.
-
-    The customer's next message comes only after the answer (a message written through the
-    chat API), or after ``reply_timeout``; ``on_timeout`` says what the customer does then:
-    ``repeat`` the question (at most ``repeats`` times, then abandon), ask for a ``human``
-    (a hand-off is then the answer), or ``abandon`` the chat. ``pickup_timeout`` is how long a
-    customer waits in the queue for an external agent's pickup before leaving.
-    """
-
-    reply_timeout: Seconds = 30.0
-    on_timeout: TimeoutConsequence = "repeat"
-    repeats: NonNegativeInt = 1
-    pickup_timeout: Seconds = 120.0
-
-
-class FlowSpec(Strict):
-    """The state machine of one chat session; every branch has a probability.
-
-    ``bot`` and ``agents`` hand a role to the system under test (``external``): it answers
-    through the mock chat API, and the simulated customer waits for it (see :class:`ExternalSpec`).
-    """
-
-    bot: Role = "simulated"
-    agents: Role = "simulated"
-    external: ExternalSpec = ExternalSpec()
-
-    entry: dict[EntryStatus, float] = {"InQueue": 1.0}
-    consent_probability: Probability = 0.8
-    alert_level: dict[NonNegativeInt, float] = {0: 1.0}
-    prechat: PreChatSpec = PreChatSpec()
-    faq: FaqSpec = FaqSpec()
-    chatbot: ChatbotSpec = ChatbotSpec()
-    queue: QueueSpec = QueueSpec()
-    conversation: ConversationSpec = ConversationSpec()
-    transfer: TransferSpec = TransferSpec()
-    end: EndSpec = EndSpec()
-    links: LinksSpec = LinksSpec()
-
-    @field_validator("entry", "alert_level")
-    @classmethod
-    def _weights_sum_to_one(cls, weights: dict[Any, float]) -> dict[Any, float]:
-        return check_weights_sum_to_one(weights)
-
-
-# --- faults -------------------------------------------------------------------------
-
-
-def _bytes(value: Any) -> Any:
-    if isinstance(value, str):
-        text = value.strip().upper().replace("IB", "B")
-        for unit, factor in (("KB", 1024), ("MB", 1024**2), ("GB", 1024**3), ("B", 1)):
-            if text.endswith(unit) and text[: -len(unit)].strip().replace(".", "", 1).isdigit():
-                return int(float(text[: -len(unit)]) * factor)
-    return value
-
-
-class FaultOptions(Strict):
-    """One fault in a scenario: how often (or, for burst, how many sessions) and the answers that pass."""
-
-    rate: Annotated[float, Field(gt=0)]
-    expect: tuple[str, ...] = ()
-    size: Annotated[int, BeforeValidator(_bytes), Field(ge=1)] = 2 * 1024 * 1024
-
-
-def _fault_shorthand(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            k: ({"rate": v} if isinstance(v, int | float) and not isinstance(v, bool) else v)
-            for k, v in value.items()
-        }
-    return value
-
-
 class RotateSpec(Strict):
     """A scheduled secret rotation of `sosim tenant` (seconds after the scenario starts playing)."""
 
@@ -614,8 +312,8 @@ class Scenario(Strict):
     arrivals: ArrivalsSpec
     flow: FlowSpec = FlowSpec()
     #: Faults to inject (simulator.core.faults):
-    #: {duplicate: 0.05, bad-signature: {rate: 0.01, expect: [401]}}.
-    faults: Annotated[dict[str, FaultOptions], BeforeValidator(_fault_shorthand)] = {}
+    #: {duplicate: 0.05, bad-signature: {rate: 0.01, expect: ["401"]}}.
+    faults: Faults = {}
     #: sosim tenant: change webhook secrets mid-run, e.g. {at: 30s, to: ${NEW_SECRET}} (or a list).
     rotate_secret: Annotated[tuple[RotateSpec, ...], BeforeValidator(_one_or_many)] = ()
     #: Where the file came from, for messages; not part of the YAML.
@@ -627,22 +325,6 @@ class Scenario(Strict):
     @classmethod
     def _weights_sum_to_one(cls, weights: dict[Any, float]) -> dict[Any, float]:
         return check_weights_sum_to_one(weights)
-
-    @field_validator("faults")
-    @classmethod
-    def _known_faults(cls, faults: dict[str, FaultOptions]) -> dict[str, FaultOptions]:
-        from simulator.core.faults import FAULTS, parse_expectation
-
-        for name, options in faults.items():
-            if name not in FAULTS:
-                hint = did_you_mean(name, FAULTS)
-                hint = f", {hint}" if hint else ""
-                raise ValueError(f"unknown fault {name!r}{hint} (allowed: {', '.join(FAULTS)})")
-            if name != "burst" and options.rate > 1:
-                raise ValueError(f"{name}: rate must be at most 1 (burst takes a session count)")
-            if options.expect:
-                parse_expectation(f"{name}={','.join(options.expect)}")
-        return faults
 
     @field_validator("start")
     @classmethod

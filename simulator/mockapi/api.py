@@ -196,6 +196,12 @@ class MockApi:
         return False
 
     # -- routing ---------------------------------------------------------------------------
+    # Hand-written on purpose (measured with `python -m bench.routing`): a Starlette Router of the
+    # same 22 endpoints costs 2-21 us a match (flat, 44 routes) or 5-17 us (two Mounts), a median
+    # 42-68% of today's whole answer of 7-43 us and more than the whole answer for the tenant's
+    # Webhook reads, while today's split and write table take about 1 us. It would replace only
+    # the ~90 lines of if-chains (_answer, match_write, the tenant's _dispatch_webhook), not the
+    # case-insensitive paths, the tenant prefix, SuperOffice's id and 405 errors or write counting.
 
     def _dispatch(
         self, method: str, path: str, query: str, headers: dict[str, str], body: bytes, root: str

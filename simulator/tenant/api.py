@@ -202,6 +202,7 @@ class WebhookEndpoints:
             )
         return caller
 
+    # An if-chain, not a Starlette Router: see the routing section of simulator/mockapi/api.py.
     def _dispatch_webhook(
         self, method: str, route: _Route, query: str, body: bytes, owner: str | None = None
     ) -> tuple[int, Any]:

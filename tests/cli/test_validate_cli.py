@@ -170,5 +170,41 @@ def test_an_unknown_fault_suggests_the_closest_one() -> None:
     """`--fault duplicat` is one line naming 'duplicate', before anything is sent."""
     result = _invoke("run", str(SCENARIOS_DIR / "support-chat.yaml"), "--fault", "duplicat")
     _assert_clean_failure(result)
-    expected = "sosim: error: --fault 'duplicat': unknown fault, did you mean 'duplicate'? (allowed: "
+    expected = "sosim: error: 'duplicat': unknown fault, did you mean 'duplicate'? (allowed: "
     assert result.stderr.startswith(expected)
+
+
+BAD_FAULTS = """name: bad-faults
+arrivals: {sessions: 1}
+faults:
+  duplicat: 0.1
+  bad-signature:
+    rate: 0.1
+    expect: ['999']
+"""
+
+
+def test_validate_lists_every_fault_error_of_a_scenario(tmp_path: Path) -> None:
+    """A wrong fault name and a wrong expected answer are each `file:line: field: problem`."""
+    file = _broken(tmp_path, BAD_FAULTS)
+    result = _invoke("validate", str(file))
+    _assert_clean_failure(result)
+    assert result.stderr.splitlines() == [
+        f"{file}:4: faults.duplicat: unknown fault, did you mean 'duplicate'? (allowed: "
+        "duplicate, bad-signature, missing-signature, stale-replay, tampered-body, malformed-json, "
+        "wrong-content-type, oversized-body, slow-body, reorder, header-case, burst)",
+        f"{file}:7: faults.bad-signature.expect[0]: '999' is not a status or class (e.g. 401, 4xx)",
+    ]
+    assert result.stdout == ""
+
+
+def test_run_refuses_a_bad_expected_answer_in_one_line(tmp_path: Path) -> None:
+    """`sosim run` on a scenario with `expect: ['999']` names the file, line and field, exit 2."""
+    file = _broken(tmp_path, BAD_FAULTS.replace("  duplicat: 0.1\n", ""))
+    result = _invoke("run", str(file))
+    _assert_clean_failure(result)
+    assert result.stderr.splitlines() == [
+        f"sosim: error: {file}:6: faults.bad-signature.expect[0]: '999' is not a status or class"
+        " (e.g. 401, 4xx)"
+    ]
+    assert "--expect" not in result.output

@@ -17,8 +17,11 @@ from simulator.core.faults import (
     FaultSpec,
     Injector,
     answer_matches,
+    fault_problem,
     parse_expectation,
     parse_fault,
+    rate_problem,
+    status_problem,
 )
 from simulator.core.outcome import Attempt
 from simulator.core.plan import PlanOptions, plan
@@ -43,7 +46,7 @@ def inject(*specs: FaultSpec) -> list:  # type: ignore[type-arg]
 
 
 def test_parse_fault_forms() -> None:
-    """--fault NAME, NAME=RATE, NAME=5% and burst=N parse; unknown names list the allowed ones."""
+    """NAME, NAME=RATE, NAME=5% and burst=N parse; unknown names list the allowed ones."""
     assert parse_fault("duplicate").rate == 0.05
     assert parse_fault("bad-signature=0.2").rate == 0.2
     assert parse_fault("reorder=10%").rate == pytest.approx(0.1)
@@ -54,12 +57,65 @@ def test_parse_fault_forms() -> None:
         parse_fault("duplicate=3")
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("duplicat", "'duplicat': unknown fault, did you mean 'duplicate'? (allowed: duplicate, "),
+        ("duplicate=lots", "'duplicate=lots': 'lots' is not a rate such as 0.05 or 5%"),
+        ("duplicate=3", "'duplicate=3': the rate must be above 0 and at most 1 (burst takes a session"),
+        ("duplicate=0", "'duplicate=0': the rate must be above 0 and at most 1 (burst takes a session"),
+        ("burst=1.5", "'burst=1.5': burst takes a whole number of sessions, such as 50"),
+    ],
+)
+def test_a_bad_fault_names_the_value_and_no_option(text: str, message: str) -> None:
+    """The library's message describes the value; the CLI adds the option's name, not the parser."""
+    with pytest.raises(UsageError) as info:
+        parse_fault(text)
+    assert str(info.value).startswith(message)
+    assert "--" not in str(info.value)
+
+
 def test_parse_expectation() -> None:
-    """--expect FAULT=CODES takes codes and classes and rejects nonsense."""
+    """FAULT=CODES takes codes and classes and rejects nonsense."""
     assert parse_expectation("bad-signature=401,403") == ("bad-signature", ("401", "403"))
     assert parse_expectation("malformed-json=4xx") == ("malformed-json", ("4xx",))
+    assert parse_expectation("Malformed-JSON= 4XX , 422") == ("malformed-json", ("4xx", "422"))
     with pytest.raises(UsageError):
         parse_expectation("malformed-json=teapot")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("bad-signature=999", "'bad-signature=999': '999' is not a status or class (e.g. 401, 4xx)"),
+        ("bad-signature=401,1xx", "'bad-signature=401,1xx': '1xx' is not a status or class (e.g. 401, 4xx)"),
+        ("bad-signatur=401", "'bad-signatur=401': unknown fault, did you mean 'bad-signature'? (allowed: "),
+        ("bad-signature", "'bad-signature': expected FAULT=CODES, such as bad-signature=401,403"),
+        ("bad-signature=", "'bad-signature=': expected FAULT=CODES, such as bad-signature=401,403"),
+    ],
+)
+def test_a_bad_expectation_names_the_value_and_no_option(text: str, message: str) -> None:
+    """Each wrong expectation says what is wrong with the value, without naming a command-line option."""
+    with pytest.raises(UsageError) as info:
+        parse_expectation(text)
+    assert str(info.value).startswith(message)
+    assert "--" not in str(info.value)
+
+
+def test_the_problem_functions_accept_what_the_parsers_accept() -> None:
+    """`fault_problem`, `status_problem` and `rate_problem` are the one check behind both the CLI and
+    scenario files."""
+    assert all(fault_problem(name) is None for name in FAULTS)
+    assert fault_problem("duplicat") == (
+        f"unknown fault, did you mean 'duplicate'? (allowed: {', '.join(FAULTS)})"
+    )
+    assert [status_problem(code) for code in ("100", "401", "599", "2xx", "5xx")] == [None] * 5
+    assert status_problem("600") == "'600' is not a status or class (e.g. 401, 4xx)"
+    assert status_problem("1xx") == "'1xx' is not a status or class (e.g. 401, 4xx)"
+    assert [rate_problem("duplicate", rate) for rate in (0.01, 1.0)] == [None, None]
+    assert [rate_problem("burst", count) for count in (1, 50.0)] == [None, None]
+    assert all(rate_problem("duplicate", rate) for rate in (0, -0.1, 1.01))
+    assert all(rate_problem("burst", count) for count in (0, 0.5, 2.5))
 
 
 def test_every_fault_has_a_default_expectation() -> None:

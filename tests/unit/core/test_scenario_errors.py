@@ -392,12 +392,6 @@ def test_override_status_name_becomes_its_number() -> None:
     assert parse_scenario(text).payload.overrides[0].set == {"FieldValues.Status": 9}
 
 
-def test_unknown_fault_in_scenario() -> None:
-    """A scenario's faults section names only known faults."""
-    with pytest.raises(ScenarioError, match="unknown fault 'explode'"):
-        parse_scenario("name: x\narrivals: {sessions: 1}\nfaults: {explode: 0.1}\n", source="f.yaml")
-
-
 # --- header injection ---------------------------------------------------------------
 
 

@@ -1,0 +1,186 @@
+"""The values scenario nodes are built from: limits, durations and rates, literals, the strict base
+model and the delay and count distributions.
+
+The nodes themselves live in :mod:`simulator.core.scenario_model` (the scenario, its webhook,
+payload, population and arrivals), :mod:`simulator.core.scenario_flow` (a session's state machine)
+and :mod:`simulator.core.scenario_faults` (the faults to inject).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from simulator.core.units import parse_duration, parse_rate
+
+#: Limits on values that validate as numbers but cannot work: generation would hang, grow without
+#: bound, or overflow a .NET DateTime (which ends at 9999-12-31). Each is far above any real use.
+MAX_SECONDS = 366 * 24 * 3600.0  # the longest duration or delay: a year
+MAX_RATE = 1_000_000.0  # arrivals per second
+MAX_TURNS = 1_000  # exchanges per session: a session's plan is held in memory
+MAX_SESSIONS = 1_000_000_000
+MAX_BURST = 1_000_000  # sessions that start at the same instant
+#: SuperOffice ids (PrimaryKey, AssociateId, ...) are 32-bit integers.
+MAX_ID = 2**31 - 1
+#: SQL Server's datetime, where SuperOffice stores dates, starts in 1753; the upper bound leaves
+#: room for the longest run before year 10000, which Timestamp cannot spell.
+EARLIEST_START = datetime(1753, 1, 1, tzinfo=UTC)
+LATEST_START = datetime(9000, 1, 1, tzinfo=UTC)
+
+Seconds = Annotated[float, BeforeValidator(parse_duration), Field(le=MAX_SECONDS)]
+PerSecond = Annotated[float, BeforeValidator(parse_rate), Field(le=MAX_RATE)]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+PositiveInt = Annotated[int, Field(ge=1)]
+NonNegativeInt = Annotated[int, Field(ge=0)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Turns = Annotated[int, Field(ge=0, le=MAX_TURNS)]
+
+StatusName = Literal[
+    "Invalid",
+    "PreChatForm",
+    "Faq",
+    "OfflineForm",
+    "InQueue",
+    "CustomerLast",
+    "UserLast",
+    "Finished",
+    "Deleted",
+    "Closed",
+    "RequestPosted",
+    "ClosedFromQueue",
+]
+EntryStatus = Literal["InQueue", "PreChatForm", "Faq"]
+FinalStatus = Literal["Finished", "Closed"]
+EndedBy = Literal["user", "customer", "idle"]
+#: Who plays a role in a session: sosim ("simulated") or the system under test ("external").
+Role = Literal["simulated", "external"]
+#: What a customer does when the system under test does not answer in time.
+TimeoutConsequence = Literal["repeat", "human", "abandon"]
+Locale = Literal["nb_NO", "sv_SE", "da_DK", "de_DE", "nl_NL", "en_GB", "en_US"]
+ChatEventName = Literal["chatsession.created", "chatsession.message", "chatsession.changed"]
+
+SUM_TOLERANCE = 1e-6
+
+
+class Strict(BaseModel):
+    """Base of every scenario node: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def check_weights_sum_to_one(weights: dict[Any, float]) -> dict[Any, float]:
+    """Refuse branch weights that are negative or do not add up to 1."""
+    if not weights:
+        raise ValueError("needs at least one branch")
+    if any(w < 0 for w in weights.values()):
+        raise ValueError("probabilities must not be negative")
+    total = math.fsum(weights.values())
+    if abs(total - 1.0) > SUM_TOLERANCE:
+        raise ValueError(f"probabilities add up to {total:g}, they must add up to 1")
+    return weights
+
+
+# --- distributions ------------------------------------------------------------------
+
+
+class Fixed(Strict):
+    """Always the same delay."""
+
+    fixed: Seconds
+
+
+class Uniform(Strict):
+    """A delay drawn uniformly between two bounds."""
+
+    uniform: tuple[Seconds, Seconds]
+
+    @field_validator("uniform")
+    @classmethod
+    def _ordered(cls, bounds: tuple[float, float]) -> tuple[float, float]:
+        if bounds[0] > bounds[1]:
+            raise ValueError("the lower bound is above the upper bound")
+        return bounds
+
+
+class LognormalSpec(Strict):
+    """Median and 95th percentile of a lognormal delay."""
+
+    median: Seconds
+    p95: Seconds
+
+    @model_validator(mode="after")
+    def _p95_above_median(self) -> LognormalSpec:
+        if self.median <= 0 or self.p95 < self.median:
+            raise ValueError("needs 0 < median <= p95")
+        return self
+
+
+class Lognormal(Strict):
+    """A long-tailed delay: most are near the median, a few are long."""
+
+    lognormal: LognormalSpec
+    max: Seconds | None = None
+
+
+def _bare_duration(value: Any) -> Any:
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return {"fixed": value}
+    return value
+
+
+def delay_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        found = [k for k in ("fixed", "uniform", "lognormal") if k in value]
+        return found[0] if len(found) == 1 else None
+    return (
+        getattr(value, "__class__", type(None)).__name__.lower()
+        if isinstance(value, Fixed | Uniform | Lognormal)
+        else None
+    )
+
+
+Delay = Annotated[
+    Annotated[Fixed, Tag("fixed")]
+    | Annotated[Uniform, Tag("uniform")]
+    | Annotated[Lognormal, Tag("lognormal")],
+    Discriminator(
+        delay_kind,
+        custom_error_type="delay",
+        custom_error_message=(
+            "expected a duration (30s), {fixed: 30s}, {uniform: [10s, 1m]}"
+            " or {lognormal: {median: 30s, p95: 2m}}"
+        ),
+    ),
+    BeforeValidator(_bare_duration),
+]
+
+
+class CountRange(Strict):
+    """A whole number drawn uniformly between two bounds, both included."""
+
+    uniform: tuple[Turns, Turns]
+
+    @field_validator("uniform")
+    @classmethod
+    def _ordered(cls, bounds: tuple[int, int]) -> tuple[int, int]:
+        if bounds[0] > bounds[1]:
+            raise ValueError("the lower bound is above the upper bound")
+        return bounds
+
+
+Count = Annotated[
+    Annotated[Turns, Tag("count")] | Annotated[CountRange, Tag("range")],
+    Discriminator(lambda v: "range" if isinstance(v, dict | CountRange) else "count"),
+]
