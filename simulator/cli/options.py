@@ -125,6 +125,7 @@ def gc_paused() -> Iterator[None]:
 FLAG_OF_FIELD: dict[str, str] = {
     "thresholds": "--fail-if",
     "faults": "--fault",
+    "expectations": "--expect",
     "rotations": "--rotate-secret",
     "success_statuses": "--success",
     "secret": "--secret/--secret-env/--secret-file",

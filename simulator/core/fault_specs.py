@@ -96,16 +96,18 @@ def parse_fault(text: str) -> FaultSpec:
     name = name.strip().lower()
     problem = fault_problem(name)
     if problem:
-        raise UsageError(f"{text!r}: {problem}")
+        raise UsageError(problem, option="faults", value=repr(text))
     if not value:
         return FaultSpec(name, DEFAULT_BURST if name == "burst" else DEFAULT_RATE)
     try:
         number = float(value.rstrip("%")) / (100 if value.endswith("%") else 1)
     except ValueError:
-        raise UsageError(f"{text!r}: {value!r} is not a rate such as 0.05 or 5%") from None
+        raise UsageError(
+            f"{value!r} is not a rate such as 0.05 or 5%", option="faults", value=repr(text)
+        ) from None
     problem = rate_problem(name, number)
     if problem:
-        raise UsageError(f"{text!r}: {problem}")
+        raise UsageError(problem, option="faults", value=repr(text))
     return FaultSpec(name, number)
 
 
@@ -118,7 +120,7 @@ def parse_expectation(text: str) -> tuple[str, tuple[str, ...]]:
     if allowed:
         problem = fault_problem(name) or next(filter(None, map(status_problem, allowed)), None)
     if problem:
-        raise UsageError(f"{text!r}: {problem}")
+        raise UsageError(problem, option="expectations", value=repr(text))
     return name, allowed
 
 

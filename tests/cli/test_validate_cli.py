@@ -170,7 +170,7 @@ def test_an_unknown_fault_suggests_the_closest_one() -> None:
     """`--fault duplicat` is one line naming 'duplicate', before anything is sent."""
     result = _invoke("run", str(SCENARIOS_DIR / "support-chat.yaml"), "--fault", "duplicat")
     _assert_clean_failure(result)
-    expected = "sosim: error: 'duplicat': unknown fault, did you mean 'duplicate'? (allowed: "
+    expected = "sosim: error: --fault 'duplicat': unknown fault, did you mean 'duplicate'? (allowed: "
     assert result.stderr.startswith(expected)
 
 
