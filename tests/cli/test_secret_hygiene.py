@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 SECRET = "Sup3r-S3cret-Value-42"
@@ -141,3 +142,58 @@ def test_the_secret_help_sentence_is_written_once() -> None:
     sources = Path(simulator.cli.__file__).parent.glob("*.py")
     copies = sum(path.read_text(encoding="utf-8").count("keep it out of shell history") for path in sources)
     assert copies == 1
+
+
+def _command_lines_under(pid: int) -> list[str]:
+    """The command lines (what `ps` shows) of ``pid`` and of every process it started, read from /proc."""
+    lines = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+            parent = int(next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:")))
+            if int(entry.name) == pid or parent == pid:
+                lines.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except (OSError, StopIteration, ValueError):
+            continue  # the process ended meanwhile
+    return lines
+
+
+def test_the_secret_is_in_no_command_line_of_a_run_or_its_workers(tmp_path: Path) -> None:
+    """`ps` during `run --processes 2 --secret-env`: neither sosim nor its spawned workers carry the
+    secret in their arguments (the workers get their config through a pipe, not argv)."""
+    from simulator.servers.receiver import ReceiverConfig, ReceiverThread
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(SCENARIO.replace("sessions: 3", "sessions: 400"))
+    options = ("--processes", "2", "--secret-env", "HYGIENE_SECRET", "--max-rate", "--quiet")
+    # 50 ms a request keeps the run going for seconds after its workers start.
+    with ReceiverThread(ReceiverConfig(secret=SECRET, latency_s=0.05)) as target:
+        run = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "simulator",
+                "run",
+                str(scenario),
+                "--target",
+                target.url + "webhook",
+                *options,
+            ],
+            env={**os.environ, "HYGIENE_SECRET": SECRET},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        seen: list[str] = []
+        try:
+            while run.poll() is None and sum("multiprocessing" in line for line in seen) < 2:
+                seen = _command_lines_under(run.pid)  # until both spawned workers are there
+                time.sleep(0.01)
+            out, err = run.communicate(timeout=120)
+        finally:
+            run.kill()
+    assert sum("multiprocessing" in line for line in seen) >= 2, seen
+    assert not [line for line in seen if SECRET in line], seen
+    assert SECRET not in out + err
