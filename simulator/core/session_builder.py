@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from simulator.core.events import ChatMessage, CustomerProfile, Event, SessionFields
-from simulator.core.identities import Agent, email_local, identity_pool
+from simulator.core.identities import Agent, email_local
 from simulator.core.scenario_model import Count, Delay, FlowSpec
 from simulator.core.schedule import Timed, draw_delay
 from simulator.superoffice import facts as so
@@ -306,7 +306,7 @@ class SessionBuilder:
 
     def _profile(self, locale: str) -> CustomerProfile:
         rng = self.rng
-        pool = identity_pool(locale, self.gen.seed, self.gen.scenario.population.identity_pool)
+        pool = self.gen.pools[locale]
         first, last = rng.choice(pool.first_names), rng.choice(pool.last_names)
         email = f"{email_local(first, last)}@{rng.choice(pool.domains)}"
         return CustomerProfile(
