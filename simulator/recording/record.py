@@ -27,6 +27,7 @@ VERSION = 1
 # per-line reading time; 64 KiB makes it negligible.
 _READ_BUFFER = 1 << 16
 _WRITE_BUFFER = 1 << 20
+_tuple = tuple.__new__
 
 T = TypeVar("T")
 
@@ -413,7 +414,10 @@ def request_of(line: dict[str, Any]) -> Request:
     body = line.get("body")
     # decode_body's common case inline (a body stored as text): this runs once an event.
     data = body.encode() if body.__class__ is str and "body_b64" not in line else decode_body(line)
-    return Request(str(line["event"]), str(line["event_id"]), int(line["primary_key"]), headers, data)
+    # Request(...) through tuple.__new__ (a NamedTuple's __new__ is a Python call): once an event.
+    return _tuple(
+        Request, (str(line["event"]), str(line["event_id"]), int(line["primary_key"]), headers, data)
+    )
 
 
 def _recorded_headers(pairs: Any) -> tuple[tuple[str, str], ...]:
