@@ -32,7 +32,7 @@ class Item:
     headers: tuple[tuple[str, str], ...] = ()  # the headers it went out with
 
 
-_tuple = tuple.__new__
+_tuple = tuple.__new__  # a NamedTuple without its Python-level __new__ (hot paths)
 
 #: What follows an attempt: the item is done, retried, or requeued for a later cycle.
 Next = Literal["finish", "retry", "requeue"]

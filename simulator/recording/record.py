@@ -27,7 +27,7 @@ VERSION = 1
 # per-line reading time; 64 KiB makes it negligible.
 _READ_BUFFER = 1 << 16
 _WRITE_BUFFER = 1 << 20
-_tuple = tuple.__new__
+_tuple = tuple.__new__  # a NamedTuple without its Python-level __new__ (hot paths)
 
 T = TypeVar("T")
 
