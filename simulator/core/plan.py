@@ -13,6 +13,8 @@ from simulator.core.generate import timeline
 from simulator.core.scenario import Scenario, webhook_for
 from simulator.core.schedule import Planned, Timed
 
+_tuple = tuple.__new__  # a NamedTuple without its Python-level __new__: once an event
+
 
 @dataclass(frozen=True, slots=True)
 class PlanOptions:
@@ -48,7 +50,7 @@ def plan_events(
         event = timed.event
         if event.name in webhook.events:
             fault = "burst" if event.session_id < burst_below else None
-            yield Planned(timed.due_s, render(event, webhook), scenario, event, fault)
+            yield _tuple(Planned, (timed.due_s, render(event, webhook), scenario, event, fault, False))
 
 
 def arrival_window_s(scenarios: Sequence[Scenario], options: PlanOptions) -> float | None:

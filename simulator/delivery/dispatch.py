@@ -5,14 +5,38 @@ is read), waiting while the queue of ready items is full."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import deque
-from collections.abc import AsyncIterable, Callable, Iterable
+from collections.abc import AsyncIterable, Callable, Iterable, Iterator
+from typing import TypeVar
 
 from simulator.core.schedule import Planned
 from simulator.delivery.clock import Clock, sleep_until_or
 from simulator.delivery.item import Item
 
-__all__ = ["Dispatcher"]
+__all__ = ["Dispatcher", "primed"]
+
+T = TypeVar("T")
+
+
+def primed(planned: Iterable[T]) -> Iterator[T]:
+    """``planned``'s items, the first one made now: read the run's clock after this, so the
+    work before the first request (imports, caches, the first session) is not counted as lag.
+
+    An error raised while making the first item is raised when it is read, as before."""
+    iterator = iter(planned)
+    try:
+        first = next(iterator)
+    except StopIteration:
+        return iterator
+    except Exception as exc:  # the source is broken: fail where reading it always failed
+        return _raising(exc)
+    return itertools.chain((first,), iterator)
+
+
+def _raising(exc: Exception) -> Iterator[T]:
+    raise exc
+    yield  # a generator: the error comes when it is read
 
 
 class Dispatcher:

@@ -32,6 +32,8 @@ class Item:
     headers: tuple[tuple[str, str], ...] = ()  # the headers it went out with
 
 
+_tuple = tuple.__new__  # a NamedTuple without its Python-level __new__ (hot paths)
+
 #: What follows an attempt: the item is done, retried, or requeued for a later cycle.
 Next = Literal["finish", "retry", "requeue"]
 
@@ -51,22 +53,29 @@ def attempt_record(
     headers, request = item.headers, item.request
     if headers is not request.headers and headers != request.headers:
         request = request._replace(headers=headers)
-    return Attempt(
-        request,
-        item.scenario,
-        item.cycle,
-        item.attempt,
-        item.intended - start,
-        item.sent - start,
-        done - start,
-        status,
-        error,
-        detail,
-        delivered,
-        final,
-        item.fault,
-        body[:4000] if len(body) > 4000 else body,
-        item.probe,
+    kept = body[:4000] if len(body) > 4000 else body
+    # Attempt(...) with every field, through tuple.__new__: a NamedTuple's __new__ is a Python
+    # call, and this runs once an attempt. The last field is ``requeued``.
+    return _tuple(
+        Attempt,
+        (
+            request,
+            item.scenario,
+            item.cycle,
+            item.attempt,
+            item.intended - start,
+            item.sent - start,
+            done - start,
+            status,
+            error,
+            detail,
+            delivered,
+            final,
+            item.fault,
+            kept,
+            item.probe,
+            False,
+        ),
     )
 
 

@@ -26,6 +26,7 @@ __all__ = ["Connection", "ConnectionResult", "Disconnected", "OnResult", "descri
 ConnectionResult = Response | TransportError
 OnResult = Callable[["Connection", ConnectionResult], None]
 
+_tuple = tuple.__new__  # a NamedTuple without its Python-level __new__: once a request
 # Response headers that frame the body; without one, the body runs until the server closes.
 _FRAMING_HEADERS = (b"content-length", b"transfer-encoding")
 
@@ -224,7 +225,7 @@ class Connection(asyncio.Protocol):
                 status = self._parser.get_status_code()
             body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
             headers = _parse_headers(self._last_head()) if self.with_headers else ()
-            on_result(self, Response(status, headers, body))
+            on_result(self, _tuple(Response, (status, headers, body)))
 
     def _fail(self, error: TransportError) -> None:
         on_result, self._on_result = self._on_result, None

@@ -34,7 +34,10 @@ def replay(
     # Replays of shuffled or filtered traffic need not be in session order.
     filtered = options.filtered
     # Fixtures hold each request once, so their lines are the planned total; a recording's repeat retries.
-    total = count_fixture_requests(source) if header.get("kind") == "fixtures" and not filtered else None
+    # Only progress shows it: a quiet replay does not read the whole file twice.
+    shown = console is not None and not config.quiet
+    countable = header.get("kind") == "fixtures" and not filtered
+    total = count_fixture_requests(source) if countable and shown else None
     check_target(config)
     return execute(
         config,

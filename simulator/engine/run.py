@@ -326,6 +326,7 @@ def _deliver(
     progress: tuple[int | None, float | None] = (None, None),
 ) -> RunResult:
     from simulator.delivery.clock import MonotonicClock
+    from simulator.delivery.dispatch import primed
     from simulator.delivery.transport import open_transport
 
     transport = open_transport(
@@ -383,7 +384,7 @@ def _deliver(
             loop.add_signal_handler(signal.SIGTERM, on_sigterm)
         for handler in outputs:
             handler.start(info)
-        source: Any = planned
+        source: Any = primed(planned)  # t=0 once the first request is ready: warm-up is not lag
         start = deliverer.clock.now()
         feed = getattr(live_api, "feed", None)
         if feed is not None:  # the closed loop: the live sessions' webhooks join the plan

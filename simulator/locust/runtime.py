@@ -23,7 +23,7 @@ from typing import Any, Final
 from simulator import __version__
 from simulator.core.delivery_rules import ACTIVE, NETSERVER, TOO_MANY_ERRORS
 from simulator.core.errors import ScenarioError, UsageError
-from simulator.core.generate import Generator, identity_pool, make_generator
+from simulator.core.generate import Generator, make_generator
 from simulator.core.outcome import Attempt, RunInfo, RunResult, StateChange
 from simulator.core.scenario import Scenario, parse_scenario, webhook_for
 from simulator.locust.cluster import ClusterStats, WorkerRecorder
@@ -196,7 +196,6 @@ def prepare_play(
         start=datetime.fromtimestamp(plan.t0, UTC),
         time_scale=1.0 / speed if options.rate is None else 1.0,
     )
-    _warm_identities(scenario, generator.seed)
     recorder = WorkerRecorder()
     player = SessionPlayer(
         webhook_for(scenario, secret),
@@ -208,12 +207,6 @@ def prepare_play(
     slot = plan.slots.get(client_id)
     lanes = Lanes(plan.layout, slot) if slot is not None else None
     return Playing(plan, options, scenario, generator, player, lanes, recorder, clock, slot)
-
-
-def _warm_identities(scenario: Scenario, seed: int) -> None:
-    """Build every locale's Faker identities now, before users start, not in their first sessions."""
-    for locale in scenario.locales:
-        identity_pool(locale, seed, scenario.population.identity_pool)
 
 
 # --- the master's side ----------------------------------------------------------------

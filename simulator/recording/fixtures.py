@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from simulator.core.errors import UsageError
 from simulator.core.events import Request
-from simulator.recording.record import OFFSET_KEY, JsonlWriter, header_line, request_line
+from simulator.recording.record import OFFSET_KEY, JsonlWriter, fixture_line, header_line, request_line
 
 Format = Literal["dir", "jsonl", "http"]
 FORMATS: tuple[Format, ...] = ("dir", "jsonl", "http")
@@ -96,8 +96,9 @@ def _write_lines(
     count = 0
     try:
         writer.write(header_line("fixtures", **header))
+        write = writer.write_encoded
         for due_s, scenario, request in requests:
-            writer.write(request_line(request, **{OFFSET_KEY: round(due_s, 6)}, scenario=scenario))
+            write(fixture_line(request, round(due_s, 6), scenario))
             count += 1
     finally:
         writer.close()

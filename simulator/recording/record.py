@@ -32,6 +32,7 @@ _READ_BUFFER = 1 << 16
 #: 350 MB of RSS on its way to an error).
 MAX_LINE_BYTES = 16 << 20
 _WRITE_BUFFER = 1 << 20
+_tuple = tuple.__new__  # a NamedTuple without its Python-level __new__ (hot paths)
 
 T = TypeVar("T")
 
@@ -139,6 +140,35 @@ def encode_line(line: dict[str, Any]) -> bytes:
         return _stdlib_line(line)
 
 
+def fixture_line(request: Request, intended_s: float, scenario: str) -> bytes:
+    """One request of a fixtures file (with its newline): the bytes of
+    ``encode_line(request_line(request, intended_s=intended_s, scenario=scenario))`` without the
+    intermediate dict and its checks, for ``sosim generate`` (once an event).
+
+    orjson writes the header pairs (tuples) as the lists ``request_line`` makes of them; what
+    orjson could write otherwise (a float below 1e-4, a body that is not UTF-8, an integer
+    beyond 64 bits) goes through ``request_line`` and ``encode_line``."""
+    session_id = request.session_id
+    if (intended_s == 0.0 or _SAME_FLOAT_FROM <= abs(intended_s) < _INF) and session_id.__class__ is int:
+        try:
+            return orjson.dumps(
+                {
+                    "type": "request",
+                    OFFSET_KEY: intended_s,
+                    "scenario": scenario,
+                    "event": request.event,
+                    "event_id": request.event_id,
+                    "primary_key": session_id,
+                    "headers": request.headers,
+                    "body": request.body.decode("utf-8"),
+                },
+                option=orjson.OPT_APPEND_NEWLINE,
+            )
+        except (UnicodeDecodeError, orjson.JSONEncodeError):
+            pass
+    return encode_line(request_line(request, **{OFFSET_KEY: intended_s}, scenario=scenario))
+
+
 def _stdlib_line(line: dict[str, Any]) -> bytes:
     return (json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
@@ -171,9 +201,13 @@ class JsonlWriter:
 
     def write(self, line: dict[str, Any]) -> None:
         """Append one line and flush it to the OS."""
+        self.write_encoded(encode_line(line))
+
+    def write_encoded(self, data: bytes) -> None:
+        """Append lines already encoded (``encode_line``, ``fixture_line``) and flush them to the OS."""
         if self._file is None:
             return
-        self._file.write(encode_line(line))
+        self._file.write(data)
         if self._flush_each:
             self._file.flush()
 
@@ -396,7 +430,10 @@ def request_of(line: dict[str, Any]) -> Request:
     body = line.get("body")
     # decode_body's common case inline (a body stored as text): this runs once an event.
     data = body.encode() if body.__class__ is str and "body_b64" not in line else decode_body(line)
-    return Request(str(line["event"]), str(line["event_id"]), int(line["primary_key"]), headers, data)
+    # Request(...) through tuple.__new__ (a NamedTuple's __new__ is a Python call): once an event.
+    return _tuple(
+        Request, (str(line["event"]), str(line["event_id"]), int(line["primary_key"]), headers, data)
+    )
 
 
 def _recorded_headers(pairs: Any) -> tuple[tuple[str, str], ...]:

@@ -288,3 +288,18 @@ def test_shards_split_the_sessions_and_keep_each_one_whole() -> None:
         assert {p.event.session_id - scenario.population.first_session_id for p in shard} <= set(
             range(k, 60, 3)
         )
+
+
+def test_planned_requests_are_whole_named_tuples() -> None:
+    """The hot path builds Planned, Request, Event and Timed with tuple.__new__: every one holds
+    exactly its fields, so a field added to one of them cannot go missing there unnoticed."""
+    from simulator.core.events import Event, Request
+    from simulator.core.schedule import Planned, Timed
+
+    scenario = parse_scenario(MIXED)
+    for item in itertools.islice(plan([scenario], PlanOptions()), 50):
+        assert len(item) == len(Planned._fields) and item.probe is False
+        assert len(item.request) == len(Request._fields)
+        assert item.event is not None and len(item.event) == len(Event._fields)
+    for timed in itertools.islice(timeline(scenario), 50):
+        assert type(timed) is Timed and len(timed) == len(Timed._fields)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import math
 import random
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from hdrh.histogram import HdrHistogram
@@ -21,9 +23,13 @@ from simulator.core.events import (
     build_headers,
     render,
 )
-from simulator.core.outcome import Attempt
+from simulator.core.outcome import Attempt, Response
 from simulator.core.scenario_model import Fixed, Lognormal, LognormalSpec, Uniform
-from simulator.core.schedule import draw_delay
+from simulator.core.schedule import Planned, draw_delay
+from simulator.delivery.item import Item, attempt_record
+from simulator.delivery.lean_protocol import Connection
+from simulator.recording.fixtures import write_fixtures
+from simulator.recording.replay import ReplayOptions, replay_plan
 from simulator.report.series import (
     _SIGNIFICANT_DIGITS,
     HIGHEST_US,
@@ -212,3 +218,41 @@ def test_per_second_histograms_match_recording_one_value_at_a_time() -> None:
         merged_service.add(second.service)
     assert (merged_lag.counts, merged_lag.count) == (lag.counts, lag.count)
     assert (merged_service.counts, merged_service.count) == (service.counts, service.count)
+
+
+def test_attempt_records_and_answers_are_the_named_tuples_the_plain_code_builds(tmp_path: Path) -> None:
+    """attempt_record, the lean engine's answers and replay's reader build their NamedTuples with
+    tuple.__new__: each equals the one its constructor builds, with every field there."""
+    request = Request(so.EVENT_MESSAGE, "e1", 42, (("A", "b"),), b"{}")
+    item = Item(None, request, "s", ("s", 42), 1.5, 1, 2, None, False, sent=2.0, headers=request.headers)
+    made = attempt_record(item, 1.0, 2.5, 200, None, "", True, True, b"ok")
+    assert made == Attempt(request, "s", 1, 2, 0.5, 1.0, 1.5, 200, None, "", True, True, None, b"ok", False)
+    assert len(made) == len(Attempt._fields) and made.requeued is False
+
+    answers: list[object] = []
+    loop = asyncio.new_event_loop()
+    try:
+        conn = Connection(loop)
+        conn.transport = _Sink()  # type: ignore[assignment]
+        conn.start(b"POST / HTTP/1.1\r\n\r\n", lambda _conn, outcome: answers.append(outcome))
+        conn.data_received(b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok")
+    finally:
+        loop.close()
+    assert answers == [Response(201, (), b"ok")] and len(answers[0]) == len(Response._fields)  # type: ignore[arg-type]
+
+    fixtures = tmp_path / "f.jsonl"
+    write_fixtures([(0.25, "sc", request)], fixtures, "jsonl", {})
+    _, planned = replay_plan(fixtures, ReplayOptions())
+    (read,) = list(planned)
+    assert read == Planned(0.0, request, "f.jsonl", None)
+    assert len(read) == len(Planned._fields) and len(read.request) == len(Request._fields)
+
+
+class _Sink:
+    """A transport that takes the written bytes and is never closing."""
+
+    def write(self, data: bytes) -> None:
+        """Dropped."""
+
+    def is_closing(self) -> bool:
+        return False

@@ -12,7 +12,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulator.recording.record import JsonlWriter, encode_line
+from simulator.core.events import Request
+from simulator.recording.record import OFFSET_KEY, JsonlWriter, encode_line, fixture_line, request_line
 
 
 def _stdlib(line: dict[str, Any]) -> bytes:
@@ -70,3 +71,22 @@ def test_writer_to_a_text_stream_and_to_a_file(tmp_path: Path) -> None:
     expected = b"".join(_stdlib(line) for line in lines)
     assert (tmp_path / "out.jsonl").read_bytes() == expected
     assert stream.getvalue().encode("utf-8") == expected
+
+
+@given(
+    st.floats(allow_nan=True, allow_infinity=True),
+    TEXT,
+    TEXT,
+    st.integers(),
+    st.lists(st.tuples(TEXT, TEXT), max_size=6),
+    st.binary(max_size=64) | TEXT.map(lambda text: text.encode("utf-8")),
+)
+def test_a_fixture_line_is_the_request_line_the_stdlib_writes(
+    intended_s: float, scenario: str, event: str, session_id: int, headers: list[tuple[str, str]], body: bytes
+) -> None:
+    """`sosim generate`'s lines, made without the intermediate dict, are the bytes of
+    request_line + the stdlib: any offset (tiny, NaN), any text, ids beyond 64 bits, bodies that
+    are not UTF-8 (stored as base64)."""
+    request = Request(event, "0f1e-id", session_id, tuple(headers), body)
+    line = request_line(request, **{OFFSET_KEY: intended_s}, scenario=scenario)
+    assert fixture_line(request, intended_s, scenario) == _stdlib(line)
