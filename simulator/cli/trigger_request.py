@@ -1,4 +1,4 @@
-"""``sosim trigger``: send one signed chatsession event and show the request and the answer.
+"""What ``sosim trigger`` does: build one signed chatsession event, send it, and format the exchange.
 
 Like Stripe CLI's ``trigger``: a quick manual check of a receiver. The event comes from sosim's
 generator and its one payload builder (``core.events.render``), so it is byte for byte what
