@@ -22,6 +22,7 @@ from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Literal
 
+from simulator.core.defaults import CONCURRENCY
 from simulator.core.delivery_rules import (
     ACTIVE,
     NETSERVER,
@@ -71,7 +72,7 @@ class Deliverer(Dispatcher):
         webhook: Webhook | None = None,
         webhooks: Mapping[str, Webhook] | None = None,
         policy: DeliveryPolicy = NETSERVER,
-        concurrency: int = 64,
+        concurrency: int = CONCURRENCY,
         clock: Clock | None = None,
         max_rate: bool = False,
         inactive: Inactive = "end",

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import NamedTuple
 
+from simulator.core.defaults import CONCURRENCY, TIMEOUT_S
 from simulator.core.headers import without_transport_headers
 from simulator.core.outcome import Response
 from simulator.delivery.exchange import OnDone
@@ -54,8 +55,8 @@ class LeanTransport:
         self,
         target: str,
         *,
-        timeout: float = 10.0,
-        concurrency: int = 64,
+        timeout: float = TIMEOUT_S,
+        concurrency: int = CONCURRENCY,
         verify: bool = True,
     ) -> None:
         check_limits(timeout, concurrency)

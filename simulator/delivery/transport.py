@@ -27,6 +27,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from simulator.core.defaults import CONCURRENCY, TIMEOUT_S
 from simulator.core.errors import UsageError
 from simulator.core.outcome import ErrorKind, Response
 from simulator.core.urls import mask_url
@@ -121,8 +122,8 @@ def open_transport(
     target: str,
     *,
     engine: Engine = "auto",
-    timeout: float = 10.0,
-    concurrency: int = 64,
+    timeout: float = TIMEOUT_S,
+    concurrency: int = CONCURRENCY,
     verify: bool = True,
 ) -> AsyncTransport:
     """Open the transport for ``target``: ``http://``, ``https://`` or ``asgi://module:app/path``.
@@ -253,8 +254,8 @@ class HttpxTransport:
         self,
         target: str,
         *,
-        timeout: float = 10.0,
-        concurrency: int = 64,
+        timeout: float = TIMEOUT_S,
+        concurrency: int = CONCURRENCY,
         app: object | None = None,
         verify: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
