@@ -414,4 +414,11 @@ fault_options = _options(
         metavar="FAULT=CODES",
         help="What a correct receiver answers a fault, e.g. bad-signature=401,403 or malformed-json=4xx.",
     ),
+    click.option(
+        "--fault-marker/--no-fault-marker",
+        default=True,
+        show_default=True,
+        help="Name the fault in an X-Sosim-Fault header on each request a fault made or moved (the "
+        "built-in receiver reads it); --no-fault-marker sends them exactly as a real sender would.",
+    ),
 )

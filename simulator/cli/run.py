@@ -45,13 +45,6 @@ from simulator.cli.types import HOST_PORT
 )
 @fault_options
 @click.option(
-    "--fault-marker/--no-fault-marker",
-    default=True,
-    show_default=True,
-    help="Name the fault in an X-Sosim-Fault header on each request a fault made or moved (the "
-    "built-in receiver reads it); --no-fault-marker sends them exactly as a real sender would.",
-)
-@click.option(
     "--serve-api",
     type=HOST_PORT,
     metavar="HOST:PORT",

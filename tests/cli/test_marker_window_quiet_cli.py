@@ -47,6 +47,32 @@ def test_fault_probes_carry_the_marker_unless_told_not_to(
         assert headers == []
 
 
+@pytest.mark.parametrize(("flag", "marked"), [((), True), (("--no-fault-marker",), False)])
+def test_replay_marks_its_fault_probes_the_same_way(
+    tmp_path: Path, flag: tuple[str, ...], marked: bool
+) -> None:
+    """`replay --fault duplicate` marks its duplicates too, and `--no-fault-marker` turns it off there."""
+    fixtures, recording = tmp_path / "fx.jsonl", tmp_path / "replayed.jsonl"
+    made = CliRunner().invoke(
+        main, ["generate", SCENARIO, "--sessions", "1", "--secret", "s3cret", "-o", str(fixtures)]
+    )
+    assert made.exit_code == 0, made.output
+    args = [
+        "replay",
+        str(fixtures),
+        "--secret",
+        "s3cret",
+        "--max-rate",
+        "--quiet",
+        "--record",
+        str(recording),
+    ]
+    result = CliRunner().invoke(main, [*args, "--fault", "duplicate=100%", *flag])
+    assert result.exit_code in (0, 1), result.output
+    headers = _fault_headers(recording)
+    assert (set(headers) == {"duplicate"}) if marked else (headers == [])
+
+
 def test_id_window_sets_how_many_event_ids_the_receiver_remembers() -> None:
     """--id-window N becomes the receiver's id_window (default 1,000,000), and --help says so."""
     from simulator.cli.config import receive_config
