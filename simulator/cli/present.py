@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from simulator.core.delivery_rules import DeliveryPolicy
     from simulator.engine.run import RunConfig, RunOutcome
 
-__all__ = ["present", "print_receiver", "rejection_hint", "success_hint"]
+__all__ = ["present", "print_receiver", "print_verdict_table", "rejection_hint", "success_hint"]
 
 
 def rejection_hint(stats: Any, default_secret: str | None) -> str | None:
@@ -90,17 +90,24 @@ def _extra_json(outcome: RunOutcome) -> dict[str, Any] | None:
     return extra or None
 
 
-def print_receiver(tally: Any, console: Any, *, table: bool = True) -> None:
-    """The built-in receiver's verdict: its table (unless ``table`` is false), then its line."""
+def print_verdict_table(tally: Any, console: Any, title: str) -> None:
+    """A receiver's verdict table (``sosim receive`` and the built-in receiver print the same one)."""
     from rich.table import Table
 
-    from simulator.servers.receiver import verdict_caveat, verdict_ok, verdict_table
+    from simulator.servers.receiver import verdict_table
+
+    figures = Table(title=title, show_header=False, title_justify="left")
+    for label, value in verdict_table(tally):
+        figures.add_row(label, value)
+    console.print(figures)
+
+
+def print_receiver(tally: Any, console: Any, *, table: bool = True) -> None:
+    """The built-in receiver's verdict: its table (unless ``table`` is false), then its line."""
+    from simulator.servers.receiver import verdict_caveat, verdict_ok
 
     if table:
-        figures = Table(title="built-in receiver's verdict", show_header=False, title_justify="left")
-        for label, value in verdict_table(tally):
-            figures.add_row(label, value)
-        console.print(figures)
+        print_verdict_table(tally, console, "built-in receiver's verdict")
     unchecked = verdict_caveat(tally)
     console.print(
         f"[green]receiver: all requests verified{unchecked}[/]"

@@ -81,14 +81,10 @@ def receive(**options: Any) -> None:
 
 def print_verdict(console: Any, tally: Any, *, table: bool = True) -> None:
     """The receiver's verdict: its table (unless ``table`` is false), then its one line."""
-    from rich.table import Table
-
-    from simulator.servers.receiver import verdict_line, verdict_ok, verdict_table
+    from simulator.cli.present import print_verdict_table
+    from simulator.servers.receiver import verdict_line, verdict_ok
 
     if table:
-        figures = Table(title="sosim receive: verdict", show_header=False, title_justify="left")
-        for label, value in verdict_table(tally):
-            figures.add_row(label, value)
-        console.print(figures)
+        print_verdict_table(tally, console, "sosim receive: verdict")
     word, _, rest = verdict_line(tally).partition(":")
     console.print(f"[{'green' if verdict_ok(tally) else 'red'}]{word}[/]:{rest}")
