@@ -7,6 +7,7 @@ value is converted, never when the command line is built, so ``sosim --help`` st
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -47,9 +48,12 @@ class OptionValueError(click.BadParameter):
 
 
 class Parsed(_ParamType):
-    """A value that a library parser turns from text into its type; its errors become click's."""
+    """A value that a library parser turns from text into its type; its errors become click's.
 
-    def __init__(self, name: str, parse: Callable[[str], Any]) -> None:
+    ``parse`` is a function, or ``"module:function"`` for one imported at the first conversion
+    (the library's parsers stay out of ``sosim --help``)."""
+
+    def __init__(self, name: str, parse: Callable[[str], Any] | str) -> None:
         self.name = name
         self._parse = parse
 
@@ -60,80 +64,32 @@ class Parsed(_ParamType):
         from simulator.core.errors import SimulatorError
 
         try:
-            return self._parse(value)
+            return self._parser()(value)
         except (ValueError, SimulatorError) as exc:
-            raise OptionValueError(_problem(exc, value, param), ctx, param) from None
+            raise OptionValueError(_problem(exc, value), ctx, param) from None
+
+    def _parser(self) -> Callable[[str], Any]:
+        if isinstance(self._parse, str):
+            module, _, function = self._parse.partition(":")
+            parse: Callable[[str], Any] = getattr(importlib.import_module(module), function)
+            self._parse = parse
+            return parse
+        return self._parse
 
 
-def _problem(exc: Exception, value: str, param: click.Parameter | None) -> str:
+def _problem(exc: Exception, value: str) -> str:
     """``'value': problem``, without the option's name (the caller puts it in front)."""
     from simulator.core.errors import SimulatorError
 
     if isinstance(exc, SimulatorError) and exc.option is not None:
         return exc.problem if exc.value is None else f"{exc.value}: {exc.problem}"
-    text = str(exc)
-    for name in getattr(param, "opts", ()):  # a parser that still names its option itself
-        if text.startswith(f"{name} "):
-            return text.removeprefix(f"{name} ")
-    return f"{value!r}: {text}"
-
-
-def _duration(text: str) -> float:
-    from simulator.core.units import parse_duration
-
-    return parse_duration(text)
+    return f"{value!r}: {exc}"
 
 
 def _durations(text: str) -> tuple[float, ...]:
-    return tuple(_duration(part) for part in text.split(",") if part.strip())
+    from simulator.core.units import parse_duration
 
-
-def _rate(text: str) -> float:
-    from simulator.core.units import parse_rate
-
-    return parse_rate(text)
-
-
-def _host_port(text: str) -> tuple[str, int]:
-    from simulator.mockapi.server import parse_host_port
-
-    return parse_host_port(text)
-
-
-def _statuses(text: str) -> frozenset[int]:
-    from simulator.core.units import parse_statuses
-
-    return parse_statuses(text)
-
-
-def _fault(text: str) -> Any:
-    from simulator.core.faults import parse_fault
-
-    return parse_fault(text)
-
-
-def _expectation(text: str) -> tuple[str, tuple[str, ...]]:
-    from simulator.core.faults import parse_expectation
-
-    return parse_expectation(text)
-
-
-def _threshold(text: str) -> Any:
-    from simulator.report.thresholds import parse_threshold
-
-    return parse_threshold(text)
-
-
-def _rotation(text: str) -> Any:
-    from simulator.tenant.config import parse_rotation
-
-    return parse_rotation(text)
-
-
-def _session_ids(text: str) -> frozenset[int]:
-    from simulator.recording.replay import parse_sessions
-
-    return parse_sessions(text)
+    return tuple(parse_duration(part) for part in text.split(",") if part.strip())
 
 
 def _processes(text: str) -> int:
@@ -149,25 +105,25 @@ def _processes(text: str) -> int:
 
 
 #: ``30s``, ``5m``, ``250ms`` -> seconds.
-DURATION = Parsed("duration", _duration)
+DURATION = Parsed("duration", "simulator.core.units:parse_duration")
 #: ``1s,4s`` -> seconds, in order.
 DURATIONS = Parsed("list", _durations)
 #: ``500/s``, ``30/min`` -> events per second.
-RATE = Parsed("rate", _rate)
+RATE = Parsed("rate", "simulator.core.units:parse_rate")
 #: ``127.0.0.1:8765`` -> ``("127.0.0.1", 8765)``.
-HOST_PORT = Parsed("host:port", _host_port)
+HOST_PORT = Parsed("host:port", "simulator.mockapi.server:parse_host_port")
 #: ``200``, ``2xx``, ``200,204`` -> a set of statuses.
-STATUS_SET = Parsed("codes", _statuses)
+STATUS_SET = Parsed("codes", "simulator.core.units:parse_statuses")
 #: ``duplicate``, ``bad-signature=5%`` -> a FaultSpec.
-FAULT = Parsed("fault", _fault)
+FAULT = Parsed("fault", "simulator.core.faults:parse_fault")
 #: ``bad-signature=401,403`` -> (fault, allowed answers).
-EXPECTATION = Parsed("expectation", _expectation)
+EXPECTATION = Parsed("expectation", "simulator.core.faults:parse_expectation")
 #: ``p99 > 250ms`` -> a Threshold.
-THRESHOLD = Parsed("expression", _threshold)
+THRESHOLD = Parsed("expression", "simulator.report.thresholds:parse_threshold")
 #: ``30s=NEW_SECRET@7`` -> a RotateSpec (the secret read from the variable).
-ROTATION = Parsed("rotation", _rotation)
+ROTATION = Parsed("rotation", "simulator.tenant.config:parse_rotation")
 #: ``178105,178106`` -> session ids.
-SESSION_IDS = Parsed("ids", _session_ids)
+SESSION_IDS = Parsed("ids", "simulator.recording.replay:parse_sessions")
 #: ``4`` or ``auto`` -> a number of worker processes.
 PROCESSES = Parsed("processes", _processes)
 
