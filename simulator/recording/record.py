@@ -310,7 +310,9 @@ def read_request_lines(
     except OSError as exc:
         raise RecordingError(f"{file}: cannot open ({exc.strerror or exc})") from None
     try:
-        first = _checked(file, 1, handle.readline(MAX_LINE_BYTES + 1))
+        first = handle.readline(MAX_LINE_BYTES + 1)
+        if len(first) > MAX_LINE_BYTES:
+            raise _too_long(file, 1)
         if not first.strip():
             raise RecordingError(f"{file}:1: the file is empty, expected a sosim recording header")
         header = _parse_line(file, 1, first)
@@ -321,12 +323,8 @@ def read_request_lines(
     return header, _built(file, handle, builder_for(header), warn)
 
 
-def _checked(file: Path, number: int, data: bytes) -> bytes:
-    if len(data) > MAX_LINE_BYTES:
-        raise RecordingError(
-            f"{file}:{number}: the line is longer than {MAX_LINE_BYTES >> 20} MiB (damaged?)"
-        )
-    return data
+def _too_long(file: Path, number: int) -> RecordingError:
+    return RecordingError(f"{file}:{number}: the line is longer than {MAX_LINE_BYTES >> 20} MiB (damaged?)")
 
 
 def _check_header(file: Path, header: dict[str, Any]) -> None:
@@ -382,7 +380,7 @@ def _built(file: Path, handle: IO[bytes], build: LineBuilder[T], warn: Any) -> I
         for data in iter(functools.partial(handle.readline, MAX_LINE_BYTES + 1), b""):
             number += 1
             if len(data) > MAX_LINE_BYTES:
-                _checked(file, number, data)
+                raise _too_long(file, number)
             # Only the last line can lack its newline: that is where a crash cuts a recording.
             if data[-1] != 0x0A and _truncated(data):
                 if warn is not None:

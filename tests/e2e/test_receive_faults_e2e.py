@@ -117,9 +117,10 @@ def test_receive_counts_the_runs_injected_faults_as_expected_and_passes(tmp_path
     ), output
 
 
-def test_a_forged_request_without_the_marker_still_fails_receive() -> None:
+def _forge_one(receive: Receive) -> tuple[int, str]:
+    """Post one unmarked request signed with the wrong secret (answered 401), then stop
+    ``receive``: its exit code and output."""
     body = b'{"EventId": "x", "Event": "chatsession.created"}'
-    receive = Receive()
     try:
         answer = httpx.post(
             receive.url,
@@ -133,9 +134,13 @@ def test_a_forged_request_without_the_marker_still_fails_receive() -> None:
             timeout=10,
         )
         assert answer.status_code == 401
-        code, output = receive.stop()
+        return receive.stop()
     finally:
         receive.kill()
+
+
+def test_a_forged_request_without_the_marker_still_fails_receive() -> None:
+    code, output = _forge_one(Receive())
     assert code == 1
     assert "FAIL: 1 request(s) failed verification" in output
     assert "expected:" not in output
@@ -144,23 +149,6 @@ def test_a_forged_request_without_the_marker_still_fails_receive() -> None:
 def test_a_quiet_receive_still_ends_with_its_verdict_line() -> None:
     """``sosim receive --quiet`` prints no listening line, tally or table, but at Ctrl-C it still
     prints the verdict line, and exits by it."""
-    body = b'{"EventId": "x", "Event": "chatsession.created"}'
-    receive = Receive("--quiet")
-    try:
-        answer = httpx.post(
-            receive.url,
-            content=body,
-            headers={
-                so.HEADER_CONTENT_TYPE: so.CONTENT_TYPE_JSON,
-                so.HEADER_EVENT: so.EVENT_CREATED,
-                so.HEADER_EVENT_ID: "x",
-                so.HEADER_SIGNATURE: sign(body, "not-the-secret"),
-            },
-            timeout=10,
-        )
-        assert answer.status_code == 401
-        code, output = receive.stop()
-    finally:
-        receive.kill()
+    code, output = _forge_one(Receive("--quiet"))
     assert code == 1
     assert output == "FAIL: 1 request(s) failed verification"
