@@ -8,17 +8,15 @@ import click
 
 from simulator.cli.options import (
     ExamplesLast,
+    listen_options,
     stop_on_sigterm,
 )
-from simulator.core.defaults import API_PORT, LOOPBACK
+from simulator.core.defaults import API_PORT
 
 
 @click.command(cls=ExamplesLast)
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--host", default=LOOPBACK, show_default=True, help="Address to listen on.")
-@click.option(
-    "--port", type=click.IntRange(0, 65535), default=API_PORT, show_default=True, help="Port (0: any free)."
-)
+@listen_options(API_PORT)
 @click.option("--seed", type=int, help="Override the scenarios' seed (use the one you generated with).")
 @click.option("--sessions", type=click.IntRange(min=1), help="Override how many sessions to generate.")
 @click.option(

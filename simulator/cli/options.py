@@ -370,6 +370,20 @@ delivery_options = _options(
 )
 
 
+def listen_options(
+    port: int, *, host_help: str = "Address to listen on.", port_help: str = "Port (0: any free)."
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--host`` and ``--port`` of a server command (receive, api, tenant), loopback by default."""
+    from simulator.core.defaults import LOOPBACK
+
+    return _options(
+        click.option("--host", default=LOOPBACK, show_default=True, help=host_help),
+        click.option(
+            "--port", type=click.IntRange(0, 65535), default=port, show_default=True, help=port_help
+        ),
+    )
+
+
 def duration_option(
     name: str, default: float | None, help_text: str, **extra: Any
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

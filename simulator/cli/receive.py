@@ -10,21 +10,15 @@ import click
 from simulator.cli.options import (
     ExamplesLast,
     duration_option,
+    listen_options,
     resolve_secret,
     secret_options,
 )
-from simulator.core.defaults import ID_WINDOW, LOOPBACK, RECEIVE_PORT
+from simulator.core.defaults import ID_WINDOW, RECEIVE_PORT
 
 
 @click.command(cls=ExamplesLast)
-@click.option("--host", default=LOOPBACK, show_default=True, help="Address to listen on.")
-@click.option(
-    "--port",
-    type=click.IntRange(0, 65535),
-    default=RECEIVE_PORT,
-    show_default=True,
-    help="Port (0: any free).",
-)
+@listen_options(RECEIVE_PORT)
 @secret_options("receive")
 @click.option("--path", help="Only accept this path (others get 404).")
 @click.option(

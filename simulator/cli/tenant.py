@@ -13,6 +13,7 @@ from simulator.cli.options import (
     delivery_options,
     deterministic_ids_option,
     duration_option,
+    listen_options,
     report_options_tenant,
     stop_on_sigterm,
     timeout_option,
@@ -21,7 +22,6 @@ from simulator.cli.types import RATE, ROTATION
 from simulator.core.defaults import (
     API_PORT,
     DRAIN_TIMEOUT_S,
-    LOOPBACK,
     PING_TIMEOUT_S,
     WAIT_FOR_WEBHOOKS,
     WAIT_TIMEOUT_S,
@@ -30,14 +30,7 @@ from simulator.core.defaults import (
 
 @click.command(cls=ExamplesLast)
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--host", default=LOOPBACK, show_default=True, help="Address the API listens on.")
-@click.option(
-    "--port",
-    type=click.IntRange(0, 65535),
-    default=API_PORT,
-    show_default=True,
-    help="API port (0: any free).",
-)
+@listen_options(API_PORT, host_help="Address the API listens on.", port_help="API port (0: any free).")
 @click.option(
     "--wait-for-webhooks",
     type=click.IntRange(min=0),
