@@ -5,6 +5,8 @@ when missing) answering 200 to POST /webhook, pinned to one core, and runs every
 on another core (when the machine has two or more):
 
 * wrk and hey post one fixed body (a real sosim request of the average size, same headers);
+* so does bench/peers/bare_loop.py, a bare asyncio + uvloop sender with httptools and nothing
+  else: Python's ceiling on one core, the reference for how much of sosim's gap is its own work;
 * k6 (bench/peers/webhook.js) and Locust's FastHttpUser (bench/peers/locustfile.py) build and
   sign a chatsession.message per request, as sosim signs (base64 HMAC-SHA256 of the body);
 * ``sosim run scenarios/busy-hour.yaml --max-rate`` and ``sosim replay FIXTURES --max-rate``;
@@ -39,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -155,6 +158,7 @@ class Report:
 LABELS = {
     "wrk": "wrk (C, one fixed body)",
     "hey": "hey (Go, one fixed body)",
+    "bare": "bare asyncio + uvloop loop (Python, one fixed body)",
     "k6": "k6, JS builds + signs each request",
     "locust": "Locust FastHttpUser, builds + signs each request",
     "run": "sosim run busy-hour.yaml --max-rate",
@@ -341,6 +345,15 @@ class Sample:
     mean_headers: float
 
 
+def raw_request(url: str, sample: Sample) -> bytes:
+    """The sample as bytes on the wire: what wrk and hey send, for bench/peers/bare_loop.py."""
+    target = urllib.parse.urlsplit(url)
+    head = [f"POST {target.path or '/'} HTTP/1.1", f"Host: {target.netloc}"]
+    head += [f"{name}: {value}" for name, value in sample.headers if name.lower() != "content-length"]
+    head.append(f"Content-Length: {len(sample.body)}")
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + sample.body
+
+
 def read_sample(path: Path) -> Sample:
     requests = []
     with path.open(encoding="utf-8") as file:
@@ -370,7 +383,11 @@ class Bench:
     env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.env = {**os.environ, SECRET_ENV: SECRET, "K6_NO_USAGE_REPORT": "true"}
+        # As a user's shell runs every command: Python writes and reuses its bytecode cache. A
+        # sandbox that sets PYTHONDONTWRITEBYTECODE would recompile sosim at every start (tens of
+        # ms more, in each sosim row and in the Python peers), so the variable is dropped.
+        environ = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+        self.env = {**environ, SECRET_ENV: SECRET, "K6_NO_USAGE_REPORT": "true"}
 
     @property
     def seconds(self) -> float:
@@ -386,14 +403,11 @@ class Bench:
     # sosim, through its CLI
 
     def startup(self, label: str, words: Sequence[str]) -> Startup:
-        # As a user's shell starts it: Python writes and reuses its bytecode cache. A sandbox that
-        # sets PYTHONDONTWRITEBYTECODE would recompile sosim at every start (about 20 ms more), so
-        # the variable is dropped, and one untimed run writes the cache first.
-        env = {name: value for name, value in self.env.items() if name != "PYTHONDONTWRITEBYTECODE"}
-        timed(self.sosim_cmd(*words), core=self.cores.sender, timeout=60, env=env)
+        # One untimed run first writes the bytecode cache (see __post_init__), as a user's first run does.
+        timed(self.sosim_cmd(*words), core=self.cores.sender, timeout=60, env=self.env)
         runs = []
         for _ in range(STARTUP_RUNS):
-            result = timed(self.sosim_cmd(*words), core=self.cores.sender, timeout=60, env=env)
+            result = timed(self.sosim_cmd(*words), core=self.cores.sender, timeout=60, env=self.env)
             if result.returncode:
                 raise _fail(result, label)
             runs.append(result.wall_s)
@@ -503,6 +517,31 @@ class Bench:
         row.detail = f"-c{self.args.connections}, {len(self.sample.body)} B body"
         if result.non_2xx:
             row.detail += f", {result.non_2xx:,} non-2xx"
+        return row
+
+    def measure_bare(self) -> Row:
+        """Python's ceiling: bench/peers/bare_loop.py sends the sample as wrk and hey do."""
+        assert self.receiver is not None and self.sample is not None
+        row = Row("bare", how="process start to exit")
+        if importlib.util.find_spec("httptools") is None:
+            return _missing(row, "httptools not installed")
+        request = self.tmp / "request.bin"
+        request.write_bytes(raw_request(self.receiver.url, self.sample))
+        command = [
+            *(sys.executable, str(PEERS / "bare_loop.py"), "--url", self.receiver.url),
+            *("--request", str(request), "--seconds", f"{self.seconds:g}"),
+            *("--connections", str(self.args.connections)),
+        ]
+        result = timed(command, core=self.cores.sender, timeout=self.timeout, env=self.env)
+        if result.returncode:
+            raise _fail(result, "bare_loop.py")
+        figures = json.loads(result.stdout.strip().splitlines()[-1])
+        row.count, row.seconds = int(figures["answers"]), result.wall_s
+        row.took(result)
+        row.rate = row.count / result.wall_s
+        row.detail = f"-c{self.args.connections}, {len(self.sample.body)} B body"
+        if figures["ok"] != figures["answers"]:
+            row.detail += f", {figures['answers'] - figures['ok']:,} non-2xx"
         return row
 
     def measure_k6(self) -> Row:
@@ -674,6 +713,7 @@ def measure_all(args: argparse.Namespace) -> Report:
         fixtures = bench.tmp / "fixtures.jsonl"
         attempt(report, "wrk", lambda: bench.measure_load_tool("wrk"))
         attempt(report, "hey", lambda: bench.measure_load_tool("hey"))
+        attempt(report, "bare", bench.measure_bare)
         attempt(report, "k6", bench.measure_k6)
         attempt(report, "locust", bench.measure_locust)
         attempt(report, "run", bench.measure_run)

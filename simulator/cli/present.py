@@ -80,12 +80,12 @@ def present(config: RunConfig, produce: Callable[[Any], RunOutcome]) -> int:
 
 def _extra_json(outcome: RunOutcome) -> dict[str, Any] | None:
     """The JSON report's sections beyond the stats: fault verdicts, the built-in receiver's tally."""
-    from simulator.servers.receiver import tally_summary
-
     extra: dict[str, Any] = {}
     if outcome.faults is not None:
         extra["fault_verdicts"] = outcome.faults.summary()
     if outcome.receiver_tally is not None:
+        from simulator.servers.receiver import tally_summary  # loaded only with the built-in receiver
+
         extra["receiver"] = tally_summary(outcome.receiver_tally)
     return extra or None
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import subprocess
 import sys
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,3 +54,81 @@ def test_targets_skip_what_was_not_measured() -> None:
         "generate": 10.0,
         "hand": 1.0,
     }
+
+
+def test_raw_request_frames_the_sample_as_wrk_sends_it() -> None:
+    from bench.peers import Sample, raw_request
+
+    sample = Sample([("Content-Type", "application/json"), ("Content-Length", "999")], b'{"a":1}', 7.0, 30.0)
+    data = raw_request("http://127.0.0.1:9/webhook", sample)
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.split(b"\r\n") == [
+        b"POST /webhook HTTP/1.1",
+        b"Host: 127.0.0.1:9",
+        b"Content-Type: application/json",
+        b"Content-Length: 7",  # the recorded one is dropped: the body's own length is sent
+    ]
+    assert body == b'{"a":1}'
+
+
+class _CountingServer:
+    """A keep-alive HTTP/1.1 server on 127.0.0.1 that answers 200 and counts complete requests."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.port = 0
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> _CountingServer:
+        self._thread.start()
+        assert self._ready.wait(10)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    def _serve(self) -> None:
+        loop = self._loop = asyncio.new_event_loop()
+        server = loop.run_until_complete(asyncio.start_server(self._client, "127.0.0.1", 0))
+        self.port = server.sockets[0].getsockname()[1]
+        self._ready.set()
+        loop.run_forever()
+        server.close()
+        loop.close()
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while head := await reader.readuntil(b"\r\n\r\n"):
+                length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+                await reader.readexactly(length)
+                self.requests += 1
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+
+def test_bare_loop_sends_until_its_count_and_stops(tmp_path: Path) -> None:
+    """bench/peers/bare_loop.py against a real server: it stops by itself, and every answer it
+    counts is a request the server got."""
+    from bench.peers import Sample, raw_request
+
+    with _CountingServer() as server:
+        url = f"http://127.0.0.1:{server.port}/webhook"
+        request = tmp_path / "request.bin"
+        request.write_bytes(raw_request(url, Sample([("X-Test", "1")], b"{}", 2.0, 10.0)))
+        command = [sys.executable, str(ROOT / "bench" / "peers" / "bare_loop.py"), "--url", url]
+        command += ["--request", str(request), "--connections", "4", "--count", "500", "--seconds", "20"]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
+        figures = json.loads(done.stdout)
+    assert figures["ok"] == figures["answers"] == server.requests == 500
+
+
+def test_bare_loop_refuses_a_target_off_this_machine() -> None:
+    command = [sys.executable, str(ROOT / "bench" / "peers" / "bare_loop.py"), "--url", "http://10.1.2.3/"]
+    done = subprocess.run([*command, "--request", "/dev/null"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "must be on 127.0.0.1 or localhost" in done.stderr

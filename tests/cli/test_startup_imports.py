@@ -7,11 +7,13 @@ means someone added an eager import to the CLI's path, and the command got slowe
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -99,3 +101,41 @@ def test_startup_guard_catches_an_eager_import(tmp_path: Path) -> None:
     heavy = _heavy(_modules_loaded(tmp_path, "--help"), NOT_FOR_HELP)
     assert "rich.console" in heavy
     assert "simulator.core.events" in heavy
+
+
+class _Ok(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+# A replay into a plain http:// target drives the lean engine: the general client and the built-in
+# receiver (about 55 ms of imports between them) have no use there.
+NOT_FOR_A_HTTP_REPLAY = ("httpx", "simulator.delivery.httpx_engine", "simulator.servers", "faker", "pydantic")
+
+
+def test_a_http_replay_loads_neither_httpx_nor_the_built_in_receiver(tmp_path: Path) -> None:
+    fixtures = tmp_path / "fixtures.jsonl"
+    generate = [sys.executable, "-m", "simulator", "generate", str(SCENARIO), "--sessions", "2"]
+    subprocess.run([*generate, "-o", str(fixtures)], check=True, capture_output=True, timeout=60, cwd=ROOT)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        target = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        report = tmp_path / "report.json"
+        args = ("replay", str(fixtures), "--target", target, "--max-rate", "-q", "--report", str(report))
+        loaded = _modules_loaded(ROOT, *args)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert json.loads(report.read_text())["totals"]["delivered"] > 0  # it did send, through the lean engine
+    assert "simulator.delivery.lean" in loaded
+    assert _heavy(loaded, NOT_FOR_A_HTTP_REPLAY) == []
