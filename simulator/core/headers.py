@@ -7,6 +7,7 @@ Content-Length describe the connection and the body, so the transport always wri
 
 from __future__ import annotations
 
+import operator
 import re
 from typing import Final
 
@@ -24,6 +25,11 @@ __all__ = [
 TRANSPORT_HEADERS: Final = frozenset(("host", "content-length"))
 _TRANSPORT_LENGTHS: Final = frozenset(len(name) for name in TRANSPORT_HEADERS)
 _UNSAFE: Final = re.compile("[\r\n\x00]")
+_name_of = operator.itemgetter(0)
+#: Header-name layouts seen without Host or Content-Length. A run has a handful (one per event
+#: kind and header spelling), and replay asks once an event: a set lookup instead of a loop.
+_CLEAN_LAYOUTS: set[tuple[str, ...]] = set()
+_CLEAN_LAYOUTS_LIMIT: Final = 4096
 
 
 class UnsafeHeaderError(ValueError):
@@ -64,7 +70,12 @@ def check_headers(headers: tuple[tuple[str, str], ...]) -> None:
 
 def without_transport_headers(headers: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
     """``headers`` without Host and Content-Length (the same tuple when it has neither)."""
-    for name, _ in headers:
+    names = tuple(map(_name_of, headers))
+    if names in _CLEAN_LAYOUTS:
+        return headers
+    for name in names:
         if len(name) in _TRANSPORT_LENGTHS and name.lower() in TRANSPORT_HEADERS:
             return tuple(pair for pair in headers if not is_transport_header(pair[0]))
+    if len(_CLEAN_LAYOUTS) < _CLEAN_LAYOUTS_LIMIT:
+        _CLEAN_LAYOUTS.add(names)
     return headers

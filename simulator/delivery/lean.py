@@ -92,7 +92,8 @@ class LeanTransport:
         # wrong one would misframe the request. The edges refuse CR/LF/NUL; counting the line
         # breaks here is a cheap last guard against a header that smuggles another request.
         headers = without_transport_headers(headers)
-        lines = "".join([f"{name}: {value}\r\n" for name, value in headers])
+        # "name: value" lines joined in C (str.join over the pairs), not an f-string per header.
+        lines = "\r\n".join(map(": ".join, headers)) + "\r\n" if headers else ""
         if lines.count("\n") != len(headers) or lines.count("\r") != len(headers) or "\x00" in lines:
             raise TransportError("protocol", "a header holds CR, LF or NUL: not sent")
         return b"".join((self._head, lines.encode(), b"Content-Length: %d\r\n\r\n" % len(body), body))

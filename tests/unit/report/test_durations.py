@@ -114,3 +114,11 @@ def test_the_lowest_equivalent_values_are_hdrhistograms_own() -> None:
     assert all(low == PROBE.get_lowest_equivalent_value(us) for us, low in enumerate(_LOWEST_TABLE))
     edges = [(1 << bit) + delta for bit in range(16, 32) for delta in (-1, 0, 1, 12_345)]
     assert all(_lowest_equivalent(us) == PROBE.get_lowest_equivalent_value(us) for us in edges)
+
+
+def test_the_coarse_table_is_coarse_index_of_every_value_it_covers() -> None:
+    """RunStats looks lag and service times below 65,536 us up in COARSE_TABLE (built by runs)."""
+    from simulator.report.series import COARSE_TABLE, COARSE_TABLE_SIZE, coarse_index
+
+    assert len(COARSE_TABLE) == COARSE_TABLE_SIZE == 1 << 16
+    assert list(COARSE_TABLE) == [coarse_index(us) for us in range(COARSE_TABLE_SIZE)]
