@@ -7,8 +7,13 @@ Faker's cost (about 100 us a call) off the per-event path.
 from __future__ import annotations
 
 import unicodedata
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from itertools import accumulate
+from random import Random
+from typing import Any
 
 from simulator.core.scenario_model import AgentSpec
 
@@ -55,13 +60,55 @@ def identity_pool(locale: str, seed: int, size: int) -> IdentityPool:
 
     fake = Faker(_FAKER_LOCALES.get(locale, locale), providers=list(FAKER_PROVIDERS))
     fake.seed_instance(f"{seed}:{locale}")
+    for provider in fake.get_providers():
+        if getattr(provider, "__use_weighting__", False):
+            provider.random_elements = _WeightedDraw(provider.random_elements, fake.random)
     return IdentityPool(
-        first_names=tuple(fake.first_name() for _ in range(size)),
-        last_names=tuple(fake.last_name() for _ in range(size)),
-        companies=tuple(fake.company() for _ in range(size)),
-        phones=tuple(fake.phone_number() for _ in range(size)),
-        domains=tuple(fake.free_email_domain() for _ in range(min(size, 32))),
+        first_names=_draws(fake.first_name, size),
+        last_names=_draws(fake.last_name, size),
+        companies=_draws(fake.company, size),
+        phones=_draws(fake.phone_number, size),
+        domains=_draws(fake.free_email_domain, min(size, 32)),
     )
+
+
+def _draws(draw: Callable[[], str], count: int) -> tuple[str, ...]:
+    # The bound method, looked up once: Faker's proxy resolves ``fake.name`` in Python on each access.
+    return tuple([draw() for _ in range(count)])
+
+
+class _WeightedDraw:
+    """Faker's ``random_elements`` for its common call (one element of a weighted ``OrderedDict``)
+    with each dict's cumulative weights worked out once, not on every draw.
+
+    Faker copies a dict's weights into a tuple and ``random.choices`` sums them on each call: two
+    thirds of a pool's cost, since a locale's name lists hold thousands of weighted names. Given
+    the same sums as ``cum_weights``, ``choices`` makes the same single ``random()`` call and picks
+    the same element; every other call goes to Faker's own method.
+    """
+
+    __slots__ = ("_cache", "_faker_draw", "_random")
+
+    def __init__(self, faker_draw: Callable[..., Any], random: Random) -> None:
+        self._faker_draw = faker_draw
+        self._random = random
+        #: By id of the dict, which the entry keeps alive so that the id stays its own.
+        self._cache: dict[int, tuple[object, tuple[Any, ...], list[float]]] = {}
+
+    def __call__(
+        self,
+        elements: Any = ("a", "b", "c"),  # Faker's own default
+        length: int | None = None,
+        unique: bool = False,
+        use_weighting: Any = None,
+    ) -> Any:
+        if length != 1 or unique or use_weighting is not None or elements.__class__ is not OrderedDict:
+            return self._faker_draw(elements, length, unique, use_weighting)
+        entry = self._cache.get(id(elements))
+        if entry is None:
+            entry = (elements, tuple(elements.keys()), list(accumulate(elements.values())))
+            self._cache[id(elements)] = entry
+        return self._random.choices(entry[1], cum_weights=entry[2])
 
 
 def email_local(first: str, last: str) -> str:

@@ -32,3 +32,11 @@ def test_identity_pool_equals_a_default_faker(locale: str) -> None:
     pool = identity_pool(locale, 2024, 48)
     drawn = (pool.first_names, pool.last_names, pool.companies, pool.phones, pool.domains)
     assert drawn == _default_faker_pool(locale, 2024, 48)
+
+
+def test_a_large_weighted_pool_equals_a_default_faker() -> None:
+    """A pool as large as busy-hour's (512) in a market whose Faker names are weighted: the same
+    draws as a default Faker's, so the cached cumulative weights pick what Faker picks."""
+    pool = identity_pool("en_US", 99, 512)
+    drawn = (pool.first_names, pool.last_names, pool.companies, pool.phones, pool.domains)
+    assert drawn == _default_faker_pool("en_US", 99, 512)
