@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from simulator.core.events import ChatMessage, CustomerProfile, Event, SessionFields
+from simulator.core.events import TICKS_PER_SECOND, ChatMessage, CustomerProfile, Event, SessionFields
 from simulator.core.identities import Agent, email_local
 from simulator.core.scenario_model import Count, Delay, FlowSpec
 from simulator.core.schedule import Timed, draw_delay
@@ -33,6 +33,8 @@ ST = so.ChatMessageSpecialType
 MESSAGE_ID_STRIDE = 1000
 #: The gap between a message and the status change it causes, so Timestamps strictly increase.
 _FOLLOW_UP_S = (0.004, 0.040)
+#: ``rng.uniform(*_FOLLOW_UP_S)`` is ``low + (high - low) * rng.random()``: the same float, one call less.
+_FOLLOW_UP_LOW, _FOLLOW_UP_SPAN = _FOLLOW_UP_S[0], _FOLLOW_UP_S[1] - _FOLLOW_UP_S[0]
 _PRODUCTS = (
     "Premium plan",
     "Starter plan",
@@ -52,7 +54,7 @@ _FIELD_INDEX: dict[str, int] = {name: i for i, name in enumerate(SessionFields._
 _FIELD_KEYS: tuple[str, ...] = so.FIELD_VALUE_KEYS
 _STATUS = _FIELD_INDEX["status"]
 _STATUS_CHANGED = (_FIELD_KEYS[_STATUS],)
-_tuple = tuple.__new__  # a NamedTuple without its Python-level __new__: twice an event
+_tuple = tuple.__new__  # a NamedTuple without its Python-level __new__: several times an event
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,33 +156,37 @@ class SessionBuilder:
 
     def follow_up(self) -> None:
         """Let the short gap pass between a message and the status change it causes."""
-        self.now += self.rng.uniform(*_FOLLOW_UP_S)
+        self.now += _FOLLOW_UP_LOW + _FOLLOW_UP_SPAN * self.rng.random()
 
     def _advance(self) -> None:
         """Keep a session's Timestamps strictly increasing: nothing happens at the same tick."""
         if self.events and self.now <= self.events[-1].due_s:
-            self.now = self.events[-1].due_s + self.rng.uniform(*_FOLLOW_UP_S)
+            self.now = self.events[-1].due_s + (_FOLLOW_UP_LOW + _FOLLOW_UP_SPAN * self.rng.random())
 
     def emit(
         self, name: str, changed_by: int, changes: tuple[str, ...] = (), message: ChatMessage | None = None
     ) -> None:
         """Append event ``name`` at the current time, with a fresh EventId from the session's stream."""
+        gen, rng, events = self.gen, self.rng, self.events
         if message is None:
-            self._advance()
-            ticks = self.gen.ticks(self.now) - self.lag
+            # _advance and gen.ticks inlined: this runs once an event.
+            if events and self.now <= events[-1].due_s:
+                self.now = events[-1].due_s + (_FOLLOW_UP_LOW + _FOLLOW_UP_SPAN * rng.random())
+            ticks = gen.start_ticks + round(self.now * gen.time_scale * TICKS_PER_SECOND) - self.lag
         else:
             ticks = message.ticks  # post advanced the clock for the message, the event shares it
-        bits = self.rng.getrandbits(128) ^ self.gen.id_mask
+        bits = rng.getrandbits(128) ^ gen.id_mask
         # A version-4 GUID made from the session's own random stream, so fixtures are reproducible.
         hexed = bits.to_bytes(16).hex()  # the digits of f"{bits:032x}", in a third less time
-        variant = _VARIANT[bits & 3]
-        event_id = f"{hexed[:8]}-{hexed[8:12]}-4{hexed[13:16]}-{variant}{hexed[17:20]}-{hexed[20:]}"
+        event_id = (
+            f"{hexed[:8]}-{hexed[8:12]}-4{hexed[13:16]}-{_VARIANT[bits & 3]}{hexed[17:20]}-{hexed[20:]}"
+        )
         # Built with tuple.__new__: a NamedTuple's own __new__ is a Python call, twice an event.
         event = _tuple(
             Event,
             (name, self.session_id, ticks, event_id, changed_by, self.fields, changes, message, self.profile),
         )
-        self.events.append(_tuple(Timed, (self.now, event)))
+        events.append(_tuple(Timed, (self.now, event)))
 
     def change_status(
         self, status: so.ChatSessionStatus, changed_by: int | None = None, **changes: Any
@@ -192,12 +198,12 @@ class SessionBuilder:
         if changes:
             for field_name, value in changes.items():
                 values[_FIELD_INDEX[field_name]] = value
-            after = self.fields = SessionFields._make(values)
+            after = self.fields = _tuple(SessionFields, values)
             # Only the fields named here can differ from before: compare those, in FieldValues order.
             indexes = sorted([_STATUS, *(_FIELD_INDEX[field_name] for field_name in changes)])
             changed = tuple(_FIELD_KEYS[i] for i in indexes if after[i] != before[i])
         else:
-            self.fields = SessionFields._make(values)
+            self.fields = _tuple(SessionFields, values)
             changed = _STATUS_CHANGED if status != before.status else ()
         if changed:
             by = self.system_id if changed_by is None else changed_by
@@ -229,8 +235,9 @@ class SessionBuilder:
         message_id = (
             gen.scenario.population.first_message_id + self.index * MESSAGE_ID_STRIDE + len(self.messages)
         )
-        message = ChatMessage(
-            message_id, self.session_id, kind, text, author, special, param, gen.ticks(self.now) - self.lag
+        ticks = gen.ticks(self.now) - self.lag
+        message = _tuple(
+            ChatMessage, (message_id, self.session_id, kind, text, author, special, param, ticks)
         )
         self.messages.append(message)
         self.emit(so.EVENT_MESSAGE, changed_by, so.MESSAGE_CHANGES, message)
