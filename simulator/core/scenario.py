@@ -38,6 +38,7 @@ MAX_DEPTH = 64
 #: Python converts integers up to 4,300 digits; no scenario value needs more than this many.
 MAX_INT_DIGITS = 100
 _INT_TAG = "tag:yaml.org,2002:int"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -194,6 +195,8 @@ def _collect_lines(
             _dotted(path),
             f"a number with more than {MAX_INT_DIGITS} digits",
         )
+    if isinstance(node, yaml.ScalarNode) and node.tag == _TIMESTAMP_TAG:
+        _check_timestamp(node, path, source)
     if id(node) in active:
         raise ScenarioError(
             source,
@@ -218,6 +221,20 @@ def _collect_lines(
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _collect_lines(item, (*path, index), lines, source, budget, active)
+
+
+def _check_timestamp(node: yaml.ScalarNode, path: Path_, source: str) -> None:
+    """A value shaped like a date that is no date (``2026-13-45``, ``25:00``): PyYAML's own
+    constructor raises a bare ValueError for it, so it is tried here, where its line is known."""
+    try:
+        _TIMESTAMPS.construct_yaml_timestamp(node)
+    except (ValueError, OverflowError) as exc:
+        problem = f"{node.value!r} is not a valid date or time: {exc}"
+        raise ScenarioError(source, node.start_mark.line + 1, _dotted(path), problem) from None
+
+
+#: Only its timestamp constructor is used, which keeps no state.
+_TIMESTAMPS = yaml.constructor.SafeConstructor()
 
 
 def _line_of(path: Path_, lines: dict[Path_, int]) -> int | None:

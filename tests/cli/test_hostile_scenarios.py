@@ -70,6 +70,9 @@ def test_a_few_aliases_still_work(tmp_path: Path) -> None:
         ("name: x\x01\n", (":1: control character U+0001",)),
         ("name: x\narrivals:\n  sessions: 3\n\x00\n", (":4: control character U+0000",)),
         ("name: x\nlocales: [[a]]\narrivals:\n  sessions: 3\n", (":2: locales: a list of locales",)),
+        ("name: x\nstart: 2026-13-45\n", (":2: start: '2026-13-45' is not a valid date", "month")),
+        ("name: x\narrivals: {sessions: 2}\nstart: 2026-02-30T08:00:00Z\n", (":3: start: '2026-02-30T",)),
+        ("name: x\nlocales:\n  - en_GB\n  - 2026-01-05 25:00:00\n", (":4: locales[1]: ", "hour")),
     ],
 )
 def test_deep_nesting_huge_numbers_and_control_characters_are_errors_on_a_line(
