@@ -62,7 +62,7 @@ def generate(
       sosim generate scenarios/support-chat.yaml --seed 7 --now --out -   # to stdout, Timestamps from now
     """
     from datetime import UTC, datetime
-    from operator import itemgetter
+    from operator import attrgetter
 
     from simulator.core.plan import PlanOptions, plan
     from simulator.core.scenario import load_scenarios
@@ -89,7 +89,7 @@ def generate(
         "now": use_now,
     }
     # (due_s, scenario, request) of each Planned, picked in C: this runs once an event.
-    items = map(itemgetter(0, 2, 1), plan(loaded, options))
+    items = map(attrgetter("due_s", "scenario", "request"), plan(loaded, options))
     count = write_fixtures(items, out, fmt, header, http_path=http_path)  # type: ignore[arg-type]
     click.echo(f"wrote {count} requests to {out} ({fmt})", err=True)
 

@@ -161,7 +161,8 @@ class SessionBuilder:
     def _advance(self) -> None:
         """Keep a session's Timestamps strictly increasing: nothing happens at the same tick."""
         if self.events and self.now <= self.events[-1].due_s:
-            self.now = self.events[-1].due_s + (_FOLLOW_UP_LOW + _FOLLOW_UP_SPAN * self.rng.random())
+            self.now = self.events[-1].due_s
+            self.follow_up()
 
     def emit(
         self, name: str, changed_by: int, changes: tuple[str, ...] = (), message: ChatMessage | None = None
