@@ -5,8 +5,6 @@ answer at ``faults.NAME.expect[i]``, a rate above 1 (or a burst that is no whole
 ``faults.NAME.rate``.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationError

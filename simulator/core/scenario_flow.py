@@ -4,9 +4,7 @@ probability of every branch."""
 # ruff: noqa: RUF012 -- pydantic copies a mutable default for each model; ruff sees that only for
 # models whose BaseModel base is in the same file (astral-sh/ruff#13630), and Strict is imported.
 
-from __future__ import annotations
-
-from typing import Any
+from typing import Any, Self
 
 from pydantic import field_validator, model_validator
 
@@ -70,7 +68,7 @@ class QueueSpec(Strict):
     offline_form_delay: Delay = _lognormal("2m", "6m")
 
     @model_validator(mode="after")
-    def _exclusive(self) -> QueueSpec:
+    def _exclusive(self) -> Self:
         if self.abandon_probability + self.offline_form_probability > 1.0 + SUM_TOLERANCE:
             raise ValueError("abandon_probability + offline_form_probability must not exceed 1")
         return self

@@ -9,10 +9,8 @@ distributions are in ``scenario_types``, a session's flow in ``scenario_flow`` a
 # ruff: noqa: RUF012 -- pydantic copies a mutable default for each model; ruff sees that only for
 # models whose BaseModel base is in the same file (astral-sh/ruff#13630), and Strict is imported.
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
@@ -201,7 +199,7 @@ class IdRange(Strict):
     last: Id
 
     @model_validator(mode="after")
-    def _ordered(self) -> IdRange:
+    def _ordered(self) -> Self:
         if self.first > self.last:
             raise ValueError("first is above last")
         return self
@@ -265,7 +263,7 @@ class ArrivalsSpec(Strict):
     burst: BurstSpec | None = None
 
     @model_validator(mode="after")
-    def _bounded(self) -> ArrivalsSpec:
+    def _bounded(self) -> Self:
         if self.sessions is None and self.duration is None:
             raise ValueError("needs sessions (a count) or duration, so the run ends by itself")
         if self.process == "burst" and self.burst is None:

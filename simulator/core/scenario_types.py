@@ -6,11 +6,9 @@ payload, population and arrivals), :mod:`simulator.core.scenario_flow` (a sessio
 and :mod:`simulator.core.scenario_faults` (the faults to inject).
 """
 
-from __future__ import annotations
-
 import math
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -121,7 +119,7 @@ class LognormalSpec(Strict):
     p95: Seconds
 
     @model_validator(mode="after")
-    def _p95_above_median(self) -> LognormalSpec:
+    def _p95_above_median(self) -> Self:
         if self.median <= 0 or self.p95 < self.median:
             raise ValueError("needs 0 < median <= p95")
         return self
