@@ -2,8 +2,9 @@
 
 On each ``chatsession.message`` it verifies the signature, fetches the new messages from the
 chat API, and answers each customer message, or hands the chat to a person (a reset to the
-queue) when the customer asks for a human. ``app.state.log`` keeps when it got each webhook
-and when it wrote its answer.
+queue) when the customer asks for a human. ``app.state.log`` keeps, for each answer, the webhook
+that led to it, the message it answered, when that webhook came, when the answer was written and
+when the API had taken it.
 
     SOSIM_SECRET=s3cret uvicorn --factory examples.chatbot:app_from_env --port 8000
 """
@@ -53,7 +54,17 @@ def create_app(*, secret: str, api: str, token: str = "bot-token") -> FastAPI:
             else:
                 text = f"Thanks! About '{message['Message'][:40]}': here is what I found."
                 await client.post(f"{session}/Messages", json={"Type": "ToCustomer", "Message": text})
-            log.append({"trigger": event["EventId"], "kind": kind, "received": received, "wrote": wrote})
+            log.append(
+                {
+                    "trigger": event["EventId"],
+                    "kind": kind,
+                    "session": event["PrimaryKey"],
+                    "answered": message["ChatMessageId"],
+                    "received": received,
+                    "wrote": wrote,
+                    "posted": time.time(),
+                }
+            )
 
     @app.post("/webhook")
     async def webhook(request: Request, background: BackgroundTasks) -> Response:

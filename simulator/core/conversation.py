@@ -96,6 +96,20 @@ class Observation:
     ending: Ending | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ReplyTiming:
+    """One answered customer message, as ``run --record`` writes it: the question's webhook went out
+    at ``sent_s`` (the webhook ``question_event_id``), the API write answering it came at ``at_s``
+    (run seconds), ``latency_s`` apart."""
+
+    session_id: int
+    message_id: int
+    question_event_id: str
+    sent_s: float
+    at_s: float
+    latency_s: float
+
+
 def is_external(flow: object) -> bool:
     """Whether a scenario's flow hands a role to the system under test."""
     return (

@@ -20,11 +20,11 @@ import asyncio
 import heapq
 import itertools
 import socket
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from simulator.core.conversation import Conversations, Observation, Write, is_external
+from simulator.core.conversation import Conversations, Observation, ReplyTiming, Write, is_external
 from simulator.core.defaults import API_PORT, LOOPBACK
 from simulator.core.errors import UsageError
 from simulator.core.events import TICKS_PER_SECOND, Webhook, render
@@ -91,6 +91,8 @@ class ClosedLoop:
         self.api = MockApi(self.state, api_options, on_change=self._on_write, ticks=self._ticks)
         self.announcer = Announcer(self.api)
         self.stats = ConversationStats()
+        #: Told of each reply latency as it is measured (``run --record`` writes a line for each).
+        self.on_reply: Callable[[ReplyTiming], None] | None = None
         self._webhooks = webhooks
         self._live: list[tuple[str, Conversations]] = []
         # session id -> (position in _live, scenario name, its live sessions): a write's owner
@@ -259,12 +261,19 @@ class ClosedLoop:
             return
         conversations.observed = []
         for observation in observed:
-            sent = None
-            if observation.question is not None:
-                key = (observation.session_id, observation.question.message_id)
+            sent_s, question_event = None, ""
+            question = observation.question
+            if question is not None:
+                key = (observation.session_id, question.message_id)
                 sent = self._sent.pop(key, None)  # answered or timed out: forget it (memory stays flat)
-                self._questions.pop(self._question_ids.pop(key, ""), None)
-            self.stats.observe(observation, None if sent is None else sent - self._origin)
+                question_event = self._question_ids.pop(key, "")
+                self._questions.pop(question_event, None)
+                sent_s = None if sent is None else sent - self._origin
+            latency = self.stats.observe(observation, sent_s)
+            if latency is not None and self.on_reply is not None and question is not None:
+                assert sent_s is not None  # a latency is recorded only from a send time
+                ids = observation.session_id, question.message_id, question_event
+                self.on_reply(ReplyTiming(*ids, sent_s, observation.at_s, latency))
 
     def on_send(self, event_id: str | None) -> None:
         """A webhook goes out: announce its event; a customer message starts its reply's clock."""

@@ -250,7 +250,13 @@ def execute(
         if config.record:
             from simulator.recording.record import Recorder
 
-            handlers.append(Recorder(config.record))
+            recorder = Recorder(config.record)
+            handlers.append(recorder)
+            if live_api is not None:
+                from simulator.engine.loop import ClosedLoop
+
+                if isinstance(live_api, ClosedLoop):  # each reply latency gets a line of its own
+                    live_api.on_reply = recorder.handle_reply
         # With no target and no timing asked for, the built-in receiver gets the traffic at once.
         max_rate = config.max_rate or (config.target is None and not (config.speed or config.rate))
         info = RunInfo(

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import IO, Any, NamedTuple, Protocol, TypeVar
+from typing import IO, TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 import orjson
 
@@ -21,6 +21,9 @@ from simulator.core.errors import RecordingError
 from simulator.core.events import Request
 from simulator.core.headers import UnsafeHeaderError, check_headers, without_transport_headers
 from simulator.core.outcome import Attempt, RunInfo, RunResult, StateChange
+
+if TYPE_CHECKING:
+    from simulator.core.conversation import ReplyTiming
 
 FORMAT = "sosim-recording"
 VERSION = 1
@@ -83,6 +86,19 @@ def request_line(request: Request, **fields: Any) -> dict[str, Any]:
         "primary_key": request.session_id,
         "headers": [[name, value] for name, value in request.headers],
         **encode_body(request.body),
+    }
+
+
+def reply_line(reply: ReplyTiming) -> dict[str, Any]:
+    """One answered customer message: which, when its webhook went out, when the answer came."""
+    return {
+        "type": "reply",
+        "primary_key": reply.session_id,
+        "message_id": reply.message_id,
+        "question_event_id": reply.question_event_id,
+        "sent_s": round(reply.sent_s, 6),
+        "at_s": round(reply.at_s, 6),
+        "latency_ms": round(reply.latency_s * 1000, 3),
     }
 
 
@@ -255,6 +271,10 @@ class Recorder:
     def handle_state(self, change: StateChange) -> None:
         """Write a webhook state change."""
         self._writer.write({"type": "state", **asdict(change)})
+
+    def handle_reply(self, reply: ReplyTiming) -> None:
+        """Write one reply latency of the closed loop (see :mod:`simulator.engine.loop`)."""
+        self._writer.write(reply_line(reply))
 
     def finish(self, result: RunResult) -> None:
         """Write the end line and close the file."""

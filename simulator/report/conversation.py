@@ -48,8 +48,10 @@ class ConversationStats:
         self._started: dict[int, float] = {}  # session -> run second it arrived, until its first reply
         self.per_second: StepSeries[ReplySecond] = StepSeries(ReplySecond)
 
-    def observe(self, observation: Observation, question_sent_s: float | None) -> None:
-        """Count one observation; ``question_sent_s`` is when the answered question went out."""
+    def observe(self, observation: Observation, question_sent_s: float | None) -> float | None:
+        """Count one observation; ``question_sent_s`` is when the answered question went out.
+
+        Return the reply latency it recorded, if it recorded one."""
         kind, at = observation.kind, observation.at_s
         if kind == "started":
             self.sessions += 1
@@ -62,12 +64,13 @@ class ConversationStats:
                 self.first_reply.record(max(0.0, at - started))
             if kind == "unsolicited":
                 self.unsolicited += 1
-                return
+                return None
             self.replies += 1
             if question_sent_s is not None:
                 latency = max(0.0, at - question_sent_s)
                 self.reply.record(latency)
                 self.per_second.at(at).add_reply(latency)
+                return latency
         elif kind == "unanswered":
             self.unanswered += 1
             self.per_second.at(at).unanswered += 1
@@ -79,6 +82,7 @@ class ConversationStats:
             self._started.pop(observation.session_id, None)
         elif kind == "late":
             self.late_writes += 1
+        return None
 
     @property
     def api_error_count(self) -> int:

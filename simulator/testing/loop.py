@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from simulator.core.defaults import CONCURRENCY
 
 if TYPE_CHECKING:
+    from simulator.core.conversation import ReplyTiming
     from simulator.mockapi.state import ChatState
     from simulator.report.conversation import ConversationStats
     from simulator.testing.helpers import SimScenario
@@ -34,6 +35,8 @@ class ConversationResult:
     stats: ConversationStats
     state: ChatState
     statuses: tuple[int | None, ...]  # the answer to each webhook attempt, in completion order
+    #: Each measured reply: which message it answered and how long after its webhook went out.
+    timings: tuple[ReplyTiming, ...] = ()
 
     @property
     def unanswered(self) -> int:
@@ -89,6 +92,8 @@ def converse(
     options = PlanOptions(seed=scenario.seed, start=datetime.now(UTC), time_scale=1.0 / speed)
     loop = ClosedLoop([scenario.scenario], webhooks, options, serve=None, speed=speed)
     statuses: list[int | None] = []
+    timings: list[ReplyTiming] = []
+    loop.on_reply = timings.append
 
     class _Statuses:
         def start(self, info: Any) -> None: ...
@@ -125,4 +130,4 @@ def converse(
 
     with respx_router(loop.api, base_url or DEFAULT_BASE_URL), loop:
         run_blocking(main)
-    return ConversationResult(loop.stats, loop.state, tuple(statuses))
+    return ConversationResult(loop.stats, loop.state, tuple(statuses), tuple(timings))

@@ -22,6 +22,8 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "loop-secret"
+#: Clock reading and rounding between two processes' times of the same moment.
+SLACK_S = 0.001
 
 
 def load_bot() -> ModuleType:
@@ -41,12 +43,13 @@ def write_scenario(tmp_path: Path, sessions: int, arrive_s: float = 10, **extern
         "name": "loop-e2e",
         "seed": 3,
         "locales": {"en_GB": 1.0},
-        "webhook": {"secret": SECRET},
+        # The bot acts on messages only: the other webhooks would cost it CPU and test nothing here.
+        "webhook": {"secret": SECRET, "events": ["chatsession.message"]},
         "arrivals": {"sessions": sessions, "process": "uniform", "rate": sessions / arrive_s},
         "flow": {
             "bot": "external",
             "external": {"reply_timeout": 30, "on_timeout": "abandon", **external},
-            "chatbot": {"turns": 2, "customer_delay": {"fixed": 5}, "handoff_probability": 0.2},
+            "chatbot": {"turns": 1, "customer_delay": {"fixed": 10}, "handoff_probability": 0.2},
             "queue": {"wait": {"fixed": 1}, "abandon_probability": 0},
             "conversation": {
                 "turns": 1,
@@ -81,7 +84,8 @@ def test_the_example_bot_answers_200_concurrent_customers_and_sosim_measures_it(
     url = uvicorn_url(app) + "/webhook"
     report, record = tmp_path / "report.json", tmp_path / "run.jsonl"
     done = sosim(
-        "run", write_scenario(tmp_path, 200), "--target", url, "--serve-api", f"127.0.0.1:{api_port}",
+        "run", write_scenario(tmp_path, 200, arrive_s=15), "--target", url,
+        "--serve-api", f"127.0.0.1:{api_port}",
         "--report", report, "--record", record, "--fail-if", "unanswered > 0", "--quiet",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -117,20 +121,40 @@ def test_the_example_bot_answers_200_concurrent_customers_and_sosim_measures_it(
     bodies = {line["event_id"]: json.loads(line["body"]) for line in sent}
     assert all(messages[bodies[entry["trigger"]]["PrimaryKey"]] >= 2 for entry in replies)
 
-    # sosim's reply latency agrees with what the bot logged itself
-    # The bot's own measure, for answers it fetched on the customer message's own webhook (that
-    # webhook's fields are from before the message: not CustomerLast, which the bot's replies carry).
-    # A fetch on another webhook can find the message before its webhook arrives: not comparable.
-    own = [
-        entry["wrote"] - entry["received"]
-        for entry in replies
-        if bodies[entry["trigger"]]["FieldValues"]["Status"] not in (5, "5", "CustomerLast")
-    ]
-    assert len(own) > len(replies) // 2
-    sosim_p50 = conversation["reply_latency_ms"]["p50"] / 1000
-    bot_p50 = statistics.median(own)
-    print(f"reply latency p50: the bot's own {bot_p50 * 1000:.2f} ms, sosim's {sosim_p50 * 1000:.2f} ms")
-    assert abs(bot_p50 - sosim_p50) < 0.005
+    # sosim's reply latency, reply by reply, against what the bot logged itself: sosim times from
+    # the question's webhook going out to the API write, the bot from that webhook coming in to
+    # writing. Load (a busy core) lengthens the hops between them, so the check is two bounds that
+    # hold whatever the load, not an agreement that holds only on an idle machine.
+    timed = [line for line in lines if line.get("type") == "reply"]
+    # A reply to a message whose webhook had not gone out yet (the bot found it on another
+    # webhook's fetch) has no latency to count.
+    assert len(timed) == conversation["reply_latency_ms"]["count"] <= conversation["replies"]
+    for line in timed:
+        assert line["latency_ms"] == pytest.approx((line["at_s"] - line["sent_s"]) * 1000, abs=0.002)
+    # the report's median is these lines' (the value at rank n/2, to HdrHistogram's 3 digits)
+    latencies = sorted(line["latency_ms"] for line in timed)
+    median = latencies[(len(latencies) + 1) // 2 - 1]
+    assert median - 0.001 <= conversation["reply_latency_ms"]["p50"] <= median * 1.001 + 0.001
+    tries = Counter(line["event_id"] for line in sent)
+    took = {line["event_id"]: line["latency_ms"] / 1000 for line in sent}  # send to the bot's 200
+    answers: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    for entry in replies:
+        answers.setdefault((entry["session"], entry["answered"]), []).append(entry)
+    own: list[float] = []  # the bot's own latency, for the replies compared
+    for line in timed:
+        [*entries] = answers[(line["primary_key"], line["message_id"])]
+        entry, question = entries[0], line["question_event_id"]
+        if len(entries) > 1 or entry["trigger"] != question or tries[question] != 1:
+            continue  # answered twice, found on another webhook or sent twice: not these hops
+        own.append(entry["wrote"] - entry["received"])
+        latency = line["latency_ms"] / 1000
+        # The webhook went out before the bot had it, and the bot wrote before the API had it ...
+        assert entry["wrote"] - entry["received"] <= latency + SLACK_S
+        # ... the bot had it before sosim had the 200, and the API had the write before the bot's
+        # POST returned.
+        assert latency <= took[question] + (entry["posted"] - entry["received"]) + SLACK_S
+    assert len(own) > conversation["replies"] // 2
+    print(f"reply latency p50: sosim's {median:.2f} ms, the bot's own {statistics.median(own) * 1000:.2f} ms")
 
 
 async def silent_bot(scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -43,6 +43,12 @@ def test_every_customer_gets_an_answer_within_two_seconds(
     assert result.replies == 20  # two questions each
     assert result.reply_p99_s < 2.0
     assert set(result.statuses) == {200}
+    # each reply's own timing: one per question, and the report's figures are theirs
+    assert len(result.timings) == 20
+    assert len({(t.session_id, t.message_id) for t in result.timings}) == 20
+    assert len({t.question_event_id for t in result.timings}) == 20
+    assert all(t.latency_s == pytest.approx(t.at_s - t.sent_s) and t.latency_s >= 0 for t in result.timings)
+    assert max(t.latency_s for t in result.timings) == pytest.approx(result.stats.reply.max_s, abs=1e-6)
     session = 178105
     lines = result.transcript(session)
     assert sum(line.startswith("Botty") or "here is what I found" in line for line in lines) >= 2
