@@ -6,7 +6,8 @@ queue) when the customer asks for a human. ``app.state.log`` keeps, for each ans
 that led to it, the message it answered, when that webhook came, when the answer was written and
 when the API had taken it.
 
-    SOSIM_SECRET=s3cret uvicorn --factory examples.chatbot:app_from_env --port 8000
+    pip install -e '.[examples]'  # FastAPI and uvicorn
+    SOSIM_SECRET=s3cret uvicorn --app-dir examples --factory chatbot:app_from_env --port 8000
 """
 
 from __future__ import annotations

@@ -67,8 +67,11 @@ def present(config: RunConfig, produce: Callable[[Any], RunOutcome]) -> int:
             console.print(f"[{style}]{verdict.describe()}[/]")
     if outcome.receiver_tally is not None:
         print_receiver(outcome.receiver_tally, console, table=not config.quiet)
-    if config.record and not config.quiet:
-        console.print(f"recording: {config.record}")
+    if not config.quiet:  # where each file went, so the user need not scroll back to the command
+        written = (("recording", config.record), ("report", config.report))
+        for label, path in (*written, ("junit", config.junit), ("html", config.html)):
+            if path and str(path) != "-":  # "-" is stdout, where the user already looks
+                console.print(f"{label}: {path}", soft_wrap=True, highlight=False)
     hint = rejection_hint(outcome.stats, outcome.default_secret)
     if hint is not None:
         console.print(f"[red]{hint}[/]", soft_wrap=True)

@@ -78,6 +78,14 @@ class ApiServer:
         self.limits = limits
         self._server: asyncio.Server | None = None
         self._connections: set[_Connection] = set()
+        #: Requests begun and answers written so far: whether, and how lately, clients still call.
+        self.requests = 0
+        self.answers = 0
+
+    @property
+    def idle(self) -> bool:
+        """Whether every request begun so far has had its answer."""
+        return self.answers >= self.requests
 
     @property
     def url(self) -> str:
@@ -154,6 +162,7 @@ class _Connection(asyncio.Protocol):
                 self._refuse(refused)
 
     def on_message_begin(self) -> None:
+        self._server.requests += 1
         self._request = _Request()
         self._guard.message_begin()
 
@@ -240,6 +249,7 @@ class _Connection(asyncio.Protocol):
         reason: str = "",
     ) -> None:
         transport = self._transport
+        self._server.answers += 1
         if transport is None or transport.is_closing():
             return
         phrase = reason or http.HTTPStatus(status).phrase

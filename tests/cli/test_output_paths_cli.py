@@ -35,6 +35,19 @@ def test_missing_directories_are_created_for_every_output(tmp_path: Path) -> Non
         assert (tmp_path / name).is_file(), name
 
 
+def test_the_summary_ends_with_where_each_file_went(tmp_path: Path) -> None:
+    """After the tables, one line per file written, in a fixed order; none for stdout or --quiet."""
+    files = ("--record", "a/run.jsonl", "--report", "b/report.json", "--junit", "j.xml", "--html", "r.html")
+    done = sosim(*RUN, *files, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    written = ["recording: a/run.jsonl", "report: b/report.json", "junit: j.xml", "html: r.html"]
+    assert done.stderr.splitlines()[-4:] == written
+    to_stdout = sosim(*RUN, "--report", "-", cwd=tmp_path)
+    assert to_stdout.returncode == 0 and "report: " not in to_stdout.stderr
+    quiet = sosim(*RUN, *files, "--quiet", cwd=tmp_path)
+    assert not any(line in quiet.stderr.splitlines() for line in written)
+
+
 @pytest.mark.parametrize("option", ["--record", "--report", "--junit", "--html"])
 def test_an_unwritable_output_fails_before_anything_is_sent(tmp_path: Path, option: str) -> None:
     """A path below a regular file is one line and exit 2 before the run, never a traceback after it."""

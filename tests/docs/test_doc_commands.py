@@ -152,6 +152,8 @@ class Page:
                 continue
             if process.returncode != 0:
                 problems.append(failure(block, process.returncode, out, err))
+            elif "Traceback (most recent call last)" in err:  # a server that logged a crash
+                problems.append(f"{block.where}: printed a traceback\n{err[-3000:]}")
         return problems
 
 

@@ -1,0 +1,88 @@
+"""After its last webhook a closed-loop run keeps the mock API up until the bot is done calling.
+
+A bot answers after its 200, so its last fetch comes after the run's last webhook; a tenant stays
+up for it, and so does sosim, until no request has come for a quiet spell (at most a limit).
+Everything runs on a FakeClock; requests are counted on a real, unstarted ApiServer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+from simulator.core.plan import PlanOptions
+from simulator.core.scenario import load_scenarios, webhook_for
+from simulator.delivery.clock import FakeClock
+from simulator.engine.loop import API_LINGER_S, API_QUIET_S, ClosedLoop, until_quiet
+from simulator.mockapi.server import ApiServer
+from simulator.mockapi.state import ChatState, MockApi
+
+EXTERNAL_BOT = str(Path(__file__).resolve().parents[3] / "scenarios" / "external-bot.yaml")
+
+
+def unstarted_server() -> ApiServer:
+    return ApiServer(MockApi(ChatState()))
+
+
+async def call_at(clock: FakeClock, server: ApiServer, at: float, answered_at: float | None) -> None:
+    """A request begun at ``at`` and answered at ``answered_at`` (never when None)."""
+    await clock.sleep_until(at)
+    server.requests += 1
+    if answered_at is not None:
+        await clock.sleep_until(answered_at)
+        server.answers += 1
+
+
+def quiet_after(*calls: tuple[float, float | None]) -> float:
+    """When until_quiet returns, on a FakeClock from 0, with these calls made meanwhile."""
+    clock, server = FakeClock(), unstarted_server()
+
+    async def main() -> float:
+        pending = [asyncio.ensure_future(call_at(clock, server, *call)) for call in calls]
+        await until_quiet(server, clock, quiet_s=0.25, limit_s=2.0)
+        for task in pending:
+            task.cancel()
+        return clock.now()
+
+    return asyncio.run(main())
+
+
+def test_an_api_nobody_calls_stops_after_one_quiet_spell() -> None:
+    assert quiet_after() == 0.25
+
+
+def test_a_late_call_keeps_it_up_for_another_quiet_spell() -> None:
+    assert quiet_after((0.1, 0.12)) == 0.5
+    assert quiet_after((0.1, 0.12), (0.3, 0.31)) == 0.75
+
+
+def test_a_call_still_being_answered_keeps_it_up_until_the_answer() -> None:
+    # begun at 0.1, answered at 0.6: the spell ending at 0.5 is not quiet, the one ending at 0.75 is
+    assert quiet_after((0.1, 0.6)) == 0.75
+
+
+def test_an_unanswered_call_or_endless_traffic_stops_at_the_limit() -> None:
+    assert quiet_after((0.1, None)) == 2.0
+    assert quiet_after(*[(0.1 * n, 0.1 * n) for n in range(1, 40)]) == 2.0
+
+
+def closed_loop() -> ClosedLoop:
+    [scenario] = load_scenarios([EXTERNAL_BOT])
+    options = PlanOptions(seed=1, start=datetime(2026, 1, 1, tzinfo=UTC))
+    webhooks = {scenario.name: webhook_for(scenario, "s")}
+    return ClosedLoop([scenario], webhooks, options, serve=("127.0.0.1", 0))
+
+
+def test_a_run_that_ends_by_itself_lingers_and_a_halted_one_does_not() -> None:
+    async def stopped_at(halt: bool) -> float:
+        clock = FakeClock()
+        with closed_loop() as loop:
+            await loop.start(clock, clock.now())
+            if halt:  # Ctrl-C: nobody waits for the bot
+                loop.halt()
+            await loop.stop()
+        return clock.now()
+
+    assert asyncio.run(stopped_at(halt=False)) == API_QUIET_S < API_LINGER_S
+    assert asyncio.run(stopped_at(halt=True)) == 0.0
