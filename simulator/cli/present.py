@@ -45,6 +45,7 @@ def present(config: RunConfig, produce: Callable[[Any], RunOutcome]) -> int:
     """Produce an outcome with a console, write the reports, print the summary; return the exit code."""
     from rich.console import Console
 
+    from simulator.report.paths import is_stdout
     from simulator.report.writers import render_summary, write_reports
 
     console = Console(stderr=True)
@@ -68,9 +69,14 @@ def present(config: RunConfig, produce: Callable[[Any], RunOutcome]) -> int:
     if outcome.receiver_tally is not None:
         print_receiver(outcome.receiver_tally, console, table=not config.quiet)
     if not config.quiet:  # where each file went, so the user need not scroll back to the command
-        written = (("recording", config.record), ("report", config.report))
-        for label, path in (*written, ("junit", config.junit), ("html", config.html)):
-            if path and str(path) != "-":  # "-" is stdout, where the user already looks
+        written = {
+            "recording": config.record,
+            "report": config.report,
+            "junit": config.junit,
+            "html": config.html,
+        }
+        for label, path in written.items():
+            if path and not is_stdout(path):  # stdout is where the user already looks
                 console.print(f"{label}: {path}", soft_wrap=True, highlight=False)
     hint = rejection_hint(outcome.stats, outcome.default_secret)
     if hint is not None:
