@@ -47,11 +47,6 @@ __all__ = ["DEFAULT_API", "ClosedLoop", "external_scenarios"]
 
 #: Where the mock API listens when a closed-loop run names no ``serve_api``.
 DEFAULT_API: tuple[str, int] = (LOOPBACK, API_PORT)
-#: After the last webhook the API stays up until no request has come for API_QUIET_S (at most
-#: API_LINGER_S more): a bot fetches after its 200, and its last calls should get answers, as
-#: from a tenant that stays up, not a closed socket.
-API_QUIET_S = 0.25
-API_LINGER_S = 2.0
 
 
 def external_scenarios(scenarios: Iterable[Scenario]) -> list[Scenario]:
@@ -163,7 +158,7 @@ class ClosedLoop:
         if self._server is not None:
             if not halted:
                 assert self._clock is not None, "start() first"
-                await until_quiet(self._server, self._clock)
+                await self._server.until_quiet(self._clock)
             await self._server.stop()
         self.stats.api_errors = {**self.api.read_errors, **self.api.write_errors}
 
@@ -328,19 +323,6 @@ class _LoopTransport:
 
     async def aclose(self) -> None:
         await self.inner.aclose()
-
-
-async def until_quiet(
-    server: ApiServer, clock: Clock, quiet_s: float = API_QUIET_S, limit_s: float = API_LINGER_S
-) -> None:
-    """Wait until ``server`` has answered every request and had no new one for ``quiet_s``, or
-    for ``limit_s`` at most (a client that hangs up mid-request leaves one unanswered)."""
-    deadline = clock.now() + limit_s
-    while clock.now() < deadline:
-        seen = server.requests
-        await clock.sleep_until(min(deadline, clock.now() + quiet_s))
-        if server.requests == seen and server.idle:
-            return
 
 
 def _listen(host: str, port: int) -> socket.socket:

@@ -23,6 +23,7 @@ import httptools
 from simulator.core.defaults import API_PORT, LOOPBACK
 from simulator.core.errors import UsageError
 from simulator.core.schedule import Planned
+from simulator.delivery.clock import Clock, MonotonicClock
 from simulator.mockapi.http import Announcer
 from simulator.mockapi.state import ApiResponse, ChatState, MockApi, MockApiOptions
 from simulator.servers.limits import ConnectionGuard, ServerLimits, install_accept_error_log
@@ -37,6 +38,11 @@ __all__ = ["ApiServer", "ApiServerThread", "LiveApi", "parse_host_port", "serve_
 MAX_BODY_BYTES = 1024 * 1024
 #: The API's bodies are small JSON documents: a tighter body limit than the receiver's.
 API_LIMITS = ServerLimits(max_body_bytes=MAX_BODY_BYTES)
+#: After a run's last webhook the API stays up until no request has come for API_QUIET_S (at most
+#: API_LINGER_S more): a bot fetches after its 200, and its last calls should get answers, as
+#: from a tenant that stays up, not a closed socket.
+API_QUIET_S = 0.25
+API_LINGER_S = 2.0
 
 
 def parse_host_port(text: str) -> tuple[str, int]:
@@ -86,6 +92,18 @@ class ApiServer:
     def idle(self) -> bool:
         """Whether every request begun so far has had its answer."""
         return self.answers >= self.requests
+
+    async def until_quiet(
+        self, clock: Clock, quiet_s: float = API_QUIET_S, limit_s: float = API_LINGER_S
+    ) -> None:
+        """Wait until every request has had its answer and none new has come for ``quiet_s``, or
+        for ``limit_s`` at most (a client that hangs up mid-request leaves one unanswered)."""
+        deadline = clock.now() + limit_s
+        while clock.now() < deadline:
+            seen = self.requests
+            await clock.sleep_until(min(deadline, clock.now() + quiet_s))
+            if self.requests == seen and self.idle:
+                return
 
     @property
     def url(self) -> str:
@@ -318,7 +336,8 @@ class LiveApi:
     ``follow`` the planned stream (before any fault injection, so reordered webhooks still
     find earlier messages) and ``wrap`` the delivery transport: each event becomes visible,
     with its session's earlier ones, just before its webhook is sent. Only announced sessions
-    are kept.
+    are kept. When the run ends it stays up until the receiver's last calls have had their
+    answers (:meth:`ApiServer.until_quiet`), unless it was halted or left by an error.
     """
 
     def __init__(
@@ -329,14 +348,18 @@ class LiveApi:
         *,
         seed: int | None = None,
         options: MockApiOptions | None = None,
+        clock: Clock | None = None,
     ) -> None:
-        """Register the scenarios' tenants, topics and agents; serve on ``host:port`` once entered."""
+        """Register the scenarios' tenants, topics and agents; serve on ``host:port`` once entered.
+        ``clock`` times the wait for the last calls (a FakeClock in tests)."""
         state = ChatState()
         for scenario in scenarios:
             state.add_scenario(scenario, seed=seed)
         self.api = MockApi(state, options)
         self.announcer = Announcer(self.api)
         self.thread = ApiServerThread(self.api, host, port)
+        self._clock: Clock = clock or MonotonicClock()
+        self._halted = False
 
     @property
     def url(self) -> str:
@@ -351,12 +374,20 @@ class LiveApi:
         """Wrap the delivery transport so each send announces its event first."""
         return self.announcer.wrap(transport)
 
+    def halt(self) -> None:
+        """The run was told to stop (Ctrl-C): stop serving at once when it ends."""
+        self._halted = True
+
     def __enter__(self) -> LiveApi:
         self.thread.start()
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.thread.stop()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
+        try:
+            if exc_type is None and not self._halted:
+                self.thread.call(self.thread.server.until_quiet(self._clock))
+        finally:
+            self.thread.stop()
 
 
 # --- sosim api ----------------------------------------------------------------------------------

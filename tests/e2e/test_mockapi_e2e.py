@@ -10,7 +10,9 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -158,6 +160,50 @@ def test_live_api_serves_each_message_while_its_webhook_is_handled() -> None:
     }
     assert newest == expected
     assert receiver.checker.tally.received == sum(len(p.events) for p in plans)
+
+
+def test_serve_api_answers_a_call_the_receiver_finishes_after_the_run(
+    tmp_path: Path, free_port: Callable[[], int]
+) -> None:
+    """A receiver that calls the API after its 200 gets answers even for the last webhook:
+    ``sosim run --serve-api`` stays up until a call it has begun is answered (and 0.25 s of quiet)."""
+    scenario_file = tmp_path / "scenario.yaml"
+    scenario_file.write_text(SCENARIO, encoding="utf-8")
+    api_port = free_port()
+    answers: list[bytes] = []
+    calls: list[threading.Thread] = []
+
+    def call_after_the_200(request: ReceivedRequest, verdict: Verdict) -> None:
+        payload = json.loads(request.body)
+        path = f"/{payload['ContextIdentifier']}/api/v1/ChatSession/{payload['PrimaryKey']}"
+        # The request line goes out now, while the webhook is handled; the rest once the 200 is
+        # long gone (for the last webhook: once the run has ended).
+        sock = socket.create_connection(("127.0.0.1", api_port), timeout=10)
+        sock.sendall(f"GET {path} HTTP/1.1\r\n".encode())
+        thread = threading.Thread(target=finish_call, args=(sock,))
+        calls.append(thread)
+        thread.start()
+
+    def finish_call(sock: socket.socket) -> None:
+        with sock:
+            time.sleep(0.5)
+            sock.sendall(b"Host: 127.0.0.1\r\nAuthorization: Bearer e2e\r\nConnection: close\r\n\r\n")
+            answers.append(b"".join(iter(lambda: sock.recv(65536), b"")))
+
+    config = ReceiverConfig(secret="e2e-secret")
+    with ReceiverThread(config, on_request=call_after_the_200) as receiver:
+        serve = ("--max-rate", "--quiet", "--serve-api", f"127.0.0.1:{api_port}")
+        done = subprocess.run(
+            [sys.executable, "-m", "simulator", "run", str(scenario_file), "--target", receiver.url, *serve],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        for thread in calls:
+            thread.join(timeout=10)
+    assert done.returncode == 0, done.stderr
+    assert len(answers) == receiver.checker.tally.received > 0
+    assert all(answer.startswith(b"HTTP/1.1 200 ") for answer in answers), [a[:40] for a in answers]
 
 
 def test_sosim_api_function_serves_until_interrupted(tmp_path: Path) -> None:

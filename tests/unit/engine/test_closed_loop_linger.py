@@ -14,8 +14,8 @@ from pathlib import Path
 from simulator.core.plan import PlanOptions
 from simulator.core.scenario import load_scenarios, webhook_for
 from simulator.delivery.clock import FakeClock
-from simulator.engine.loop import API_LINGER_S, API_QUIET_S, ClosedLoop, until_quiet
-from simulator.mockapi.server import ApiServer
+from simulator.engine.loop import ClosedLoop
+from simulator.mockapi.server import API_LINGER_S, API_QUIET_S, ApiServer, LiveApi
 from simulator.mockapi.state import ChatState, MockApi
 
 EXTERNAL_BOT = str(Path(__file__).resolve().parents[3] / "scenarios" / "external-bot.yaml")
@@ -40,7 +40,7 @@ def quiet_after(*calls: tuple[float, float | None]) -> float:
 
     async def main() -> float:
         pending = [asyncio.ensure_future(call_at(clock, server, *call)) for call in calls]
-        await until_quiet(server, clock, quiet_s=0.25, limit_s=2.0)
+        await server.until_quiet(clock, quiet_s=0.25, limit_s=2.0)
         for task in pending:
             task.cancel()
         return clock.now()
@@ -86,3 +86,25 @@ def test_a_run_that_ends_by_itself_lingers_and_a_halted_one_does_not() -> None:
 
     assert asyncio.run(stopped_at(halt=False)) == API_QUIET_S < API_LINGER_S
     assert asyncio.run(stopped_at(halt=True)) == 0.0
+
+
+def live_api_stopped_at(*, halt: bool = False, error: bool = False) -> float:
+    """When ``sosim run --serve-api``'s LiveApi stops serving, on a FakeClock from 0."""
+    [scenario] = load_scenarios([EXTERNAL_BOT])
+    clock = FakeClock()
+    live = LiveApi([scenario], "127.0.0.1", 0, clock=clock)
+    try:
+        with live:
+            if halt:
+                live.halt()
+            if error:
+                raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        pass
+    return clock.now()
+
+
+def test_the_live_api_of_an_open_loop_run_lingers_the_same_way() -> None:
+    assert live_api_stopped_at() == API_QUIET_S
+    assert live_api_stopped_at(halt=True) == 0.0  # Ctrl-C with the run's signal handler
+    assert live_api_stopped_at(error=True) == 0.0  # Ctrl-C as KeyboardInterrupt, or an error
