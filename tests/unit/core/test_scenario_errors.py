@@ -8,9 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from simulator.core.errors import ScenarioError
-from simulator.core.scenario import load_scenario, parse_scenario
+from simulator.core.scenario import _compose, load_scenario, parse_scenario
 
 SOURCE = "x.yaml"
 ARRIVALS = "arrivals:\n  sessions: 3\n"
@@ -409,3 +410,33 @@ def test_a_webhook_header_sosim_computes_is_refused(name: str) -> None:
     """Host and Content-Length come from the target URL and the body, never from a scenario."""
     exc = _error("name: x\n" + ARRIVALS + f"webhook:\n  headers:\n    {name}: x\n")
     _check(exc, 5, "webhook.headers", "set by sosim")
+
+
+# --- libyaml and the pure-Python loader -----------------------------------------------------
+
+SHIPPED = sorted((Path(__file__).resolve().parents[3] / "scenarios").glob("*.yaml"))
+
+
+@pytest.mark.skipif(not hasattr(yaml, "CSafeLoader"), reason="PyYAML built without libyaml")
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.name)
+def test_libyaml_reads_each_shipped_scenario_as_the_pure_python_loader_does(path: Path) -> None:
+    """The fast path (libyaml) gives the same values and the same line of every field."""
+    text = path.read_text(encoding="utf-8")
+    assert _compose(yaml.CSafeLoader(text), path.name) == _compose(yaml.SafeLoader(text), path.name)
+
+
+TAB = "YAML syntax error: found character '\\t' that cannot start any token"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "problem"),
+    [
+        ("name: x\narrivals: {sessions:\t3}\n", 2, TAB),
+        ("name:\tx\n" + ARRIVALS, 1, TAB),
+        ("name: x\n" + ARRIVALS + "\x85\x07", 4, "control character U+0007"),
+    ],
+)
+def test_what_libyaml_would_take_is_refused_as_before(text: str, line: int, problem: str) -> None:
+    """A tab after a colon or a control character: libyaml lets some through, PyYAML did not,
+    and sosim still does not."""
+    _check(_error(text), line, "", problem)
