@@ -210,8 +210,11 @@ def test_sosim_api_function_serves_until_interrupted(tmp_path: Path) -> None:
     """serve_scenarios (behind `sosim api`) prints its URL, serves the final state and exits 0 on Ctrl-C."""
     scenario_file = tmp_path / "scenario.yaml"
     scenario_file.write_text(SCENARIO, encoding="utf-8")
+    # Ctrl-C's handler as in a terminal: a job a script started with & (as .ci/stress starts
+    # pytest) inherits SIGINT ignored, which only `sosim api` itself undoes (stop_on_sigterm).
     code = (
-        "import sys; from simulator.mockapi.server import serve_scenarios; "
+        "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "from simulator.mockapi.server import serve_scenarios; "
         f"sys.exit(serve_scenarios([{str(scenario_file)!r}], port=0, "
         "echo=lambda line: print(line, flush=True)))"
     )
