@@ -463,7 +463,10 @@ class Bench:
         row = Row("generate")
         row.how = "process start to exit, count = output lines"
         small, large = self.generate(out, PILOT_SESSIONS), self.generate(out, 3 * PILOT_SESSIONS)
-        per_session = max(large.wall_s - small.wall_s, 0.01) / (2 * PILOT_SESSIONS)
+        # A slow small pilot (a busy host) can make the difference tiny and the run endless: the
+        # large pilot's whole time per session, start-up included, halved, is a floor that holds.
+        floor = large.wall_s / (3 * PILOT_SESSIONS) / 2
+        per_session = max((large.wall_s - small.wall_s) / (2 * PILOT_SESSIONS), floor)
         sessions = self.sized(large.wall_s - 3 * PILOT_SESSIONS * per_session, per_session)
         result = self.generate(out, sessions)
         row.count, row.seconds = count_requests(out), result.wall_s
