@@ -373,8 +373,10 @@ def _deliver(
             nonlocal presses
             presses += 1
             deliverer.stop()
-            if live_api is not None and hasattr(live_api, "halt"):
-                live_api.halt()  # the live feed waits on the loop: wake it to end
+            if live_api is not None:
+                # The closed loop's feed waits on the loop: wake it to end. Either API then stops
+                # without waiting for the receiver's last calls.
+                live_api.halt()
             if presses > 1 and task is not None:
                 task.cancel()
 

@@ -1,4 +1,5 @@
-"""After its last webhook a closed-loop run keeps the mock API up until the bot is done calling.
+"""After its last webhook a run keeps the mock API up until the bot is done calling: the closed
+loop's API and ``--serve-api``'s LiveApi both wait on ``ApiServer.until_quiet``.
 
 A bot answers after its 200, so its last fetch comes after the run's last webhook; a tenant stays
 up for it, and so does sosim, until no request has come for a quiet spell (at most a limit).
