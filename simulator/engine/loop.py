@@ -118,6 +118,8 @@ class ClosedLoop:
         self._origin = 0.0
         self._wake: asyncio.Event | None = None
         self._stopped = False
+        self._lingering = False  # the run has ended and waits for the bot's last API calls
+        self._cut = False  # ... and was told to stop waiting
         self._server: ApiServer | None = None
         self._socket: socket.socket | None = None
         self.url = ""
@@ -155,15 +157,18 @@ class ClosedLoop:
         """Stop serving (the run has ended): once the API is quiet, or at once if it was halted."""
         halted = self._stopped
         self.halt()
+        self._lingering = True
         if self._server is not None:
             if not halted:
                 assert self._clock is not None, "start() first"
-                await self._server.until_quiet(self._clock)
+                await self._server.until_quiet(self._clock, cut=lambda: self._cut)
             await self._server.stop()
         self.stats.api_errors = {**self.api.read_errors, **self.api.write_errors}
 
     def halt(self) -> None:
-        """Stop feeding: the run was told to stop (Ctrl-C, the webhook gave up)."""
+        """Stop feeding: the run was told to stop (Ctrl-C, the webhook gave up). While the run
+        waits for the bot's last calls, stop waiting."""
+        self._cut = self._lingering
         self._stopped = True
         if self._wake is not None:
             self._wake.set()

@@ -10,6 +10,7 @@ import contextlib
 import gc
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
@@ -152,7 +153,8 @@ def run(
     elif config.serve_api:
         from simulator.mockapi.server import LiveApi
 
-        live_api = LiveApi(scenarios, *config.serve_api, seed=config.seed)
+        say = None if console is None or config.quiet else partial(console.print, highlight=False)
+        live_api = LiveApi(scenarios, *config.serve_api, seed=config.seed, say=say)
         planned = live_api.follow(planned)
     probes = tuple(f for f in faults if f.name != "burst")
     if probes:
@@ -417,7 +419,11 @@ def _deliver(
 
     failure: Exception | None = None
     try:
-        with asyncio.Runner(loop_factory=event_loop_factory()) as loop_runner, frozen_heap():
+        with (
+            kept_signal_handlers(),
+            asyncio.Runner(loop_factory=event_loop_factory()) as loop_runner,
+            frozen_heap(),
+        ):
             result = loop_runner.run(main())
     except (KeyboardInterrupt, asyncio.CancelledError):
         # The deliverer has told the handlers of the requests it abandoned; it knows how far it got.
@@ -430,6 +436,23 @@ def _deliver(
     if failure is not None:
         raise SimulatorError(f"the run stopped: {failure}") from None
     return result
+
+
+@contextlib.contextmanager
+def kept_signal_handlers() -> Iterator[None]:
+    """After the block, Ctrl-C and SIGTERM have the handlers they had before it. The run's loop
+    takes them over; uvloop leaves its closed loop's handler in place, which swallowed a Ctrl-C
+    pressed while ``--serve-api`` waited for the receiver's last calls."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread handles signals
+        return
+    previous = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            if handler is not None:  # None: set outside Python, which cannot restore it
+                signal.signal(number, handler)
 
 
 @contextlib.contextmanager

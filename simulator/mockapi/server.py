@@ -45,6 +45,12 @@ API_QUIET_S = 0.25
 API_LINGER_S = 2.0
 
 
+def linger_notice(limit_s: float) -> str:
+    """What a run says when it ends with the receiver's calls to the API still open."""
+    waiting = f"waiting up to {limit_s:g} s for the receiver's open calls"
+    return f"mock SuperOffice API: {waiting} (Ctrl-C stops waiting)"
+
+
 def parse_host_port(text: str) -> tuple[str, int]:
     """Parse ``HOST:PORT`` (``127.0.0.1:8765``, ``[::1]:8765``, ``:8765``); raise ValueError if wrong."""
     host, sep, port = text.strip().rpartition(":")
@@ -94,12 +100,18 @@ class ApiServer:
         return self.answers >= self.requests
 
     async def until_quiet(
-        self, clock: Clock, quiet_s: float = API_QUIET_S, limit_s: float = API_LINGER_S
+        self,
+        clock: Clock,
+        quiet_s: float = API_QUIET_S,
+        limit_s: float = API_LINGER_S,
+        *,
+        cut: Callable[[], bool] = lambda: False,
     ) -> None:
         """Wait until every request has had its answer and none new has come for ``quiet_s``, or
-        for ``limit_s`` at most (a client that hangs up mid-request leaves one unanswered)."""
+        for ``limit_s`` at most (a client that hangs up mid-request leaves one unanswered).
+        ``cut`` is asked after each spell: once it says so (Ctrl-C meanwhile), stop waiting."""
         deadline = clock.now() + limit_s
-        while clock.now() < deadline:
+        while clock.now() < deadline and not cut():
             seen = self.requests
             await clock.sleep_until(min(deadline, clock.now() + quiet_s))
             if self.requests == seen and self.idle:
@@ -337,8 +349,12 @@ class LiveApi:
     find earlier messages) and ``wrap`` the delivery transport: each event becomes visible,
     with its session's earlier ones, just before its webhook is sent. Only announced sessions
     are kept. When the run ends it stays up until the receiver's last calls have had their
-    answers (:meth:`ApiServer.until_quiet`), unless it was halted or left by an error.
+    answers (:meth:`ApiServer.until_quiet`), unless it was halted or left by an error; a Ctrl-C
+    while it waits ends the wait.
     """
+
+    #: How long, at most, it waits for the receiver's last calls once the run has ended.
+    linger_s: float = API_LINGER_S
 
     def __init__(
         self,
@@ -349,9 +365,11 @@ class LiveApi:
         seed: int | None = None,
         options: MockApiOptions | None = None,
         clock: Clock | None = None,
+        say: Callable[[str], None] | None = None,
     ) -> None:
         """Register the scenarios' tenants, topics and agents; serve on ``host:port`` once entered.
-        ``clock`` times the wait for the last calls (a FakeClock in tests)."""
+        ``clock`` times the wait for the last calls (a FakeClock in tests); ``say`` tells the
+        user when calls are still open at the end, so the pause has a reason."""
         state = ChatState()
         for scenario in scenarios:
             state.add_scenario(scenario, seed=seed)
@@ -360,6 +378,7 @@ class LiveApi:
         self.thread = ApiServerThread(self.api, host, port)
         self._clock: Clock = clock or MonotonicClock()
         self._halted = False
+        self._say = say
 
     @property
     def url(self) -> str:
@@ -385,7 +404,11 @@ class LiveApi:
     def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
         try:
             if exc_type is None and not self._halted:
-                self.thread.call(self.thread.server.until_quiet(self._clock))
+                if self._say is not None and not self.thread.server.idle:
+                    self._say(linger_notice(self.linger_s))
+                self.thread.call(self.thread.server.until_quiet(self._clock, limit_s=self.linger_s))
+        except KeyboardInterrupt:
+            pass  # Ctrl-C (or SIGTERM) after the last webhook: stop waiting, the run is complete
         finally:
             self.thread.stop()
 

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -26,7 +27,7 @@ from simulator.core.scenario import parse_scenario, webhook_for
 from simulator.core.schedule import merge_sessions
 from simulator.delivery.deliverer import Deliverer
 from simulator.delivery.transport import open_transport
-from simulator.mockapi.server import ApiServerThread, LiveApi
+from simulator.mockapi.server import ApiServerThread, LiveApi, linger_notice
 from simulator.mockapi.state import ChatState, MockApi
 from simulator.servers.receiver import ReceivedRequest, ReceiverConfig, ReceiverThread, Verdict
 
@@ -255,3 +256,64 @@ def test_http_new_reads_and_time_zone(server: ApiServerThread) -> None:
     assert ids and ids == sorted(ids, reverse=True)
     assert zoned.json()["WhenRequested"].endswith(("-0500", "-0400"))
     assert bad_zone.status_code == 400
+
+
+LONG_WAIT_S = 120
+
+
+def lines_until(stream: IO[str], wanted: str) -> list[str]:
+    """Read lines up to and including the first that is ``wanted``, or to the end of the stream."""
+    lines: list[str] = []
+    for line in iter(stream.readline, ""):
+        lines.append(line)
+        if line.rstrip("\n") == wanted:
+            break
+    return lines
+
+
+def test_ctrl_c_while_serve_api_waits_for_open_calls_ends_the_wait_not_the_run(
+    tmp_path: Path, free_port: Callable[[], int]
+) -> None:
+    """At the end of ``sosim run --serve-api`` a receiver's call is still open: sosim says it waits
+    for it, and a Ctrl-C then stops the wait. The run was complete, so it ends as one: the
+    summary, exit 0, the report written, and the open call's connection closed."""
+    scenario_file, report = tmp_path / "scenario.yaml", tmp_path / "report.json"
+    scenario_file.write_text(SCENARIO, encoding="utf-8")
+    api_port = free_port()
+    held: list[socket.socket] = []
+
+    def hold_a_call(request: ReceivedRequest, verdict: Verdict) -> None:
+        if not held:  # at the first webhook: a request line, and never the rest
+            held.append(socket.create_connection(("127.0.0.1", api_port), timeout=10))
+            held[0].sendall(b"GET /Cust4242/api/v1/ChatSession/1 HTTP/1.1\r\n")
+
+    # Ctrl-C's handler as in a terminal (a script's & job would leave SIGINT ignored), and a
+    # wait that only the Ctrl-C can end within the test's time.
+    code = (
+        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        f"from simulator.mockapi.server import LiveApi; LiveApi.linger_s = {LONG_WAIT_S}; "
+        "sys.argv[0] = 'sosim'; runpy.run_module('simulator', run_name='__main__')"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
+    with ReceiverThread(ReceiverConfig(secret="e2e-secret"), on_request=hold_a_call) as receiver:
+        args = ["run", str(scenario_file), "--target", receiver.url, "--max-rate", "--report", str(report)]
+        process = subprocess.Popen(
+            [sys.executable, "-c", code, *args, "--serve-api", f"127.0.0.1:{api_port}"],
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        try:
+            assert process.stderr is not None
+            before = lines_until(process.stderr, linger_notice(LONG_WAIT_S))
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=LONG_WAIT_S / 2) == 0
+            after = process.stderr.read()
+        finally:
+            process.kill()
+    assert before[-1] == linger_notice(LONG_WAIT_S) + "\n", before
+    assert "delivered" in after and "interrupted" not in after, after
+    totals = json.loads(report.read_text(encoding="utf-8"))["totals"]
+    assert totals["delivered"] == receiver.checker.tally.received > 0
+    assert held[0].recv(65536) == b""  # sosim stopped serving without answering it
+    held[0].close()

@@ -9,8 +9,14 @@ Everything runs on a FakeClock; requests are counted on a real, unstarted ApiSer
 from __future__ import annotations
 
 import asyncio
+import signal
+import socket
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from simulator.core.plan import PlanOptions
 from simulator.core.scenario import load_scenarios, webhook_for
@@ -109,3 +115,64 @@ def test_the_live_api_of_an_open_loop_run_lingers_the_same_way() -> None:
     assert live_api_stopped_at() == API_QUIET_S
     assert live_api_stopped_at(halt=True) == 0.0  # Ctrl-C with the run's signal handler
     assert live_api_stopped_at(error=True) == 0.0  # Ctrl-C as KeyboardInterrupt, or an error
+
+
+def test_a_ctrl_c_while_the_closed_loop_waits_ends_the_wait() -> None:
+    """The run's Ctrl-C handler halts the loop; during the wait that cuts it at the next spell."""
+
+    async def stopped_at() -> float:
+        clock = FakeClock()
+        with closed_loop() as loop:
+            await loop.start(clock, clock.now())
+            assert loop._server is not None
+            loop._server.requests += 1  # a bot's call that is never answered: the wait runs to the limit
+
+            async def press_ctrl_c() -> None:
+                await clock.sleep_until(0.3)
+                loop.halt()
+
+            pressed = asyncio.ensure_future(press_ctrl_c())
+            await loop.stop()
+            await pressed
+        return clock.now()
+
+    assert asyncio.run(stopped_at()) == 2 * API_QUIET_S < API_LINGER_S
+
+
+class CtrlCWhileWaiting(FakeClock):
+    """A clock whose first wait has the main thread sent SIGINT, as a terminal's Ctrl-C does,
+    and then never ends by itself: only the interrupt can end the linger."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waits = 0
+
+    async def sleep_until(self, deadline: float) -> None:
+        self.waits += 1
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+        await asyncio.Event().wait()
+
+
+@pytest.fixture
+def ctrl_c_interrupts() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt in the main thread, as in a terminal (a worker process
+    or a script's & job may have it ignored)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("ctrl_c_interrupts")
+def test_a_ctrl_c_while_the_live_api_waits_ends_the_wait_and_not_the_command() -> None:
+    """After the last webhook the report and recording are written; a Ctrl-C then only stops the
+    wait for the receiver's last calls, so the run still ends as it finished (with its summary)."""
+    [scenario] = load_scenarios([EXTERNAL_BOT])
+    clock = CtrlCWhileWaiting()
+    live = LiveApi([scenario], "127.0.0.1", 0, clock=clock)
+    with live:
+        address = live.thread.server.host, live.thread.server.port
+    assert clock.waits == 1
+    with pytest.raises(ConnectionRefusedError):  # it has stopped serving
+        socket.create_connection(address, timeout=5).close()

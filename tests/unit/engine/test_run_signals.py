@@ -1,0 +1,51 @@
+"""A run hands Ctrl-C and SIGTERM back as it found them.
+
+The run's event loop takes both signals over while it runs. uvloop leaves its closed loop's
+handler installed, and that handler does nothing, so a Ctrl-C after the loop closed (while
+``--serve-api`` waits for the receiver's last calls, or in a program that embeds sosim) went
+unheard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvloop
+
+from simulator.engine import run as engine_run
+from simulator.engine.run import RunConfig, run
+
+SUPPORT_CHAT = str(Path(__file__).parents[3] / "scenarios" / "support-chat.yaml")
+
+
+def on_sigterm(_signum: int, _frame: object) -> None:
+    """The embedding program's own SIGTERM handler."""
+
+
+@pytest.fixture
+def own_handlers() -> Iterator[None]:
+    previous = {
+        signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
+        signal.SIGTERM: signal.signal(signal.SIGTERM, on_sigterm),
+    }
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+@pytest.mark.usefixtures("own_handlers")
+@pytest.mark.parametrize("loop", ["uvloop", "asyncio"])
+def test_a_run_leaves_the_signal_handlers_it_found(loop: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    factory = uvloop.new_event_loop if loop == "uvloop" else asyncio.new_event_loop
+    monkeypatch.setattr(engine_run, "event_loop_factory", lambda: factory)
+    config = RunConfig(scenarios=(SUPPORT_CHAT,), secret="s", sessions=2, max_rate=True, quiet=True)
+    outcome = run(config)
+    assert outcome.exit_code == 0
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGTERM) is on_sigterm
