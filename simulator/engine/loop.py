@@ -33,7 +33,7 @@ from simulator.core.plan import PlanOptions, adjust
 from simulator.core.schedule import Planned, Timed
 from simulator.delivery.clock import Clock, sleep_until_or
 from simulator.mockapi.http import Announcer, event_id_of
-from simulator.mockapi.server import ApiServer
+from simulator.mockapi.server import API_LINGER_S, ApiServer, linger_notice
 from simulator.mockapi.state import ChatState, MockApi, MockApiOptions
 from simulator.report.conversation import ConversationStats
 from simulator.superoffice import facts as so
@@ -79,12 +79,15 @@ class ClosedLoop:
         serve: tuple[str, int] | None = DEFAULT_API,
         speed: float = 1.0,
         api_options: MockApiOptions | None = None,
+        say: Callable[[str], None] | None = None,
     ) -> None:
         """Prepare the live sessions of the external ``scenarios`` (the others are followed).
 
         ``serve`` is the API's ``(host, port)``; None serves no HTTP (in process, the caller routes
-        the system's API calls to ``self.api``, as the pytest plugin does with respx)."""
+        the system's API calls to ``self.api``, as the pytest plugin does with respx). ``say``
+        tells the user when the bot's calls are still open at the end, so the pause has a reason."""
         self.speed = speed
+        self._say = say
         self.state = ChatState()
         for scenario in scenarios:
             self.state.add_scenario(scenario, seed=options.seed)
@@ -161,6 +164,8 @@ class ClosedLoop:
         if self._server is not None:
             if not halted:
                 assert self._clock is not None, "start() first"
+                if self._say is not None and not self._server.idle:
+                    self._say(linger_notice(API_LINGER_S))
                 await self._server.until_quiet(self._clock, cut=lambda: self._cut)
             await self._server.stop()
         self.stats.api_errors = {**self.api.read_errors, **self.api.write_errors}

@@ -143,8 +143,10 @@ def run(
     burst = next((int(f.rate) for f in faults if f.name == "burst"), 0)
     live_api: Any = None
     generated = scenarios
+    # Why a run that has sent everything pauses: the system's calls to the API are still open.
+    say = None if console is None or config.quiet else partial(console.print, highlight=False)
     if any(is_external(s.flow) for s in scenarios):
-        live_api = _closed_loop(scenarios, webhooks, options, config, speed)
+        live_api = _closed_loop(scenarios, webhooks, options, config, speed, say)
         generated = [s for s in scenarios if not is_external(s.flow)]
     planned: Iterable[Planned] = plan(generated, replace(options, burst=burst)) if generated else iter(())
     if live_api is not None:
@@ -153,7 +155,6 @@ def run(
     elif config.serve_api:
         from simulator.mockapi.server import LiveApi
 
-        say = None if console is None or config.quiet else partial(console.print, highlight=False)
         live_api = LiveApi(scenarios, *config.serve_api, seed=config.seed, say=say)
         planned = live_api.follow(planned)
     probes = tuple(f for f in faults if f.name != "burst")
@@ -184,7 +185,12 @@ def run(
 
 
 def _closed_loop(
-    scenarios: Sequence[Any], webhooks: Sequence[Any], options: Any, config: RunConfig, speed: float
+    scenarios: Sequence[Any],
+    webhooks: Sequence[Any],
+    options: Any,
+    config: RunConfig,
+    speed: float,
+    say: Callable[[str], None] | None,
 ) -> Any:
     """The closed loop of a run whose scenarios hand a role to the system under test."""
     from simulator.engine.loop import DEFAULT_API, ClosedLoop
@@ -196,7 +202,8 @@ def _closed_loop(
             option="rate",
         )
     by_name = {s.name: w for s, w in zip(scenarios, webhooks, strict=True)}
-    return ClosedLoop(scenarios, by_name, options, serve=config.serve_api or DEFAULT_API, speed=speed)
+    serve = config.serve_api or DEFAULT_API
+    return ClosedLoop(scenarios, by_name, options, serve=serve, speed=speed, say=say)
 
 
 def new_run_id() -> str:

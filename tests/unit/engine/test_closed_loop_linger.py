@@ -22,7 +22,7 @@ from simulator.core.plan import PlanOptions
 from simulator.core.scenario import load_scenarios, webhook_for
 from simulator.delivery.clock import FakeClock
 from simulator.engine.loop import ClosedLoop
-from simulator.mockapi.server import API_LINGER_S, API_QUIET_S, ApiServer, LiveApi
+from simulator.mockapi.server import API_LINGER_S, API_QUIET_S, ApiServer, LiveApi, linger_notice
 from simulator.mockapi.state import ChatState, MockApi
 
 EXTERNAL_BOT = str(Path(__file__).resolve().parents[3] / "scenarios" / "external-bot.yaml")
@@ -74,17 +74,20 @@ def test_an_unanswered_call_or_endless_traffic_stops_at_the_limit() -> None:
     assert quiet_after(*[(0.1 * n, 0.1 * n) for n in range(1, 40)]) == 2.0
 
 
-def closed_loop() -> ClosedLoop:
+def closed_loop(said: list[str] | None = None) -> ClosedLoop:
     [scenario] = load_scenarios([EXTERNAL_BOT])
     options = PlanOptions(seed=1, start=datetime(2026, 1, 1, tzinfo=UTC))
     webhooks = {scenario.name: webhook_for(scenario, "s")}
-    return ClosedLoop([scenario], webhooks, options, serve=("127.0.0.1", 0))
+    say = None if said is None else said.append
+    return ClosedLoop([scenario], webhooks, options, serve=("127.0.0.1", 0), say=say)
 
 
 def test_a_run_that_ends_by_itself_lingers_and_a_halted_one_does_not() -> None:
+    said: list[str] = []
+
     async def stopped_at(halt: bool) -> float:
         clock = FakeClock()
-        with closed_loop() as loop:
+        with closed_loop(said) as loop:
             await loop.start(clock, clock.now())
             if halt:  # Ctrl-C: nobody waits for the bot
                 loop.halt()
@@ -93,6 +96,7 @@ def test_a_run_that_ends_by_itself_lingers_and_a_halted_one_does_not() -> None:
 
     assert asyncio.run(stopped_at(halt=False)) == API_QUIET_S < API_LINGER_S
     assert asyncio.run(stopped_at(halt=True)) == 0.0
+    assert said == []  # no call was open: nothing to explain
 
 
 def live_api_stopped_at(*, halt: bool = False, error: bool = False) -> float:
@@ -120,9 +124,11 @@ def test_the_live_api_of_an_open_loop_run_lingers_the_same_way() -> None:
 def test_a_ctrl_c_while_the_closed_loop_waits_ends_the_wait() -> None:
     """The run's Ctrl-C handler halts the loop; during the wait that cuts it at the next spell."""
 
+    said: list[str] = []
+
     async def stopped_at() -> float:
         clock = FakeClock()
-        with closed_loop() as loop:
+        with closed_loop(said) as loop:
             await loop.start(clock, clock.now())
             assert loop._server is not None
             loop._server.requests += 1  # a bot's call that is never answered: the wait runs to the limit
@@ -137,6 +143,7 @@ def test_a_ctrl_c_while_the_closed_loop_waits_ends_the_wait() -> None:
         return clock.now()
 
     assert asyncio.run(stopped_at()) == 2 * API_QUIET_S < API_LINGER_S
+    assert said == [linger_notice(API_LINGER_S)]  # the open call is why it waits
 
 
 class CtrlCWhileWaiting(FakeClock):
