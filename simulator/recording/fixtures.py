@@ -61,8 +61,7 @@ def write_fixtures(
             value=str(target),
         )
     target.mkdir(parents=True, exist_ok=True)
-    # A manifest left from an earlier output would describe files this one overwrites.
-    (target / "manifest.jsonl").unlink(missing_ok=True)
+    _remove_earlier_output(target)
     count = 0
     with (
         _whole(target / "manifest.jsonl") as partial,
@@ -80,6 +79,28 @@ def write_fixtures(
             entry = {"file": stem, OFFSET_KEY: round(due_s, 6), "scenario": scenario}
             manifest.write(json.dumps(request_line(request, **entry), ensure_ascii=False) + "\n")
     return count
+
+
+def _remove_earlier_output(target: Path) -> None:
+    """Delete the files an earlier output's manifest lists, then the manifest. A smaller output
+    written over a larger one left the rest behind, for a test that globs ``*.json`` to read;
+    and a stale manifest would describe files this output overwrites. Only the names that
+    manifest lists go, and only in this directory: the user's own files stay."""
+    manifest = target / "manifest.jsonl"
+    try:
+        lines = manifest.read_text(encoding="utf-8").splitlines()[1:]
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    for line in lines:
+        try:
+            stem = json.loads(line).get("file")
+        except (ValueError, AttributeError):
+            continue
+        if not isinstance(stem, str) or not stem or Path(stem).name != stem:  # no path out of it
+            continue
+        for suffix in (".json", ".headers", ".http"):
+            (target / f"{stem}{suffix}").unlink(missing_ok=True)
+    manifest.unlink(missing_ok=True)
 
 
 def _write_jsonl(requests: Iterable[tuple[float, str, Request]], target: Path, header: dict[str, Any]) -> int:
