@@ -6,6 +6,7 @@ other, an option that needs another. Each message names the options, as the user
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -199,5 +200,5 @@ def tenant_config(scenarios: tuple[str, ...], **options: Any) -> TenantConfig:
 
 
 def _check_speed(speed: float | None) -> None:
-    if speed is not None and speed <= 0:
-        raise UsageError("--speed must be above 0, e.g. --speed 60")
+    if speed is not None and not 0 < speed < math.inf:  # nan and inf fail this too
+        raise UsageError("--speed must be above 0 and finite, e.g. --speed 60")

@@ -202,16 +202,26 @@ def resolve_secret(secret: str | None, secret_env: str | None, secret_file: str 
     ]
     if len(given) > 1:
         fail(f"give only one of {', '.join(given)}")
+    # An empty secret signs nothing, which is never what an explicit option means ("$UNSET").
+    if secret == "":
+        fail("--secret is empty: give the webhook's secret, or leave the option out")
+    if secret_env == "" or secret_file == "":
+        fail(f"{'--secret-env' if secret_env == '' else '--secret-file'} needs a name, not an empty one")
     if secret_env:
         value = os.environ.get(secret_env)
         if value is None:
             fail(f"--secret-env {secret_env}: the environment variable is not set")
+        if not value:
+            fail(f"--secret-env {secret_env}: the environment variable is empty")
         return value
     if secret_file:
         try:
-            return Path(secret_file).read_text(encoding="utf-8").splitlines()[0].strip()
-        except (OSError, IndexError) as exc:
-            fail(f"--secret-file {secret_file}: cannot read a secret ({exc})")
+            lines = Path(secret_file).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            fail(f"--secret-file {secret_file}: cannot read a secret ({exc.strerror or exc})")
+        if not lines or not lines[0].strip():
+            fail(f"--secret-file {secret_file}: the file's first line is empty")
+        return lines[0].strip()
     return secret
 
 

@@ -46,7 +46,7 @@ def present(config: RunConfig, produce: Callable[[Any], RunOutcome]) -> int:
     from rich.console import Console
 
     from simulator.report.paths import is_stdout
-    from simulator.report.writers import render_summary, write_reports
+    from simulator.report.writers import NOTHING_SENT, render_summary, write_reports
 
     console = Console(stderr=True)
     outcome: RunOutcome = produce(console)
@@ -78,6 +78,8 @@ def present(config: RunConfig, produce: Callable[[Any], RunOutcome]) -> int:
         for label, path in written.items():
             if path and not is_stdout(path):  # stdout is where the user already looks
                 console.print(f"{label}: {path}", soft_wrap=True, highlight=False)
+    if outcome.stats.nothing_sent:
+        console.print(f"[red]{NOTHING_SENT}[/]", soft_wrap=True)
     hint = rejection_hint(outcome.stats, outcome.default_secret)
     if hint is not None:
         console.print(f"[red]{hint}[/]", soft_wrap=True)
@@ -121,5 +123,6 @@ def print_receiver(tally: Any, console: Any, *, table: bool = True) -> None:
     console.print(
         f"[green]receiver: all requests verified{unchecked}[/]"
         if verdict_ok(tally)
-        else f"[red]receiver: some requests failed verification{unchecked}[/]"
+        else f"[red]receiver: some requests failed verification{unchecked}[/]",
+        soft_wrap=True,  # one line in a CI log too
     )

@@ -81,4 +81,4 @@ def print_verdict(console: Any, tally: Any, *, table: bool = True) -> None:
     if table:
         print_verdict_table(tally, console, "sosim receive: verdict")
     word, _, rest = verdict_line(tally).partition(":")
-    console.print(f"[{'green' if verdict_ok(tally) else 'red'}]{word}[/]:{rest}")
+    console.print(f"[{'green' if verdict_ok(tally) else 'red'}]{word}[/]:{rest}", soft_wrap=True)

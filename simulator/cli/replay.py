@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -70,7 +71,8 @@ def replay(source: str, **options: Any) -> None:
 
     secret = resolve_secret(options.pop("secret"), options.pop("secret_env"), options.pop("secret_file"))
     chosen = replay_options(options, secret=secret)
-    config = run_config((source,), secret=secret, **options)
+    # Nothing failed is nothing to redo, not a failure; a filter that matches nothing is one.
+    config = replace(run_config((source,), secret=secret, **options), empty_ok=chosen.only_failed)
     if config.processes > 1:
         from simulator.engine.processes import play_sharded
 

@@ -68,8 +68,9 @@ def run(scenarios: tuple[str, ...], **options: Any) -> None:
     \b
     Exit codes:
       0    the run finished and no check failed
-      1    a --fail-if threshold crossed, TooManyErrors, nothing delivered, the built-in
-           receiver saw bad requests, or an injected fault got an unexpected answer
+      1    a --fail-if threshold crossed, TooManyErrors, nothing delivered or nothing to
+           send, the built-in receiver saw bad requests, or an injected fault got an
+           unexpected answer
       2    bad input (scenario, option, output path) or the target cannot be reached
       130  Ctrl-C (reports and the recording are still written)
       143  SIGTERM (the same)

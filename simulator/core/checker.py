@@ -193,7 +193,9 @@ class WebhookChecker:
         window: int = DEFAULT_WINDOW,
     ) -> None:
         """Check signatures with ``secret``; ``check_order=False`` skips the per-session checks;
-        remember the last ``window`` EventIds and chat sessions."""
+        remember the last ``window`` EventIds and chat sessions. An empty secret is no secret, as
+        for the sender, which signs nothing with it (``delivery_rules.resigned``)."""
+        secret = secret or None
         if require_signature is None:
             require_signature = secret is not None
         if require_signature and secret is None:

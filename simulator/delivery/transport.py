@@ -195,11 +195,11 @@ def parse_http_target(target: str) -> _HttpTarget:
         path = f"{path}?{parts.query}"
     authority = parts.netloc.rpartition("@")[2]
     if not authority.isascii():
-        authority = parts.hostname.encode("idna").decode("ascii") + (f":{port}" if port else "")
+        authority = parts.hostname.encode("idna").decode("ascii") + (f":{port}" if port is not None else "")
     return _HttpTarget(
         scheme=scheme,
         host=parts.hostname,
-        port=port or (443 if scheme == "https" else 80),
+        port=port if port is not None else (443 if scheme == "https" else 80),  # 0 is no default
         authority=authority,
         path=quote(path, safe=_PATH_SAFE),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simulator.core.errors import UsageError
@@ -18,11 +19,19 @@ def check_outputs(
     *, record: str | None = None, report: str | None = None, junit: str | None = None, html: str | None = None
 ) -> None:
     """Check every output path before anything is sent (missing directories are created)."""
-    from simulator.report.paths import check_output
+    from simulator.report.paths import check_output, is_stdout
 
+    taken: dict[Path, str] = {}
     for field, path in (("record", record), ("report", report), ("junit", junit), ("html", html)):
         if path:
             check_output(path, field, stdout_ok=field == "report")
+            if is_stdout(path):
+                continue
+            resolved = Path(path).resolve()
+            if resolved in taken:  # the later file would overwrite the earlier one
+                problem = f"is also --{taken[resolved]}'s file; give each output its own path"
+                raise UsageError(problem, option=field, value=path)
+            taken[resolved] = field
 
 
 def check_target(config: RunConfig) -> None:

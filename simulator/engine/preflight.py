@@ -54,7 +54,7 @@ def preflight(
     if not host:
         raise PreflightError("the URL has no host name", value=shown)
     try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        port = parts.port if parts.port is not None else (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
         raise PreflightError(str(exc), value=shown) from None
     timeout = max(0.1, min(timeout_s, MAX_PREFLIGHT_S))

@@ -424,7 +424,7 @@ def _merged_stats(
 ) -> Any:
     from simulator.report.merge import ClusterStats
 
-    stats = ClusterStats(config.thresholds)
+    stats = ClusterStats(config.thresholds, empty_ok=config.empty_ok)
     if info is not None:
         stats.start(info)
     for _, report in sorted(reports.items()):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import time
 from dataclasses import dataclass
@@ -12,7 +13,9 @@ from typing import Any
 
 from simulator import __version__
 from simulator.core.checker import Tally
+from simulator.core.errors import UsageError
 from simulator.recording.record import OFFSET_KEY, JsonlWriter, encode_body, header_line
+from simulator.report.paths import check_output
 from simulator.servers.receiver import (
     ReceivedRequest,
     Receiver,
@@ -86,8 +89,16 @@ async def _serve(config: ReceiveConfig, console: Any) -> Receiver:
         if config.max_requests is not None and count >= config.max_requests:
             stop.set()
 
+    if config.record:
+        check_output(config.record, "record")  # before listening: a bad path is a usage error
     receiver = Receiver(config.receiver, on_request=on_request)
-    await receiver.start()
+    try:
+        await receiver.start()
+    except OSError as error:  # a port in use, a host that is not this machine's
+        where = f"{config.receiver.host}:{config.receiver.port}"
+        # asyncio's bind error repeats the address; the errno's own words say what went wrong
+        reason = os.strerror(error.errno) if error.errno and error.errno > 0 else error.strerror
+        raise UsageError(f"cannot listen on {where}: {reason or error}") from None
     if config.record:
         capture = Capture(config.record, receiver.url)
     loop = asyncio.get_running_loop()

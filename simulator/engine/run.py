@@ -65,6 +65,8 @@ class RunConfig:
     html: str | None = None
     thresholds: tuple[Threshold, ...] = ()
     quiet: bool = False
+    #: A run with no event to send passes instead of failing (replay --only-failed, nothing failed).
+    empty_ok: bool = False
     faults: tuple[FaultSpec, ...] = ()
     serve_api: tuple[str, int] | None = None  # (host, port): serve the mock SuperOffice API during the run
     fault_marker: bool = True  # name the fault in X-Sosim-Fault on each request a fault made or moved
@@ -252,7 +254,7 @@ def execute(
             wrap_transport = live_api.wrap
             if console is not None and not config.quiet:
                 console.print(f"mock SuperOffice API: {live_api.url}/<ContextIdentifier>/api/v1/")
-        stats = RunStats(config.thresholds)
+        stats = RunStats(config.thresholds, empty_ok=config.empty_ok)
         handlers: list[Handler] = [stats, *extra_handlers]
         if fault_report is not None:
             handlers.append(fault_report)
@@ -514,7 +516,7 @@ def exit_code(stats: Any, thresholds: Sequence[ThresholdResult], result: RunResu
         return EXIT_FAILED
     if result.webhook_state != so.WebhookState.Active.name:
         return EXIT_FAILED
-    if stats.metric("sent") > 0 and stats.metric("delivered") == 0:
+    if (stats.metric("sent") > 0 and stats.metric("delivered") == 0) or stats.nothing_sent:
         return EXIT_FAILED
     if tally is not None:
         from simulator.servers.receiver import verdict_ok  # loaded only with the built-in receiver

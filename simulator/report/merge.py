@@ -155,8 +155,8 @@ class ClusterStats(RunStats):
     """A ``RunStats`` built from the reports of every worker (one report writer for the cluster):
     Locust's workers, or the processes of ``sosim run --processes N``."""
 
-    def __init__(self, thresholds: Sequence[Threshold] = ()) -> None:
-        super().__init__(thresholds)
+    def __init__(self, thresholds: Sequence[Threshold] = (), *, empty_ok: bool = False) -> None:
+        super().__init__(thresholds, empty_ok=empty_ok)
         self.merged_sessions = MergedSessions()
         self.sessions = self.merged_sessions
         self.reports = 0

@@ -78,8 +78,10 @@ TOO_MANY_ERRORS: Final = so.WebhookState.TooManyErrors.name
 class RunStats:
     """Aggregates a run in constant memory; a Handler, and the source of every report."""
 
-    def __init__(self, thresholds: Sequence[Threshold] = ()) -> None:
+    def __init__(self, thresholds: Sequence[Threshold] = (), *, empty_ok: bool = False) -> None:
         self.thresholds = tuple(thresholds)
+        #: A run with no event to send passes (``replay --only-failed`` when nothing failed).
+        self.empty_ok = empty_ok
         #: The closed loop's figures, when the run had live sessions (set by the run).
         self.conversation: ConversationStats | None = None
         self.info: RunInfo | None = None
@@ -353,6 +355,13 @@ class RunStats:
             "service": [[p, round(s * 1000, 3)] for p, s in self.service.distribution()],
             "from_intended": [[p, round(s * 1000, 3)] for p, s in self.latency.distribution()],
         }
+
+    @property
+    def nothing_sent(self) -> bool:
+        """Whether the run ended by itself without a single event to send, and that fails it:
+        in CI, a filter or window that matches nothing would otherwise pass with no traffic."""
+        interrupted = self.result is not None and self.result.interrupted
+        return not self.sent and not self.empty_ok and not interrupted
 
     def summary(self) -> dict[str, Any]:
         """The JSON-ready report (durations in ms; unmeasurable figures are None)."""

@@ -142,6 +142,10 @@ def delivery_line(stats: RunStats) -> str:
     return f"events sent {counts['events_sent']}: " + ", ".join(parts)
 
 
+#: Why a run that had no event to send fails: in CI, a filter with a typo would pass unseen.
+NOTHING_SENT = "nothing was sent: no event was planned (check --only, --sessions and --duration)"
+
+
 def scenario_failure(stats: RunStats) -> str | None:
     """Why the run's scenarios failed, or None: the webhook gave up, nothing was delivered, or the run
     was interrupted. These are the exit code's own reasons (``engine.run.exit_code``), so JUnit, HTML and
@@ -150,6 +154,8 @@ def scenario_failure(stats: RunStats) -> str | None:
     problems = []
     if stats.sent and not stats.delivered:
         problems.append(f"nothing was delivered ({delivery_line(stats)})")
+    if stats.nothing_sent:
+        problems.append(NOTHING_SENT)
     too_many_errors_at = stats.too_many_errors_at
     if too_many_errors_at is not None:
         problems.append(
@@ -189,11 +195,12 @@ def render_summary(
         console.print(_summary_table(stats))
         if stats.conversation is not None:
             console.print(_conversation_table(stats.conversation))
+        # Sentences stay on one line (soft_wrap): a CI log's 80 columns would cut them up for grep.
         for line, style in _closing_lines(stats):
-            console.print(Text(line, style=style))
+            console.print(Text(line, style=style), soft_wrap=True)
     for result in results:
         verdict = Text(result.verdict, style="bold red" if result.crossed else "bold green")
-        console.print(Text.assemble(verdict, "  ", result.describe()))
+        console.print(Text.assemble(verdict, "  ", result.describe()), soft_wrap=True)
 
 
 def _conversation_table(conversation: ConversationStats) -> Table:
