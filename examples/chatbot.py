@@ -44,7 +44,9 @@ def create_app(*, secret: str, api: str, token: str = "bot-token") -> FastAPI:
     async def answer(event: dict[str, Any], received: float) -> None:
         session = f"{api}/{event['ContextIdentifier']}/api/v1/ChatSession/{event['PrimaryKey']}"
         after = newest.get(event["PrimaryKey"], 0)
-        for message in (await client.get(f"{session}/Messages", params={"after": after})).json():
+        fetched = await client.get(f"{session}/Messages", params={"after": after})
+        fetched.raise_for_status()  # a session the API does not know is a 404, not a list
+        for message in fetched.json():
             newest[event["PrimaryKey"]] = max(after, message["ChatMessageId"])
             if message["Type"] != "ToUser" or event["PrimaryKey"] in handed_off:
                 continue  # only the customer's messages need an answer, and only from the bot

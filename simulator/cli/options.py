@@ -21,6 +21,7 @@ from simulator.cli.types import (
     DURATIONS,
     EXPECTATION,
     FAULT,
+    POSITIVE_DURATION,
     PROCESSES,
     RATE,
     STATUS_SET,
@@ -399,9 +400,9 @@ def duration_option(
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """A DURATION option whose default (seconds, from core/defaults.py) --help shows as ``10s``."""
     shown = shown_duration(default) if default is not None else None  # parsed back by DURATION
+    extra.setdefault("type", DURATION)
     return click.option(
         name,
-        type=DURATION,
         metavar="DURATION",
         default=shown,
         show_default=shown is not None,
@@ -418,7 +419,7 @@ def concurrency_option(help_text: str) -> Callable[[Callable[..., Any]], Callabl
 
 
 #: --timeout of each request (run, replay, tenant).
-timeout_option = duration_option("--timeout", TIMEOUT_S, "Per-request timeout.")
+timeout_option = duration_option("--timeout", TIMEOUT_S, "Per-request timeout.", type=POSITIVE_DURATION)
 
 #: --fault and --expect, for run and replay.
 fault_options = _options(

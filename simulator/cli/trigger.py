@@ -12,12 +12,18 @@ from simulator.cli.options import (
     resolve_secret,
     secret_options,
 )
+from simulator.cli.types import POSITIVE_DURATION
 from simulator.core.defaults import TIMEOUT_S
 
 
 @click.command(cls=ExamplesLast)
 @click.argument("event", metavar="EVENT")
-@click.option("--target", metavar="URL", required=True, help="Where to send: http(s)://host:port/path.")
+@click.option(
+    "--target",
+    metavar="URL",
+    required=True,
+    help="Where to send: http(s)://host:port/path, or asgi://module:app in process.",
+)
 @secret_options("trigger")
 @click.option(
     "--set",
@@ -34,7 +40,7 @@ from simulator.core.defaults import TIMEOUT_S
     "default: a one-session built-in scenario.",
 )
 @click.option("--seed", type=int, help="Override the scenario's seed.")
-@duration_option("--timeout", TIMEOUT_S, "Request timeout.")
+@duration_option("--timeout", TIMEOUT_S, "Request timeout.", type=POSITIVE_DURATION)
 def trigger(
     event: str,
     target: str,
@@ -50,11 +56,15 @@ def trigger(
 
     Exit 0 on a 2xx answer, 1 on any other answer or none, 2 on bad input.
 
+    Each event belongs to a new session (a random PrimaryKey), so a verifying receiver such as
+    sosim receive flags a lone message as created-not-first: give a session's events one
+    PrimaryKey with --set, created first.
+
     \b
     Examples:
-      sosim trigger message --target http://127.0.0.1:8000/webhook --secret-env SOSIM_SECRET
-      sosim trigger chatsession.changed --target URL --secret s3cret --set FieldValues.Status=5
-      sosim trigger created --target URL --scenario scenarios/support-chat.yaml --seed 7
+      sosim trigger created --target http://localhost:8000/webhook --secret s3cret --set PrimaryKey=42
+      sosim trigger message --target http://localhost:8000/webhook --secret s3cret --set PrimaryKey=42
+      sosim trigger created --target http://localhost:8000/webhook --scenario scenarios/support-chat.yaml
     """
     from simulator.cli.trigger_request import build_trigger_request, format_exchange, format_request, send_one
     from simulator.core.scenario import load_scenario, parse_scenario

@@ -76,8 +76,8 @@ def parse_sets(sets: Sequence[str], event: str) -> tuple[tuple[str, str, Any], .
         try:
             spec = OverrideSpec(event=event, set={key: _value(text)})
         except ValidationError as exc:
-            reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
-            raise UsageError(f"--set {key}: {reason}") from None
+            reason = exc.errors()[0]["msg"].removeprefix("Value error, ").removeprefix(f"{key}: ")
+            raise UsageError(f"--set {key}: {reason}") from None  # the key once, in front
         overrides.extend((event, k, v) for k, v in spec.set.items())
     return tuple(overrides)
 

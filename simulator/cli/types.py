@@ -104,8 +104,19 @@ def _processes(text: str) -> int:
     return int(value)
 
 
+def _positive_duration(text: str) -> float:
+    from simulator.core.units import parse_duration
+
+    seconds = parse_duration(text)
+    if seconds <= 0:
+        raise ValueError("must be above 0, e.g. 10s or 500ms")
+    return seconds
+
+
 #: ``30s``, ``5m``, ``250ms`` -> seconds.
 DURATION = Parsed("duration", "simulator.core.units:parse_duration")
+#: The same, above 0: a time limit (``--timeout``).
+POSITIVE_DURATION = Parsed("duration", _positive_duration)
 #: ``1s,4s`` -> seconds, in order.
 DURATIONS = Parsed("list", _durations)
 #: ``500/s``, ``30/min`` -> events per second.

@@ -102,9 +102,8 @@ def parse_fault(text: str) -> FaultSpec:
     try:
         number = float(value.rstrip("%")) / (100 if value.endswith("%") else 1)
     except ValueError:
-        raise UsageError(
-            f"{value!r} is not a rate such as 0.05 or 5%", option="faults", value=repr(text)
-        ) from None
+        wanted = "a whole number of sessions, such as 50" if name == "burst" else "a rate such as 0.05 or 5%"
+        raise UsageError(f"{value!r} is not {wanted}", option="faults", value=repr(text)) from None
     problem = rate_problem(name, number)
     if problem:
         raise UsageError(problem, option="faults", value=repr(text))

@@ -140,3 +140,19 @@ def test_a_scenario_with_an_empty_secret_is_unsigned_and_the_built_in_receiver_a
     # One line, though stderr is no terminal (80 columns used to cut it, and grep with it).
     verdict = "receiver: all requests verified (signatures not checked: no secret; --secret checks them)"
     assert verdict in done.stderr.splitlines()
+
+
+def test_a_timeout_of_0_is_refused_as_an_option_before_the_run_starts() -> None:
+    for command in (RUN, ("trigger", "message", "--target", "http://127.0.0.1:9/webhook", "--secret", "s")):
+        done = sosim(*command, "--timeout", "0")
+        assert done.returncode == 2, command
+        assert one_error_line(done) == "--timeout '0': must be above 0, e.g. 10s or 500ms"
+        assert len(done.stderr.splitlines()) == 1  # before the start line, not after it
+
+
+def test_option_messages_say_what_the_option_takes_and_name_a_key_once() -> None:
+    burst = sosim(*RUN, "--fault", "burst=abc")
+    assert one_error_line(burst) == "--fault 'burst=abc': 'abc' is not a whole number of sessions, such as 50"
+    trigger = ("trigger", "message", "--target", "http://127.0.0.1:9/webhook", "--secret", "s")
+    status = sosim(*trigger, "--set", "FieldValues.Status=99")
+    assert one_error_line(status).startswith("--set FieldValues.Status: 99 is not a ChatSessionStatus (")
