@@ -10,7 +10,14 @@ if TYPE_CHECKING:
     from simulator.core.delivery_rules import DeliveryPolicy
     from simulator.engine.run import RunConfig, RunOutcome
 
-__all__ = ["present", "print_receiver", "print_verdict_table", "rejection_hint", "success_hint"]
+__all__ = [
+    "not_found_hint",
+    "present",
+    "print_receiver",
+    "print_verdict_table",
+    "rejection_hint",
+    "success_hint",
+]
 
 
 def rejection_hint(stats: Any, default_secret: str | None) -> str | None:
@@ -22,6 +29,19 @@ def rejection_hint(stats: Any, default_secret: str | None) -> str | None:
         return None
     why = f" (signed with the scenario default: {default_secret} is not set)" if default_secret else ""
     return f"the receiver rejects the signature: check the secret{why}"
+
+
+def not_found_hint(stats: Any, target: str | None) -> str | None:
+    """A hint when most answers are 404/405: the target's path is not where the receiver listens."""
+    codes = stats.status_codes
+    answered = sum(codes.values())
+    missed = codes.get(404, 0) + codes.get(405, 0)
+    if not answered or missed * 2 <= answered or not target:
+        return None
+    from urllib.parse import urlsplit
+
+    path = urlsplit(target).path or "/"
+    return f"the receiver has no webhook at {path}: check the path in --target"
 
 
 def success_hint(stats: Any, policy: DeliveryPolicy) -> str | None:
@@ -80,9 +100,11 @@ def present(config: RunConfig, produce: Callable[[Any], RunOutcome]) -> int:
                 console.print(f"{label}: {path}", soft_wrap=True, highlight=False)
     if outcome.stats.nothing_sent:
         console.print(f"[red]{NOTHING_SENT}[/]", soft_wrap=True)
-    hint = rejection_hint(outcome.stats, outcome.default_secret)
+    hint = rejection_hint(outcome.stats, outcome.default_secret) or not_found_hint(
+        outcome.stats, config.target
+    )
     if hint is not None:
-        console.print(f"[red]{hint}[/]", soft_wrap=True)
+        console.print(f"[red]{hint}[/]", soft_wrap=True, highlight=False)
     accepted = success_hint(outcome.stats, config.policy)
     if accepted is not None:
         console.print(f"[yellow]{accepted}[/]", soft_wrap=True, highlight=False)

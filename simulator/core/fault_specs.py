@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from simulator.core.errors import UsageError, did_you_mean
+from simulator.core.units import parse_share
 
 PROBES = (
     "duplicate",
@@ -100,7 +101,7 @@ def parse_fault(text: str) -> FaultSpec:
     if not value:
         return FaultSpec(name, DEFAULT_BURST if name == "burst" else DEFAULT_RATE)
     try:
-        number = float(value.rstrip("%")) / (100 if value.endswith("%") else 1)
+        number = parse_share(value)
     except ValueError:
         wanted = "a whole number of sessions, such as 50" if name == "burst" else "a rate such as 0.05 or 5%"
         raise UsageError(f"{value!r} is not {wanted}", option="faults", value=repr(text)) from None

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from simulator.core.units import parse_duration, parse_rate
+from simulator.core.units import parse_duration, parse_rate, percent_share
 
 #: Limits on values that validate as numbers but cannot work: generation would hang, grow without
 #: bound, or overflow a .NET DateTime (which ends at 9999-12-31). Each is far above any real use.
@@ -39,7 +39,7 @@ LATEST_START = datetime(9000, 1, 1, tzinfo=UTC)
 
 Seconds = Annotated[float, BeforeValidator(parse_duration), Field(le=MAX_SECONDS)]
 PerSecond = Annotated[float, BeforeValidator(parse_rate), Field(le=MAX_RATE)]
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Probability = Annotated[float, BeforeValidator(percent_share), Field(ge=0.0, le=1.0)]  # 0.3 or 30%
 PositiveInt = Annotated[int, Field(ge=1)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]

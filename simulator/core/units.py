@@ -54,6 +54,30 @@ def parse_rate(value: str | float | int) -> float:
     return rate
 
 
+SHARE_HELP = "a share such as 0.05 or 5%"
+
+
+def parse_share(text: str) -> float:
+    """Return the fraction for ``0.05`` or ``5%`` (not checked against 0..1: the caller's limit)."""
+    number = text.strip()
+    percent = number.endswith("%")
+    try:
+        value = float(number.removesuffix("%")) / (100 if percent else 1)
+    except ValueError:
+        raise ValueError(f"expected {SHARE_HELP}, got {text!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"expected {SHARE_HELP}, got {text!r}")
+    return value
+
+
+def percent_share(value: object) -> object:
+    """A scenario probability written ``30%`` as 0.3; anything else goes on to the number check
+    unchanged, with its own message (pydantic ``BeforeValidator``)."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        return parse_share(value)
+    return value
+
+
 def format_duration(seconds: float) -> str:
     """Format seconds compactly for people (``1h02m``, ``3m05s``, ``12.3s``, ``850ms``)."""
     if seconds < 1:

@@ -383,6 +383,14 @@ def _deliver(
         def on_sigint() -> None:
             nonlocal presses
             presses += 1
+            if presses == 1 and console is not None and not config.quiet and deliverer.in_flight:
+                # Requests in flight may take up to --timeout to finish: say why nothing ends yet.
+                console.print(
+                    f"stopping: {deliverer.in_flight} request(s) in flight finish or time out "
+                    f"(up to {config.timeout_s:g} s); Ctrl-C again abandons them",
+                    soft_wrap=True,
+                    highlight=False,
+                )
             deliverer.stop()
             if live_api is not None:
                 # The closed loop's feed waits on the loop: wake it to end. Either API then stops

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from simulator.servers.receiver import ReceiverConfig, ReceiverThread
+
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = str(ROOT / "scenarios/support-chat.yaml")
 RUN = ("run", SCENARIO, "--sessions", "2", "--quiet")
@@ -156,3 +158,14 @@ def test_option_messages_say_what_the_option_takes_and_name_a_key_once() -> None
     trigger = ("trigger", "message", "--target", "http://127.0.0.1:9/webhook", "--secret", "s")
     status = sosim(*trigger, "--set", "FieldValues.Status=99")
     assert one_error_line(status).startswith("--set FieldValues.Status: 99 is not a ChatSessionStatus (")
+
+
+def test_a_run_answered_404_says_to_check_the_targets_path() -> None:
+    with ReceiverThread(ReceiverConfig(secret="s3cret", path="/hooks/superoffice")) as receiver:
+        root = f"http://127.0.0.1:{receiver.port}"
+        wrong = sosim(*RUN, "--max-rate", "--delivery", "once", "--target", f"{root}/webhook")
+        right = sosim(*RUN, "--max-rate", "--target", f"{root}/hooks/superoffice")
+    assert wrong.returncode == 1
+    assert "the receiver has no webhook at /webhook: check the path in --target" in wrong.stderr.splitlines()
+    assert right.returncode == 0, right.stderr
+    assert "check the path" not in right.stderr

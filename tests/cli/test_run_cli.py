@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -223,3 +224,44 @@ def test_the_docs_keep_each_commands_examples() -> None:
 
     for name in ("run", "replay", "generate", "receive", "tenant", "api", "trigger"):
         assert "Examples:" in (main.commands[name].help or ""), name
+
+
+def test_the_first_ctrl_c_says_what_the_run_waits_for_and_the_second_abandons_it() -> None:
+    """Against a target that never answers, Ctrl-C cannot end the run at once: sosim says it waits
+    for the requests in flight and that a second Ctrl-C abandons them, which then ends it."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "simulator", "run", "scenarios/support-chat.yaml", "--max-rate",
+             "--concurrency", "2", "--timeout", "60s", "--target", f"http://127.0.0.1:{port}/webhook"],
+            cwd=ROOT, stderr=subprocess.PIPE, text=True, env=_env(),
+        )  # fmt: skip
+        try:
+            assert process.stderr is not None
+            held = _accept_a_request(silent)  # a webhook is in flight, and stays so
+            process.send_signal(signal.SIGINT)
+            lines = []
+            for line in iter(process.stderr.readline, ""):
+                lines.append(line)
+                if line.startswith("stopping: "):
+                    break
+            process.send_signal(signal.SIGINT)
+            code = process.wait(timeout=30)
+            rest = process.stderr.read()
+        finally:
+            process.kill()
+        held.close()
+    assert lines[-1].startswith("stopping: ") and "Ctrl-C again abandons them" in lines[-1], lines
+    assert code == 130, rest
+    assert "abandoned" in rest and "Traceback" not in rest
+
+
+def _accept_a_request(listener: socket.socket) -> socket.socket:
+    """Accept connections until one carries a request (the preflight's carries none); keep it open."""
+    listener.settimeout(30)
+    while True:
+        connection, _ = listener.accept()
+        connection.settimeout(30)
+        if connection.recv(65536).startswith(b"POST "):
+            return connection
+        connection.close()

@@ -77,6 +77,17 @@ def test_probability_above_one_is_refused() -> None:
     _check(exc, 6, "flow.queue.abandon_probability", "less than or equal to 1")
 
 
+def test_a_probability_may_be_a_percentage_as_for_fault_rates() -> None:
+    """`30%` is 0.3, as `--fault duplicate=5%` is 0.05; a percentage that is no number, or over
+    100%, is refused at its line."""
+    scenario = parse_scenario(f"name: t\n{ARRIVALS}flow:\n  queue:\n    abandon_probability: 30%\n")
+    assert scenario.flow.queue.abandon_probability == 0.3
+    exc = _error(f"name: t\n{ARRIVALS}flow:\n  queue:\n    abandon_probability: lots%\n")
+    _check(exc, 6, "flow.queue.abandon_probability", "expected a share such as 0.05 or 5%, got 'lots%'")
+    exc = _error(f"name: t\n{ARRIVALS}flow:\n  queue:\n    abandon_probability: 150%\n")
+    _check(exc, 6, "flow.queue.abandon_probability", "less than or equal to 1")
+
+
 def test_section_given_as_a_list_asks_for_a_mapping_without_class_names() -> None:
     """`flow: [1, 2]` says a mapping is expected, without naming internal classes."""
     exc = _error(f"name: t\n{ARRIVALS}flow: [1, 2]\n")
