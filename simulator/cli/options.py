@@ -9,7 +9,6 @@ import inspect
 import os
 import signal
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
@@ -92,20 +91,18 @@ def stop_on_sigterm() -> Iterator[None]:
     """Within the block, SIGTERM (and a SIGINT that a script's ``&`` left ignored) stops the
     command as Ctrl-C does: a KeyboardInterrupt in the main thread, so servers close cleanly."""
 
+    from simulator.delivery.signals import kept_signal_handlers, on_main_thread
+
     def interrupt(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous: dict[int, Any] = {}
-    if threading.current_thread() is threading.main_thread():
-        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-            previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, interrupt)
-        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
-            previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
+    with kept_signal_handlers():
+        if on_main_thread():
+            if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+                signal.signal(signal.SIGTERM, interrupt)
+            if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
         yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
 
 
 @contextlib.contextmanager
@@ -220,6 +217,8 @@ def resolve_secret(secret: str | None, secret_env: str | None, secret_file: str 
             lines = Path(secret_file).read_text(encoding="utf-8").splitlines()
         except OSError as exc:
             fail(f"--secret-file {secret_file}: cannot read a secret ({exc.strerror or exc})")
+        except UnicodeDecodeError:
+            fail(f"--secret-file {secret_file}: cannot read a secret (not UTF-8 text)")
         if not lines or not lines[0].strip():
             fail(f"--secret-file {secret_file}: the file's first line is empty")
         return lines[0].strip()

@@ -65,11 +65,20 @@ def present(config: RunConfig, produce: Callable[[Any], RunOutcome]) -> int:
     """Produce an outcome with a console, write the reports, print the summary; return the exit code."""
     from rich.console import Console
 
-    from simulator.report.paths import is_stdout
-    from simulator.report.writers import NOTHING_SENT, render_summary, write_reports
-
     console = Console(stderr=True)
     outcome: RunOutcome = produce(console)
+    from simulator.delivery.signals import signals_noted
+
+    with signals_noted():  # the run is over: a Ctrl-C now must not leave a report unwritten
+        _report(config, outcome, console)
+    return outcome.exit_code
+
+
+def _report(config: RunConfig, outcome: RunOutcome, console: Any) -> None:
+    """Write the reports, print the summary, the verdicts and the hints."""
+    from simulator.report.paths import is_stdout
+    from simulator.report.writers import nothing_sent_line, render_summary, write_reports
+
     faults = outcome.faults
     write_reports(
         outcome.stats,
@@ -99,7 +108,7 @@ def present(config: RunConfig, produce: Callable[[Any], RunOutcome]) -> int:
             if path and not is_stdout(path):  # stdout is where the user already looks
                 console.print(f"{label}: {path}", soft_wrap=True, highlight=False)
     if outcome.stats.nothing_sent:
-        console.print(f"[red]{NOTHING_SENT}[/]", soft_wrap=True)
+        console.print(f"[red]{nothing_sent_line(outcome.stats)}[/]", soft_wrap=True)
     hint = rejection_hint(outcome.stats, outcome.default_secret) or not_found_hint(
         outcome.stats, config.target
     )
@@ -108,7 +117,6 @@ def present(config: RunConfig, produce: Callable[[Any], RunOutcome]) -> int:
     accepted = success_hint(outcome.stats, config.policy)
     if accepted is not None:
         console.print(f"[yellow]{accepted}[/]", soft_wrap=True, highlight=False)
-    return outcome.exit_code
 
 
 def _extra_json(outcome: RunOutcome) -> dict[str, Any] | None:

@@ -72,7 +72,8 @@ def replay(source: str, **options: Any) -> None:
     secret = resolve_secret(options.pop("secret"), options.pop("secret_env"), options.pop("secret_file"))
     chosen = replay_options(options, secret=secret)
     # Nothing failed is nothing to redo, not a failure; a filter that matches nothing is one.
-    config = replace(run_config((source,), secret=secret, **options), empty_ok=chosen.only_failed)
+    nothing_to_redo_ok = chosen.only_failed and not (chosen.only_events or chosen.sessions)
+    config = replace(run_config((source,), secret=secret, **options), empty_ok=nothing_to_redo_ok)
     if config.processes > 1:
         from simulator.engine.processes import play_sharded
 

@@ -170,6 +170,11 @@ class ClosedLoop:
             await self._server.stop()
         self.stats.api_errors = {**self.api.read_errors, **self.api.write_errors}
 
+    @property
+    def lingering(self) -> bool:
+        """Whether the run has ended and only waits for the bot's last API calls."""
+        return self._lingering
+
     def halt(self) -> None:
         """Stop feeding: the run was told to stop (Ctrl-C, the webhook gave up). While the run
         waits for the bot's last calls, stop waiting."""

@@ -34,7 +34,6 @@ import multiprocessing
 import os
 import signal
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
@@ -47,6 +46,7 @@ from typing import Any
 from simulator.core.errors import SimulatorError, UsageError
 from simulator.core.outcome import RunInfo, RunResult
 from simulator.core.urls import mask_url
+from simulator.delivery.signals import kept_signal_handlers, on_main_thread, signals_noted
 from simulator.engine.checks import check_outputs, check_target
 from simulator.engine.run import (
     RunConfig,
@@ -343,21 +343,16 @@ def _signals_as_messages() -> Iterator[tuple[int, _Presses]]:
     """Within the block, SIGINT and SIGTERM are noted and wake the supervisor through a pipe."""
     read, write = os.pipe()
     presses = _Presses()
-    previous: dict[int, Any] = {}
 
-    def note(number: int, _frame: Any) -> None:
+    def note(number: int) -> None:
         presses.add(TERM if number == signal.SIGTERM else STOP)
         with contextlib.suppress(OSError):
             os.write(write, b"!")
 
-    if threading.current_thread() is threading.main_thread():
-        for kind in (signal.SIGINT, signal.SIGTERM):
-            previous[kind] = signal.signal(kind, note)
     try:
-        yield read, presses
+        with signals_noted(note):
+            yield read, presses
     finally:
-        for restored, handler in previous.items():
-            signal.signal(restored, handler)
         os.close(read)
         os.close(write)
 
@@ -365,14 +360,10 @@ def _signals_as_messages() -> Iterator[tuple[int, _Presses]]:
 @contextlib.contextmanager
 def _ignoring_sigint() -> Iterator[None]:
     """SIGINT ignored while workers start: they inherit that until their run handles it."""
-    if threading.current_thread() is not threading.main_thread():
+    with kept_signal_handlers(signal.SIGINT):
+        if on_main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _print_warnings(jobs: Sequence[Job]) -> None:

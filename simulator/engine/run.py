@@ -10,7 +10,6 @@ import contextlib
 import gc
 import signal
 import sys
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
@@ -28,6 +27,7 @@ from simulator.core.schedule import Planned
 from simulator.core.urls import mask_url
 from simulator.delivery.clock import Clock
 from simulator.delivery.deliverer import Deliverer
+from simulator.delivery.signals import kept_signal_handlers, signals_noted
 from simulator.engine.checks import check_bounded, check_outputs, check_target, refuse_unsigned
 from simulator.engine.default_secret import warn_default_secret
 from simulator.engine.timing import retime, timing_label
@@ -146,7 +146,7 @@ def run(
     live_api: Any = None
     generated = scenarios
     # Why a run that has sent everything pauses: the system's calls to the API are still open.
-    say = None if console is None or config.quiet else partial(console.print, highlight=False)
+    say = None if console is None or config.quiet else partial(console.print, highlight=False, soft_wrap=True)
     if any(is_external(s.flow) for s in scenarios):
         live_api = _closed_loop(scenarios, webhooks, options, config, speed, say)
         generated = [s for s in scenarios if not is_external(s.flow)]
@@ -396,7 +396,9 @@ def _deliver(
                 # The closed loop's feed waits on the loop: wake it to end. Either API then stops
                 # without waiting for the receiver's last calls.
                 live_api.halt()
-            if presses > 1 and task is not None:
+            # Not while the closed loop waits for the bot's last calls: the run is complete, and
+            # the halt above already ends that wait.
+            if presses > 1 and task is not None and not getattr(live_api, "lingering", False):
                 task.cancel()
 
         def on_sigterm() -> None:
@@ -449,27 +451,11 @@ def _deliver(
         failure = exc
         result = RunResult(result.elapsed_s, True, "Active", 0, f"aborted: {exc}")
     finally:
-        call_finish(outputs, result, lambda exc: print(f"sosim: warning: {exc}", file=sys.stderr))
+        with signals_noted():  # the recording's end line and the report are written whole
+            call_finish(outputs, result, lambda exc: print(f"sosim: warning: {exc}", file=sys.stderr))
     if failure is not None:
         raise SimulatorError(f"the run stopped: {failure}") from None
     return result
-
-
-@contextlib.contextmanager
-def kept_signal_handlers() -> Iterator[None]:
-    """After the block, Ctrl-C and SIGTERM have the handlers they had before it. The run's loop
-    takes them over; uvloop leaves its closed loop's handler in place, which swallowed a Ctrl-C
-    pressed while ``--serve-api`` waited for the receiver's last calls."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread handles signals
-        return
-    previous = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            if handler is not None:  # None: set outside Python, which cannot restore it
-                signal.signal(number, handler)
 
 
 @contextlib.contextmanager

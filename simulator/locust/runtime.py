@@ -261,7 +261,8 @@ class Collecting:
         cls, plan: RunPlan, options: SosimOptions, scenario: Scenario, host: str, started: float
     ) -> Collecting:
         """Begin collecting a run: the stats know its settings from now on."""
-        stats = ClusterStats(options.thresholds)
+        # Locust decides how long users run (the web UI, --run-time): sending nothing is its call.
+        stats = ClusterStats(options.thresholds, empty_ok=True)
         signed = options.secret_env is not None or scenario.webhook.secret is not None
         extra = {
             "engine": "locust",

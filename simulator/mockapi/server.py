@@ -12,6 +12,7 @@ import contextlib
 import functools
 import http
 import socket
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from simulator.core.defaults import API_PORT, LOOPBACK
 from simulator.core.errors import UsageError
 from simulator.core.schedule import Planned
 from simulator.delivery.clock import Clock, MonotonicClock
+from simulator.delivery.signals import signals_noted
 from simulator.mockapi.http import Announcer
 from simulator.mockapi.state import ApiResponse, ChatState, MockApi, MockApiOptions
 from simulator.servers.limits import ConnectionGuard, ServerLimits, install_accept_error_log
@@ -379,6 +381,8 @@ class LiveApi:
         self._clock: Clock = clock or MonotonicClock()
         self._halted = False
         self._say = say
+        #: Set by a Ctrl-C or SIGTERM while it waits for the receiver's last calls.
+        self.cut = threading.Event()
 
     @property
     def url(self) -> str:
@@ -404,11 +408,14 @@ class LiveApi:
     def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
         try:
             if exc_type is None and not self._halted:
-                if self._say is not None and not self.thread.server.idle:
-                    self._say(linger_notice(self.linger_s))
-                self.thread.call(self.thread.server.until_quiet(self._clock, limit_s=self.linger_s))
-        except KeyboardInterrupt:
-            pass  # Ctrl-C (or SIGTERM) after the last webhook: stop waiting, the run is complete
+                # Ctrl-C or SIGTERM now only ends the wait: the run is complete.
+                with signals_noted(lambda _number: self.cut.set()):
+                    if self._say is not None and not self.thread.server.idle:
+                        self._say(linger_notice(self.linger_s))
+                    wait = self.thread.server.until_quiet(
+                        self._clock, limit_s=self.linger_s, cut=self.cut.is_set
+                    )
+                    self.thread.call(wait)
         finally:
             self.thread.stop()
 

@@ -12,6 +12,7 @@ interrupted ``sosim generate`` (Ctrl-C) never leaves a half file under the final
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -22,7 +23,14 @@ from typing import Any, Literal
 
 from simulator.core.errors import UsageError
 from simulator.core.events import Request
-from simulator.recording.record import OFFSET_KEY, JsonlWriter, fixture_line, header_line, request_line
+from simulator.recording.record import (
+    FORMAT,
+    OFFSET_KEY,
+    JsonlWriter,
+    fixture_line,
+    header_line,
+    request_line,
+)
 
 Format = Literal["dir", "jsonl", "http"]
 FORMATS: tuple[Format, ...] = ("dir", "jsonl", "http")
@@ -88,9 +96,12 @@ def _remove_earlier_output(target: Path) -> None:
     manifest lists go, and only in this directory: the user's own files stay."""
     manifest = target / "manifest.jsonl"
     try:
-        lines = manifest.read_text(encoding="utf-8").splitlines()[1:]
-    except (OSError, UnicodeDecodeError):
-        lines = []
+        header, *lines = manifest.read_text(encoding="utf-8").splitlines() or [""]
+        ours = json.loads(header)
+    except (OSError, UnicodeDecodeError, ValueError):
+        ours = None
+    if not isinstance(ours, dict) or (ours.get("format"), ours.get("kind")) != (FORMAT, "fixtures"):
+        lines = []  # not a manifest sosim wrote: its names are somebody else's files
     for line in lines:
         try:
             stem = json.loads(line).get("file")
@@ -99,7 +110,8 @@ def _remove_earlier_output(target: Path) -> None:
         if not isinstance(stem, str) or not stem or Path(stem).name != stem:  # no path out of it
             continue
         for suffix in (".json", ".headers", ".http"):
-            (target / f"{stem}{suffix}").unlink(missing_ok=True)
+            with contextlib.suppress(OSError, ValueError):  # a directory of that name, a NUL
+                (target / f"{stem}{suffix}").unlink(missing_ok=True)
     manifest.unlink(missing_ok=True)
 
 

@@ -143,7 +143,15 @@ def delivery_line(stats: RunStats) -> str:
 
 
 #: Why a run that had no event to send fails: in CI, a filter with a typo would pass unseen.
-NOTHING_SENT = "nothing was sent: no event was planned (check --only, --sessions and --duration)"
+NOTHING_SENT = "nothing was sent: there was no event to send"
+#: The options that can leave a command nothing to send.
+_EMPTYING_OPTIONS = {"run": "--sessions and --duration", "replay": "--only and --sessions"}
+
+
+def nothing_sent_line(stats: RunStats) -> str:
+    """NOTHING_SENT, with the options to check for the command that ran."""
+    options = _EMPTYING_OPTIONS.get(stats.info.command if stats.info else "")
+    return f"{NOTHING_SENT} (check {options})" if options else NOTHING_SENT
 
 
 def scenario_failure(stats: RunStats) -> str | None:
@@ -155,7 +163,7 @@ def scenario_failure(stats: RunStats) -> str | None:
     if stats.sent and not stats.delivered:
         problems.append(f"nothing was delivered ({delivery_line(stats)})")
     if stats.nothing_sent:
-        problems.append(NOTHING_SENT)
+        problems.append(nothing_sent_line(stats))
     too_many_errors_at = stats.too_many_errors_at
     if too_many_errors_at is not None:
         problems.append(

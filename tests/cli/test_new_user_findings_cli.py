@@ -20,7 +20,7 @@ from simulator.servers.receiver import ReceiverConfig, ReceiverThread
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = str(ROOT / "scenarios/support-chat.yaml")
 RUN = ("run", SCENARIO, "--sessions", "2", "--quiet")
-NOTHING_SENT = "nothing was sent: no event was planned (check --only, --sessions and --duration)"
+NOTHING_SENT = "nothing was sent: there was no event to send"
 
 
 def sosim(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -88,7 +88,7 @@ def test_a_replay_filter_that_matches_nothing_fails_and_says_why(tmp_path: Path)
     report = tmp_path / "report.json"
     done = sosim("replay", str(recording), "--max-rate", "--only", "message", "--report", str(report))
     assert done.returncode == 1, done.stderr
-    assert NOTHING_SENT in done.stderr.splitlines()
+    assert f"{NOTHING_SENT} (check --only and --sessions)" in done.stderr.splitlines()
     assert json.loads(report.read_text(encoding="utf-8"))["totals"]["attempts"] == 0
     matched = sosim("replay", str(recording), "--max-rate", "--only", "chatsession.message", "--quiet")
     assert matched.returncode == 0, matched.stderr
@@ -97,23 +97,28 @@ def test_a_replay_filter_that_matches_nothing_fails_and_says_why(tmp_path: Path)
     redo = sosim("replay", str(recording), "--max-rate", "--only-failed")
     assert redo.returncode == 0, redo.stderr
     assert NOTHING_SENT not in redo.stderr
+    # ... but a filter beside it that matches nothing is the typo it always is.
+    typo = sosim("replay", str(recording), "--max-rate", "--only-failed", "--only", "message")
+    assert typo.returncode == 1, typo.stderr
 
 
 def test_a_run_with_an_empty_window_fails_and_says_why() -> None:
     done = sosim(*RUN, "--duration", "0s")
     assert done.returncode == 1, done.stderr
-    assert NOTHING_SENT in done.stderr.splitlines()
+    assert f"{NOTHING_SENT} (check --sessions and --duration)" in done.stderr.splitlines()
 
 
 def test_an_empty_secret_from_an_option_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An option that names an empty secret is a mistake ("$UNSET"): it would sign nothing."""
-    empty = tmp_path / "secret.txt"
+    empty, binary = tmp_path / "secret.txt", tmp_path / "secret.bin"
     empty.write_text("\n", encoding="utf-8")
+    binary.write_bytes(b"\xff\xfe\x00s")
     refused = {
         "--secret=": "--secret is empty: give the webhook's secret, or leave the option out",
         "--secret-env=": "--secret-env needs a name, not an empty one",
         "--secret-env=SOSIM_TEST_EMPTY": "--secret-env SOSIM_TEST_EMPTY: the environment variable is empty",
         f"--secret-file={empty}": f"--secret-file {empty}: the file's first line is empty",
+        f"--secret-file={binary}": f"--secret-file {binary}: cannot read a secret (not UTF-8 text)",
     }
     monkeypatch.setenv("SOSIM_TEST_EMPTY", "")
     for option, message in refused.items():

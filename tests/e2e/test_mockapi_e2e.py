@@ -271,8 +271,9 @@ def lines_until(stream: IO[str], wanted: str) -> list[str]:
     return lines
 
 
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_ctrl_c_while_serve_api_waits_for_open_calls_ends_the_wait_not_the_run(
-    tmp_path: Path, free_port: Callable[[], int]
+    tmp_path: Path, free_port: Callable[[], int], number: int
 ) -> None:
     """At the end of ``sosim run --serve-api`` a receiver's call is still open: sosim says it waits
     for it, and a Ctrl-C then stops the wait. The run was complete, so it ends as one: the
@@ -306,7 +307,7 @@ def test_ctrl_c_while_serve_api_waits_for_open_calls_ends_the_wait_not_the_run(
         try:
             assert process.stderr is not None
             before = lines_until(process.stderr, linger_notice(LONG_WAIT_S))
-            process.send_signal(signal.SIGINT)
+            process.send_signal(number)
             assert process.wait(timeout=LONG_WAIT_S / 2) == 0
             after = process.stderr.read()
         finally:

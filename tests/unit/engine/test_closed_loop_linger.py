@@ -147,17 +147,24 @@ def test_a_ctrl_c_while_the_closed_loop_waits_ends_the_wait() -> None:
 
 
 class CtrlCWhileWaiting(FakeClock):
-    """A clock whose first wait has the main thread sent SIGINT, as a terminal's Ctrl-C does,
-    and then never ends by itself: only the interrupt can end the linger."""
+    """A clock whose first wait has the main thread sent ``signal`` (as a terminal's Ctrl-C, or
+    ``kill``) and ends only once the LiveApi has heard it: the wait then ends by the cut, at the
+    first spell, well before the limit."""
 
-    def __init__(self) -> None:
+    def __init__(self, number: int) -> None:
         super().__init__()
+        self.number = number
         self.waits = 0
+        self.live: LiveApi | None = None
 
     async def sleep_until(self, deadline: float) -> None:
         self.waits += 1
-        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
-        await asyncio.Event().wait()
+        assert self.live is not None
+        if self.waits == 1:
+            signal.pthread_kill(threading.main_thread().ident or 0, self.number)
+            heard = await asyncio.get_running_loop().run_in_executor(None, self.live.cut.wait, 30)
+            assert heard, "the signal never reached the LiveApi"
+        await super().sleep_until(deadline)
 
 
 @pytest.fixture
@@ -165,21 +172,30 @@ def ctrl_c_interrupts() -> Iterator[None]:
     """SIGINT raises KeyboardInterrupt in the main thread, as in a terminal (a worker process
     or a script's & job may have it ignored)."""
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    # SIGTERM would end the process; raising as Ctrl-C does, a wait that fails to hear it fails the test.
+    term = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, term)
 
 
 @pytest.mark.usefixtures("ctrl_c_interrupts")
-def test_a_ctrl_c_while_the_live_api_waits_ends_the_wait_and_not_the_command() -> None:
-    """After the last webhook the report and recording are written; a Ctrl-C then only stops the
-    wait for the receiver's last calls, so the run still ends as it finished (with its summary)."""
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
+def test_a_ctrl_c_while_the_live_api_waits_ends_the_wait_and_not_the_command(number: int) -> None:
+    """After the last webhook the recording is written; a Ctrl-C or SIGTERM then only stops the
+    wait for the receiver's last calls, so the run still ends as it finished (with its summary),
+    and the handlers from before are back."""
     [scenario] = load_scenarios([EXTERNAL_BOT])
-    clock = CtrlCWhileWaiting()
+    clock = CtrlCWhileWaiting(number)
     live = LiveApi([scenario], "127.0.0.1", 0, clock=clock)
+    clock.live = live
+    before = signal.getsignal(number)
     with live:
         address = live.thread.server.host, live.thread.server.port
-    assert clock.waits == 1
+        live.thread.server.requests += 1  # a call never answered: only the cut ends the wait early
+    assert clock.now() == API_QUIET_S < API_LINGER_S
+    assert signal.getsignal(number) is before
     with pytest.raises(ConnectionRefusedError):  # it has stopped serving
         socket.create_connection(address, timeout=5).close()

@@ -14,10 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvloop
 
 from simulator.engine import run as engine_run
 from simulator.engine.run import RunConfig, run
+
+uvloop = pytest.importorskip("uvloop")
 
 SUPPORT_CHAT = str(Path(__file__).parents[3] / "scenarios" / "support-chat.yaml")
 

@@ -14,6 +14,7 @@ import pytest
 
 from simulator.core.events import Request
 from simulator.recording.fixtures import Format, write_fixtures
+from simulator.recording.record import header_line
 
 HEADER = {"scenarios": ["s.yaml"], "seed": 1, "now": False}
 SUFFIXES = {"dir": (".json", ".headers"), "http": (".http",)}
@@ -43,10 +44,22 @@ def test_a_smaller_output_over_a_larger_one_leaves_only_its_own_files(fmt: Forma
 
 def test_a_manifest_that_names_a_path_outside_the_directory_deletes_nothing_there(tmp_path: Path) -> None:
     out, outside = tmp_path / "out", tmp_path / "keep.json"
-    out.mkdir()
+    (out / "sub.json").mkdir(parents=True)  # a directory named like a body file: left alone
     outside.write_text("{}", encoding="utf-8")
-    stems = ["../keep", str(outside.with_suffix("")), "", None, 7]
-    lines = ["{}", *(json.dumps({"file": stem}) for stem in stems), "not json"]
+    stems = ["../keep", str(outside.with_suffix("")), "", None, 7, "nul\x00", "sub"]
+    lines = [json.dumps(header_line("fixtures")), *(json.dumps({"file": stem}) for stem in stems), "not json"]
     (out / "manifest.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert write_fixtures(requests(1), out, "dir", HEADER) == 1
-    assert outside.exists()
+    assert outside.exists() and (out / "sub.json").is_dir()
+
+
+def test_a_manifest_sosim_did_not_write_names_files_that_stay(tmp_path: Path) -> None:
+    """Another tool's manifest.jsonl lists its own files: sosim's output replaces the manifest only."""
+    out = tmp_path / "out"
+    out.mkdir()
+    lines = ['{"dataset": "chats"}', '{"file": "train"}', '{"file": "test"}']
+    (out / "manifest.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for name in ("train.json", "test.json"):
+        (out / name).write_text("[]", encoding="utf-8")
+    assert write_fixtures(requests(1), out, "dir", HEADER) == 1
+    assert (out / "train.json").exists() and (out / "test.json").exists()
