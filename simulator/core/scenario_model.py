@@ -36,6 +36,7 @@ from simulator.core.scenario_types import (
     Seconds,
     Strict,
     Uniform,
+    WholeNumber,
     check_weights_sum_to_one,
 )
 from simulator.superoffice import facts as so
@@ -231,9 +232,9 @@ class PopulationSpec(Strict):
     #: ChangedByAssociateId of what no associate does: the visitor's created event and messages,
     #: bot and system messages, status changes without an agent. The docs say only "Associate ID
     #: of the user that triggered the event"; system-fired state events carry 0.
-    visitor_associate_id: Annotated[int, Field(ge=0)] = 0
+    visitor_associate_id: Annotated[WholeNumber, Field(ge=0)] = 0
     #: Identities drawn with Faker per locale once, then combined per session (speed).
-    identity_pool: Annotated[int, Field(ge=1, le=100_000)] = 256
+    identity_pool: Annotated[WholeNumber, Field(ge=1, le=100_000)] = 256
 
     @field_validator("agents", "topics")
     @classmethod
@@ -249,14 +250,14 @@ class PopulationSpec(Strict):
 class BurstSpec(Strict):
     """Many sessions at the same instant, repeated."""
 
-    size: Annotated[int, Field(ge=1, le=MAX_BURST)]
+    size: Annotated[WholeNumber, Field(ge=1, le=MAX_BURST)]
     every: Seconds
 
 
 class ArrivalsSpec(Strict):
     """How many sessions there are and when they start."""
 
-    sessions: Annotated[int, Field(ge=1, le=MAX_SESSIONS)] | None = None
+    sessions: Annotated[WholeNumber, Field(ge=1, le=MAX_SESSIONS)] | None = None
     duration: Seconds | None = None
     process: Literal["poisson", "uniform", "burst"] = "poisson"
     rate: PerSecond = 1.0

@@ -40,10 +40,20 @@ LATEST_START = datetime(9000, 1, 1, tzinfo=UTC)
 Seconds = Annotated[float, BeforeValidator(parse_duration), Field(le=MAX_SECONDS)]
 PerSecond = Annotated[float, BeforeValidator(parse_rate), Field(le=MAX_RATE)]
 Probability = Annotated[float, BeforeValidator(percent_share), Field(ge=0.0, le=1.0)]  # 0.3 or 30%
-PositiveInt = Annotated[int, Field(ge=1)]
-NonNegativeInt = Annotated[int, Field(ge=0)]
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-Turns = Annotated[int, Field(ge=0, le=MAX_TURNS)]
+
+
+def _not_a_bool(value: object) -> object:
+    """YAML reads ``true`` and ``yes`` as booleans, which pydantic would count as 1: refuse them."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a whole number, got {str(value).lower()}")
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_not_a_bool)]
+PositiveInt = Annotated[WholeNumber, Field(ge=1)]
+NonNegativeInt = Annotated[WholeNumber, Field(ge=0)]
+Id = Annotated[WholeNumber, Field(ge=1, le=MAX_ID)]
+Turns = Annotated[WholeNumber, Field(ge=0, le=MAX_TURNS)]
 
 StatusName = Literal[
     "Invalid",

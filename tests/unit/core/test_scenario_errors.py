@@ -77,6 +77,18 @@ def test_probability_above_one_is_refused() -> None:
     _check(exc, 6, "flow.queue.abandon_probability", "less than or equal to 1")
 
 
+@pytest.mark.parametrize(
+    ("text", "line", "field"),
+    [
+        ("name: t\narrivals:\n  sessions: true\n", 3, "arrivals.sessions"),
+        (f"name: t\n{ARRIVALS}flow:\n  conversation: {{turns: yes}}\n", 5, "flow.conversation.turns"),
+    ],
+)
+def test_a_yaml_boolean_is_not_a_count(text: str, line: int, field: str) -> None:
+    """YAML reads `true` and `yes` as booleans, which pydantic alone would count as 1."""
+    _check(_error(text), line, field, "expected a whole number, got true")
+
+
 def test_a_probability_may_be_a_percentage_as_for_fault_rates() -> None:
     """`30%` is 0.3, as `--fault duplicate=5%` is 0.05; a percentage that is no number, or over
     100%, is refused at its line."""
