@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+import signal
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Literal
 
 import pytest
@@ -95,3 +96,18 @@ def _page_data(page: str) -> dict[str, Any]:
 def page_data() -> Callable[[str], dict[str, Any]]:
     """``page_data(page)``: the JSON an HTML report's script draws from."""
     return _page_data
+
+
+@pytest.fixture
+def set_stop_handlers() -> Iterator[Callable[[Any, Any], None]]:
+    """Set Ctrl-C's and SIGTERM's handlers for the test (``set(sigint, sigterm)``); whatever
+    the test leaves, the handlers from before are back after it."""
+    previous = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+
+    def set_handlers(sigint: Any, sigterm: Any) -> None:
+        signal.signal(signal.SIGINT, sigint)
+        signal.signal(signal.SIGTERM, sigterm)
+
+    yield set_handlers
+    for number, handler in previous.items():
+        signal.signal(number, handler)

@@ -91,17 +91,17 @@ def stop_on_sigterm() -> Iterator[None]:
     """Within the block, SIGTERM (and a SIGINT that a script's ``&`` left ignored) stops the
     command as Ctrl-C does: a KeyboardInterrupt in the main thread, so servers close cleanly."""
 
-    from simulator.delivery.signals import kept_signal_handlers, on_main_thread
+    from simulator.delivery.signals import Handler, handlers_set
 
     def interrupt(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
-    with kept_signal_handlers():
-        if on_main_thread():
-            if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-                signal.signal(signal.SIGTERM, interrupt)
-            if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
-                signal.signal(signal.SIGINT, signal.default_int_handler)
+    taken: dict[int, Handler] = {}
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        taken[signal.SIGTERM] = interrupt
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        taken[signal.SIGINT] = signal.default_int_handler
+    with handlers_set(taken):
         yield
 
 

@@ -65,10 +65,10 @@ def present(config: RunConfig, produce: Callable[[Any], RunOutcome]) -> int:
     """Produce an outcome with a console, write the reports, print the summary; return the exit code."""
     from rich.console import Console
 
-    console = Console(stderr=True)
-    outcome: RunOutcome = produce(console)
     from simulator.delivery.signals import signals_noted
 
+    console = Console(stderr=True)
+    outcome: RunOutcome = produce(console)
     with signals_noted():  # the run is over: a Ctrl-C now must not leave a report unwritten
         _report(config, outcome, console)
     return outcome.exit_code

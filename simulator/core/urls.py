@@ -1,4 +1,5 @@
-"""Mask the credentials a URL can carry, so no output (console, report, recording, error) shows them.
+"""Mask the credentials a URL can carry, so no output (console, report, recording, error) shows them;
+and the port a target URL means.
 
 A target URL may hold a password in its user info (``http://user:pass@host/``) or a secret in its
 query (``?token=``, ``?sig=``, ``?code=`` as Azure Functions and signed URLs use). Every place sosim
@@ -9,9 +10,9 @@ keeps the real values.
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote_plus
+from urllib.parse import SplitResult, unquote_plus
 
-__all__ = ["MASK", "mask_url", "mask_urls_in"]
+__all__ = ["MASK", "mask_url", "mask_urls_in", "target_port"]
 
 MASK = "***"
 
@@ -74,3 +75,10 @@ def _mask_pair(pair: str) -> str:
     if any(word in lowered for word in _SECRET_WORDS):
         return f"{name}={MASK}"
     return pair
+
+
+def target_port(parts: SplitResult) -> int:
+    """The port an http(s) URL names, else its scheme's (0 is a port given, not a default);
+    ValueError when what it names is no port."""
+    port = parts.port
+    return port if port is not None else (443 if parts.scheme.lower() == "https" else 80)

@@ -11,9 +11,13 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
-__all__ = ["STOP_SIGNALS", "kept_signal_handlers", "on_main_thread", "signals_noted"]
+#: What ``signal.signal`` takes: a function of the number and the frame, SIG_IGN or SIG_DFL.
+Handler = Callable[[int, Any], Any] | int | signal.Handlers
+
+__all__ = ["STOP_SIGNALS", "handlers_set", "kept_signal_handlers", "on_main_thread", "signals_noted"]
 
 #: The signals that stop a command: Ctrl-C and ``kill`` (a service manager, a CI timeout).
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -41,11 +45,24 @@ def kept_signal_handlers(*numbers: int) -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def handlers_set(handlers: Mapping[int, Handler]) -> Iterator[None]:
+    """Within the block, these handlers (by signal number); afterwards, the ones from before."""
+    if not handlers or not on_main_thread():
+        yield
+        return
+    with kept_signal_handlers(*handlers):
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+        yield
+
+
+@contextlib.contextmanager
 def signals_noted(on_signal: Callable[[int], None] = lambda number: None) -> Iterator[None]:
     """Within the block Ctrl-C and SIGTERM interrupt nothing: each only calls ``on_signal`` with
     its number. Afterwards the handlers from before are back."""
-    with kept_signal_handlers():
-        if on_main_thread():
-            for number in STOP_SIGNALS:
-                signal.signal(number, lambda received, _frame: on_signal(received))
+
+    def note(number: int, _frame: object) -> None:
+        on_signal(number)
+
+    with handlers_set(dict.fromkeys(STOP_SIGNALS, note)):
         yield

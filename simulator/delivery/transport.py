@@ -28,7 +28,7 @@ from urllib.parse import quote, urlsplit
 from simulator.core.defaults import CONCURRENCY, TIMEOUT_S
 from simulator.core.errors import UsageError
 from simulator.core.outcome import ErrorKind, Response
-from simulator.core.urls import mask_url
+from simulator.core.urls import mask_url, target_port
 from simulator.delivery.exchange import Headers as Headers  # re-exported: the transports' header type
 
 if TYPE_CHECKING:
@@ -199,7 +199,7 @@ def parse_http_target(target: str) -> _HttpTarget:
     return _HttpTarget(
         scheme=scheme,
         host=parts.hostname,
-        port=port if port is not None else (443 if scheme == "https" else 80),  # 0 is no default
+        port=target_port(parts),
         authority=authority,
         path=quote(path, safe=_PATH_SAFE),
     )

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from simulator.core.errors import SimulatorError
-from simulator.core.urls import mask_url
+from simulator.core.urls import mask_url, target_port
 
 #: The longest the check waits for the name lookup and for the connection, whatever the run's timeout says.
 MAX_PREFLIGHT_S = 5.0
@@ -54,7 +54,7 @@ def preflight(
     if not host:
         raise PreflightError("the URL has no host name", value=shown)
     try:
-        port = parts.port if parts.port is not None else (443 if parts.scheme == "https" else 80)
+        port = target_port(parts)
     except ValueError as exc:
         raise PreflightError(str(exc), value=shown) from None
     timeout = max(0.1, min(timeout_s, MAX_PREFLIGHT_S))

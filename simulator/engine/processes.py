@@ -46,7 +46,7 @@ from typing import Any
 from simulator.core.errors import SimulatorError, UsageError
 from simulator.core.outcome import RunInfo, RunResult
 from simulator.core.urls import mask_url
-from simulator.delivery.signals import kept_signal_handlers, on_main_thread, signals_noted
+from simulator.delivery.signals import handlers_set, signals_noted
 from simulator.engine.checks import check_outputs, check_target
 from simulator.engine.run import (
     RunConfig,
@@ -360,9 +360,7 @@ def _signals_as_messages() -> Iterator[tuple[int, _Presses]]:
 @contextlib.contextmanager
 def _ignoring_sigint() -> Iterator[None]:
     """SIGINT ignored while workers start: they inherit that until their run handles it."""
-    with kept_signal_handlers(signal.SIGINT):
-        if on_main_thread():
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with handlers_set({signal.SIGINT: signal.SIG_IGN}):
         yield
 
 

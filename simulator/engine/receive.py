@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import time
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from typing import Any
 from simulator import __version__
 from simulator.core.checker import Tally
 from simulator.core.errors import UsageError
+from simulator.delivery.lean_protocol import describe_os_error
 from simulator.recording.record import OFFSET_KEY, JsonlWriter, encode_body, header_line
 from simulator.report.paths import check_output
 from simulator.servers.receiver import (
@@ -97,8 +97,7 @@ async def _serve(config: ReceiveConfig, console: Any) -> Receiver:
     except OSError as error:  # a port in use, a host that is not this machine's
         where = f"{config.receiver.host}:{config.receiver.port}"
         # asyncio's bind error repeats the address; the errno's own words say what went wrong
-        reason = os.strerror(error.errno) if error.errno and error.errno > 0 else error.strerror
-        raise UsageError(f"cannot listen on {where}: {reason or error}") from None
+        raise UsageError(f"cannot listen on {where}: {describe_os_error(error)}") from None
     if config.record:
         capture = Capture(config.record, receiver.url)
     loop = asyncio.get_running_loop()

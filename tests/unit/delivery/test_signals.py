@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -17,17 +18,9 @@ def on_term(_signum: int, _frame: object) -> None:
 
 
 @pytest.fixture
-def handlers() -> Iterator[None]:
+def handlers(set_stop_handlers: Callable[[Any, Any], None]) -> None:
     """Ctrl-C raises, SIGTERM fails the test: a signal that gets past the block shows."""
-    previous = {
-        signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
-        signal.SIGTERM: signal.signal(signal.SIGTERM, on_term),
-    }
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+    set_stop_handlers(signal.default_int_handler, on_term)
 
 
 @pytest.mark.usefixtures("handlers")

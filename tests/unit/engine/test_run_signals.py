@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,16 +29,8 @@ def on_sigterm(_signum: int, _frame: object) -> None:
 
 
 @pytest.fixture
-def own_handlers() -> Iterator[None]:
-    previous = {
-        signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
-        signal.SIGTERM: signal.signal(signal.SIGTERM, on_sigterm),
-    }
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+def own_handlers(set_stop_handlers: Callable[[Any, Any], None]) -> None:
+    set_stop_handlers(signal.default_int_handler, on_sigterm)
 
 
 @pytest.mark.usefixtures("own_handlers")
