@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol, Self, TypeVar
 
@@ -21,6 +22,9 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from simulator.delivery.eventloop import EventLoopFactory
 
 T = TypeVar("T")
+
+#: How long a thread waiting in ``LoopThread.call`` sleeps at a time (see there).
+WAKE_EVERY_S = 0.1
 
 __all__ = ["AsyncServer", "LoopThread", "ServerThread", "run_in_thread"]
 
@@ -93,13 +97,23 @@ class LoopThread:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
 
     def call(self, coroutine: Coroutine[Any, Any, T], timeout_s: float | None = None) -> T:
-        """Run ``coroutine`` on the loop and return its result (or raise its error, or TimeoutError)."""
+        """Run ``coroutine`` on the loop and return its result (or raise its error, or TimeoutError).
+
+        The caller waits in slices of WAKE_EVERY_S: the kernel may hand Ctrl-C or SIGTERM to any
+        thread, and its Python handler runs only when the main thread wakes, which a wait on the
+        future alone would put off until the coroutine ends."""
         future = self.submit(coroutine)
-        try:
-            return future.result(timeout_s)
-        except concurrent.futures.TimeoutError:
-            future.cancel()
-            raise TimeoutError(f"{self._name}: no result within {timeout_s} s") from None
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while True:
+            left = WAKE_EVERY_S if deadline is None else min(WAKE_EVERY_S, deadline - time.monotonic())
+            try:
+                return future.result(max(left, 0.0))
+            except concurrent.futures.TimeoutError:
+                if future.done():  # just now, or it raised a TimeoutError of its own
+                    return future.result()
+                if deadline is not None and time.monotonic() >= deadline:
+                    future.cancel()
+                    raise TimeoutError(f"{self._name}: no result within {timeout_s} s") from None
 
     def stop(self, *, cancel: bool = False) -> None:
         """End the loop and wait for its thread. Coroutines still running are cancelled as the

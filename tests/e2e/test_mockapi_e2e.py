@@ -261,6 +261,21 @@ def test_http_new_reads_and_time_zone(server: ApiServerThread) -> None:
 LONG_WAIT_S = 120
 
 
+def read_one_response(sock: socket.socket) -> bytes:
+    """Read one HTTP response with a Content-Length body, and nothing after it."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536) or pytest.fail(f"the connection closed mid-response: {data!r}")
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(
+        next(line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))[15:]
+    )
+    while len(body) < length:
+        body += sock.recv(65536) or pytest.fail("the connection closed mid-body")
+    assert len(body) == length, "more than one response"
+    return head + b"\r\n\r\n" + body
+
+
 def lines_until(stream: IO[str], wanted: str) -> list[str]:
     """Read lines up to and including the first that is ``wanted``, or to the end of the stream."""
     lines: list[str] = []
@@ -284,9 +299,16 @@ def test_ctrl_c_while_serve_api_waits_for_open_calls_ends_the_wait_not_the_run(
     held: list[socket.socket] = []
 
     def hold_a_call(request: ReceivedRequest, verdict: Verdict) -> None:
-        if not held:  # at the first webhook: a request line, and never the rest
+        if not held:  # at the first webhook, before its 200: a call that never ends
             held.append(socket.create_connection(("127.0.0.1", api_port), timeout=10))
-            held[0].sendall(b"GET /Cust4242/api/v1/ChatSession/1 HTTP/1.1\r\n")
+            # A whole request, then the next one's request line in the same packet: the API
+            # parses both in one go, so once the first is answered the open one is counted, and
+            # the run, which waits for this webhook's 200, cannot end before it is.
+            whole = (
+                b"GET /Cust4242/api/v1/ChatSession/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer e2e\r\n\r\n"
+            )
+            held[0].sendall(whole + b"GET /Cust4242/api/v1/ChatSession/1 HTTP/1.1\r\n")
+            read_one_response(held[0])
 
     # Ctrl-C's handler as in a terminal (a script's & job would leave SIGINT ignored), and a
     # wait that only the Ctrl-C can end within the test's time.

@@ -12,9 +12,10 @@ import asyncio
 import signal
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -147,13 +148,15 @@ def test_a_ctrl_c_while_the_closed_loop_waits_ends_the_wait() -> None:
 
 
 class CtrlCWhileWaiting(FakeClock):
-    """A clock whose first wait has the main thread sent ``signal`` (as a terminal's Ctrl-C, or
-    ``kill``) and ends only once the LiveApi has heard it: the wait then ends by the cut, at the
-    first spell, well before the limit."""
+    """A clock whose first wait sends ``signal`` (as a terminal's Ctrl-C, or ``kill``) to the
+    main thread, or to the API's own thread (the kernel hands a process's signal to any thread),
+    and ends only once the LiveApi has heard it: the wait then ends by the cut, at the first
+    spell, well before the limit."""
 
-    def __init__(self, number: int) -> None:
+    def __init__(self, number: int, *, to_main_thread: bool) -> None:
         super().__init__()
         self.number = number
+        self.to_main_thread = to_main_thread
         self.waits = 0
         self.live: LiveApi | None = None
 
@@ -161,34 +164,33 @@ class CtrlCWhileWaiting(FakeClock):
         self.waits += 1
         assert self.live is not None
         if self.waits == 1:
-            signal.pthread_kill(threading.main_thread().ident or 0, self.number)
+            receiver = threading.main_thread() if self.to_main_thread else threading.current_thread()
+            signal.pthread_kill(receiver.ident or 0, self.number)
             heard = await asyncio.get_running_loop().run_in_executor(None, self.live.cut.wait, 30)
             assert heard, "the signal never reached the LiveApi"
         await super().sleep_until(deadline)
 
 
 @pytest.fixture
-def ctrl_c_interrupts() -> Iterator[None]:
+def ctrl_c_interrupts(set_stop_handlers: Callable[[Any, Any], None]) -> None:
     """SIGINT raises KeyboardInterrupt in the main thread, as in a terminal (a worker process
-    or a script's & job may have it ignored)."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    # SIGTERM would end the process; raising as Ctrl-C does, a wait that fails to hear it fails the test.
-    term = signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        signal.signal(signal.SIGTERM, term)
+    or a script's & job may have it ignored). SIGTERM would end the process; raising as Ctrl-C
+    does, a wait that fails to hear it fails the test."""
+    set_stop_handlers(signal.default_int_handler, signal.default_int_handler)
 
 
 @pytest.mark.usefixtures("ctrl_c_interrupts")
 @pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
-def test_a_ctrl_c_while_the_live_api_waits_ends_the_wait_and_not_the_command(number: int) -> None:
+@pytest.mark.parametrize("to_main_thread", [True, False], ids=["main-thread", "api-thread"])
+def test_a_ctrl_c_while_the_live_api_waits_ends_the_wait_and_not_the_command(
+    number: int, to_main_thread: bool
+) -> None:
     """After the last webhook the recording is written; a Ctrl-C or SIGTERM then only stops the
     wait for the receiver's last calls, so the run still ends as it finished (with its summary),
-    and the handlers from before are back."""
+    and the handlers from before are back. A signal the API's thread took is heard too: the main
+    thread's wait wakes to run the handler, where it used to sleep until the wait's limit."""
     [scenario] = load_scenarios([EXTERNAL_BOT])
-    clock = CtrlCWhileWaiting(number)
+    clock = CtrlCWhileWaiting(number, to_main_thread=to_main_thread)
     live = LiveApi([scenario], "127.0.0.1", 0, clock=clock)
     clock.live = live
     before = signal.getsignal(number)
