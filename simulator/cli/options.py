@@ -107,9 +107,9 @@ def stop_on_sigterm() -> Iterator[None]:
 
 @contextlib.contextmanager
 def gc_paused() -> Iterator[None]:
-    """Within the block, no garbage collection: importing pydantic and building the scenario
-    models allocates objects that live as long as the process, and collecting while they are
-    built costs ``sosim validate`` about 8 ms of its 150 ms budget for nothing."""
+    """Within the block, no garbage collection: importing the scenario schema and its YAML reader
+    allocates objects that live as long as the process, and collecting while they are built
+    costs start-up time for nothing."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

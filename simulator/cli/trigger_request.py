@@ -64,9 +64,8 @@ def _value(text: str) -> Any:
 def parse_sets(sets: Sequence[str], event: str) -> tuple[tuple[str, str, Any], ...]:
     """Turn ``--set KEY=VALUE`` options into payload overrides for ``event``, checked as a
     scenario's ``payload.overrides`` are; a bad key or value is a UsageError naming the key."""
-    from pydantic import ValidationError
-
     from simulator.core.scenario_model import OverrideSpec
+    from simulator.core.schema import Invalid
 
     overrides: list[tuple[str, str, Any]] = []
     for item in sets:
@@ -74,9 +73,9 @@ def parse_sets(sets: Sequence[str], event: str) -> tuple[tuple[str, str, Any], .
         if not equals or not key:
             raise UsageError(f"--set {item!r}: expected KEY=VALUE, e.g. FieldValues.Status=5")
         try:
-            spec = OverrideSpec(event=event, set={key: _value(text)})
-        except ValidationError as exc:
-            reason = exc.errors()[0]["msg"].removeprefix("Value error, ").removeprefix(f"{key}: ")
+            spec = OverrideSpec.model_validate({"event": event, "set": {key: _value(text)}})
+        except Invalid as exc:
+            reason = exc.errors()[0]["msg"].removeprefix(f"{key}: ")
             raise UsageError(f"--set {key}: {reason}") from None  # the key once, in front
         overrides.extend((event, k, v) for k, v in spec.set.items())
     return tuple(overrides)

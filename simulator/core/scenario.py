@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
 
 from simulator.core.errors import ScenarioError, did_you_mean
 from simulator.core.scenario_model import Scenario
+from simulator.core.schema import ErrorDetail, Invalid, keys_at, node
 from simulator.superoffice import facts as so
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def parse_scenario(text: str, source: str = "<inline>", env: Mapping[str, str] |
     data = _interpolate(data, (), lines, source, reading, defaulted)
     try:
         scenario = Scenario.model_validate({**data, "source": source, "env_defaults": tuple(defaulted)})
-    except ValidationError as exc:
+    except Invalid as exc:
         raise _hide_env_values(_every_error(exc, lines, source, data), used) from None
     return scenario
 
@@ -315,13 +315,13 @@ def _env_value(
     )
 
 
-# --- pydantic errors to one clear line ----------------------------------------------
+# --- validation errors to one clear line ----------------------------------------------
 
 
-def _every_error(exc: ValidationError, lines: dict[Path_, int], source: str, data: Any) -> ScenarioError:
+def _every_error(exc: Invalid, lines: dict[Path_, int], source: str, data: Any) -> ScenarioError:
     """The first error, carrying the rest (one per field, in the file's line order) in ``also``."""
     found: dict[str, ScenarioError] = {}
-    for error in exc.errors(include_url=False):
+    for error in exc.errors():
         path = _clean_loc(error["loc"], data, error["type"])
         field = _dotted(path)
         if field not in found:  # a union's branches each report the same field: keep the first
@@ -332,7 +332,8 @@ def _every_error(exc: ValidationError, lines: dict[Path_, int], source: str, dat
 
 
 def _clean_loc(loc: tuple[int | str, ...], data: Any, kind: str) -> Path_:
-    """Keep the parts of a pydantic location that index into the user's data (drop branch tags)."""
+    """Keep the parts of a location that index into the user's data (not the fields a shorthand,
+    such as ``wait: 30s`` for ``{fixed: 30s}``, spelt out)."""
     cleaned: list[str | int] = []
     node = data
     for i, part in enumerate(loc):
@@ -349,7 +350,7 @@ def _clean_loc(loc: tuple[int | str, ...], data: Any, kind: str) -> Path_:
     return tuple(cleaned)
 
 
-def _describe(error: Any, path: Path_) -> str:
+def _describe(error: ErrorDetail, path: Path_) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         allowed = _allowed_keys(path[:-1])
@@ -359,39 +360,17 @@ def _describe(error: Any, path: Path_) -> str:
         return f"unknown key (allowed: {', '.join(allowed)})" + (f"; {hint}" if hint else "")
     if kind == "missing":
         return "required but missing"
-    message = str(error["msg"])
-    for prefix in ("Value error, ", "Assertion failed, "):
-        message = message.removeprefix(prefix)
     if kind == "literal_error":
-        expected = error.get("ctx", {}).get("expected", "")
+        expected = str(error["ctx"].get("expected", ""))
         return f"{error['input']!r} is not allowed (allowed: {expected.replace(' or ', ', ')})"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
+    if kind in ("dict_type", "model_type"):
         return f"expected a mapping (key: value), got {type(error['input']).__name__}"
-    if "tagged" in kind:
-        return f"{message}"
-    return message
+    return error["msg"]
 
 
 def _allowed_keys(path: Path_) -> list[str]:
-    model: type[BaseModel] | None = Scenario
-    for part in path:
-        if model is None or isinstance(part, int):
-            break
-        field = model.model_fields.get(str(part))
-        model = _model_of(field.annotation) if field else None
-    if model is None:
-        return []
-    return [name for name, f in model.model_fields.items() if not f.exclude]
-
-
-def _model_of(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _model_of(arg)
-        if found is not None:
-            return found
-    return None
+    """The keys of the node at ``path``, or [] where it is no node."""
+    return keys_at(node(Scenario), path)
 
 
 # --- from scenario to webhook -------------------------------------------------------

@@ -5,13 +5,23 @@ answer at ``faults.NAME.expect[i]``, a rate above 1 (or a burst that is no whole
 ``faults.NAME.rate``.
 """
 
-from typing import Annotated, Any
-
-from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from typing import Any
 
 from simulator.core.fault_specs import DEFAULT_OVERSIZE, fault_problem, rate_problem, status_problem
-from simulator.core.scenario_types import Strict
+from simulator.core.schema import (
+    ErrorDetail,
+    Invalid,
+    Strict,
+    after,
+    before,
+    field,
+    many,
+    node,
+    number,
+    table,
+    text,
+    whole,
+)
 
 
 def _bytes(value: Any) -> Any:
@@ -39,36 +49,32 @@ def _status_or_class(code: str) -> str:
 
 
 #: A fault's name, as a key of ``faults:``; a wrong one is reported on its own line.
-FaultName = Annotated[str, AfterValidator(_known_fault)]
+FAULT_NAME = after(text(), _known_fault)
 #: An answer that passes: an HTTP status (``"401"``) or a class (``"4xx"``), written as a string.
-ExpectedAnswer = Annotated[str, AfterValidator(_status_or_class)]
+EXPECTED_ANSWER = after(text(), _status_or_class)
 
 
 class FaultOptions(Strict):
     """One fault in a scenario: how often (or, for burst, how many sessions) and the answers that pass."""
 
-    rate: Annotated[float, Field(gt=0)]
-    expect: tuple[ExpectedAnswer, ...] = ()
-    size: Annotated[int, BeforeValidator(_bytes), Field(ge=1)] = DEFAULT_OVERSIZE
+    rate: float = field(number(gt=0))
+    expect: tuple[str, ...] = field(many(EXPECTED_ANSWER), default=())
+    size: int = field(before(_bytes, whole(ge=1)), default=DEFAULT_OVERSIZE)
 
 
 def _rates_that_fit(faults: dict[str, FaultOptions]) -> dict[str, FaultOptions]:
     """Refuse a rate that does not fit its fault: above 1, or for burst not a whole count of sessions.
 
-    Raised as a ValidationError so that pydantic reports it at ``faults.NAME.rate``, on its line.
+    Raised with each error's location, so that it is reported at ``faults.NAME.rate``, on its line.
     """
     problems = {name: rate_problem(name, options.rate) for name, options in faults.items()}
-    errors: list[InitErrorDetails] = [
-        {
-            "type": PydanticCustomError("fault_rate", problem),
-            "loc": (name, "rate"),
-            "input": faults[name].rate,
-        }
+    errors: list[ErrorDetail] = [
+        {"type": "fault_rate", "loc": (name, "rate"), "msg": problem, "input": faults[name].rate, "ctx": {}}
         for name, problem in problems.items()
         if problem
     ]
     if errors:
-        raise ValidationError.from_exception_data("faults", errors)
+        raise Invalid("faults", errors)
     return faults
 
 
@@ -82,8 +88,5 @@ def _fault_shorthand(value: Any) -> Any:
 
 
 #: The ``faults:`` section: ``{duplicate: 0.05, bad-signature: {rate: 0.01, expect: ["401"]}}``.
-Faults = Annotated[
-    dict[FaultName, FaultOptions],
-    BeforeValidator(_fault_shorthand),
-    AfterValidator(_rates_that_fit),
-]
+Faults = dict[str, FaultOptions]
+FAULTS = before(_fault_shorthand, after(table(FAULT_NAME, node(FaultOptions)), _rates_that_fit))

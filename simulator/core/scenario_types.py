@@ -8,19 +8,24 @@ and :mod:`simulator.core.scenario_faults` (the faults to inject).
 
 import math
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Any, Literal, get_args
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Discriminator,
-    Field,
-    Tag,
-    field_validator,
-    model_validator,
+from simulator.core.schema import (
+    Check,
+    Problem,
+    Strict,
+    after,
+    before,
+    field,
+    node,
+    node_check,
+    number,
+    one_of,
+    optional,
+    pair,
+    tagged,
+    whole,
 )
-
 from simulator.core.units import parse_duration, parse_rate, percent_share
 
 #: Limits on values that validate as numbers but cannot work: generation would hang, grow without
@@ -37,23 +42,16 @@ MAX_ID = 2**31 - 1
 EARLIEST_START = datetime(1753, 1, 1, tzinfo=UTC)
 LATEST_START = datetime(9000, 1, 1, tzinfo=UTC)
 
-Seconds = Annotated[float, BeforeValidator(parse_duration), Field(le=MAX_SECONDS)]
-PerSecond = Annotated[float, BeforeValidator(parse_rate), Field(le=MAX_RATE)]
-Probability = Annotated[float, BeforeValidator(percent_share), Field(ge=0.0, le=1.0)]  # 0.3 or 30%
+SECONDS = number(parse=parse_duration, le=MAX_SECONDS)
+PER_SECOND = number(parse=parse_rate, le=MAX_RATE)
+PROBABILITY = number(parse=percent_share, ge=0.0, le=1.0)  # 0.3 or 30%
 
-
-def _not_a_bool(value: object) -> object:
-    """YAML reads ``true`` and ``yes`` as booleans, which pydantic would count as 1: refuse them."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected a whole number, got {str(value).lower()}")
-    return value
-
-
-WholeNumber = Annotated[int, BeforeValidator(_not_a_bool)]
-PositiveInt = Annotated[WholeNumber, Field(ge=1)]
-NonNegativeInt = Annotated[WholeNumber, Field(ge=0)]
-Id = Annotated[WholeNumber, Field(ge=1, le=MAX_ID)]
-Turns = Annotated[WholeNumber, Field(ge=0, le=MAX_TURNS)]
+#: Whole numbers: YAML's ``true`` and ``yes`` are booleans and no count (see schema.whole).
+WHOLE_NUMBER = whole()
+POSITIVE_INT = whole(ge=1)
+NON_NEGATIVE_INT = whole(ge=0)
+ID = whole(ge=1, le=MAX_ID)
+TURNS = whole(ge=0, le=MAX_TURNS)
 
 StatusName = Literal[
     "Invalid",
@@ -79,13 +77,13 @@ TimeoutConsequence = Literal["repeat", "human", "abandon"]
 Locale = Literal["nb_NO", "sv_SE", "da_DK", "de_DE", "nl_NL", "en_GB", "en_US"]
 ChatEventName = Literal["chatsession.created", "chatsession.message", "chatsession.changed"]
 
+
+def choice(literal: Any) -> Check:
+    """The check of a Literal type: one of its values."""
+    return one_of(*get_args(literal))
+
+
 SUM_TOLERANCE = 1e-6
-
-
-class Strict(BaseModel):
-    """Base of every scenario node: unknown keys are errors, values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def check_weights_sum_to_one(weights: dict[Any, float]) -> dict[Any, float]:
@@ -103,43 +101,41 @@ def check_weights_sum_to_one(weights: dict[Any, float]) -> dict[Any, float]:
 # --- distributions ------------------------------------------------------------------
 
 
+def _ordered(bounds: tuple[Any, Any]) -> tuple[Any, Any]:
+    if bounds[0] > bounds[1]:
+        raise ValueError("the lower bound is above the upper bound")
+    return bounds
+
+
 class Fixed(Strict):
     """Always the same delay."""
 
-    fixed: Seconds
+    fixed: float = field(SECONDS)
 
 
 class Uniform(Strict):
     """A delay drawn uniformly between two bounds."""
 
-    uniform: tuple[Seconds, Seconds]
-
-    @field_validator("uniform")
-    @classmethod
-    def _ordered(cls, bounds: tuple[float, float]) -> tuple[float, float]:
-        if bounds[0] > bounds[1]:
-            raise ValueError("the lower bound is above the upper bound")
-        return bounds
+    uniform: tuple[float, float] = field(after(pair(SECONDS, SECONDS), _ordered))
 
 
 class LognormalSpec(Strict):
     """Median and 95th percentile of a lognormal delay."""
 
-    median: Seconds
-    p95: Seconds
+    median: float = field(SECONDS)
+    p95: float = field(SECONDS)
 
-    @model_validator(mode="after")
-    def _p95_above_median(self) -> Self:
+    @node_check
+    def _p95_above_median(self) -> None:
         if self.median <= 0 or self.p95 < self.median:
             raise ValueError("needs 0 < median <= p95")
-        return self
 
 
 class Lognormal(Strict):
     """A long-tailed delay: most are near the median, a few are long."""
 
-    lognormal: LognormalSpec
-    max: Seconds | None = None
+    lognormal: LognormalSpec = field(node(LognormalSpec))
+    max: float | None = field(optional(SECONDS), default=None)
 
 
 def _bare_duration(value: Any) -> Any:
@@ -159,36 +155,32 @@ def delay_kind(value: Any) -> str | None:
     )
 
 
-Delay = Annotated[
-    Annotated[Fixed, Tag("fixed")]
-    | Annotated[Uniform, Tag("uniform")]
-    | Annotated[Lognormal, Tag("lognormal")],
-    Discriminator(
+#: A delay: a duration, or one of the three distributions.
+Delay = Fixed | Uniform | Lognormal
+DELAY = before(
+    _bare_duration,
+    tagged(
         delay_kind,
-        custom_error_type="delay",
-        custom_error_message=(
+        {"fixed": node(Fixed), "uniform": node(Uniform), "lognormal": node(Lognormal)},
+        Problem(
+            "delay",
             "expected a duration (30s), {fixed: 30s}, {uniform: [10s, 1m]}"
-            " or {lognormal: {median: 30s, p95: 2m}}"
+            " or {lognormal: {median: 30s, p95: 2m}}",
         ),
     ),
-    BeforeValidator(_bare_duration),
-]
+)
 
 
 class CountRange(Strict):
     """A whole number drawn uniformly between two bounds, both included."""
 
-    uniform: tuple[Turns, Turns]
-
-    @field_validator("uniform")
-    @classmethod
-    def _ordered(cls, bounds: tuple[int, int]) -> tuple[int, int]:
-        if bounds[0] > bounds[1]:
-            raise ValueError("the lower bound is above the upper bound")
-        return bounds
+    uniform: tuple[int, int] = field(after(pair(TURNS, TURNS), _ordered))
 
 
-Count = Annotated[
-    Annotated[Turns, Tag("count")] | Annotated[CountRange, Tag("range")],
-    Discriminator(lambda v: "range" if isinstance(v, dict | CountRange) else "count"),
-]
+#: A count: a whole number, or a range to draw it from.
+Count = int | CountRange
+COUNT = tagged(
+    lambda v: "range" if isinstance(v, dict | CountRange) else "count",
+    {"count": TURNS, "range": node(CountRange)},
+    Problem("count", "expected a whole number or {uniform: [LOW, HIGH]}"),
+)

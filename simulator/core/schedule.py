@@ -93,7 +93,7 @@ def sampler(delay: Delay) -> Sampler:
     """
     from simulator.core.scenario_model import Fixed, Uniform
 
-    # isinstance, not getattr with a default: a missing attribute on a pydantic model is slow.
+    # isinstance, not getattr with a default: a delay holds only its own kind's fields.
     if isinstance(delay, Fixed):
         fixed = delay.fixed
         return lambda rng: fixed

@@ -72,7 +72,7 @@ def parse_share(text: str) -> float:
 
 def percent_share(value: object) -> object:
     """A scenario probability written ``30%`` as 0.3; anything else goes on to the number check
-    unchanged, with its own message (pydantic ``BeforeValidator``)."""
+    unchanged, with its own message (a ``parse`` of :func:`simulator.core.schema.number`)."""
     if isinstance(value, str) and value.strip().endswith("%"):
         return parse_share(value)
     return value
