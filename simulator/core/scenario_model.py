@@ -6,6 +6,7 @@ distributions are in ``scenario_types``, a session's flow in ``scenario_flow`` a
 ``scenario_faults``; the nodes other modules use are importable from here as well.
 """
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -35,6 +36,8 @@ from simulator.core.scenario_types import (
     choice,
 )
 from simulator.core.schema import (
+    ErrorDetail,
+    Invalid,
     Strict,
     after,
     anything,
@@ -228,14 +231,38 @@ def _not_empty(items: tuple[Any, ...]) -> tuple[Any, ...]:
     return items
 
 
+def _unique(*keys: str) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """At least one entry, and no two with the same ``keys`` (the mock API finds them by id)."""
+
+    def check(items: tuple[Any, ...]) -> tuple[Any, ...]:
+        _not_empty(items)
+        errors: list[ErrorDetail] = []
+        for key in keys:
+            first: dict[Any, int] = {}
+            for i, item in enumerate(items):
+                value = getattr(item, key)
+                if value in first:
+                    problem = f"duplicate {key} {value} (entry {first[value]} has it): each must be unique"
+                    errors.append(
+                        {"type": "duplicate", "loc": (i, key), "msg": problem, "input": value, "ctx": {}}
+                    )
+                first.setdefault(value, i)
+        if errors:
+            raise Invalid("duplicates", errors)
+        return items
+
+    return check
+
+
 class PopulationSpec(Strict):
     """Who takes part: agents, topics, and the id ranges of the CRM records."""
 
     agents: tuple[AgentSpec, ...] = field(
-        after(many(node(AgentSpec)), _not_empty), default=(AgentSpec(associate_id=316, user_id=16),)
+        after(many(node(AgentSpec)), _unique("associate_id", "user_id")),
+        default=(AgentSpec(associate_id=316, user_id=16),),
     )
     topics: tuple[TopicSpec, ...] = field(
-        after(many(node(TopicSpec)), _not_empty), default=(TopicSpec(id=1, name="Support"),)
+        after(many(node(TopicSpec)), _unique("id")), default=(TopicSpec(id=1, name="Support"),)
     )
     first_session_id: int = field(ID, default=178105)
     first_message_id: int = field(ID, default=1)

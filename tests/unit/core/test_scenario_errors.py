@@ -100,6 +100,19 @@ def test_a_probability_may_be_a_percentage_as_for_fault_rates() -> None:
     _check(exc, 6, "flow.queue.abandon_probability", "less than or equal to 1")
 
 
+def test_a_duplicate_agent_or_topic_id_is_refused_at_the_entry_that_repeats_it() -> None:
+    """Two agents with one user id, or two topics with one id, would make the mock API's lookups
+    by id ambiguous; each repeat is reported on its own line."""
+    text = (
+        f"name: t\n{ARRIVALS}population:\n  agents:\n"
+        "    - {associate_id: 316, user_id: 16}\n    - {associate_id: 317, user_id: 16}\n"
+        "  topics:\n    - {id: 1}\n    - {id: 2}\n    - {id: 1}\n"
+    )
+    exc = _error(text)
+    _check(exc, 7, "population.agents[1].user_id", "duplicate user_id 16 (entry 0 has it)")
+    _check(exc.also[0], 11, "population.topics[2].id", "duplicate id 1 (entry 0 has it)")
+
+
 def test_section_given_as_a_list_asks_for_a_mapping_without_class_names() -> None:
     """`flow: [1, 2]` says a mapping is expected, without naming internal classes."""
     exc = _error(f"name: t\n{ARRIVALS}flow: [1, 2]\n")
