@@ -257,11 +257,13 @@ def _summary_table(stats: RunStats) -> Table:
 
     table.add_section()
     heading("Timing", *_PERCENTILE_COLUMNS)
-    for label, durations in (("service", stats.service), ("from intended", stats.latency)):
+    for label, durations in (
+        ("service", stats.service),
+        ("from intended", stats.latency),
+        ("schedule lag", stats.lag),
+    ):
         values = durations.percentiles((50.0, 90.0, 99.0, 99.9))
         table.add_row(label, *_ms_cells(*values.values(), durations.max_s))
-    lag = stats.lag
-    table.add_row("schedule lag", *_ms_cells(lag.percentile(50), None, lag.percentile(99), None, lag.max_s))
 
     table.add_section()
     heading("Rate (events/s)", "achieved", "target")

@@ -470,14 +470,19 @@ def run_tenant(
         try:
             if console is not None and not config.quiet:
                 console.print(f"sosim tenant: SuperOffice API on {tenant.api_root}")
-                console.print(
-                    f"  waiting for {config.wait_for_webhooks} webhook(s): POST {tenant.api_root}/Webhook "
-                    "with Authorization: Bearer <any token>"
-                )
+                console.print(wait_banner(config.wait_for_webhooks, tenant.api_root))
                 tenant.registry.subscribe(lambda change: _echo_change(console, change))
         except KeyboardInterrupt:
             tenant.stop()  # Ctrl-C or SIGTERM during the banner: play stops at once, reports still written
         return tenant.play()
+
+
+def wait_banner(count: int, api_root: str) -> str:
+    """The line that tells the user how to register: the count awaited, or that play starts now."""
+    how = f"POST {api_root}/Webhook with Authorization: Bearer <any token>"
+    if count == 0:
+        return f"  playing at once (--wait-for-webhooks 0); to register a webhook: {how}"
+    return f"  waiting for {count} webhook(s): {how}"
 
 
 def _echo_change(console: Any, change: Change) -> None:

@@ -482,3 +482,14 @@ def test_receiver_verdict_says_when_signatures_were_not_checked() -> None:
         text = console.export_text()
         assert "receiver: all requests verified" in text
         assert ("signatures not checked: no secret" in text) is expected
+
+
+def test_the_schedule_lag_row_has_every_percentile(run_stats: StatsFactory) -> None:
+    """Schedule lag is a histogram like service time: its row fills the same five columns."""
+    lags = [0.001 * i for i in range(1, 1001)]  # 1 ms .. 1 s late
+    stats = run_stats([attempt(intended=0.0, sent=lag) for lag in lags])
+    console = Console(record=True, width=200)
+    render_summary(stats, [], console)
+    row = next(line for line in console.export_text().splitlines() if "schedule lag" in line)
+    cells = row.split()[2:]
+    assert cells == ["500ms", "900ms", "990ms", "999ms", "1s"], row

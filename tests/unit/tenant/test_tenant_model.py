@@ -361,3 +361,16 @@ def test_a_described_answer_has_status_line_headers_and_body_within_4000_charact
 def test_no_secret_shows_in_a_webhook_repr() -> None:
     """Printing a stored webhook (a log line, a failed assertion) never shows its secret."""
     assert "s3cret" not in repr(registered(Secret="s3cret"))
+
+
+def test_the_banner_says_what_the_tenant_waits_for() -> None:
+    """--wait-for-webhooks 0 plays at once: the banner says so instead of "waiting for 0"."""
+    from simulator.tenant.run import wait_banner
+
+    api = "http://127.0.0.1:8123/api/v1"
+    assert wait_banner(2, api) == (
+        f"  waiting for 2 webhook(s): POST {api}/Webhook with Authorization: Bearer <any token>"
+    )
+    zero = wait_banner(0, api)
+    assert "waiting for 0" not in zero
+    assert zero.startswith("  playing at once (--wait-for-webhooks 0)") and f"POST {api}/Webhook" in zero
