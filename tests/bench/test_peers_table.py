@@ -9,11 +9,13 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.peers import Report, Row, Startup, format_table, targets, to_json  # noqa: E402
+from bench.peers import BenchError, Report, Row, Startup, format_table, targets, timed, to_json  # noqa: E402
 
 
 def report() -> Report:
@@ -132,3 +134,16 @@ def test_bare_loop_refuses_a_target_off_this_machine() -> None:
     done = subprocess.run([*command, "--request", "/dev/null"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "must be on 127.0.0.1 or localhost" in done.stderr
+
+
+def test_timed_captures_a_commands_output_and_exit_code() -> None:
+
+    result = timed([sys.executable, "-c", "import sys; print('out'); sys.exit(3)"], core=None, timeout=30)
+    assert (result.returncode, result.stdout.strip()) == (3, "out")
+    assert result.wall_s > 0
+
+
+def test_timed_stops_a_command_that_runs_over_its_limit() -> None:
+    """Every peer is bounded in time: one that overruns is interrupted and reported, not waited for."""
+    with pytest.raises(BenchError, match=r"ran over 0\.5 s and was stopped"):
+        timed([sys.executable, "-c", "import time; time.sleep(60)"], core=None, timeout=0.5)
