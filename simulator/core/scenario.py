@@ -325,7 +325,7 @@ def _every_error(exc: Invalid, lines: dict[Path_, int], source: str, data: Any) 
         path = _clean_loc(error["loc"], data, error["type"])
         field = _dotted(path)
         if field not in found:  # a union's branches each report the same field: keep the first
-            found[field] = ScenarioError(source, _line_of(path, lines), field, _describe(error, path))
+            found[field] = ScenarioError(source, _line_of(path, lines), field, _describe(error, path, data))
     ordered = sorted(found.values(), key=lambda e: e.line if e.line is not None else 0)
     first, *rest = ordered
     return ScenarioError(source, first.line, first.field, first.problem, also=rest)
@@ -350,10 +350,10 @@ def _clean_loc(loc: tuple[int | str, ...], data: Any, kind: str) -> Path_:
     return tuple(cleaned)
 
 
-def _describe(error: ErrorDetail, path: Path_) -> str:
+def _describe(error: ErrorDetail, path: Path_, data: Any) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
-        allowed = _allowed_keys(path[:-1])
+        allowed = _allowed_keys(path[:-1], data)
         if not allowed:
             return "unknown key"
         hint = did_you_mean(str(path[-1]), allowed) if path else ""
@@ -368,9 +368,9 @@ def _describe(error: ErrorDetail, path: Path_) -> str:
     return error["msg"]
 
 
-def _allowed_keys(path: Path_) -> list[str]:
-    """The keys of the node at ``path``, or [] where it is no node."""
-    return keys_at(node(Scenario), path)
+def _allowed_keys(path: Path_, data: Any) -> list[str]:
+    """The keys of the node at ``path`` in the user's ``data``, or [] where it is no node."""
+    return keys_at(node(Scenario), path, data)
 
 
 # --- from scenario to webhook -------------------------------------------------------

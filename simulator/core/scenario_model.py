@@ -316,7 +316,7 @@ class RotateSpec(Strict):
     at: float = field(SECONDS)
     to: str = field(text(min_length=1))
     #: A WebhookId or a Name; None: every registered webhook.
-    webhook: int | str | None = field(optional(either(WHOLE_NUMBER, text())), default=None)
+    webhook: int | str | None = field(optional(either(text(), WHOLE_NUMBER)), default=None)
 
 
 def _one_or_many(value: Any) -> Any:

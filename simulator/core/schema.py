@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime, time
 from typing import Any, ClassVar, Self, TypedDict, dataclass_transform
@@ -96,7 +97,8 @@ def leaf(convert: Callable[[Any], Any]) -> Check:
 
 # --- what a check holds, for the keys an unknown-key error lists --------------------
 
-#: ("node", cls): a node's fields; ("items", check): a list's or mapping's entries; ("union", checks).
+#: ("node", cls): a node's fields; ("items", check): a list's or mapping's entries; ("union",
+#: checks): any of them; ("tagged", (choose, {tag: check})): the one ``choose`` picks.
 Shape = tuple[str, Any]
 
 
@@ -111,21 +113,47 @@ def shape_of(check: Check) -> Shape | None:
     return shape
 
 
-def keys_at(check: Check, path: Loc) -> list[str]:
-    """The keys the node at ``path`` under ``check`` may have ([] where there is no node)."""
+_UNKNOWN: Any = object()
+
+
+def keys_at(check: Check, path: Loc, data: Any = _UNKNOWN) -> list[str]:
+    """The keys the node at ``path`` under ``check`` may have ([] where there is no node).
+
+    ``data`` is the user's value at ``check``: with it, a tagged union lists the keys of the
+    branch that value chose, not of every branch.
+    """
     shape = shape_of(check)
     if shape is None:
         return []
     kind, held = shape
+    if kind == "tagged":
+        choose, branches = held
+        tag = None if data is _UNKNOWN else choose(data)
+        if tag in branches:
+            return keys_at(branches[tag], path, data)
+        kind, held = "union", tuple(branches.values())
     if kind == "union":
-        found = (key for branch in held for key in keys_at(branch, path))
+        found = (key for branch in held for key in keys_at(branch, path, data))
         return list(dict.fromkeys(found))
     if not path:
-        return [name for name, f in held.model_fields.items() if not f.exclude] if kind == "node" else []
+        if kind == "node":
+            return [name for name, f in held.model_fields.items() if not f.exclude]
+        # One entry written where a list may stand (rotate_secret: {at: ..., to: ...}).
+        return keys_at(held, (), data) if kind == "items" else []
+    part, below = path[0], _child(data, path[0])
     if kind == "items":
-        return keys_at(held, path[1:])
-    inner = held.model_fields.get(str(path[0]))
-    return keys_at(inner.check, path[1:]) if inner else []
+        return keys_at(held, path[1:], below)
+    inner = held.model_fields.get(str(part))
+    return keys_at(inner.check, path[1:], below) if inner else []
+
+
+def _child(data: Any, part: str | int) -> Any:
+    """The user's value under ``part`` (a key as the path spells it, or an index), if there is one."""
+    if isinstance(data, Mapping):
+        return next((value for key, value in data.items() if key == part or str(key) == part), _UNKNOWN)
+    if isinstance(data, list | tuple) and isinstance(part, int) and 0 <= part < len(data):
+        return data[part]
+    return _UNKNOWN
 
 
 # --- scalars ------------------------------------------------------------------------
@@ -148,6 +176,8 @@ def _as_float(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise Problem("float_type", "Input should be a valid number")
     try:
+        if isinstance(value, str) and not value.isascii():  # float() also reads other scripts' digits
+            raise ValueError(value)
         number = float(value.strip() if isinstance(value, str) else value)
     except ValueError:
         raise Problem(
@@ -177,6 +207,11 @@ def number(
     return leaf(convert)
 
 
+#: A whole number in text, as pydantic read one: ASCII digits, a sign, decimal zeros ("5.0", as
+#: ``${ENV}`` values may be written).
+_WHOLE_TEXT = re.compile(r"([+-]?[0-9]+)(?:\.0*)?")
+
+
 def _as_int(value: Any) -> int:
     if isinstance(value, bool):  # YAML reads true and yes as booleans: no count
         raise Problem("value_error", f"expected a whole number, got {str(value).lower()}")
@@ -191,12 +226,12 @@ def _as_int(value: Any) -> int:
             )
         return int(value)
     if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
+        spelled = _WHOLE_TEXT.fullmatch(value.strip())
+        if spelled is None:
             raise Problem(
                 "int_parsing", "Input should be a valid integer, unable to parse string as an integer"
-            ) from None
+            )
+        return int(spelled[1])
     raise Problem("int_type", "Input should be a valid integer")
 
 
@@ -215,6 +250,14 @@ def text(*, min_length: int = 0) -> Check:
     """A string, as YAML gives it (a number is no string)."""
 
     def convert(value: Any) -> str:
+        if isinstance(value, bytes):  # YAML's !!binary
+            try:
+                value = value.decode()
+            except UnicodeDecodeError:
+                raise Problem(
+                    "string_unicode",
+                    "Input should be a valid string, unable to parse raw data as a unicode string",
+                ) from None
         if not isinstance(value, str):
             raise Problem("string_type", "Input should be a valid string")
         if len(value) < min_length:
@@ -244,26 +287,46 @@ def _as_bool(value: Any) -> bool:
 flag: Check = leaf(_as_bool)
 
 
+#: Unix times above this are milliseconds, as pydantic read them (2e10 s is the year 2603).
+_MILLISECONDS_ABOVE = 2e10
+
+
+def _from_unix(seconds: float) -> datetime:
+    if abs(seconds) > _MILLISECONDS_ABOVE:
+        seconds /= 1000
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise Problem(
+            "datetime_parsing", "Input should be a valid datetime, the timestamp is out of range"
+        ) from None
+
+
 def _as_datetime(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value
     if isinstance(value, date):
         return datetime.combine(value, time())
     if isinstance(value, int | float) and not isinstance(value, bool):
-        try:
-            return datetime.fromtimestamp(value, UTC)
-        except (OverflowError, OSError, ValueError):
-            raise Problem(
-                "datetime_parsing", "Input should be a valid datetime, the timestamp is out of range"
-            ) from None
+        return _from_unix(value)
     if isinstance(value, str):
+        spelled = value.strip()
         try:
-            return datetime.fromisoformat(value.strip())
+            return _from_unix(float(spelled)) if spelled.isascii() else _from_iso(spelled)
         except ValueError:
-            raise Problem(
-                "datetime_parsing", "Input should be a valid datetime or date, such as 2026-01-05T08:00:00Z"
-            ) from None
+            return _from_iso(spelled)
     raise Problem("datetime_type", "Input should be a valid datetime")
+
+
+def _from_iso(spelled: str) -> datetime:
+    if len(spelled) > 10 and spelled[10] == "t":  # RFC 3339 allows a lower-case t and z
+        spelled = spelled[:10] + "T" + spelled[11:]
+    try:
+        return datetime.fromisoformat(spelled[:-1] + "Z" if spelled.endswith("z") else spelled)
+    except ValueError:
+        raise Problem(
+            "datetime_parsing", "Input should be a valid datetime or date, such as 2026-01-05T08:00:00Z"
+        ) from None
 
 
 moment: Check = leaf(_as_datetime)
@@ -369,20 +432,19 @@ def tagged(choose: Callable[[Any], str | None], branches: Mapping[str, Check], u
             return _note(errors, loc, value, unknown)
         return branches[tag](value, loc, errors)
 
-    return _shaped(check, ("union", tuple(branches.values())))
+    return _shaped(check, ("tagged", (choose, dict(branches))))
 
 
 def either(*checks: Check) -> Check:
-    """The first of ``checks`` that accepts the value; else the first one's errors."""
+    """The first of ``checks`` that accepts the value; else the last one's errors. Put the
+    strictest first: ``either(text(), whole())`` keeps ``"5"`` a string."""
 
     def check(value: Any, loc: Loc, errors: Errors) -> Any:
-        first: Errors = []
-        for i, candidate in enumerate(checks):
-            converted = candidate(value, loc, first if i == 0 else [])
+        for candidate in checks[:-1]:
+            converted = candidate(value, loc, [])
             if converted is not FAILED:
                 return converted
-        errors.extend(first)
-        return FAILED
+        return checks[-1](value, loc, errors)
 
     return _shaped(check, ("union", checks))
 
@@ -431,6 +493,9 @@ class _NoDefault:
 NO_DEFAULT: Any = _NoDefault()
 
 
+_SCALARS = (str, int, float, bool, type(None), datetime)
+
+
 class Field:
     """One field of a node: its check, its default, and whether it is part of the YAML."""
 
@@ -450,8 +515,9 @@ class Field:
     def make_default(self) -> Any:
         if self.default_factory is not None:
             return self.default_factory()
-        # A mutable default is copied, so one node's mapping is never another's.
-        return copy.copy(self.default) if isinstance(self.default, dict | list) else self.default
+        # A default that holds a mapping (a dict, or a node with one) is copied whole, so that
+        # no two scenarios share one: nodes are frozen, their dicts are not.
+        return self.default if isinstance(self.default, _SCALARS) else copy.deepcopy(self.default)
 
 
 def field(

@@ -197,10 +197,11 @@ def test_table_checks_keys_and_values_at_their_key() -> None:
 def test_optional_either_before_and_after() -> None:
     assert run(optional(whole()), None) == (None, [])
     assert refused(optional(whole()), "x")["type"] == "int_parsing"
-    id_or_name = either(whole(), text())
+    id_or_name = either(text(), whole())
     assert run(id_or_name, 5) == (5, [])
     assert run(id_or_name, "Bridge") == ("Bridge", [])
-    assert refused(id_or_name, 1.5)["type"] == "int_from_float"  # the first branch's reason
+    assert run(id_or_name, "5") == ("5", [])  # a quoted number stays a name
+    assert refused(id_or_name, 1.5)["type"] == "int_from_float"  # the last branch's reason
     wrapped = before(lambda v: [v] if isinstance(v, int) else v, many(whole()))
     assert run(wrapped, 3) == ((3,), [])
 
@@ -342,3 +343,57 @@ def test_the_shipped_defaults_are_what_an_empty_section_gives() -> None:
     spelled = parse_scenario(f"{ARRIVALS}flow: {{}}\npopulation: {{}}\nwebhook: {{}}\npayload: {{}}\n")
     bare = parse_scenario(ARRIVALS)
     assert spelled == bare
+
+
+# --- what the review of the change found ---------------------------------------------
+
+
+def test_a_quoted_webhook_number_is_a_name_and_a_bare_one_an_id() -> None:
+    """rotate_secret's webhook: 5 is a WebhookId, '5' a Name (the tenant matches them differently)."""
+    quoted = parse_scenario(f"{ARRIVALS}rotate_secret: {{at: 1s, to: x, webhook: '5'}}\n")
+    bare = parse_scenario(f"{ARRIVALS}rotate_secret: {{at: 1s, to: x, webhook: 5}}\n")
+    assert (quoted.rotate_secret[0].webhook, bare.rotate_secret[0].webhook) == ("5", 5)
+
+
+def test_a_whole_number_from_the_environment_may_carry_decimal_zeros() -> None:
+    scenario = parse_scenario(f"{ARRIVALS}seed: ${{N}}\n", env={"N": "5.0"})
+    assert scenario.seed == 5
+    assert refused(whole(), "5.5")["type"] == "int_parsing"
+    assert refused(whole(), "\u0663")["type"] == "int_parsing"  # an Arabic-Indic 3 is no YAML number
+    assert refused(number(), "\u0660.\u0665")["type"] == "float_parsing"
+
+
+@pytest.mark.parametrize(
+    "spelled",
+    ["1767600000", "1767600000000", "'1767600000'", "'2026-01-05t08:00:00z'", "2026-01-05T08:00:00Z"],
+)
+def test_start_reads_unix_seconds_milliseconds_and_rfc_3339(spelled: str) -> None:
+    scenario = parse_scenario(f"{ARRIVALS}start: {spelled}\n")
+    assert scenario.start == datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+
+
+def test_a_single_rotation_lists_its_keys_as_a_list_of_them_does() -> None:
+    error = _error(f"{ARRIVALS}rotate_secret: {{at: 1s, to: x, tto: 1}}\n")
+    assert error.field == "rotate_secret.tto"
+    assert error.problem == "unknown key (allowed: at, to, webhook); did you mean 'to'?"
+
+
+def test_a_delay_lists_the_keys_of_the_kind_it_is() -> None:
+    """{fixed: 1, max: 3} is a fixed delay: max belongs to lognormal, so it is no key here."""
+    error = _error(f"{ARRIVALS}flow:\n  queue:\n    wait: {{fixed: 1, max: 3}}\n")
+    assert (error.field, error.problem) == ("flow.queue.wait.max", "unknown key (allowed: fixed)")
+
+
+def test_no_two_scenarios_share_a_default_mapping() -> None:
+    """Nodes are frozen but their dicts are not: each scenario gets its own copy of a default."""
+    first, second = parse_scenario(ARRIVALS), parse_scenario(ARRIVALS)
+    assert first.flow.end.rating.values == second.flow.end.rating.values
+    assert first.flow.end.rating.values is not second.flow.end.rating.values
+    assert first.webhook.headers is not second.webhook.headers
+    first.flow.end.rating.values[1] = 0.9
+    assert parse_scenario(ARRIVALS).flow.end.rating.values[1] == 0.05
+
+
+def test_yaml_binary_text_is_read_as_text() -> None:
+    assert parse_scenario(f"{ARRIVALS}description: !!binary aGVsbG8=\n").description == "hello"
+    assert refused(text(), b"\xff")["type"] == "string_unicode"
