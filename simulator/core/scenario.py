@@ -324,7 +324,7 @@ def _every_error(exc: Invalid, lines: dict[Path_, int], source: str, data: Any) 
     for error in exc.errors():
         path = _clean_loc(error["loc"], data, error["type"])
         field = _dotted(path)
-        if field not in found:  # a union's branches each report the same field: keep the first
+        if field not in found:  # a key and its value, or a shorthand, can put two on one field
             found[field] = ScenarioError(source, _line_of(path, lines), field, _describe(error, path, data))
     ordered = sorted(found.values(), key=lambda e: e.line if e.line is not None else 0)
     first, *rest = ordered

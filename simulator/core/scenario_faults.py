@@ -11,12 +11,14 @@ from simulator.core.fault_specs import DEFAULT_OVERSIZE, fault_problem, rate_pro
 from simulator.core.schema import (
     ErrorDetail,
     Invalid,
+    Problem,
     Strict,
     after,
     before,
     field,
     many,
     node,
+    note,
     number,
     table,
     text,
@@ -68,11 +70,10 @@ def _rates_that_fit(faults: dict[str, FaultOptions]) -> dict[str, FaultOptions]:
     Raised with each error's location, so that it is reported at ``faults.NAME.rate``, on its line.
     """
     problems = {name: rate_problem(name, options.rate) for name, options in faults.items()}
-    errors: list[ErrorDetail] = [
-        {"type": "fault_rate", "loc": (name, "rate"), "msg": problem, "input": faults[name].rate, "ctx": {}}
-        for name, problem in problems.items()
-        if problem
-    ]
+    errors: list[ErrorDetail] = []
+    for name, problem in problems.items():
+        if problem:
+            note(errors, (name, "rate"), faults[name].rate, Problem("fault_rate", problem))
     if errors:
         raise Invalid("faults", errors)
     return faults

@@ -38,6 +38,7 @@ from simulator.core.scenario_types import (
 from simulator.core.schema import (
     ErrorDetail,
     Invalid,
+    Problem,
     Strict,
     after,
     anything,
@@ -48,6 +49,7 @@ from simulator.core.schema import (
     moment,
     node,
     node_check,
+    note,
     number,
     one_of,
     optional,
@@ -243,9 +245,7 @@ def _unique(*keys: str) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
                 value = getattr(item, key)
                 if value in first:
                     problem = f"duplicate {key} {value} (entry {first[value]} has it): each must be unique"
-                    errors.append(
-                        {"type": "duplicate", "loc": (i, key), "msg": problem, "input": value, "ctx": {}}
-                    )
+                    note(errors, (i, key), value, Problem("duplicate", problem))
                 first.setdefault(value, i)
         if errors:
             raise Invalid("duplicates", errors)

@@ -74,23 +74,33 @@ Errors = list[ErrorDetail]
 Check = Callable[[Any, Loc, Errors], Any]
 
 
-def _note(errors: Errors, loc: Loc, value: Any, problem: Problem) -> Any:
+def note(errors: Errors, loc: Loc, value: Any, problem: Problem) -> Any:
+    """Add ``problem`` about ``value`` at ``loc`` to ``errors``; return FAILED."""
     errors.append(
         {"type": problem.kind, "loc": loc, "msg": problem.message, "input": value, "ctx": problem.ctx}
     )
     return FAILED
 
 
+def _converted(convert: Callable[[Any], Any], value: Any, loc: Loc, errors: Errors) -> Any:
+    """``convert(value)``, or FAILED with what it raised noted: a Problem as it is, an Invalid's
+    errors under ``loc``, any other ValueError as a value error."""
+    try:
+        return convert(value)
+    except Problem as problem:
+        return note(errors, loc, value, problem)
+    except Invalid as exc:
+        errors.extend({**e, "loc": (*loc, *e["loc"])} for e in exc.errors())
+        return FAILED
+    except ValueError as exc:
+        return note(errors, loc, value, Problem("value_error", str(exc)))
+
+
 def leaf(convert: Callable[[Any], Any]) -> Check:
     """A check of one value: ``convert`` returns it converted or raises ValueError (or Problem)."""
 
     def check(value: Any, loc: Loc, errors: Errors) -> Any:
-        try:
-            return convert(value)
-        except Problem as problem:
-            return _note(errors, loc, value, problem)
-        except ValueError as exc:
-            return _note(errors, loc, value, Problem("value_error", str(exc)))
+        return _converted(convert, value, loc, errors)
 
     return check
 
@@ -277,8 +287,10 @@ def _as_bool(value: Any) -> bool:
         return value
     if isinstance(value, int | float) and value in (0, 1):
         return bool(value)
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _TRUE or word in _FALSE:
+            return word in _TRUE
     if isinstance(value, int | float | str):
         raise Problem("bool_parsing", "Input should be a valid boolean, unable to interpret input")
     raise Problem("bool_type", "Input should be a valid boolean")
@@ -311,11 +323,19 @@ def _as_datetime(value: Any) -> datetime:
         return _from_unix(value)
     if isinstance(value, str):
         spelled = value.strip()
-        try:
-            return _from_unix(float(spelled)) if spelled.isascii() else _from_iso(spelled)
-        except ValueError:
-            return _from_iso(spelled)
+        seconds = _number_in(spelled)
+        return _from_iso(spelled) if seconds is None else _from_unix(seconds)
     raise Problem("datetime_type", "Input should be a valid datetime")
+
+
+def _number_in(spelled: str) -> float | None:
+    """The number a string spells in ASCII (``"1767600000"``), or None."""
+    if not spelled.isascii():
+        return None
+    try:
+        return float(spelled)
+    except ValueError:
+        return None
 
 
 def _from_iso(spelled: str) -> datetime:
@@ -366,7 +386,7 @@ def many(item: Check) -> Check:
 
     def check(value: Any, loc: Loc, errors: Errors) -> Any:
         if not isinstance(value, list | tuple):
-            return _note(errors, loc, value, Problem("tuple_type", "Input should be a valid tuple"))
+            return note(errors, loc, value, Problem("tuple_type", "Input should be a valid tuple"))
         items = [item(entry, (*loc, i), errors) for i, entry in enumerate(value)]
         return FAILED if any(entry is FAILED for entry in items) else tuple(items)
 
@@ -378,18 +398,18 @@ def pair(first: Check, second: Check) -> Check:
 
     def check(value: Any, loc: Loc, errors: Errors) -> Any:
         if not isinstance(value, list | tuple):
-            return _note(errors, loc, value, Problem("tuple_type", "Input should be a valid tuple"))
+            return note(errors, loc, value, Problem("tuple_type", "Input should be a valid tuple"))
         if len(value) > 2:
             problem = Problem(
                 "too_long", f"Tuple should have at most 2 items after validation, not {len(value)}"
             )
-            return _note(errors, loc, value, problem)
+            return note(errors, loc, value, problem)
         items = []
         for i, part in enumerate((first, second)):
             if i < len(value):
                 items.append(part(value[i], (*loc, i), errors))
             else:
-                items.append(_note(errors, (*loc, i), value, Problem("missing", "Field required")))
+                items.append(note(errors, (*loc, i), value, Problem("missing", "Field required")))
         return FAILED if any(entry is FAILED for entry in items) else tuple(items)
 
     return check
@@ -400,7 +420,7 @@ def table(key: Check, value: Check) -> Check:
 
     def check(data: Any, loc: Loc, errors: Errors) -> Any:
         if not isinstance(data, Mapping):
-            return _note(errors, loc, data, Problem("dict_type", "Input should be a valid dictionary"))
+            return note(errors, loc, data, Problem("dict_type", "Input should be a valid dictionary"))
         result: dict[Any, Any] = {}
         failed = False
         for name, entry in data.items():
@@ -429,7 +449,7 @@ def tagged(choose: Callable[[Any], str | None], branches: Mapping[str, Check], u
     def check(value: Any, loc: Loc, errors: Errors) -> Any:
         tag = choose(value)
         if tag is None or tag not in branches:
-            return _note(errors, loc, value, unknown)
+            return note(errors, loc, value, unknown)
         return branches[tag](value, loc, errors)
 
     return _shaped(check, ("tagged", (choose, dict(branches))))
@@ -467,17 +487,7 @@ def after(inner: Check, validate: Callable[[Any], Any]) -> Check:
 
     def check(value: Any, loc: Loc, errors: Errors) -> Any:
         converted = inner(value, loc, errors)
-        if converted is FAILED:
-            return FAILED
-        try:
-            return validate(converted)
-        except Invalid as exc:
-            errors.extend({**e, "loc": (*loc, *e["loc"])} for e in exc.errors())
-            return FAILED
-        except Problem as problem:
-            return _note(errors, loc, value, problem)
-        except ValueError as exc:
-            return _note(errors, loc, value, Problem("value_error", str(exc)))
+        return FAILED if converted is FAILED else _converted(validate, converted, loc, errors)
 
     return _shaped(check, shape_of(inner))
 
@@ -506,7 +516,6 @@ class Field:
         self.default = default
         self.default_factory = default_factory
         self.exclude = exclude
-        self.name = ""
 
     @property
     def required(self) -> bool:
@@ -547,7 +556,7 @@ def node(cls: type[Strict]) -> Check:
             problem = Problem(
                 "model_type", f"Input should be a valid dictionary or instance of {cls.__name__}"
             )
-            return _note(errors, loc, value, problem)
+            return note(errors, loc, value, problem)
         return cls._build(value, loc, errors)
 
     return _shaped(check, ("node", cls))
@@ -565,7 +574,6 @@ class Strict:
         fields = dict(cls.model_fields)
         for name, value in list(vars(cls).items()):
             if isinstance(value, Field):
-                value.name = name
                 fields[name] = value
                 delattr(cls, name)  # an instance always holds its own value
         undeclared = [
@@ -608,12 +616,12 @@ class Strict:
             if name in values:
                 state[name] = spec.check(values[name], (*loc, name), errors)
             elif spec.required:
-                _note(errors, (*loc, name), dict(values), Problem("missing", "Field required"))
+                note(errors, (*loc, name), dict(values), Problem("missing", "Field required"))
             else:
                 state[name] = spec.make_default()
         for key in values:
             if key not in fields:
-                _note(
+                note(
                     errors,
                     (*loc, key),
                     values[key],
@@ -625,7 +633,7 @@ class Strict:
             try:
                 node_check_(self)
             except ValueError as exc:
-                _note(errors, loc, dict(values), Problem("value_error", str(exc)))
+                note(errors, loc, dict(values), Problem("value_error", str(exc)))
                 return False
         return True
 

@@ -397,3 +397,9 @@ def test_no_two_scenarios_share_a_default_mapping() -> None:
 def test_yaml_binary_text_is_read_as_text() -> None:
     assert parse_scenario(f"{ARRIVALS}description: !!binary aGVsbG8=\n").description == "hello"
     assert refused(text(), b"\xff")["type"] == "string_unicode"
+
+
+def test_a_number_in_quotes_too_far_out_for_a_start_says_so() -> None:
+    """A quoted number is a Unix time: out of range, it says that, not that it is no ISO date."""
+    assert refused(moment, "1e30")["msg"] == "Input should be a valid datetime, the timestamp is out of range"
+    assert refused(moment, "nope")["msg"].endswith("such as 2026-01-05T08:00:00Z")
