@@ -4,8 +4,18 @@ and the request it becomes (data only; :mod:`simulator.core.render` turns them i
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
+from simulator.core.payload_styles import (
+    AliasStyle,
+    BodyLayout,
+    BoolStyle,
+    ChangedChanges,
+    HeaderSpelling,
+    IdStyle,
+    KeyStyle,
+    TimestampDigits,
+)
 from simulator.superoffice import facts as so
 
 __all__ = [
@@ -29,14 +39,6 @@ __all__ = [
 ]
 
 JsonValue = Any
-KeyStyle = Literal["pascal", "camel"]
-IdStyle = Literal["mixed", "int"]
-AliasStyle = Literal["string", "int"]
-BoolStyle = Literal["bool", "int"]
-ChangedChanges = Literal["empty", "fields"]
-TimestampDigits = Literal["7", "trim"]
-HeaderSpelling = Literal["canonical", "reference"]
-BodyLayout = Literal["compact", "indented"]
 
 TICKS_PER_SECOND = 10_000_000
 

@@ -11,6 +11,16 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from simulator.core.headers import header_problem, is_transport_header
+from simulator.core.payload_styles import (
+    AliasStyle,
+    BodyLayout,
+    BoolStyle,
+    ChangedChanges,
+    HeaderSpelling,
+    IdStyle,
+    KeyStyle,
+    TimestampDigits,
+)
 from simulator.core.scenario_faults import FAULTS, FaultOptions, Faults
 from simulator.core.scenario_flow import FlowSpec
 from simulator.core.scenario_types import (
@@ -51,7 +61,6 @@ from simulator.core.schema import (
     node_check,
     note,
     number,
-    one_of,
     optional,
     pair,
     table,
@@ -84,6 +93,11 @@ __all__ = [
     "Uniform",
     "WebhookSpec",
 ]
+
+#: The event a payload override applies to, or all (``*``).
+OverrideEvent = Literal["*", "chatsession.created", "chatsession.message", "chatsession.changed"]
+#: How sessions arrive.
+ArrivalProcess = Literal["poisson", "uniform", "burst"]
 
 # --- webhook and payload ------------------------------------------------------------
 
@@ -124,9 +138,7 @@ def _known_override_keys(values: dict[str, Any]) -> dict[str, Any]:
 class OverrideSpec(Strict):
     """Fixed values for payload fields, for one event type or all (``*``)."""
 
-    event: Literal["*", "chatsession.created", "chatsession.message", "chatsession.changed"] = field(
-        one_of("*", *so.CHAT_EVENTS), default="*"
-    )
+    event: OverrideEvent = field(choice(OverrideEvent), default="*")
     set: dict[str, Any] = field(after(table(text(), anything), _known_override_keys))
 
 
@@ -171,19 +183,17 @@ def _digits_as_text(value: Any) -> Any:
 class PayloadSpec(Strict):
     """The open points of the docs (reference §6); defaults are documented in the README."""
 
-    field_value_keys: Literal["pascal", "camel"] = field(one_of("pascal", "camel"), default="pascal")
-    id_types: Literal["mixed", "int"] = field(one_of("mixed", "int"), default="mixed")
-    customer_alias: Literal["string", "int"] = field(one_of("string", "int"), default="string")
-    booleans: Literal["bool", "int"] = field(one_of("bool", "int"), default="bool")
+    field_value_keys: KeyStyle = field(choice(KeyStyle), default="pascal")
+    id_types: IdStyle = field(choice(IdStyle), default="mixed")
+    customer_alias: AliasStyle = field(choice(AliasStyle), default="string")
+    booleans: BoolStyle = field(choice(BoolStyle), default="bool")
     field_values_on: tuple[ChatEventName, ...] = field(many(choice(ChatEventName)), default=so.CHAT_EVENTS)
-    changed_changes: Literal["empty", "fields"] = field(one_of("empty", "fields"), default="empty")
-    timestamp_digits: Literal["7", "trim"] = field(
-        before(_digits_as_text, one_of("7", "trim")), default="trim"
+    changed_changes: ChangedChanges = field(choice(ChangedChanges), default="empty")
+    timestamp_digits: TimestampDigits = field(
+        before(_digits_as_text, choice(TimestampDigits)), default="trim"
     )
-    header_spelling: Literal["canonical", "reference"] = field(
-        one_of("canonical", "reference"), default="canonical"
-    )
-    body_layout: Literal["compact", "indented"] = field(one_of("compact", "indented"), default="compact")
+    header_spelling: HeaderSpelling = field(choice(HeaderSpelling), default="canonical")
+    body_layout: BodyLayout = field(choice(BodyLayout), default="compact")
     overrides: tuple[OverrideSpec, ...] = field(many(node(OverrideSpec)), default=())
 
 
@@ -296,9 +306,7 @@ class ArrivalsSpec(Strict):
 
     sessions: int | None = field(optional(whole(ge=1, le=MAX_SESSIONS)), default=None)
     duration: float | None = field(optional(SECONDS), default=None)
-    process: Literal["poisson", "uniform", "burst"] = field(
-        one_of("poisson", "uniform", "burst"), default="poisson"
-    )
+    process: ArrivalProcess = field(choice(ArrivalProcess), default="poisson")
     rate: float = field(PER_SECOND, default=1.0)
     burst: BurstSpec | None = field(optional(node(BurstSpec)), default=None)
 
