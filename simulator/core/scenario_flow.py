@@ -8,6 +8,7 @@ from simulator.core.scenario_types import (
     PROBABILITY,
     SECONDS,
     SUM_TOLERANCE,
+    WHOLE_NUMBER,
     Count,
     CountRange,
     Delay,
@@ -33,7 +34,6 @@ from simulator.core.schema import (
     number,
     table,
     text,
-    whole,
 )
 from simulator.core.units import parse_duration
 
@@ -109,7 +109,7 @@ class RatingSpec(Strict):
 
     probability: float = field(PROBABILITY, default=0.3)
     values: dict[int, float] = field(
-        after(table(whole(), number()), check_weights_sum_to_one),
+        after(table(WHOLE_NUMBER, number()), check_weights_sum_to_one),
         default={1: 0.05, 2: 0.05, 3: 0.15, 4: 0.35, 5: 0.4},
     )
     # chatsession.changed fires on a change of status (trigger 401, ChatSessionChangedStatus), so a

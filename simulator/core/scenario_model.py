@@ -29,6 +29,7 @@ from simulator.core.scenario_types import (
     LATEST_START,
     MAX_BURST,
     MAX_SESSIONS,
+    NON_NEGATIVE_INT,
     PER_SECOND,
     PROBABILITY,
     SECONDS,
@@ -286,7 +287,7 @@ class PopulationSpec(Strict):
     #: ChangedByAssociateId of what no associate does: the visitor's created event and messages,
     #: bot and system messages, status changes without an agent. The docs say only "Associate ID
     #: of the user that triggered the event"; system-fired state events carry 0.
-    visitor_associate_id: int = field(whole(ge=0), default=0)
+    visitor_associate_id: int = field(NON_NEGATIVE_INT, default=0)
     #: Identities drawn with Faker per locale once, then combined per session (speed).
     identity_pool: int = field(whole(ge=1, le=100_000), default=256)
 

@@ -1,5 +1,6 @@
-"""The values scenario nodes are built from: limits, durations and rates, literals, the strict base
-model and the delay and count distributions.
+"""The values scenario nodes are built from: limits, the checks of durations, rates, shares and
+counts, literals, and the delay and count distributions (the nodes' base, Strict, is in
+:mod:`simulator.core.schema`).
 
 The nodes themselves live in :mod:`simulator.core.scenario_model` (the scenario, its webhook,
 payload, population and arrivals), :mod:`simulator.core.scenario_flow` (a session's state machine)
@@ -48,25 +49,10 @@ PROBABILITY = number(parse=percent_share, ge=0.0, le=1.0)  # 0.3 or 30%
 
 #: Whole numbers: YAML's ``true`` and ``yes`` are booleans and no count (see schema.whole).
 WHOLE_NUMBER = whole()
-POSITIVE_INT = whole(ge=1)
 NON_NEGATIVE_INT = whole(ge=0)
 ID = whole(ge=1, le=MAX_ID)
 TURNS = whole(ge=0, le=MAX_TURNS)
 
-StatusName = Literal[
-    "Invalid",
-    "PreChatForm",
-    "Faq",
-    "OfflineForm",
-    "InQueue",
-    "CustomerLast",
-    "UserLast",
-    "Finished",
-    "Deleted",
-    "Closed",
-    "RequestPosted",
-    "ClosedFromQueue",
-]
 EntryStatus = Literal["InQueue", "PreChatForm", "Faq"]
 FinalStatus = Literal["Finished", "Closed"]
 EndedBy = Literal["user", "customer", "idle"]
