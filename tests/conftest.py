@@ -10,16 +10,24 @@ its run has of its own.
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any, Literal
 
 import pytest
 
 from simulator.core.outcome import Attempt, Handler, RunInfo, RunResult, StateChange
+from simulator.core.pool_cache import CACHE_ENV
 from simulator.report.stats import RunStats
 from simulator.report.thresholds import parse_threshold
+
+# The suite keeps its identity pools in a cache of its own (and the sosim processes it starts
+# inherit it), never in the user's ~/.cache: a machine's first run draws them, later ones read them.
+os.environ.setdefault(CACHE_ENV, str(Path(tempfile.gettempdir()) / f"sosim-test-cache-{os.getuid()}"))
 
 #: The settings every synthetic run has unless a test says otherwise (a password in the target,
 #: so the reports' masking is always exercised).

@@ -1,11 +1,13 @@
 """Who takes part in a session: Faker-made identity pools per locale, and the agents.
 
 Faker runs once per locale to fill an identity pool; sessions combine pool entries, which keeps
-Faker's cost (about 100 us a call) off the per-event path.
+Faker's cost (about 100 us a call) off the per-event path. Pools are kept on disk between runs
+(:mod:`~simulator.core.pool_cache`), which keeps Faker off the start of a run too.
 """
 
 from __future__ import annotations
 
+import os
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable
@@ -15,9 +17,18 @@ from itertools import accumulate
 from random import Random
 from typing import Any
 
+from simulator.core import pool_cache
 from simulator.core.scenario_model import AgentSpec
 
-__all__ = ["FAKER_PROVIDERS", "Agent", "IdentityPool", "agent_for", "email_local", "identity_pool"]
+__all__ = [
+    "FAKER_PROVIDERS",
+    "Agent",
+    "IdentityPool",
+    "agent_for",
+    "draw_pool",
+    "email_local",
+    "identity_pool",
+]
 
 #: The Faker providers the pools draw from. Faker's default loads all 25 or so, and finding each
 #: one's locale module lists directories: a third of a pool's cost. The draws are the same with
@@ -55,6 +66,19 @@ class IdentityPool:
 
 @cache
 def identity_pool(locale: str, seed: int, size: int) -> IdentityPool:
+    """``size`` identities from Faker in ``locale``, deterministically for ``seed``: drawn once
+    on a machine and then read from :mod:`~simulator.core.pool_cache` (the same strings)."""
+    drawn_by = _drawn_by()
+    cached = pool_cache.load(drawn_by, locale, seed, size)
+    if cached is not None and len(cached) == len(IdentityPool.__slots__):
+        return IdentityPool(*cached)
+    pool = draw_pool(locale, seed, size)
+    columns = (pool.first_names, pool.last_names, pool.companies, pool.phones, pool.domains)
+    pool_cache.store(drawn_by, locale, seed, size, columns)
+    return pool
+
+
+def draw_pool(locale: str, seed: int, size: int) -> IdentityPool:
     """Draw ``size`` identities from Faker in ``locale``, deterministically for ``seed``."""
     from faker import Faker  # deferred: Faker is slow to import and only generation needs it
 
@@ -70,6 +94,18 @@ def identity_pool(locale: str, seed: int, size: int) -> IdentityPool:
         phones=_draws(fake.phone_number, size),
         domains=_draws(fake.free_email_domain, min(size, 32)),
     )
+
+
+@cache
+def _drawn_by() -> str:
+    """What names this module's way of drawing in a cache key: its providers and its own file,
+    so an edited or upgraded sosim never reads a pool that another version drew."""
+    try:
+        stat = os.stat(__file__)
+        stamp = f"{stat.st_mtime_ns}:{stat.st_size}"
+    except OSError:
+        stamp = "?"
+    return f"{','.join(FAKER_PROVIDERS)}:{__file__}:{stamp}"
 
 
 def _draws(draw: Callable[[], str], count: int) -> tuple[str, ...]:
