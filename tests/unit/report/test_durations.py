@@ -14,6 +14,7 @@ from simulator.report.series import (
     US_PER_S,
     Durations,
     _lowest_equivalent,
+    percentile_steps,
 )
 
 PROBE = HdrHistogram(1, HIGHEST_US, _SIGNIFICANT_DIGITS)
@@ -122,3 +123,15 @@ def test_the_coarse_table_is_coarse_index_of_every_value_it_covers() -> None:
 
     assert len(COARSE_TABLE) == COARSE_TABLE_SIZE == 1 << 16
     assert list(COARSE_TABLE) == [coarse_index(us) for us in range(COARSE_TABLE_SIZE)]
+
+
+@settings(max_examples=80, deadline=None)
+@given(batches, st.sampled_from((1, 5, 10)))
+def test_percentile_steps_are_the_librarys_percentile_iterator(batches: list[list[int]], ticks: int) -> None:
+    """Every step the library's iterator yields, 100% included, visiting only the filled slots."""
+    plain = _plain([us for batch in batches for us in batch])
+    library = [
+        (step.percentile_level_iterated_to, step.value_iterated_to)
+        for step in plain.get_percentile_iterator(ticks)
+    ]
+    assert percentile_steps(plain, ticks) == library
