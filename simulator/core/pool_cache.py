@@ -14,6 +14,7 @@ cannot be read, only means drawing the pool again: the cache never fails a run.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.util
 import json
@@ -90,8 +91,10 @@ def _entry(drawn_by: str, locale: str, seed: int, size: int) -> Path | None:
     return directory / f"{locale}-{hashlib.blake2b(key, digest_size=12).hexdigest()}.json"
 
 
+@functools.cache
 def faker_stamp() -> str:
-    """Which Faker is installed, without importing it: its version and its package's file stamp."""
+    """Which Faker is installed, without importing it: its version and its package's file stamp
+    (read once a process, not once for each locale's load and store)."""
     spec = importlib.util.find_spec("faker")
     if spec is None or spec.origin is None:
         return "no-faker"
