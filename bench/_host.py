@@ -1,8 +1,7 @@
-"""Host helpers for the benchmarks that drive sosim only through its CLI (``bench/peers.py``).
+"""Host helpers shared by every benchmark: processes pinned to a core, an nginx receiver on
+127.0.0.1 (installed with apt-get when missing), and wrk / hey runs.
 
-Nothing here imports ``simulator``: processes pinned to a core, an nginx receiver on 127.0.0.1
-(installed with apt-get when missing), and wrk / hey runs. The logic is copied from
-``bench/send.py`` (which imports sosim's internals); send.py can switch to these later.
+Nothing here imports ``simulator``, so ``bench/peers.py`` measures sosim only through its CLI.
 """
 
 from __future__ import annotations
@@ -34,7 +33,11 @@ class BenchError(Exception):
 
 
 def pin_to_core(core: int) -> bool:
-    """Pin this process to one CPU core, when the platform allows it and the core exists."""
+    """Pin this process to one CPU core, when the platform allows it and the core exists.
+
+    The core is not checked against this process's current affinity: a child started by a
+    pinned parent inherits the parent's single core and must still be able to move to another.
+    """
     setter = getattr(os, "sched_setaffinity", None)
     if setter is None:
         return False
@@ -232,10 +235,13 @@ def _tail(path: Path) -> str:
 class LoadToolResult:
     """What wrk or hey reported about itself."""
 
+    tool: str
     rate: float
     requests: int
     seconds: float
     non_2xx: int = 0
+    p50_s: float | None = None
+    p99_s: float | None = None
 
 
 def lua_string(data: bytes) -> str:
@@ -259,20 +265,62 @@ def wrk_script(headers: Sequence[tuple[str, str]], body: bytes) -> str:
     return "\n".join(lines) + "\n"
 
 
+_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
+
+
+def _wrk_duration(match: re.Match[str] | None) -> float | None:
+    return float(match.group(1)) * _UNITS[match.group(2)] if match else None
+
+
 def parse_wrk(output: str) -> LoadToolResult:
-    """Requests/s, request count, duration and non-2xx count from wrk's output."""
+    """Requests/s, request count, duration, non-2xx count and (with --latency) p50 and p99."""
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
     total = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)\b", output)
     if rate is None or total is None:
         raise BenchError(f"wrk printed no Requests/sec:\n{output}")
-    scale = {"ms": 1e-3, "s": 1.0, "m": 60.0}[total.group(3)]
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     return LoadToolResult(
+        "wrk",
         float(rate.group(1)),
         int(total.group(1)),
-        float(total.group(2)) * scale,
+        float(total.group(2)) * _UNITS[total.group(3)],
         int(non_2xx.group(1)) if non_2xx else 0,
+        _wrk_duration(re.search(r"^\s+50%\s+([\d.]+)(us|ms|s|m)$", output, re.MULTILINE)),
+        _wrk_duration(re.search(r"^\s+99%\s+([\d.]+)(us|ms|s|m)$", output, re.MULTILINE)),
     )
+
+
+def parse_hey(output: str) -> LoadToolResult:
+    """Requests/s, request count, duration, non-2xx count, p50 and p99 from hey's summary."""
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    total = re.search(r"Total:\s+([\d.]+) secs", output)
+    if rate is None or total is None:
+        raise BenchError(f"hey printed no Requests/sec:\n{output}")
+    codes = {int(code): int(n) for code, n in re.findall(r"\[(\d{3})\]\s+(\d+) responses", output)}
+    requests = sum(codes.values()) or round(float(rate.group(1)) * float(total.group(1)))
+    non_2xx = sum(n for code, n in codes.items() if not 200 <= code < 300)
+    p50 = re.search(r"50% in ([\d.]+) secs", output)
+    p99 = re.search(r"99% in ([\d.]+) secs", output)
+    return LoadToolResult(
+        "hey",
+        float(rate.group(1)),
+        requests,
+        float(total.group(1)),
+        non_2xx,
+        float(p50.group(1)) if p50 else None,
+        float(p99.group(1)) if p99 else None,
+    )
+
+
+def _run_tool(name: str, command: list[str], *, seconds: float, core: int | None) -> str:
+    """Run a load tool bounded by ``seconds`` (plus a margin) on ``core``; return its stdout."""
+    setup = child_setup(core)
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=seconds + 30, check=False, preexec_fn=setup
+    )
+    if done.returncode:
+        raise BenchError(f"{name} failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
+    return done.stdout
 
 
 def run_wrk(
@@ -289,30 +337,8 @@ def run_wrk(
     with tempfile.TemporaryDirectory(prefix="sosim-bench-wrk-") as tmp:
         script = Path(tmp) / "post.lua"
         script.write_text(wrk_script(headers, body), encoding="utf-8")
-        command = [wrk, "-t1", f"-c{connections}", f"-d{seconds:g}s", "-s", str(script), url]
-        done = subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            timeout=seconds + 30,
-            check=False,
-            preexec_fn=child_setup(core),
-        )
-    if done.returncode:
-        raise BenchError(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
-    return parse_wrk(done.stdout)
-
-
-def parse_hey(output: str) -> LoadToolResult:
-    """Requests/s, request count, duration and non-2xx count from hey's summary."""
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    total = re.search(r"Total:\s+([\d.]+) secs", output)
-    if rate is None or total is None:
-        raise BenchError(f"hey printed no Requests/sec:\n{output}")
-    codes = {int(code): int(n) for code, n in re.findall(r"\[(\d{3})\]\s+(\d+) responses", output)}
-    requests = sum(codes.values()) or round(float(rate.group(1)) * float(total.group(1)))
-    non_2xx = sum(n for code, n in codes.items() if not 200 <= code < 300)
-    return LoadToolResult(float(rate.group(1)), requests, float(total.group(1)), non_2xx)
+        command = [wrk, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", str(script), url]
+        return parse_wrk(_run_tool("wrk", command, seconds=seconds, core=core))
 
 
 def run_hey(
@@ -332,14 +358,4 @@ def run_hey(
         command = [hey, "-z", f"{seconds:g}s", "-c", str(connections), "-m", "POST", "-D", str(body_file)]
         for name, value in headers:
             command += ["-T", value] if name.lower() == "content-type" else ["-H", f"{name}: {value}"]
-        done = subprocess.run(
-            [*command, url],
-            capture_output=True,
-            text=True,
-            timeout=seconds + 30,
-            check=False,
-            preexec_fn=child_setup(core),
-        )
-    if done.returncode:
-        raise BenchError(f"hey failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
-    return parse_hey(done.stdout)
+        return parse_hey(_run_tool("hey", [*command, url], seconds=seconds, core=core))

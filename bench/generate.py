@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench._host import pin_to_core
 from simulator.core.events import render
 from simulator.core.generate import timeline
 from simulator.core.plan import PlanOptions, adjust, plan
@@ -83,22 +84,6 @@ class Measurement:
     def cpu_rate(self) -> float:
         """Events per second of this process's CPU time (what one core does when it is not shared)."""
         return self.events / self.cpu_seconds if self.cpu_seconds > 0 else float("nan")
-
-
-def pin_to_core(core: int) -> bool:
-    """Pin this process to one CPU core, when the platform allows it and the core exists.
-
-    The core is not checked against this process's current affinity: a child started by a
-    pinned parent inherits the parent's single core and must still be able to move to another.
-    """
-    setter = getattr(os, "sched_setaffinity", None)
-    if setter is None:
-        return False
-    try:
-        setter(0, {core})
-    except OSError:  # no such core, or outside this machine's (or container's) CPU set
-        return False
-    return True
 
 
 def max_rss_bytes() -> int:

@@ -40,18 +40,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.send import (
-    DEFAULT_SCENARIO,
-    SENDER_CORE,
-    BenchError,
-    Table,
-    _child_setup,
-    bench_plan,
-    deliver,
-    free_port,
-    open_receiver,
-    pin_to_core,
-)
+from bench._host import BenchError, child_setup, free_port, pin_to_core
+from bench.send import DEFAULT_SCENARIO, SENDER_CORE, Table, bench_plan, deliver, open_receiver
 from simulator.core.events import Request, render
 from simulator.core.generate import make_generator
 from simulator.core.outcome import Attempt, StateChange
@@ -175,7 +165,7 @@ def run_locust(
             text=True,
             timeout=args.seconds + 120,
             check=False,
-            preexec_fn=_child_setup(SENDER_CORE),
+            preexec_fn=child_setup(SENDER_CORE),
         )
         if not out.exists():
             raise BenchError(f"locust exited {done.returncode} without figures: {done.stderr[-2000:]}")

@@ -20,17 +20,8 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from bench.send import (
-    DEFAULT_SCENARIO,
-    SENDER_CORE,
-    BenchError,
-    bench_plan,
-    deliver,
-    find_tool,
-    open_receiver,
-    pin_to_core,
-    run_wrk,
-)
+from bench._host import BenchError, find_tool, pin_to_core, run_wrk
+from bench.send import CONCURRENCY, DEFAULT_SCENARIO, SENDER_CORE, bench_plan, deliver, open_receiver
 from simulator.core.events import Request
 from simulator.core.outcome import Attempt
 from simulator.core.scenario import load_scenario
@@ -121,7 +112,10 @@ def main() -> int:
         receiver = open_receiver(args.receiver, install=not args.no_install, stack=stack)
         first = next(replay_plan(fixtures, ReplayOptions())[1]).request
         wrk = find_tool("wrk")
-        ceiling = run_wrk(wrk, receiver.url, first.headers, first.body, 5.0) if wrk else None
+        ceiling = None
+        if wrk is not None:
+            request = (receiver.url, first.headers, first.body)
+            ceiling = run_wrk(wrk, *request, seconds=5.0, connections=CONCURRENCY, core=SENDER_CORE)
         _, planned = replay_plan(fixtures, ReplayOptions())
         run = deliver("replay --max-rate", receiver.url, planned, max_rate=True, seconds=args.seconds)
     print(f"receiver: {receiver.name}; fixtures: {count:,} signed requests")

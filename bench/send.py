@@ -25,23 +25,35 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
-import ctypes
 import itertools
 import os
-import re
 import resource
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench._host import BenchError, apt_install, find_tool, free_port, lua_string, stop_process, wait_for_port
-from bench.generate import format_profile, pin_to_core
+from bench._host import (
+    HOST,
+    BenchError,
+    LoadToolResult,
+    Receiver,
+    apt_install,
+    child_setup,
+    find_tool,
+    free_port,
+    nginx_receiver,
+    pin_to_core,
+    run_hey,
+    run_wrk,
+    stop_process,
+    wait_for_port,
+)
+from bench.generate import format_profile
 from simulator.core.delivery_rules import ONCE
 from simulator.core.outcome import RunResult
 from simulator.core.plan import PlanOptions, plan
@@ -49,13 +61,12 @@ from simulator.core.scenario import Scenario, load_scenario
 from simulator.core.schedule import Planned
 from simulator.delivery.deliverer import Deliverer
 from simulator.delivery.transport import LeanTransport, install_uvloop
-from simulator.engine.run import retime
+from simulator.engine.timing import retime
 from simulator.report.stats import RunStats
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SCENARIO = ROOT / "scenarios" / "busy-hour.yaml"
 SECRET = "bench-secret"
-HOST = "127.0.0.1"
 SENDER_CORE, RECEIVER_CORE = 0, 1
 CONCURRENCY = 32
 
@@ -70,84 +81,6 @@ LAG_SECONDS = 5.0
 MEMORY_EVENTS, MEMORY_SECONDS = 300_000, 120.0
 RENDERED_POOL = 20_000
 EVENTS_PER_SESSION_FLOOR = 10  # busy-hour averages about 24 events a session
-READY_TIMEOUT_S = 10.0
-
-
-def _child_setup(core: int) -> Callable[[], None]:
-    """Run in a child before exec: pin it, and have Linux stop it if this process dies first."""
-
-    def setup() -> None:
-        pin_to_core(core)
-        with contextlib.suppress(OSError, AttributeError):
-            pr_set_pdeathsig = 1
-            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-    return setup
-
-
-@dataclass(frozen=True, slots=True)
-class RunningReceiver:
-    """A receiver process listening on 127.0.0.1."""
-
-    name: str
-    url: str
-
-
-NGINX_CONF = """\
-daemon off;
-master_process on;
-worker_processes 1;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    keepalive_requests 10000000;
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    server {{
-        listen {host}:{port};
-        location / {{ return 200; }}
-    }}
-}}
-"""
-
-
-@contextlib.contextmanager
-def nginx_receiver(nginx: str) -> Iterator[RunningReceiver]:
-    """nginx with one worker on the receiver core, answering 200 to anything."""
-    with tempfile.TemporaryDirectory(prefix="sosim-bench-nginx-") as tmp:
-        port = free_port()
-        conf = Path(tmp) / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(tmp=tmp, host=HOST, port=port), encoding="utf-8")
-        error_log = Path(tmp) / "error.log"
-        command = [nginx, "-p", tmp, "-c", str(conf), "-e", str(error_log)]
-        process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_child_setup(RECEIVER_CORE)
-        )
-        try:
-            wait_for_port(port, process, lambda: _tail(error_log))
-            yield RunningReceiver(
-                f"nginx {_nginx_version(nginx)} (1 worker, return 200)", f"http://{HOST}:{port}/"
-            )
-        finally:
-            stop_process(process)
-            if process.stderr is not None:
-                process.stderr.close()
-
-
-def _tail(path: Path) -> str:
-    with contextlib.suppress(OSError):
-        return " | ".join(path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:])
-    return "(no log)"
-
-
-def _nginx_version(nginx: str) -> str:
-    done = subprocess.run([nginx, "-v"], capture_output=True, text=True, check=False, timeout=10)
-    return (done.stderr or done.stdout).strip().rpartition("/")[2] or "?"
 
 
 # The built-in receiver without signature or order checks: the fastest sosim can answer.
@@ -175,7 +108,7 @@ asyncio.run(main())
 
 
 @contextlib.contextmanager
-def builtin_receiver() -> Iterator[RunningReceiver]:
+def builtin_receiver() -> Iterator[Receiver]:
     """sosim's own Receiver in a separate Python process on the receiver core."""
     port = free_port()
     env = {
@@ -188,11 +121,11 @@ def builtin_receiver() -> Iterator[RunningReceiver]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=env,
-        preexec_fn=_child_setup(RECEIVER_CORE),
+        preexec_fn=child_setup(RECEIVER_CORE),
     )
     try:
         wait_for_port(port, process, lambda: "see its stderr above")
-        yield RunningReceiver("sosim Receiver (no signature check)", f"http://{HOST}:{port}/webhook")
+        yield Receiver("sosim Receiver (no signature check)", f"http://{HOST}:{port}", "/webhook")
     finally:
         if process.stdin is not None:
             process.stdin.close()
@@ -204,7 +137,7 @@ def builtin_receiver() -> Iterator[RunningReceiver]:
                 print(f"built-in receiver: {err}", file=sys.stderr)
 
 
-def open_receiver(choice: str, *, install: bool, stack: contextlib.ExitStack) -> RunningReceiver:
+def open_receiver(choice: str, *, install: bool, stack: contextlib.ExitStack) -> Receiver:
     """Start nginx (installing it if allowed) or fall back to the built-in receiver."""
     if choice in ("auto", "nginx"):
         nginx = find_tool("nginx")
@@ -212,7 +145,7 @@ def open_receiver(choice: str, *, install: bool, stack: contextlib.ExitStack) ->
             nginx = find_tool("nginx")
         if nginx is not None:
             try:
-                return stack.enter_context(nginx_receiver(nginx))
+                return stack.enter_context(nginx_receiver(nginx, RECEIVER_CORE))
             except BenchError as exc:
                 if choice == "nginx":
                     raise
@@ -225,103 +158,6 @@ def open_receiver(choice: str, *, install: bool, stack: contextlib.ExitStack) ->
 # --- (a) wrk / hey ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class LoadToolResult:
-    """What wrk or hey reported."""
-
-    tool: str
-    rate: float
-    p50_s: float | None = None
-    p99_s: float | None = None
-    non_2xx: int = 0
-
-
-def wrk_script(headers: Sequence[tuple[str, str]], body: bytes) -> str:
-    """A wrk Lua script that POSTs ``body`` with ``headers`` (wrk adds Host and Content-Length)."""
-    lines = ['wrk.method = "POST"', f"wrk.body = {lua_string(body)}"]
-    lines += [f"wrk.headers[{lua_string(k.encode())}] = {lua_string(v.encode())}" for k, v in headers]
-    return "\n".join(lines) + "\n"
-
-
-_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
-
-
-def _wrk_duration(text: str) -> float:
-    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
-    if match is None:
-        raise BenchError(f"cannot read wrk duration {text!r}")
-    return float(match.group(1)) * _UNITS[match.group(2)]
-
-
-def parse_wrk(output: str) -> LoadToolResult:
-    """Requests/s, p50, p99 and non-2xx count from ``wrk --latency`` output."""
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    if rate is None:
-        raise BenchError(f"wrk printed no Requests/sec:\n{output}")
-    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE)
-    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE)
-    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    return LoadToolResult(
-        "wrk",
-        float(rate.group(1)),
-        _wrk_duration(p50.group(1)) if p50 else None,
-        _wrk_duration(p99.group(1)) if p99 else None,
-        int(non_2xx.group(1)) if non_2xx else 0,
-    )
-
-
-def run_wrk(
-    wrk: str, url: str, headers: Sequence[tuple[str, str]], body: bytes, seconds: float
-) -> LoadToolResult:
-    """wrk -t1 -c32 on the sender core, posting one fixed signed body."""
-    with tempfile.TemporaryDirectory(prefix="sosim-bench-wrk-") as tmp:
-        script = Path(tmp) / "post.lua"
-        script.write_text(wrk_script(headers, body), encoding="utf-8")
-        command = [wrk, "-t1", f"-c{CONCURRENCY}", f"-d{seconds:g}s", "--latency", "-s", str(script), url]
-        done = subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            timeout=seconds + 30,
-            check=False,
-            preexec_fn=_child_setup(SENDER_CORE),
-        )
-    if done.returncode:
-        raise BenchError(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
-    return parse_wrk(done.stdout)
-
-
-def run_hey(
-    hey: str, url: str, headers: Sequence[tuple[str, str]], body: bytes, seconds: float
-) -> LoadToolResult:
-    """hey -c32 for ``seconds``, on the sender core, posting one fixed signed body."""
-    with tempfile.TemporaryDirectory(prefix="sosim-bench-hey-") as tmp:
-        body_file = Path(tmp) / "body.json"
-        body_file.write_bytes(body)
-        command = [hey, "-z", f"{seconds:g}s", "-c", str(CONCURRENCY), "-m", "POST", "-D", str(body_file)]
-        for name, value in headers:
-            command += ["-T", value] if name.lower() == "content-type" else ["-H", f"{name}: {value}"]
-        done = subprocess.run(
-            [*command, url],
-            capture_output=True,
-            text=True,
-            timeout=seconds + 30,
-            check=False,
-            preexec_fn=_child_setup(SENDER_CORE),
-        )
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", done.stdout)
-    if done.returncode or rate is None:
-        raise BenchError(f"hey failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
-    p50 = re.search(r"50% in ([\d.]+) secs", done.stdout)
-    p99 = re.search(r"99% in ([\d.]+) secs", done.stdout)
-    return LoadToolResult(
-        "hey",
-        float(rate.group(1)),
-        float(p50.group(1)) if p50 else None,
-        float(p99.group(1)) if p99 else None,
-    )
-
-
 def measure_load_tool(
     url: str, headers: Sequence[tuple[str, str]], body: bytes, seconds: float, *, install: bool
 ) -> LoadToolResult | None:
@@ -331,9 +167,9 @@ def measure_load_tool(
     if wrk is None and hey is None and install and apt_install("wrk"):
         wrk = find_tool("wrk")
     if wrk is not None:
-        return run_wrk(wrk, url, headers, body, seconds)
+        return run_wrk(wrk, url, headers, body, seconds=seconds, connections=CONCURRENCY, core=SENDER_CORE)
     if hey is not None:
-        return run_hey(hey, url, headers, body, seconds)
+        return run_hey(hey, url, headers, body, seconds=seconds, connections=CONCURRENCY, core=SENDER_CORE)
     return None
 
 

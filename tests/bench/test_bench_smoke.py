@@ -48,9 +48,9 @@ def test_generate_bench_measures_every_stage() -> None:
 
 def test_wrk_script_carries_the_exact_body() -> None:
     """The wrk Lua script escapes the signed body byte for byte, non-ASCII included."""
-    send = load_bench("send")
+    host = load_bench("_host")
     body = '{"Name":"Bjørn \\"B\\"\\n"}'.encode()
-    script = send.wrk_script([("X-SuperOffice-Signature", "abc+/=")], body)
+    script = host.wrk_script([("X-SuperOffice-Signature", "abc+/=")], body)
     literal = script.splitlines()[1].removeprefix("wrk.body = ")
     decoded = bytearray()
     text = literal[1:-1]
@@ -71,7 +71,7 @@ def test_wrk_script_carries_the_exact_body() -> None:
 
 def test_wrk_output_is_parsed() -> None:
     """Requests/s, the latency percentiles and non-2xx answers are read from wrk's report."""
-    send = load_bench("send")
+    host = load_bench("_host")
     output = """Running 5s test @ http://127.0.0.1:1/
   Latency Distribution
      50%  280.00us
@@ -82,11 +82,36 @@ def test_wrk_output_is_parsed() -> None:
   Non-2xx or 3xx responses: 7
 Requests/sec:  86046.12
 """
-    result = send.parse_wrk(output)
+    result = host.parse_wrk(output)
     assert result.rate == pytest.approx(86046.12)
     assert result.p50_s == pytest.approx(280e-6)
     assert result.p99_s == pytest.approx(1.2e-3)
     assert result.non_2xx == 7
+
+
+def test_hey_output_is_parsed() -> None:
+    """Requests/s, the count by status, non-2xx answers and the percentiles are read from hey's summary."""
+    host = load_bench("_host")
+    output = """
+Summary:
+  Total:	3.0012 secs
+  Requests/sec:	16297.1234
+
+Latency distribution:
+  10% in 0.0010 secs
+  50% in 0.0018 secs
+  99% in 0.0071 secs
+
+Status code distribution:
+  [200]	48890 responses
+  [503]	12 responses
+"""
+    result = host.parse_hey(output)
+    assert (result.tool, result.requests, result.non_2xx) == ("hey", 48902, 12)
+    assert result.rate == pytest.approx(16297.1234)
+    assert result.seconds == pytest.approx(3.0012)
+    assert result.p50_s == pytest.approx(0.0018)
+    assert result.p99_s == pytest.approx(0.0071)
 
 
 def test_hostile_bench_loads_a_real_receiver_and_reads_each_answer(
