@@ -7,6 +7,7 @@ import contextlib
 import gc
 import inspect
 import os
+import select
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -33,6 +34,9 @@ from simulator.core.errors import SimulatorError
 from simulator.core.urls import mask_urls_in
 
 EXIT_USAGE = 2
+#: A reader of sosim's output left (``sosim generate -o - | head``): the code of a Unix tool ended
+#: by SIGPIPE, 128 + 13, as a shell reports it. Not click's 1, which in sosim is a verdict.
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 
 
 #: Where a command's docstring starts the part its --help shows last (examples, exit codes).
@@ -69,12 +73,22 @@ def _split_examples(help_text: str | None) -> tuple[str, str]:
 
 
 class SosimGroup(click.Group):
-    """Turns every SimulatorError into one line on stderr and exit code 2, never a traceback."""
+    """Turns every SimulatorError into one line on stderr and exit code 2, never a traceback, and
+    a reader of the output that left into exit code 141, without a word."""
 
     command_class = ExamplesLast
 
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        """Parse the command line; ``sosim --help | head`` ends as a closed pipe should."""
+        with _quiet_when_the_reader_leaves():
+            return super().make_context(*args, **kwargs)
+
     def invoke(self, ctx: click.Context) -> Any:
-        """Run the command, translating sosim's errors."""
+        """Run the command, translating sosim's errors and a reader of its output that left."""
+        with _quiet_when_the_reader_leaves():
+            return self._invoke_translated(ctx)
+
+    def _invoke_translated(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except OptionValueError as exc:  # click names the option; sosim keeps its one-line form
@@ -84,6 +98,40 @@ class SosimGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+
+
+@contextlib.contextmanager
+def _quiet_when_the_reader_leaves() -> Iterator[None]:
+    """A BrokenPipeError from stdout or stderr ends the command silently with EXIT_BROKEN_PIPE
+    (click would exit 1 and rich too, which in sosim is a verdict)."""
+    try:
+        yield
+    except BrokenPipeError:
+        if not _reader_left():
+            raise  # a socket's EPIPE that escaped: a bug to see, not a closed pipe to hide
+        _silence_output()
+        sys.exit(EXIT_BROKEN_PIPE)
+
+
+def _reader_left() -> bool:
+    """Whether stdout's or stderr's reader has closed its end (the write end then polls POLLERR)."""
+    poll = getattr(select, "poll", None)
+    if poll is None:  # no poll(): trust the error
+        return True
+    poller = poll()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            poller.register(stream.fileno(), select.POLLOUT)
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+
+
+def _silence_output() -> None:
+    """Point stdout and stderr at /dev/null, so that flushing them at exit raises nothing more."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            os.dup2(devnull, stream.fileno())
+    os.close(devnull)
 
 
 @contextlib.contextmanager

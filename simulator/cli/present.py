@@ -63,11 +63,10 @@ def success_hint(stats: Any, policy: DeliveryPolicy) -> str | None:
 
 def present(config: RunConfig, produce: Callable[[Any], RunOutcome]) -> int:
     """Produce an outcome with a console, write the reports, print the summary; return the exit code."""
-    from rich.console import Console
-
     from simulator.delivery.signals import signals_noted
+    from simulator.report.console import StderrConsole
 
-    console = Console(stderr=True)
+    console = StderrConsole()
     outcome: RunOutcome = produce(console)
     with signals_noted():  # the run is over: a Ctrl-C now must not leave a report unwritten
         _report(config, outcome, console)

@@ -59,15 +59,14 @@ def receive(**options: Any) -> None:
       sosim receive --port 8000 --fail-rate 0.1 --latency 50ms         # exercise the sender's retries
       sosim receive --port 8000 --record capture.jsonl --max-requests 100
     """
-    from rich.console import Console
-
     from simulator.cli.config import receive_config
     from simulator.engine.receive import receive as serve
+    from simulator.report.console import StderrConsole
     from simulator.servers.receiver import verdict_ok
 
     secret = resolve_secret(options.pop("secret"), options.pop("secret_env"), options.pop("secret_file"))
     config = receive_config(secret=secret, **options)
-    console = Console(stderr=True)
+    console = StderrConsole()
     tally = serve(config, console=console)
     print_verdict(console, tally, table=not config.quiet)  # --quiet keeps the verdict line
     sys.exit(0 if verdict_ok(tally) else 1)

@@ -11,13 +11,12 @@ __all__ = ["present_tenant"]
 
 def present_tenant(config: TenantConfig) -> int:
     """Run the tenant with a console, write --report/--junit/--html, print the summary."""
-    from rich.console import Console
-
     from simulator.engine.checks import check_outputs
+    from simulator.report.console import StderrConsole
     from simulator.report.writers import render_summary, write_reports
 
     check_outputs(report=config.report, junit=config.junit, html=config.html)
-    console = Console(stderr=True)
+    console = StderrConsole()
     outcome = run_tenant(config, console=console)
     write_reports(
         outcome.stats,

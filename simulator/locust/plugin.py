@@ -449,12 +449,12 @@ def _say_error(message: str, where: str = "") -> None:
 
 def _print_summary(outcome: Outcome, code: int, refusals: list[str]) -> None:
     """The end-of-run summary on the master, as ``sosim run`` prints it, and the exit code."""
-    from rich.console import Console
     from rich.markup import escape
 
+    from simulator.report.console import StderrConsole
     from simulator.report.writers import render_summary
 
-    console = Console(stderr=True)
+    console = StderrConsole()
     render_summary(outcome.stats, outcome.thresholds, console)
     for refusal in refusals:
         console.print(f"sosim: the run could not play on {escape(refusal)}", style="bold red")
