@@ -1,7 +1,7 @@
 """Benchmark: how fast sosim sends signed webhooks, how punctual it is, and in how much memory.
 
-Prints figures; it is not a test. One run starts a receiver on 127.0.0.1 (nginx answering
-``return 200;`` on core 1, installed with apt-get when missing, or else sosim's own receiver in a
+Prints figures; it is not a test. One run starts a receiver on 127.0.0.1 (nginx answering 200 to
+``POST /webhook`` on core 1, installed with apt-get when missing, or else sosim's own receiver in a
 separate process on core 1), runs sosim in this process on core 0, and measures:
 
 (a) the ceiling: wrk (or hey) posting one fixed signed body for a few seconds, on core 0;
