@@ -46,7 +46,8 @@ def run_config(scenarios: tuple[str, ...], *, secret: str | None, **options: Any
 
     chosen = [n for n in ("speed", "rate", "max_rate") if options.get(n)]
     if len(chosen) > 1:
-        raise UsageError(f"choose one of --speed, --rate, --max-rate (got {', '.join(chosen)})")
+        given = ", ".join("--" + name.replace("_", "-") for name in chosen)
+        raise UsageError(f"choose one of --speed, --rate, --max-rate (got {given})")
     _check_speed(options.get("speed"))
     return RunConfig(
         scenarios=scenarios,

@@ -91,7 +91,7 @@ def generate(
     # (due_s, scenario, request) of each Planned, picked in C: this runs once an event.
     items = map(attrgetter("due_s", "scenario", "request"), plan(loaded, options))
     count = write_fixtures(items, out, fmt, header, http_path=http_path)  # type: ignore[arg-type]
-    click.echo(f"wrote {count} requests to {out} ({fmt})", err=True)
+    click.echo(f"wrote {count} requests to {'stdout' if out == '-' else out} ({fmt})", err=True)
 
 
 def _check_bounded(scenarios: list[Any]) -> None:

@@ -286,7 +286,12 @@ def timing_options(func: Callable[..., Any]) -> Callable[..., Any]:
             click.option(
                 "--rate", type=RATE, metavar="N/s", help="Send at a fixed rate, e.g. 500/s or 30/min."
             ),
-            click.option("--max-rate", is_flag=True, help="Send as fast as the target answers."),
+            click.option(
+                "--max-rate",
+                is_flag=True,
+                help="Send as fast as the target answers: the default without --target (with one, "
+                "the timeline plays in real time).",
+            ),
         ]
     ):
         func = decorator(func)

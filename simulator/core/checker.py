@@ -190,11 +190,14 @@ class WebhookChecker:
         *,
         require_signature: bool | None = None,
         check_order: bool = True,
+        expects_created: bool = True,
         window: int = DEFAULT_WINDOW,
     ) -> None:
         """Check signatures with ``secret``; ``check_order=False`` skips the per-session checks;
-        remember the last ``window`` EventIds and chat sessions. An empty secret is no secret, as
-        for the sender, which signs nothing with it (``delivery_rules.resigned``)."""
+        ``expects_created=False`` lets a session start with another event than chatsession.created
+        (a webhook that does not subscribe to it never gets one); remember the last ``window``
+        EventIds and chat sessions. An empty secret is no secret, as for the sender, which signs
+        nothing with it (``delivery_rules.resigned``)."""
         secret = secret or None
         if require_signature is None:
             require_signature = secret is not None
@@ -203,6 +206,7 @@ class WebhookChecker:
         self._secret = secret
         self._require_signature = require_signature
         self._check_order = check_order
+        self._expects_created = expects_created
         if window < 1:
             raise UsageError(f"the EventId window must be at least 1, not {window}")
         self._bodies: Recent[str, int] = Recent(window)  # EventId -> hash of the first body (process-local)
@@ -353,7 +357,7 @@ class WebhookChecker:
         latest = self._sessions.get(session_id)
         if latest is None:
             # Once sessions have been forgotten, an unknown one may be one of them: no verdict on it.
-            if event != so.EVENT_CREATED and not self._sessions.forgotten:
+            if event != so.EVENT_CREATED and self._expects_created and not self._sessions.forgotten:
                 problems.append(CREATED_NOT_FIRST)
             self._sessions.set(session_id, ticks)
             self._session_count += 1

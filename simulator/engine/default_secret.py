@@ -15,12 +15,15 @@ def warn_default_secret(scenarios: Sequence[Any]) -> str | None:
     """Warn once on stderr when a ``${VAR:-default}`` default signs; return the variable (or None)."""
     from simulator.core.scenario import defaulted_secret
 
-    found = {name: s.source for s in scenarios if (name := defaulted_secret(s))}
+    found: dict[str, list[str]] = {}
+    for scenario in scenarios:
+        if name := defaulted_secret(scenario):
+            found.setdefault(name, []).append(str(scenario.source))
     if not found:
         return None
-    for name, source in found.items():
+    for name, sources in found.items():
         print(
-            f"sosim: warning: signing with the default from ${{{name}:-...}} in {source}, "
+            f"sosim: warning: signing with the default from ${{{name}:-...}} in {', '.join(sources)}, "
             f"because {name} is not set: export {name}, or pass --secret-env NAME",
             file=sys.stderr,
         )

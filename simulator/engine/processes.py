@@ -53,6 +53,7 @@ from simulator.engine.run import (
     RunOutcome,
     _target,
     exit_code,
+    expects_created,
     merge_faults,
     new_run_id,
 )
@@ -75,9 +76,9 @@ def play_sharded(
     count = config.processes
     with ExitStack() as stack:
         workers = stack.enter_context(_Workers(count))  # they start up while this process prepares
-        secret, check_order = _prepare(config, replay)
+        secret, check_order, created = _prepare(config, replay)
         check_target(config)
-        target, receiver = _target(config, secret, stack, check_order)
+        target, receiver = _target(config, secret, stack, check_order, expects_created=created)
         scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="sosim-workers-"))
         jobs = _jobs(config, replay, target, scratch)
         if console is not None and not config.quiet:
@@ -114,8 +115,9 @@ def play_sharded(
 # --- the parent -----------------------------------------------------------------------
 
 
-def _prepare(config: RunConfig, replay: ReplayOptions | None) -> tuple[str | None, bool]:
-    """Refuse what one process must see whole; the built-in receiver's secret and order check."""
+def _prepare(config: RunConfig, replay: ReplayOptions | None) -> tuple[str | None, bool, bool]:
+    """Refuse what one process must see whole; the built-in receiver's secret, order check and
+    whether it expects chatsession.created first."""
     if config.target and config.target.startswith("asgi://"):
         raise UsageError("an asgi:// app runs inside one process; give an http(s) target", option="processes")
     if config.serve_api:
@@ -131,7 +133,7 @@ def _prepare(config: RunConfig, replay: ReplayOptions | None) -> tuple[str | Non
                 "give up one of the two",
                 option="processes",
             )
-        return replay.secret, not replay.filtered
+        return replay.secret, not replay.filtered, True
     from simulator.core.conversation import is_external
     from simulator.core.scenario import load_scenarios, webhook_for
 
@@ -146,7 +148,8 @@ def _prepare(config: RunConfig, replay: ReplayOptions | None) -> tuple[str | Non
         raise UsageError(
             "the closed loop waits for one system's answers; run it in one process", option="processes"
         )
-    return webhook_for(scenarios[0], config.secret).secret, True
+    webhooks = [webhook_for(s, config.secret) for s in scenarios]
+    return webhooks[0].secret, True, expects_created(webhooks)
 
 
 def _timing(config: RunConfig) -> str:

@@ -203,6 +203,13 @@ def _closed_loop(
             "scenario's own timing with speed instead)",
             option="rate",
         )
+    if config.target is None:
+        print(
+            "sosim: warning: the scenario hands a role to your system (flow: external), but there is "
+            "no --target: its webhooks go to the built-in receiver, which never answers, so each "
+            "customer waits out flow.external.reply_timeout. Give --target your bot's webhook URL",
+            file=sys.stderr,
+        )
     by_name = {s.name: w for s, w in zip(scenarios, webhooks, strict=True)}
     serve = config.serve_api or DEFAULT_API
     return ClosedLoop(scenarios, by_name, options, serve=serve, speed=speed, say=say)
@@ -247,7 +254,8 @@ def execute(
     # Reordered traffic is expected to arrive out of order: the built-in receiver must not flag it.
     check_order = check_order and not any(f.name == "reorder" for f in config.faults)
     with ExitStack() as stack:
-        target, receiver = _target(config, receiver_secret, stack, check_order)
+        created = expects_created((webhook, *(webhooks or {}).values()))
+        target, receiver = _target(config, receiver_secret, stack, check_order, expects_created=created)
         wrap_transport = None
         if live_api is not None:
             stack.enter_context(live_api)  # stops serving when the run ends, Ctrl-C included
@@ -317,12 +325,25 @@ def execute(
     return RunOutcome(stats, results, result, code, tally, fault_report)
 
 
-def _target(config: RunConfig, secret: str | None, stack: ExitStack, check_order: bool) -> tuple[str, Any]:
+def expects_created(webhooks: Iterable[Any]) -> bool:
+    """Whether the built-in receiver may expect each session to start with chatsession.created:
+    not when a webhook does not subscribe to it (a replay's unknown webhook, None, does)."""
+    return all(so.EVENT_CREATED in getattr(w, "events", so.CHAT_EVENTS) for w in webhooks)
+
+
+def _target(
+    config: RunConfig,
+    secret: str | None,
+    stack: ExitStack,
+    check_order: bool,
+    *,
+    expects_created: bool = True,
+) -> tuple[str, Any]:
     if config.target:
         return config.target, None
     from simulator.servers.receiver import ReceiverConfig, ReceiverThread, WebhookChecker
 
-    checker = WebhookChecker(secret, check_order=check_order)
+    checker = WebhookChecker(secret, check_order=check_order, expects_created=expects_created)
     receiver = stack.enter_context(ReceiverThread(ReceiverConfig(secret=secret), checker=checker))
     return str(receiver.url) + "webhook", receiver
 

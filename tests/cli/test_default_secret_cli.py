@@ -65,3 +65,20 @@ def test_generate_signing_with_the_default_warns(tmp_path: Path) -> None:
     assert done.stderr.count(WARNING) == 1
     quiet = sosim("generate", SCENARIO, "--sessions", "1", "--out", str(out), "--secret", "given")
     assert "warning" not in quiet.stderr
+
+
+def test_one_warning_names_every_scenario_the_default_signs_for(tmp_path: Path) -> None:
+    """Two scenarios with the same ``${SOSIM_SECRET:-...}``: one warning, and it names both files
+    (it named only the last)."""
+    out = tmp_path / "out.jsonl"
+    done = sosim("generate", SCENARIO, "scenarios/sales-chat.yaml", "--sessions", "1", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count(WARNING) == 1
+    assert f"in {SCENARIO}, scenarios/sales-chat.yaml, because SOSIM_SECRET is not set" in done.stderr
+
+
+def test_generate_to_stdout_says_stdout() -> None:
+    """The closing line names stdout, not ``-``."""
+    done = sosim("generate", SCENARIO, "--sessions", "1", "--out", "-", secret="s3cret")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().endswith("requests to stdout (jsonl)")

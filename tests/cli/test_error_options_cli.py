@@ -74,3 +74,23 @@ def test_the_cli_shows_the_option_where_the_library_names_the_field(error: Usage
     preflight failure gets the hint that only the CLI can give."""
     assert describe_error(error) == shown
     assert "--" not in str(error)  # the library's own words name no option
+
+
+def test_two_timings_are_named_as_their_options() -> None:
+    """``--max-rate --rate 10/s`` names the options given, not the config fields (``max_rate``)."""
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            str(PACKAGE.parent / "scenarios" / "support-chat.yaml"),
+            "--max-rate",
+            "--rate",
+            "10/s",
+            "--secret",
+            "s",
+        ],
+    )
+    assert result.exit_code == 2
+    assert "choose one of --speed, --rate, --max-rate (got --rate, --max-rate)" in result.output

@@ -37,7 +37,9 @@ def load_bot() -> ModuleType:
 bot = load_bot()
 
 
-def write_scenario(tmp_path: Path, sessions: int, arrive_s: float = 10, **external: Any) -> Path:
+def write_scenario(
+    tmp_path: Path, sessions: int, arrive_s: float = 10, customer_delay_s: float = 10, **external: Any
+) -> Path:
     """Customers arrive for ``arrive_s`` and each chat lasts longer: up to ``sessions`` open at once."""
     spec = {
         "name": "loop-e2e",
@@ -49,7 +51,11 @@ def write_scenario(tmp_path: Path, sessions: int, arrive_s: float = 10, **extern
         "flow": {
             "bot": "external",
             "external": {"reply_timeout": 30, "on_timeout": "abandon", **external},
-            "chatbot": {"turns": 1, "customer_delay": {"fixed": 10}, "handoff_probability": 0.2},
+            "chatbot": {
+                "turns": 1,
+                "customer_delay": {"fixed": customer_delay_s},
+                "handoff_probability": 0.2,
+            },
             "queue": {"wait": {"fixed": 1}, "abandon_probability": 0},
             "conversation": {
                 "turns": 1,
@@ -182,3 +188,21 @@ def test_a_bot_that_never_answers_leaves_every_customer_waiting_and_fails_the_ga
     assert conversation["unanswered"] == 10
     assert conversation["ended"] == {"abandoned": 10}
     assert "unanswered" in done.stderr
+    assert NO_TARGET_WARNING not in done.stderr
+
+
+NO_TARGET_WARNING = "sosim: warning: the scenario hands a role to your system (flow: external)"
+
+
+def test_a_closed_loop_without_a_target_warns_that_nothing_can_answer(
+    tmp_path: Path, free_port: Callable[[], int]
+) -> None:
+    """Without --target the webhooks reach the built-in receiver, not a bot: say so at the start,
+    then play as asked (every question times out)."""
+    report = tmp_path / "report.json"
+    scenario = write_scenario(tmp_path, 2, arrive_s=0.2, customer_delay_s=0.1, reply_timeout=0.3)
+    done = sosim("run", scenario, "--serve-api", f"127.0.0.1:{free_port()}", "--report", report, "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count(NO_TARGET_WARNING) == 1, done.stderr
+    assert "Give --target your bot's webhook URL" in done.stderr
+    assert json.loads(report.read_text())["conversation"]["unanswered"] == 2

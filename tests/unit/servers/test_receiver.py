@@ -300,6 +300,18 @@ def test_created_must_come_first() -> None:
     assert late.problems == ("created-not-first",)
 
 
+def test_a_session_may_start_without_created_when_the_webhook_does_not_subscribe_to_it() -> None:
+    """``expects_created=False`` (a webhook of chatsession.message only): a first message is fine,
+    and the rest of the order checks still hold."""
+    checker = WebhookChecker(SECRET, expects_created=False)
+
+    first = check(checker, render(chat_event(so.EVENT_MESSAGE, ticks=T0 + 2), WEBHOOK))
+    earlier = check(checker, render(chat_event(so.EVENT_MESSAGE, ticks=T0 + 1), WEBHOOK))
+
+    assert first.ok
+    assert earlier.problems == ("timestamp-backwards",)
+
+
 def test_a_full_session_in_order_passes() -> None:
     """created, message, changed in time order for two interleaved sessions raise no problem."""
     checker = WebhookChecker(SECRET)
