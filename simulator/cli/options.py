@@ -93,6 +93,8 @@ class SosimGroup(click.Group):
             return super().invoke(ctx)
         except OptionValueError as exc:  # click names the option; sosim keeps its one-line form
             fail(mask_urls_in(exc.one_line()))
+        except click.UsageError as exc:  # click's own checks: one line too, not its usage block
+            fail(mask_urls_in(usage_line(exc)))
         except SimulatorError as exc:
             fail(mask_urls_in(describe_error(exc)))  # a URL quoted in an error never shows its credentials
         except KeyboardInterrupt:
@@ -191,6 +193,12 @@ def describe_error(exc: SimulatorError) -> str:
     if getattr(exc, "skippable", False):  # a preflight failure: the check can be turned off
         message += " (pass --no-preflight to skip this check)"
     return message
+
+
+def usage_line(exc: click.UsageError) -> str:
+    """Click's message for a bad command line, and where the options are listed."""
+    command = exc.ctx.command_path if exc.ctx is not None else "sosim"
+    return f"{exc.format_message().rstrip('.')} (see {command} --help)"
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:

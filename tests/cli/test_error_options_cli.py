@@ -94,3 +94,26 @@ def test_two_timings_are_named_as_their_options() -> None:
     )
     assert result.exit_code == 2
     assert "choose one of --speed, --rate, --max-rate (got --rate, --max-rate)" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "{scenario}", "--sessions", "0"], "Invalid value for '--sessions': 0 is not in the range"),
+        (["generate", "{scenario}"], "Missing option '--out' / '-o' (see sosim generate --help)"),
+        (["run", "--nope"], "No such option '--nope'"),
+        (["nosuch"], "No such command 'nosuch' (see sosim --help)"),
+        (["replay"], "Missing argument 'SOURCE' (see sosim replay --help)"),
+    ],
+)
+def test_click_s_own_usage_errors_are_one_sosim_line(args: list[str], message: str) -> None:
+    """A range, a missing option or argument, an unknown option or command: ``sosim: error: ...``
+    on one line with the command's --help to read, exit 2, as every other usage error."""
+    from click.testing import CliRunner
+
+    scenario = str(PACKAGE.parent / "scenarios" / "support-chat.yaml")
+    result = CliRunner().invoke(main, [arg.format(scenario=scenario) for arg in args], prog_name="sosim")
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sosim: error: "), result.output
+    assert message in lines[0]
