@@ -44,6 +44,7 @@ __all__ = [
     "HttpxTransport",
     "LeanTransport",
     "TransportError",
+    "check_target_form",
     "install_uvloop",
     "open_transport",
 ]
@@ -212,6 +213,11 @@ def _split_asgi_target(target: str) -> tuple[str, str, str]:
     if not (module and colon and attr):
         raise UsageError(f"invalid ASGI target {target!r}: use asgi://package.module:app/path")
     return module, attr, slash + path or "/"
+
+
+def check_target_form(target: str) -> None:
+    """Raise UsageError unless ``target`` is an http(s):// URL or an asgi:// app reference."""
+    _target_path(target)
 
 
 def _target_path(target: str) -> str:

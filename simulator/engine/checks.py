@@ -35,8 +35,14 @@ def check_outputs(
 
 
 def check_target(config: RunConfig) -> None:
-    """Fail within seconds when an http(s) target cannot be resolved or connected to (unless disabled)."""
-    if not config.preflight or not config.target:
+    """Fail at once on a target that is no URL sosim sends to, and within seconds when an http(s)
+    target cannot be resolved or connected to (unless disabled)."""
+    if not config.target:
+        return
+    from simulator.delivery.transport import check_target_form
+
+    check_target_form(config.target)
+    if not config.preflight:
         return
     from simulator.engine.preflight import MAX_PREFLIGHT_S, preflight, proxied
 

@@ -117,3 +117,19 @@ def test_click_s_own_usage_errors_are_one_sosim_line(args: list[str], message: s
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("sosim: error: "), result.output
     assert message in lines[0]
+
+
+@pytest.mark.parametrize("extra", [[], ["--no-preflight"], ["--processes", "2"]])
+def test_a_target_that_is_no_url_fails_before_the_run_announces_itself(extra: list[str]) -> None:
+    """``--target localhost:8000/webhook`` (no scheme): the error alone, not after a ``sosim run: ...
+    -> localhost:8000/webhook`` line that reads as if the run had started."""
+    from click.testing import CliRunner
+
+    scenario = str(PACKAGE.parent / "scenarios" / "support-chat.yaml")
+    args = ["run", scenario, "--sessions", "1", "--secret", "s", "--target", "localhost:8000/webhook", *extra]
+    result = CliRunner().invoke(main, args, prog_name="sosim")
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "sosim: error: unsupported target 'localhost:8000/webhook': use http://host[:port]/path, "
+        "https://host[:port]/path or asgi://package.module:app/path"
+    ]
