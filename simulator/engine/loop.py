@@ -350,6 +350,8 @@ def _listen(host: str, port: int) -> socket.socket:
         sock.listen(1024)
     except OSError as error:
         sock.close()
-        raise UsageError(f"cannot serve the mock API on {host}:{port}: {error.strerror or error}") from None
+        raise UsageError(
+            f"cannot serve the mock API on {host}:{port}: {error.strerror or error}", option="serve_api"
+        ) from None
     sock.setblocking(False)
     return sock

@@ -26,5 +26,6 @@ def test_a_port_in_use_for_the_api_is_a_usage_error_before_anything_is_sent() ->
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = taken.getsockname()[1]
-        with pytest.raises(UsageError, match=f"cannot serve the mock API on 127.0.0.1:{port}"):
+        with pytest.raises(UsageError, match=f"cannot serve the mock API on 127.0.0.1:{port}") as caught:
             run(RunConfig(scenarios=(EXTERNAL_BOT,), secret="s", sessions=1, serve_api=("127.0.0.1", port)))
+    assert caught.value.option == "serve_api"  # the CLI names --serve-api, which picks another port
