@@ -20,7 +20,7 @@ def verdict_table(tally: Tally) -> list[tuple[str, str]]:
         ("accepted", str(tally.accepted)),
         ("with problems", str(tally.failed)),
         ("duplicates (same EventId)", str(tally.duplicates)),
-        ("distinct EventIds", str(tally.event_ids)),
+        ("distinct EventIds (of well-formed requests)", str(tally.event_ids)),
         ("requeued (same event, new EventId)", str(tally.requeued)),
         ("requeued, behind a later event (NetServer's queue rule)", str(tally.requeued_out_of_order)),
         ("retries (X-SuperOffice-Retry)", str(tally.retries)),

@@ -453,6 +453,21 @@ def test_verdict_table_lists_counts_events_and_problems() -> None:
     assert verdict_ok(Tally(received=5, accepted=5, duplicates=2))
 
 
+def test_distinct_event_ids_count_only_well_formed_requests_and_say_so() -> None:
+    """A badly signed request is received but its EventId is not remembered: the row's label says
+    what it counts, so 3 received and 2 distinct EventIds add up for the reader."""
+    checker = WebhookChecker(SECRET)
+    for ticks in (T0, T0 + 1):
+        check(checker, render(chat_event(so.EVENT_CREATED, session_id=ticks, ticks=ticks), WEBHOOK))
+    forged = render(chat_event(so.EVENT_CREATED, session_id=9, ticks=T0 + 2), WEBHOOK)
+    checker.check("POST", forged.headers, forged.body + b" ")
+
+    rows = dict(verdict_table(checker.tally))
+
+    assert rows["received"] == "3"
+    assert rows["distinct EventIds (of well-formed requests)"] == "2"
+
+
 def test_a_checker_without_a_secret_says_its_verdict_left_signatures_unchecked() -> None:
     """Every verdict printer (sosim receive, the run's built-in receiver) adds what was not judged."""
     assert verdict_caveat(WebhookChecker("s3cret").tally) == ""
