@@ -1,7 +1,7 @@
 """Benchmark: events/s of one Locust worker process playing sosim sessions, against plain Locust and
 ``sosim run``, on the same receiver in one run; and the cost per event of sosim's code inside Locust.
 
-Prints figures; it is not a test. The receiver (nginx answering ``return 200;``, or sosim's own
+Prints figures; it is not a test. The receiver (nginx answering 200 to ``POST /webhook``, or sosim's own
 receiver) runs on core 1; every sender runs on core 0. Each round measures, one after the other:
 
 (a) plain Locust: one worker process (``--processes 1``) of ``FastHttpUser``s posting the

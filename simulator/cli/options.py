@@ -7,7 +7,6 @@ import contextlib
 import gc
 import inspect
 import os
-import select
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -78,10 +77,23 @@ class SosimGroup(click.Group):
 
     command_class = ExamplesLast
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the command line with a stderr that falls silent when its reader leaves."""
+        from simulator.cli.streams import quiet_stderr
+
+        with quiet_stderr():
+            return super().main(*args, **kwargs)
+
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
-        """Parse the command line; ``sosim --help | head`` ends as a closed pipe should."""
+        """Parse the command line: ``sosim --help | head`` ends as a closed pipe should, and a bad
+        option of the group itself is one line, as a subcommand's is."""
         with _quiet_when_the_reader_leaves():
-            return super().make_context(*args, **kwargs)
+            try:
+                return super().make_context(*args, **kwargs)
+            except _NO_ARGS_IS_HELP:
+                raise  # bare ``sosim``: click prints the help
+            except click.UsageError as exc:
+                fail(mask_urls_in(usage_line(exc)))
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command, translating sosim's errors and a reader of its output that left."""
@@ -93,6 +105,8 @@ class SosimGroup(click.Group):
             return super().invoke(ctx)
         except OptionValueError as exc:  # click names the option; sosim keeps its one-line form
             fail(mask_urls_in(exc.one_line()))
+        except _NO_ARGS_IS_HELP:
+            raise
         except click.UsageError as exc:  # click's own checks: one line too, not its usage block
             fail(mask_urls_in(usage_line(exc)))
         except SimulatorError as exc:
@@ -102,38 +116,28 @@ class SosimGroup(click.Group):
             sys.exit(130)
 
 
+#: Click 8.2+ raises this (a UsageError) for a group called without a command: it shows the help.
+_NO_ARGS_IS_HELP: tuple[type[BaseException], ...] = tuple(
+    filter(None, [getattr(click.exceptions, "NoArgsIsHelpError", None)])
+)
+
+
 @contextlib.contextmanager
 def _quiet_when_the_reader_leaves() -> Iterator[None]:
     """A BrokenPipeError from stdout or stderr ends the command silently with EXIT_BROKEN_PIPE
     (click would exit 1 and rich too, which in sosim is a verdict)."""
+    from simulator.cli.streams import broken_fds, point_at_devnull
+
     try:
         yield
-    except BrokenPipeError:
-        if not _reader_left():
-            raise  # a socket's EPIPE that escaped: a bug to see, not a closed pipe to hide
-        _silence_output()
+    except BrokenPipeError as exc:
+        broken = broken_fds((sys.stdout, sys.stderr))
+        if not broken:
+            # A socket's EPIPE that escaped: a bug to see (click would exit 1 without a word).
+            raise RuntimeError("a broken pipe that is not sosim's output") from exc
+        for fd in broken:  # only those: what the other stream still holds is written
+            point_at_devnull(fd)
         sys.exit(EXIT_BROKEN_PIPE)
-
-
-def _reader_left() -> bool:
-    """Whether stdout's or stderr's reader has closed its end (the write end then polls POLLERR)."""
-    poll = getattr(select, "poll", None)
-    if poll is None:  # no poll(): trust the error
-        return True
-    poller = poll()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(AttributeError, OSError, ValueError):
-            poller.register(stream.fileno(), select.POLLOUT)
-    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
-
-
-def _silence_output() -> None:
-    """Point stdout and stderr at /dev/null, so that flushing them at exit raises nothing more."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(AttributeError, OSError, ValueError):
-            os.dup2(devnull, stream.fileno())
-    os.close(devnull)
 
 
 @contextlib.contextmanager
@@ -198,7 +202,7 @@ def describe_error(exc: SimulatorError) -> str:
 def usage_line(exc: click.UsageError) -> str:
     """Click's message for a bad command line, and where the options are listed."""
     command = exc.ctx.command_path if exc.ctx is not None else "sosim"
-    return f"{exc.format_message().rstrip('.')} (see {command} --help)"
+    return f"{exc.format_message().rstrip('.')}; see {command} --help"
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:

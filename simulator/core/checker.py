@@ -164,7 +164,7 @@ class Tally:
     retries: int = 0  # requests carrying X-SuperOffice-Retry
     tests: int = 0  # accepted registration pings
     sessions: int = 0  # distinct chat sessions seen
-    event_ids: int = 0  # distinct EventIds accepted
+    event_ids: int = 0  # distinct EventIds of well-formed requests (order problems or not)
     requeued: int = 0  # later delivery cycles: a known body under a new EventId
     requeued_out_of_order: int = 0  # of those, arrived behind a later event of their session
     events: Mapping[str, int] = field(default_factory=dict)  # well-formed requests per event name
@@ -212,7 +212,7 @@ class WebhookChecker:
         self._bodies: Recent[str, int] = Recent(window)  # EventId -> hash of the first body (process-local)
         self._contents: Recent[int, bool] = Recent(window)  # hashes of bodies without EventId: new cycles
         self._sessions: Recent[int, int] = Recent(window)  # PrimaryKey -> latest timestamp_key
-        self._event_ids = 0  # distinct EventIds accepted (also those forgotten since)
+        self._event_ids = 0  # distinct EventIds of well-formed requests (also those forgotten since)
         self._session_count = 0
         self._received = 0
         self._accepted = 0

@@ -217,7 +217,10 @@ def _split_asgi_target(target: str) -> tuple[str, str, str]:
 
 def check_target_form(target: str) -> None:
     """Raise UsageError unless ``target`` is an http(s):// URL or an asgi:// app reference."""
-    _target_path(target)
+    try:
+        _target_path(target)
+    except ValueError as exc:  # urlsplit's own refusal (an unclosed IPv6 bracket); not quoted back
+        raise UsageError(f"the target is not a valid URL ({exc}): use {_ALLOWED_TARGETS}") from None
 
 
 def _target_path(target: str) -> str:

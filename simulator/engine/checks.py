@@ -71,7 +71,10 @@ def _is_loopback(target: str) -> bool:
     import ipaddress
     from urllib.parse import urlsplit
 
-    host = urlsplit(target).hostname or ""
+    try:
+        host = urlsplit(target).hostname or ""
+    except ValueError:  # not a URL at all: check_target says so
+        return False
     if target.startswith("asgi://") or host == "localhost":
         return True
     try:

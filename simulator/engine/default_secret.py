@@ -15,10 +15,10 @@ def warn_default_secret(scenarios: Sequence[Any]) -> str | None:
     """Warn once on stderr when a ``${VAR:-default}`` default signs; return the variable (or None)."""
     from simulator.core.scenario import defaulted_secret
 
-    found: dict[str, list[str]] = {}
+    found: dict[str, dict[str, None]] = {}
     for scenario in scenarios:
         if name := defaulted_secret(scenario):
-            found.setdefault(name, []).append(str(scenario.source))
+            found.setdefault(name, {})[str(scenario.source)] = None  # each file once, in order
     if not found:
         return None
     for name, sources in found.items():

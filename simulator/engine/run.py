@@ -172,6 +172,7 @@ def run(
         webhooks={s.name: w for s, w in zip(scenarios, webhooks, strict=True)},
         receiver_secret=webhooks[0].secret,
         signed=any(w.secret for w in webhooks),
+        created_first=expects_created(webhooks),  # from the list: two scenarios may share a name
         seed=seed,
         started=now,
         console=console,
@@ -231,6 +232,7 @@ def execute(
     webhooks: Mapping[str, Any] | None = None,
     receiver_secret: str | None,
     signed: bool,
+    created_first: bool = True,
     seed: int | None = None,
     started: datetime | None = None,
     console: Any = None,
@@ -245,7 +247,8 @@ def execute(
     """Deliver planned requests with the config's timing, rules and outputs (run and replay).
 
     ``planned_total`` (events) and ``expected_s`` (the run's expected duration), when known, let
-    progress show a percent and the time left."""
+    progress show a percent and the time left. ``created_first``: whether the built-in receiver
+    expects each session to start with chatsession.created (see :func:`expects_created`)."""
     from simulator.report.stats import RunStats
 
     check_outputs(record=config.record, report=config.report, junit=config.junit, html=config.html)
@@ -254,8 +257,7 @@ def execute(
     # Reordered traffic is expected to arrive out of order: the built-in receiver must not flag it.
     check_order = check_order and not any(f.name == "reorder" for f in config.faults)
     with ExitStack() as stack:
-        created = expects_created((webhook, *(webhooks or {}).values()))
-        target, receiver = _target(config, receiver_secret, stack, check_order, expects_created=created)
+        target, receiver = _target(config, receiver_secret, stack, check_order, expects_created=created_first)
         wrap_transport = None
         if live_api is not None:
             stack.enter_context(live_api)  # stops serving when the run ends, Ctrl-C included

@@ -117,6 +117,8 @@ def _remove_earlier_output(target: Path) -> None:
 
 def _write_jsonl(requests: Iterable[tuple[float, str, Request]], target: Path, header: dict[str, Any]) -> int:
     if str(target) == "-":
+        if sys.stdout is None:  # started with stdout closed (``>&-``): never a file named "-"
+            raise UsageError("stdout is closed: give a file to write to", option="out", value="-")
         return _write_lines(requests, JsonlWriter(target, flush_each=False, stream=sys.stdout), header)
     if target.is_dir():
         raise UsageError("is a directory; format jsonl writes one file", option="out", value=str(target))

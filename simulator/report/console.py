@@ -8,9 +8,6 @@ command finishes as it would have, its files whole, with its own exit code.
 
 from __future__ import annotations
 
-import contextlib
-import os
-
 from rich.console import Console
 
 __all__ = ["StderrConsole"]
@@ -23,11 +20,6 @@ class StderrConsole(Console):
         super().__init__(stderr=True)
 
     def on_broken_pipe(self) -> None:
-        """Say nothing more, here or in a plain ``print`` to the same stream; do not exit."""
+        """Say nothing more; do not exit. (Under the command line, sys.stderr itself already falls
+        silent: see ``simulator.cli.streams``.)"""
         self.quiet = True
-        with contextlib.suppress(AttributeError, OSError, ValueError):
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            try:
-                os.dup2(devnull, self.file.fileno())
-            finally:
-                os.close(devnull)

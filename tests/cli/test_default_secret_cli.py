@@ -75,6 +75,8 @@ def test_one_warning_names_every_scenario_the_default_signs_for(tmp_path: Path) 
     assert done.returncode == 0, done.stderr
     assert done.stderr.count(WARNING) == 1
     assert f"in {SCENARIO}, scenarios/sales-chat.yaml, because SOSIM_SECRET is not set" in done.stderr
+    twice = sosim("generate", SCENARIO, SCENARIO, "--sessions", "1", "--out", str(out))
+    assert f"in {SCENARIO}, because" in twice.stderr  # a file given twice is named once
 
 
 def test_generate_to_stdout_says_stdout() -> None:

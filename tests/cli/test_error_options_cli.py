@@ -100,10 +100,12 @@ def test_two_timings_are_named_as_their_options() -> None:
     ("args", "message"),
     [
         (["run", "{scenario}", "--sessions", "0"], "Invalid value for '--sessions': 0 is not in the range"),
-        (["generate", "{scenario}"], "Missing option '--out' / '-o' (see sosim generate --help)"),
+        (["generate", "{scenario}"], "Missing option '--out' / '-o'; see sosim generate --help"),
         (["run", "--nope"], "No such option '--nope'"),
-        (["nosuch"], "No such command 'nosuch' (see sosim --help)"),
-        (["replay"], "Missing argument 'SOURCE' (see sosim replay --help)"),
+        (["nosuch"], "No such command 'nosuch'; see sosim --help"),
+        (["replay"], "Missing argument 'SOURCE'; see sosim replay --help"),
+        (["--nope"], "No such option '--nope'; see sosim --help"),
+        (["-x", "run"], "No such option '-x'; see sosim --help"),
     ],
 )
 def test_click_s_own_usage_errors_are_one_sosim_line(args: list[str], message: str) -> None:
@@ -133,3 +135,15 @@ def test_a_target_that_is_no_url_fails_before_the_run_announces_itself(extra: li
         "sosim: error: unsupported target 'localhost:8000/webhook': use http://host[:port]/path, "
         "https://host[:port]/path or asgi://package.module:app/path"
     ]
+
+
+def test_a_target_that_urlsplit_refuses_is_a_usage_error_not_a_traceback() -> None:
+    """An unclosed IPv6 bracket made urllib raise ValueError: now one line, the password not shown."""
+    from click.testing import CliRunner
+
+    scenario = str(PACKAGE.parent / "scenarios" / "support-chat.yaml")
+    args = ["run", scenario, "--sessions", "1", "--secret", "s", "--target", "http://u:pw@[::1"]
+    result = CliRunner().invoke(main, args, prog_name="sosim")
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("sosim: error: the target is not a valid URL (Invalid IPv6 URL)")
+    assert "pw" not in result.output

@@ -265,3 +265,35 @@ def _accept_a_request(listener: socket.socket) -> socket.socket:
         if connection.recv(65536).startswith(b"POST "):
             return connection
         connection.close()
+
+
+def _named_scenario(tmp_path: Path, file: str, *, events: list[str], first_session_id: int) -> Path:
+    """support-chat under the name ``twin``, with its own webhook events and session ids."""
+    import yaml
+
+    spec = yaml.safe_load((ROOT / "scenarios" / "support-chat.yaml").read_text(encoding="utf-8"))
+    spec["name"] = "twin"
+    spec["webhook"]["events"] = events
+    spec["population"]["first_session_id"] = first_session_id
+    spec["seed"] = first_session_id  # its own EventIds too
+    path = tmp_path / file
+    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    return path
+
+
+def test_a_webhook_without_created_passes_the_built_in_receiver_also_beside_a_namesake(
+    tmp_path: Path,
+) -> None:
+    """NetServer sends no chatsession.created to a webhook that does not subscribe to it: the
+    built-in receiver must not call every such session created-not-first, also when another
+    scenario of the same name (whose webhook does subscribe) plays in the same run."""
+    without = _named_scenario(
+        tmp_path, "a.yaml", events=["chatsession.message", "chatsession.changed"], first_session_id=500_000
+    )
+    with_created = _named_scenario(
+        tmp_path, "b.yaml", events=["chatsession.created", "chatsession.message"], first_session_id=600_000
+    )
+    done = sosim("run", str(without), str(with_created), "--sessions", "3", "--max-rate")
+    assert done.returncode == 0, done.stderr
+    assert "receiver: all requests verified" in done.stderr
+    assert "created-not-first" not in done.stderr
