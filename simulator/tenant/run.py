@@ -20,7 +20,7 @@ import concurrent.futures
 import contextlib
 import heapq
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -31,6 +31,7 @@ from simulator.core.outcome import Handler, RunInfo, RunResult, call_finish
 from simulator.core.urls import mask_url
 from simulator.delivery.clock import Clock, MonotonicClock, sleep_until_or
 from simulator.delivery.eventloop import event_loop_factory
+from simulator.delivery.signals import signals_noted
 from simulator.report.stats import RunStats
 from simulator.servers.thread import LoopThread
 from simulator.superoffice import facts as so
@@ -191,22 +192,33 @@ class Tenant:
 
     # -- playing ---------------------------------------------------------------------------
 
-    def play(self) -> TenantOutcome:
+    def play(self, before: Callable[[], None] | None = None) -> TenantOutcome:
         """Wait for the registrations, play the scenarios, drain, and return the outcome (blocking).
 
-        Ctrl-C stops the run and still returns an outcome, marked interrupted; a second Ctrl-C
-        abandons the requests in flight.
+        ``before`` runs first (the command's banner). Ctrl-C stops the run and still returns an
+        outcome, marked interrupted; a second Ctrl-C abandons the requests in flight.
         """
         assert self._loop_thread is not None
         result = RunResult(0.0, True, so.WebhookState.Active.name, 0, "interrupted")
         messages: list[str] = []
-        future = self._loop_thread.submit(self._main())
+        future: concurrent.futures.Future[RunResult] | None = None
+        noted: list[int] = []
         try:
+            # Until the play is handed to the loop thread, Ctrl-C and SIGTERM are only noted: one
+            # that came while the banner printed or the play was being handed over (the GIL goes
+            # to the loop thread there) escaped before this try, and the report went unwritten.
+            with signals_noted(noted.append):
+                if before is not None:
+                    before()
+                future = self._loop_thread.submit(self._main())
+            if noted:
+                raise KeyboardInterrupt
             result = _wait(future, None)
         except KeyboardInterrupt:
             self.stop()
             with contextlib.suppress(KeyboardInterrupt, TimeoutError, concurrent.futures.CancelledError):
-                result = _wait(future, self.config.drain_timeout_s + 5.0)
+                if future is not None:
+                    result = _wait(future, self.config.drain_timeout_s + 5.0)
         finally:
             call_finish(self.handlers, result, lambda exc: messages.append(f"an output failed: {exc}"))
         return self._outcome(result, messages)
@@ -467,14 +479,14 @@ def run_tenant(
 ) -> TenantOutcome:
     """The whole ``sosim tenant``: serve, wait for registrations, play, drain; return the outcome."""
     with Tenant(config, handlers=handlers) as tenant:
-        try:
-            if console is not None and not config.quiet:
-                console.print(f"sosim tenant: SuperOffice API on {tenant.api_root}")
-                console.print(wait_banner(config.wait_for_webhooks, tenant.api_root))
-                tenant.registry.subscribe(lambda change: _echo_change(console, change))
-        except KeyboardInterrupt:
-            tenant.stop()  # Ctrl-C or SIGTERM during the banner: play stops at once, reports still written
-        return tenant.play()
+
+        def banner() -> None:
+            console.print(f"sosim tenant: SuperOffice API on {tenant.api_root}")
+            console.print(wait_banner(config.wait_for_webhooks, tenant.api_root))
+            tenant.registry.subscribe(lambda change: _echo_change(console, change))
+
+        # A Ctrl-C or SIGTERM during the banner stops the play at once; reports are still written.
+        return tenant.play(before=banner if console is not None and not config.quiet else None)
 
 
 def wait_banner(count: int, api_root: str) -> str:
