@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from simulator.cli.options import flag_of
 from simulator.core.errors import UsageError
 
 if TYPE_CHECKING:
@@ -46,8 +47,7 @@ def run_config(scenarios: tuple[str, ...], *, secret: str | None, **options: Any
 
     chosen = [n for n in ("speed", "rate", "max_rate") if options.get(n)]
     if len(chosen) > 1:
-        given = ", ".join("--" + name.replace("_", "-") for name in chosen)
-        raise UsageError(f"choose one of --speed, --rate, --max-rate (got {given})")
+        raise UsageError(f"choose one of --speed, --rate, --max-rate (got {', '.join(map(flag_of, chosen))})")
     _check_speed(options.get("speed"))
     return RunConfig(
         scenarios=scenarios,

@@ -87,17 +87,12 @@ class SosimGroup(click.Group):
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
         """Parse the command line: ``sosim --help | head`` ends as a closed pipe should, and a bad
         option of the group itself is one line, as a subcommand's is."""
-        with _quiet_when_the_reader_leaves():
-            try:
-                return super().make_context(*args, **kwargs)
-            except _NO_ARGS_IS_HELP:
-                raise  # bare ``sosim``: click prints the help
-            except click.UsageError as exc:
-                fail(mask_urls_in(usage_line(exc)))
+        with _quiet_when_the_reader_leaves(), _usage_errors_on_one_line():
+            return super().make_context(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command, translating sosim's errors and a reader of its output that left."""
-        with _quiet_when_the_reader_leaves():
+        with _quiet_when_the_reader_leaves(), _usage_errors_on_one_line():
             return self._invoke_translated(ctx)
 
     def _invoke_translated(self, ctx: click.Context) -> Any:
@@ -105,10 +100,6 @@ class SosimGroup(click.Group):
             return super().invoke(ctx)
         except OptionValueError as exc:  # click names the option; sosim keeps its one-line form
             fail(mask_urls_in(exc.one_line()))
-        except _NO_ARGS_IS_HELP:
-            raise
-        except click.UsageError as exc:  # click's own checks: one line too, not its usage block
-            fail(mask_urls_in(usage_line(exc)))
         except SimulatorError as exc:
             fail(mask_urls_in(describe_error(exc)))  # a URL quoted in an error never shows its credentials
         except KeyboardInterrupt:
@@ -120,6 +111,18 @@ class SosimGroup(click.Group):
 _NO_ARGS_IS_HELP: tuple[type[BaseException], ...] = tuple(
     filter(None, [getattr(click.exceptions, "NoArgsIsHelpError", None)])
 )
+
+
+@contextlib.contextmanager
+def _usage_errors_on_one_line() -> Iterator[None]:
+    """Click's own checks (a range, a missing option, an unknown command) as one ``sosim: error:``
+    line, not its usage block; a bare ``sosim`` still gets click's help."""
+    try:
+        yield
+    except _NO_ARGS_IS_HELP:
+        raise
+    except click.UsageError as exc:
+        fail(mask_urls_in(usage_line(exc)))
 
 
 @contextlib.contextmanager

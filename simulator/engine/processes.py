@@ -78,7 +78,7 @@ def play_sharded(
         workers = stack.enter_context(_Workers(count))  # they start up while this process prepares
         secret, check_order, created = _prepare(config, replay)
         check_target(config)
-        target, receiver = _target(config, secret, stack, check_order, expects_created=created)
+        target, receiver = _target(config, secret, stack, check_order, created_first=created)
         scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="sosim-workers-"))
         jobs = _jobs(config, replay, target, scratch)
         if console is not None and not config.quiet:

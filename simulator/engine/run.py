@@ -257,7 +257,7 @@ def execute(
     # Reordered traffic is expected to arrive out of order: the built-in receiver must not flag it.
     check_order = check_order and not any(f.name == "reorder" for f in config.faults)
     with ExitStack() as stack:
-        target, receiver = _target(config, receiver_secret, stack, check_order, expects_created=created_first)
+        target, receiver = _target(config, receiver_secret, stack, check_order, created_first=created_first)
         wrap_transport = None
         if live_api is not None:
             stack.enter_context(live_api)  # stops serving when the run ends, Ctrl-C included
@@ -329,8 +329,8 @@ def execute(
 
 def expects_created(webhooks: Iterable[Any]) -> bool:
     """Whether the built-in receiver may expect each session to start with chatsession.created:
-    not when a webhook does not subscribe to it (a replay's unknown webhook, None, does)."""
-    return all(so.EVENT_CREATED in getattr(w, "events", so.CHAT_EVENTS) for w in webhooks)
+    not when a webhook does not subscribe to it."""
+    return all(so.EVENT_CREATED in w.events for w in webhooks)
 
 
 def _target(
@@ -339,13 +339,13 @@ def _target(
     stack: ExitStack,
     check_order: bool,
     *,
-    expects_created: bool = True,
+    created_first: bool = True,
 ) -> tuple[str, Any]:
     if config.target:
         return config.target, None
     from simulator.servers.receiver import ReceiverConfig, ReceiverThread, WebhookChecker
 
-    checker = WebhookChecker(secret, check_order=check_order, expects_created=expects_created)
+    checker = WebhookChecker(secret, check_order=check_order, expects_created=created_first)
     receiver = stack.enter_context(ReceiverThread(ReceiverConfig(secret=secret), checker=checker))
     return str(receiver.url) + "webhook", receiver
 
