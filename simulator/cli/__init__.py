@@ -1,29 +1,68 @@
 """The ``sosim`` command line: the group of commands, one module each, with lazy imports for speed.
 
-Each command module imports only click and the option groups at the top; what a command runs is
-imported when it runs, so ``sosim --help`` and ``sosim validate`` stay fast.
+A command's module is imported when the command runs or a help page lists it, so ``sosim
+validate`` loads none of the others. Each command module imports only click and the option
+groups at the top; what a command runs is imported when it runs, so ``sosim --help`` and
+``sosim validate`` stay fast.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator, MutableMapping
+
 import click
 
-from simulator.cli import (
-    api,
-    events,
-    generate,
-    locustfile,
-    receive,
-    replay,
-    run,
-    sign,
-    tenant,
-    trigger,
-    validate,
-)
 from simulator.cli.options import SosimGroup
 
-__all__ = ["main"]
+__all__ = ["COMMAND_MODULES", "main"]
+
+#: Each command's module under ``simulator.cli``, whose function of the same name is the command.
+COMMAND_MODULES = (
+    "validate",
+    "generate",
+    "sign",
+    "events",
+    "run",
+    "trigger",
+    "replay",
+    "api",
+    "receive",
+    "locustfile",
+    "tenant",
+)
+
+
+class LazyCommands(MutableMapping[str, click.Command]):
+    """The group's commands by name, each imported the first time it is looked up.
+
+    Click's group keeps its commands in ``self.commands`` and only reads it by name (``get``,
+    ``sorted``), so this mapping stands in for the dict without changing anything else."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self._names = names
+        self._loaded: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._loaded:
+            if name not in self._names:
+                raise KeyError(name)
+            module = importlib.import_module(f"simulator.cli.{name}")
+            self._loaded[name] = getattr(module, name)
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._names
+        yield from (name for name in self._loaded if name not in self._names)
+
+    def __len__(self) -> int:
+        return len(set(self._names) | set(self._loaded))
 
 
 @click.group(cls=SosimGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -41,17 +80,4 @@ def main() -> None:
     """
 
 
-for _command in (
-    validate.validate,
-    generate.generate,
-    sign.sign,
-    events.events,
-    run.run,
-    trigger.trigger,
-    replay.replay,
-    api.api,
-    receive.receive,
-    locustfile.locustfile,
-    tenant.tenant,
-):
-    main.add_command(_command)
+main.commands = LazyCommands(COMMAND_MODULES)

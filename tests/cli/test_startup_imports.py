@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from simulator.cli import COMMAND_MODULES
+
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "support-chat.yaml"
 
@@ -80,12 +82,15 @@ def _heavy(loaded: set[str], forbidden: tuple[str, ...]) -> list[str]:
     return sorted(m for m in loaded if any(m == f or m.startswith(f + ".") for f in forbidden))
 
 
+#: The other commands' modules: a command imports its own module only (simulator.cli.LazyCommands).
+NOT_VALIDATE = tuple(f"simulator.cli.{name}" for name in COMMAND_MODULES if name != "validate")
+
 CASES = [
     pytest.param(("--help",), NOT_FOR_HELP, id="help"),
-    pytest.param(("run", "--help"), NOT_FOR_HELP, id="run-help"),
+    pytest.param(("run", "--help"), (*NOT_FOR_HELP, "simulator.cli.replay"), id="run-help"),
     # The scenario is checked by simulator.core.schema, not pydantic (about 150 ms of imports and
     # schema building); pydantic is installed here, for the FastAPI example, so this can fail.
-    pytest.param(("validate", str(SCENARIO)), (*NEVER_AT_STARTUP, "pydantic"), id="validate"),
+    pytest.param(("validate", str(SCENARIO)), (*NEVER_AT_STARTUP, "pydantic", *NOT_VALIDATE), id="validate"),
 ]
 
 
@@ -103,6 +108,16 @@ def test_startup_guard_catches_an_eager_import(tmp_path: Path) -> None:
     heavy = _heavy(_modules_loaded(tmp_path, "--help"), NOT_FOR_HELP)
     assert "rich.console" in heavy
     assert "simulator.core.events" in heavy
+
+
+def test_startup_guard_catches_an_eager_command_import(tmp_path: Path) -> None:
+    """The guard fails when the group imports every command's module up front again."""
+    shutil.copytree(ROOT / "simulator", tmp_path / "simulator", ignore=shutil.ignore_patterns("__pycache__"))
+    group = tmp_path / "simulator" / "cli" / "__init__.py"
+    group.write_text(group.read_text() + "\nfrom simulator.cli import replay, run, tenant  # noqa\n")
+    loaded = _modules_loaded(tmp_path, "validate", str(SCENARIO))
+    eager = ["simulator.cli.replay", "simulator.cli.run", "simulator.cli.tenant"]
+    assert _heavy(loaded, NOT_VALIDATE) == eager
 
 
 class _Ok(http.server.BaseHTTPRequestHandler):
