@@ -129,12 +129,14 @@ class ThresholdResult:
         return "FAIL" if self.crossed else "PASS"
 
     def describe(self) -> str:
-        """One line for people: the expression, the measured value and the limit."""
-        kind = self.threshold.kind
+        """One line for people: the measured value, then the failure condition as it was given.
+
+        The value comes first: ``PASS  error_rate > 0`` would read as if the condition held."""
+        threshold = self.threshold
         if math.isnan(self.actual):
-            return f"{self.threshold.text}: no data to measure {self.threshold.metric}"
-        actual = format_value(kind, self.actual)
-        return f"{self.threshold.text}: actual {actual}, limit {format_value(kind, self.threshold.value)}"
+            return f"no data to measure {threshold.metric}, so the threshold fails: {threshold.text}"
+        actual = format_value(threshold.kind, self.actual)
+        return f"{threshold.metric} is {actual}; the run fails if {threshold.text}"
 
 
 class MetricSource(Protocol):

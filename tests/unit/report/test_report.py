@@ -338,7 +338,7 @@ def test_junit_fails_exactly_the_crossed_thresholds(tmp_path: Path, run_stats: S
     assert set(cases) == {"p99 > 250ms", "failed > 0", "support"}
     failure = cases["p99 > 250ms"]
     assert failure is not None
-    assert failure.attrib["message"] == "p99 > 250ms: actual 300ms, limit 250ms"
+    assert failure.attrib["message"] == "p99 is 300ms; the run fails if p99 > 250ms"
     assert cases["failed > 0"] is None
     assert cases["support"] is None
 
@@ -371,7 +371,7 @@ def test_junit_scenario_passes_with_a_lost_event_as_the_exit_code_does(
     assert cases["support"] is None
     failure = cases["lost > 0"]
     assert failure is not None
-    assert failure.attrib["message"] == "lost > 0: actual 1, limit 0"
+    assert failure.attrib["message"] == "lost is 1; the run fails if lost > 0"
 
 
 def test_junit_scenario_fails_when_the_webhook_turned_too_many_errors(
@@ -443,8 +443,8 @@ def test_render_summary_shows_the_key_figures_in_80_columns(run_stats: StatsFact
     for figure in (CREATED, MESSAGE, "HTTP 200", "HTTP 500", "12ms", "250ms", "p99.9", "sent/s", "500.0"):
         assert figure in text, figure
     assert "Webhook turned TooManyErrors at 12.3s: sending stopped." in text
-    assert "FAIL  p99 > 100ms: actual 250ms, limit 100ms" in text
-    assert "PASS  failed > 5: actual 1, limit 5" in text
+    assert "FAIL  p99 is 250ms; the run fails if p99 > 100ms" in text
+    assert "PASS  failed is 1; the run fails if failed > 5" in text
 
 
 def test_bad_threshold_is_a_usage_error_before_the_run() -> None:

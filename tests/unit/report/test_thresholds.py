@@ -157,15 +157,15 @@ def test_unmeasurable_metric_counts_as_crossed() -> None:
 
 
 def test_describe_shows_actual_and_limit_in_the_users_units() -> None:
-    """The verdict line shows the measured value next to the limit, in ms, % or /s."""
+    """The verdict line shows the measured value in ms, % or /s, then the condition as given."""
     assert evaluate(parse_threshold("p99 > 250ms"), FakeStats(p99=0.3124)).describe() == (
-        "p99 > 250ms: actual 312ms, limit 250ms"
+        "p99 is 312ms; the run fails if p99 > 250ms"
     )
     assert evaluate(parse_threshold("error_rate > 0.1%"), FakeStats(error_rate=0.0025)).describe() == (
-        "error_rate > 0.1%: actual 0.25%, limit 0.1%"
+        "error_rate is 0.25%; the run fails if error_rate > 0.1%"
     )
     assert evaluate(parse_threshold("rate < 400/s"), FakeStats(rate=412.34)).describe() == (
-        "rate < 400/s: actual 412.3/s, limit 400.0/s"
+        "rate is 412.3/s; the run fails if rate < 400/s"
     )
 
 
