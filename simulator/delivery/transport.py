@@ -216,11 +216,14 @@ def _split_asgi_target(target: str) -> tuple[str, str, str]:
 
 
 def check_target_form(target: str) -> None:
-    """Raise UsageError unless ``target`` is an http(s):// URL or an asgi:// app reference."""
+    """Raise UsageError unless ``target`` is an http(s):// URL or an asgi:// reference to an app
+    that loads (its module is imported here, as the run would import it moments later)."""
     try:
         _target_path(target)
     except ValueError as exc:  # urlsplit's own refusal (an unclosed IPv6 bracket); not quoted back
         raise UsageError(f"the target is not a valid URL ({exc}): use {_ALLOWED_TARGETS}") from None
+    if _scheme(target) == "asgi":
+        _load_asgi_app(target)
 
 
 def _target_path(target: str) -> str:

@@ -147,3 +147,40 @@ def test_a_target_that_urlsplit_refuses_is_a_usage_error_not_a_traceback() -> No
     assert result.exit_code == 2, result.output
     assert result.output.startswith("sosim: error: the target is not a valid URL (Invalid IPv6 URL)")
     assert "pw" not in result.output
+
+
+@pytest.mark.parametrize("command", ["run", "replay"])
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("asgi://sosim_no_such_module:app", "importing 'sosim_no_such_module' failed (ModuleNotFoundError"),
+        ("asgi://json:no_app_here", "json has no 'no_app_here'"),
+    ],
+)
+def test_an_asgi_app_that_does_not_load_fails_before_the_run_announces_itself(
+    command: str, target: str, message: str, tmp_path: Path
+) -> None:
+    """The app is imported with the target's other checks, so its error is the only line: it used
+    to come after ``sosim run: ... -> asgi://...``, a banner that reads as if the run had started."""
+    from click.testing import CliRunner
+
+    scenario = str(PACKAGE.parent / "scenarios" / "support-chat.yaml")
+    source = scenario
+    if command == "replay":
+        source = str(tmp_path / "fixtures.jsonl")
+        made = CliRunner().invoke(
+            main, ["generate", scenario, "--sessions", "1", "--secret", "s", "-o", source]
+        )
+        assert made.exit_code == 0, made.output
+    args = [
+        command,
+        source,
+        "--target",
+        target,
+        *(["--sessions", "1", "--secret", "s"] if command == "run" else []),
+    ]
+    result = CliRunner().invoke(main, args, prog_name="sosim")
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.strip().splitlines() if not line.startswith("sosim: warning:")]
+    assert len(lines) == 1 and lines[0].startswith("sosim: error: cannot load ASGI app from "), result.output
+    assert message in lines[0]
