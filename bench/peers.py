@@ -21,6 +21,7 @@ of spawning) and, for the hand script, the same start-to-exit wall time as sosim
     python -m bench.peers                 # about 8 s per sender, under 2 minutes in all
     python -m bench.peers --quick         # about 3 s per sender, under a minute
     python -m bench.peers --seconds 20 --json /tmp/peers.json
+    python -m bench.peers --quick --rounds 3  # every sender three times, in turn: median ratios
 
 Exit code: 0 when every figure was measured (whether or not targets were met), 1 when a sender
 that is installed failed, 2 when the harness could not run (no nginx, no sosim).
@@ -44,7 +45,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -143,9 +144,13 @@ class Target:
 
 @dataclass(slots=True)
 class Report:
+    """The figures of one bench run: ``rows`` holds one row a sender; with ``--rounds`` above 1,
+    ``rounds`` holds every round's rows and ``rows`` the median round's row of each sender."""
+
     rows: list[Row] = field(default_factory=list)
     startups: list[Startup] = field(default_factory=list)
     info: dict[str, object] = field(default_factory=dict)
+    rounds: list[list[Row]] = field(default_factory=list)
 
     def row(self, key: str) -> Row | None:
         return next((row for row in self.rows if row.key == key), None)
@@ -153,6 +158,39 @@ class Report:
     def rate(self, key: str) -> float | None:
         row = self.row(key)
         return row.rate if row is not None and row.status == "ok" else None
+
+    def round_ratios(self, key: str, base: str) -> list[float]:
+        """``key`` over ``base`` in each round that measured both: senders side by side."""
+        found = []
+        for rows in self.rounds:
+            value, reference = _rate_in(rows, key), _rate_in(rows, base)
+            if value is not None and reference:
+                found.append(value / reference)
+        return found
+
+
+def _rate_in(rows: Sequence[Row], key: str) -> float | None:
+    return next((row.rate for row in rows if row.key == key and row.status == "ok"), None)
+
+
+def combine_rounds(rounds: list[list[Row]]) -> list[Row]:
+    """One row a sender: the row of its median round (by rate), noting every round's rate; a
+    sender that no round measured keeps its first round's row (missing or failed)."""
+    combined = []
+    for key in dict.fromkeys(row.key for rows in rounds for row in rows):
+        mine = [row for rows in rounds for row in rows if row.key == key]
+        measured = sorted((row for row in mine if row.status == "ok"), key=lambda row: row.rate or 0.0)
+        if not measured:
+            combined.append(mine[0])
+            continue
+        middle = replace(measured[(len(measured) - 1) // 2])
+        rates = " / ".join(f"{row.rate:,.0f}" for row in mine if row.rate is not None)
+        unmeasured = sorted({row.status for row in mine if row.status != "ok"})
+        lost = f"{len(mine) - len(measured)} round(s) {', '.join(unmeasured)}" if unmeasured else ""
+        parts = (middle.detail, f"median of {len(measured)} rounds ({rates})", lost)
+        middle.detail = "; ".join(part for part in parts if part)
+        combined.append(middle)
+    return combined
 
 
 #: The rows in table order (they are measured in another: replay sends what generate wrote).
@@ -175,6 +213,11 @@ OFFLINE_BASE = "hand"
 
 
 def ratio(report: Report, key: str, base: str) -> float | None:
+    """``key``'s rate over ``base``'s; over several rounds, the median of each round's ratio (two
+    senders measured minutes apart see the same machine, rounds an hour apart may not)."""
+    if len(report.rounds) > 1:
+        found = report.round_ratios(key, base)
+        return statistics.median(found) if found else None
     value, reference = report.rate(key), report.rate(base)
     if value is None or not reference:
         return None
@@ -267,6 +310,7 @@ def to_json(report: Report) -> dict[str, object]:
         },
         "startup_s": {s.label: {"median": s.median_s, "runs": s.runs_s} for s in report.startups},
         "targets": [asdict(target) for target in targets(report)],
+        "rounds": [[asdict(row) for row in rows] for rows in report.rounds],
     }
 
 
@@ -652,14 +696,14 @@ def _missing(row: Row, why: str) -> Row:
     return row
 
 
-def attempt(report: Report, key: str, measure: Callable[[], Row]) -> None:
+def attempt(rows: list[Row], key: str, measure: Callable[[], Row]) -> None:
     """Measure one row; a failure becomes a "failed" row and the run goes on."""
     print(f"  {LABELS[key]} ...", file=sys.stderr, flush=True)
     try:
         row = measure()
     except (BenchError, OSError, subprocess.SubprocessError, KeyError, ValueError) as exc:
         row = Row(key, status="failed", detail=str(exc).replace("\n", " ")[:300])
-    report.rows.append(row)
+    rows.append(row)
 
 
 def tool_versions(k6: str | None) -> dict[str, str]:
@@ -724,42 +768,61 @@ def measure_all(args: argparse.Namespace) -> Report:
             },
         }
         print(f"receiver: {bench.receiver.name}; {cores.describe()}", file=sys.stderr, flush=True)
-        fixtures = bench.tmp / "fixtures.jsonl"
-        attempt(report, "wrk", lambda: bench.measure_load_tool("wrk"))
-        attempt(report, "hey", lambda: bench.measure_load_tool("hey"))
-        attempt(report, "bare", bench.measure_bare)
-        attempt(report, "k6", bench.measure_k6)
-        attempt(report, "locust", bench.measure_locust)
-        attempt(report, "run", bench.measure_run)
-        attempt(report, "run2", lambda: bench.measure_run(processes=2))
-        attempt(report, "generate", lambda: bench.measure_generate(fixtures))
-        if report.rate("generate") is not None:
-            attempt(report, "replay", lambda: bench.measure_replay(fixtures))
-        else:
-            report.rows.append(Row("replay", "failed", detail="sosim generate wrote no fixtures"))
-        with contextlib.suppress(OSError):
-            fixtures.unlink()
-        attempt(report, "hand", bench.measure_hand)
+        for number in range(1, args.rounds + 1):
+            if args.rounds > 1:
+                print(f"round {number} of {args.rounds}:", file=sys.stderr, flush=True)
+            report.rounds.append(measure_round(bench))
+        report.rows = report.rounds[0] if args.rounds == 1 else combine_rounds(report.rounds)
     return report
+
+
+def measure_round(bench: Bench) -> list[Row]:
+    """Every sender once, in turn, on the same receiver."""
+    rows: list[Row] = []
+    fixtures = bench.tmp / "fixtures.jsonl"
+    attempt(rows, "wrk", lambda: bench.measure_load_tool("wrk"))
+    attempt(rows, "hey", lambda: bench.measure_load_tool("hey"))
+    attempt(rows, "bare", bench.measure_bare)
+    attempt(rows, "k6", bench.measure_k6)
+    attempt(rows, "locust", bench.measure_locust)
+    attempt(rows, "run", bench.measure_run)
+    attempt(rows, "run2", lambda: bench.measure_run(processes=2))
+    attempt(rows, "generate", lambda: bench.measure_generate(fixtures))
+    if _rate_in(rows, "generate") is not None:
+        attempt(rows, "replay", lambda: bench.measure_replay(fixtures))
+    else:
+        rows.append(Row("replay", "failed", detail="sosim generate wrote no fixtures"))
+    with contextlib.suppress(OSError):
+        fixtures.unlink()
+    attempt(rows, "hand", bench.measure_hand)
+    return rows
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.peers", description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--seconds", type=float, default=None, help=f"per sender (default {DEFAULT_SECONDS:g})"
+        "--seconds", type=int, default=None, help=f"per sender, whole seconds (default {DEFAULT_SECONDS:g})"
     )
     parser.add_argument(
         "--quick", action="store_true", help=f"{QUICK_SECONDS:g} s per sender: about a minute"
     )
     parser.add_argument("--connections", type=int, default=CONNECTIONS, help="connections, VUs or users")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure every sender this many times, in turn; verdicts use each ratio's median (default 1)",
+    )
     parser.add_argument("--scenario", type=Path, default=DEFAULT_SCENARIO)
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write the figures")
     parser.add_argument("--no-install", action="store_true", help="never apt-get install nginx, wrk or hey")
     args = parser.parse_args(argv)
     if args.seconds is None:
         args.seconds = QUICK_SECONDS if args.quick else DEFAULT_SECONDS
-    if not 0.5 <= args.seconds <= 600:
-        parser.error("--seconds must be between 0.5 and 600")
+    if not 1 <= args.seconds <= 600:  # whole seconds: what wrk, k6 and Locust all take
+        parser.error("--seconds must be between 1 and 600")
+    if not 1 <= args.rounds <= 20:
+        parser.error("--rounds must be between 1 and 20")
     args.scenario = args.scenario.resolve()
     started = time.monotonic()
     try:
@@ -769,7 +832,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     info = report.info
     print(
-        f"\nsosim peers: {info['scenario']}, {args.seconds:g} s per sender, {args.connections} connections; "
+        f"\nsosim peers: {info['scenario']}, {args.seconds:g} s per sender, {args.connections} connections, "
+        f"{args.rounds} round(s); "
         f"{info.get('receiver', '?')}; {info['cores']}; load average {info['load_average'][0]:.2f}\n"  # type: ignore[index]
     )
     print(format_table(report))
@@ -778,7 +842,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(to_json(report), indent=2) + "\n", encoding="utf-8")
     print(f"\nfigures written to {args.json} ({time.monotonic() - started:.0f} s in all)")
-    return 1 if any(row.status == "failed" for row in report.rows) else 0
+    return 1 if any(row.status == "failed" for rows in report.rounds for row in rows) else 0
 
 
 if __name__ == "__main__":

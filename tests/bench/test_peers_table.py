@@ -147,3 +147,30 @@ def test_timed_stops_a_command_that_runs_over_its_limit() -> None:
     """Every peer is bounded in time: one that overruns is interrupted and reported, not waited for."""
     with pytest.raises(BenchError, match=r"ran over 0\.5 s and was stopped"):
         timed([sys.executable, "-c", "import time; time.sleep(60)"], core=None, timeout=0.5)
+
+
+def test_rounds_give_the_median_row_and_the_median_of_each_rounds_ratio() -> None:
+    """Over rounds, a ratio is the median of the rounds' own ratios, not of rates taken hours apart."""
+    from bench.peers import combine_rounds
+
+    rounds = [
+        [Row("wrk", rate=100_000.0), Row("replay", rate=20_000.0), Row("hey", status="missing")],
+        [Row("wrk", rate=50_000.0), Row("replay", rate=15_000.0), Row("hey", status="missing")],
+        [
+            Row("wrk", rate=80_000.0),
+            Row("replay", status="failed", detail="exited 2"),
+            Row("hey", status="missing"),
+        ],
+    ]
+    combined = Report(rows=combine_rounds(rounds), rounds=rounds)
+    wrk, replay, hey = (combined.row(key) for key in ("wrk", "replay", "hey"))
+    assert wrk is not None and wrk.rate == 80_000.0 and "median of 3 rounds" in wrk.detail
+    assert replay is not None and replay.rate == 15_000.0  # the lower of two: no average is made up
+    assert "1 round(s) failed" in replay.detail
+    assert hey is not None and hey.status == "missing"
+    # Round ratios 0.2 and 0.3 (the failed round has none): median 0.25, where the medians'
+    # quotient would say 15,000 / 80,000 = 0.19.
+    found = {t.name.split(" >=")[0]: t for t in targets(combined)}
+    assert found["sosim replay fixtures.jsonl --max-rate"].measured == "0.25x"
+    assert to_json(combined)["ratios"]["replay"] == pytest.approx(0.25)  # type: ignore[index]
+    assert len(to_json(combined)["rounds"]) == 3  # type: ignore[arg-type]
