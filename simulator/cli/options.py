@@ -10,7 +10,6 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -277,7 +276,8 @@ def resolve_secret(secret: str | None, secret_env: str | None, secret_file: str 
         return value
     if secret_file:
         try:
-            lines = Path(secret_file).read_text(encoding="utf-8").splitlines()
+            with open(secret_file, encoding="utf-8") as handle:
+                lines = handle.read().splitlines()
         except OSError as exc:
             fail(f"--secret-file {secret_file}: cannot read a secret ({exc.strerror or exc})")
         except UnicodeDecodeError:

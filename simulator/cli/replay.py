@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from typing import Any
 
 import click
@@ -66,6 +65,8 @@ def replay(source: str, **options: Any) -> None:
 
     Exit codes are those of sosim run (0, 1, 2, 130, 143).
     """
+    from dataclasses import replace  # here, not at the top: sosim --help lists this command
+
     from simulator.cli.config import replay_options, run_config
     from simulator.cli.present import present
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """``"did you mean 'x'?"`` for the closest of ``choices`` to a misspelt ``word``, or ``""``."""
+    import difflib  # only when a word is wrong: sosim --help never needs it
+
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f"did you mean {close[0]!r}?" if close else ""
 

@@ -10,7 +10,10 @@ keeps the real values.
 from __future__ import annotations
 
 import re
-from urllib.parse import SplitResult, unquote_plus
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from urllib.parse import SplitResult
 
 __all__ = ["MASK", "mask_url", "mask_urls_in", "target_port"]
 
@@ -71,6 +74,8 @@ def _mask_pair(pair: str) -> str:
     name, equals, value = pair.partition("=")
     if not equals or not value:
         return pair
+    from urllib.parse import unquote_plus  # here: the CLI's start imports this module, not urllib
+
     lowered = unquote_plus(name).lower()
     if any(word in lowered for word in _SECRET_WORDS):
         return f"{name}={MASK}"
