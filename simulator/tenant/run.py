@@ -220,7 +220,10 @@ class Tenant:
                 if future is not None:
                     result = _wait(future, self.config.drain_timeout_s + 5.0)
         finally:
-            call_finish(self.handlers, result, lambda exc: messages.append(f"an output failed: {exc}"))
+            # A further Ctrl-C or SIGTERM while the reports are written is only noted, as in a run:
+            # each output is written whole (the play has already stopped).
+            with signals_noted(noted.append):
+                call_finish(self.handlers, result, lambda exc: messages.append(f"an output failed: {exc}"))
         return self._outcome(result, messages)
 
     def stop(self) -> None:

@@ -793,6 +793,40 @@ def test_each_tenant_run_sends_fresh_event_ids_unless_deterministic_ids() -> Non
 @pytest.mark.skipif(
     threading.current_thread() is not threading.main_thread(), reason="signal handlers need the main thread"
 )
+class _InterruptedWhileFinishing:
+    """An output that gets a Ctrl-C halfway through writing itself, as a user's second one at the end."""
+
+    def __init__(self) -> None:
+        self.written = False
+
+    def start(self, info: Any) -> None:
+        pass
+
+    def handle_attempt(self, attempt: Any) -> None:
+        pass
+
+    def handle_state(self, change: Any) -> None:
+        pass
+
+    def finish(self, result: Any) -> None:
+        import os
+        import signal
+
+        os.kill(os.getpid(), signal.SIGINT)  # Python runs the handler at the next bytecode: here
+        self.written = True
+
+
+def test_a_ctrl_c_while_the_tenant_writes_its_reports_does_not_cut_them_off() -> None:
+    """The reports are written whole when a Ctrl-C comes as they are written, as ``sosim run``
+    writes its own; it used to escape from play halfway (session 16 left it)."""
+    output = _InterruptedWhileFinishing()
+    config = TenantConfig(port=0, speed=10.0, wait_timeout_s=15.0, drain_timeout_s=10.0)
+    with Tenant(config, scenarios=[scenario()], handlers=[output]) as tenant:
+        outcome = tenant.play(before=tenant.stop)  # stopped at once: nothing registers
+    assert output.written
+    assert outcome.result.interrupted
+
+
 def test_a_ctrl_c_while_the_play_is_handed_to_the_loop_thread_still_ends_in_an_outcome() -> None:
     """A SIGINT that lands while ``play`` hands its coroutine to the loop thread (the GIL goes to that
     thread there, and the flag is seen right after) is noted, not raised outside play's handling:
