@@ -92,15 +92,27 @@ def _durations(text: str) -> tuple[float, ...]:
     return tuple(parse_duration(part) for part in text.split(",") if part.strip())
 
 
+#: Worker processes allowed per usable core: beyond the cores they only share them, and each
+#: costs a Python interpreter's memory (``--processes 999`` started 999 on a 2-core machine).
+PROCESSES_PER_CORE = 4
+
+
 def _processes(text: str) -> int:
     """``N`` or ``auto`` (the usable cores) as a number of worker processes."""
     from simulator.cli.options import usable_cores
 
     value = text.strip().lower()
+    cores = usable_cores()
     if value == "auto":
-        return usable_cores()
+        return cores
     if not value.isdigit() or int(value) < 1:
         raise ValueError("not a number of processes (1, 2 ... or auto)")
+    limit = PROCESSES_PER_CORE * cores
+    if int(value) > limit:
+        raise ValueError(
+            f"more than {limit} ({PROCESSES_PER_CORE} for each of the {cores} usable core(s)): "
+            f"workers beyond the cores only share them; auto gives {cores}"
+        )
     return int(value)
 
 
