@@ -75,19 +75,32 @@ def present(config: RunConfig, produce: Callable[[Any], RunOutcome]) -> int:
 
 def _report(config: RunConfig, outcome: RunOutcome, console: Any) -> None:
     """Write the reports, print the summary, the verdicts and the hints."""
-    from simulator.report.paths import is_stdout
-    from simulator.report.writers import nothing_sent_line, render_summary, write_reports
+    from simulator.report.writers import ReportWriteError, write_reports
 
     faults = outcome.faults
-    write_reports(
-        outcome.stats,
-        outcome.thresholds,
-        report=config.report,
-        junit=config.junit,
-        html=config.html,
-        extra_cases=faults.junit_cases() if faults else (),
-        extra_json=_extra_json(outcome),
-    )
+    unwritten: ReportWriteError | None = None
+    try:
+        write_reports(
+            outcome.stats,
+            outcome.thresholds,
+            report=config.report,
+            junit=config.junit,
+            html=config.html,
+            extra_cases=faults.junit_cases() if faults else (),
+            extra_json=_extra_json(outcome),
+        )
+    except ReportWriteError as exc:  # the summary still shows what the run did; then the error
+        unwritten = exc
+    _summarise(config, outcome, console)
+    if unwritten is not None:
+        raise unwritten
+
+
+def _summarise(config: RunConfig, outcome: RunOutcome, console: Any) -> None:
+    """Print the summary, the verdicts and the hints."""
+    from simulator.report.paths import is_stdout
+    from simulator.report.writers import nothing_sent_line, render_summary
+
     # --quiet drops progress and tables, never a verdict: thresholds, faults and the receiver's line.
     render_summary(outcome.stats, outcome.thresholds, console, quiet=config.quiet)
     if outcome.faults is not None:

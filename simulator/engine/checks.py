@@ -19,13 +19,14 @@ def check_outputs(
     *, record: str | None = None, report: str | None = None, junit: str | None = None, html: str | None = None
 ) -> None:
     """Check every output path before anything is sent (missing directories are created)."""
+    from simulator.core.files import is_special_file
     from simulator.report.paths import check_output, is_stdout
 
     taken: dict[Path, str] = {}
     for field, path in (("record", record), ("report", report), ("junit", junit), ("html", html)):
         if path:
             check_output(path, field, stdout_ok=field == "report")
-            if is_stdout(path):
+            if is_stdout(path) or is_special_file(path):  # /dev/null may take every output
                 continue
             resolved = Path(path).resolve()
             if resolved in taken:  # the later file would overwrite the earlier one

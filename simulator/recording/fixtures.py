@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sys
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
 from simulator.core.errors import UsageError
 from simulator.core.events import Request
+from simulator.core.files import written_whole
 from simulator.recording.record import (
     FORMAT,
     OFFSET_KEY,
@@ -72,7 +71,7 @@ def write_fixtures(
     _remove_earlier_output(target)
     count = 0
     with (
-        _whole(target / "manifest.jsonl") as partial,
+        written_whole(target / "manifest.jsonl") as partial,
         partial.open("w", encoding="utf-8", newline="\n") as manifest,
     ):
         manifest.write(json.dumps(header_line("fixtures", **header), ensure_ascii=False) + "\n")
@@ -123,7 +122,7 @@ def _write_jsonl(requests: Iterable[tuple[float, str, Request]], target: Path, h
     if target.is_dir():
         raise UsageError("is a directory; format jsonl writes one file", option="out", value=str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
-    with _whole(target) as partial:
+    with written_whole(target) as partial:
         return _write_lines(requests, JsonlWriter(partial, flush_each=False), header)
 
 
@@ -148,15 +147,3 @@ def _write_lines(
             count += len(batch)
         writer.close()
     return count
-
-
-@contextmanager
-def _whole(path: Path) -> Iterator[Path]:
-    """A temporary name beside ``path``: renamed onto it when the block ends normally, removed when
-    it fails or is interrupted (KeyboardInterrupt included)."""
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        yield partial
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from simulator.core.errors import UsageError
+from simulator.core.files import is_special_file, partial_path
 
 #: The path that means standard output (``--report -``, ``generate --out -``).
 STDOUT = "-"
@@ -32,6 +33,10 @@ def check_output(path: str | Path, option: str, *, stdout_ok: bool = False, dire
             raise UsageError("this output cannot go to stdout; give a file path", option=option, value="-")
         return
     target = Path(path)
+    if not directory and is_special_file(target):  # /dev/null, a FIFO: written in place, not replaced
+        if not os.access(target, os.W_OK):
+            raise UsageError("cannot be written (permission denied)", option=option, value=str(target))
+        return
     if directory:
         if target.exists() and not target.is_dir():
             raise UsageError("exists and is not a directory", option=option, value=str(target))
@@ -42,11 +47,14 @@ def check_output(path: str | Path, option: str, *, stdout_ok: bool = False, dire
         raise UsageError(
             f"is a directory; give a file path, e.g. {target / 'out'}", option=option, value=str(target)
         )
-    parent = target.parent
+    # A symlink's file is what gets written (written_whole); any other path is checked as given.
+    real = Path(os.path.realpath(target)) if target.is_symlink() else target
+    parent = real.parent
     _make_dir(parent, option, target)
     _check_writable(parent, option, target)
-    if target.exists() and not os.access(target, os.W_OK):
+    if real.exists() and not os.access(real, os.W_OK):
         raise UsageError("the file is not writable", option=option, value=str(target))
+    _check_creatable(real, option, target)
 
 
 def _make_dir(directory: Path, option: str, target: Path) -> None:
@@ -61,6 +69,22 @@ def _make_dir(directory: Path, option: str, target: Path) -> None:
         raise UsageError(
             f"cannot create the directory {directory} ({reason})", option=option, value=str(target)
         ) from None
+
+
+def _check_creatable(real: Path, option: str, target: Path) -> None:
+    """Create and remove the temporary file the write will use: a directory that lets nothing be
+    created (``/proc``, a read-only mount) fails here, before the run, not after it."""
+    partial = partial_path(real)
+    try:
+        partial.open("xb").close()
+    except FileExistsError:
+        return  # this process's own name, already there: the directory takes files
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise UsageError(
+            f"cannot create a file in {real.parent} ({reason})", option=option, value=str(target)
+        ) from None
+    partial.unlink(missing_ok=True)
 
 
 def _check_writable(directory: Path, option: str, target: Path) -> None:

@@ -6,15 +6,16 @@ interrupted run) never sees half a report.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
+from simulator.core.errors import SimulatorError
+from simulator.core.files import written_whole
 from simulator.core.units import format_duration
 from simulator.report.thresholds import ThresholdResult, format_value
 from simulator.superoffice import facts as so
@@ -46,23 +47,37 @@ def write_reports(
     extra_json: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """Write the JSON, JUnit and HTML reports asked for (``None`` skips one); return their paths.
+    Raises :class:`ReportWriteError` after writing the others when one cannot be written.
 
     ``extra_cases`` (fault verdicts, tenant webhooks) go into JUnit and HTML, ``extra_json`` into
     the JSON report as extra sections.
     """
     written: list[str] = []
-    if report:
-        write_json(stats, report, extra_json)
-        written.append(str(report))
-    if junit:
-        write_junit(stats, results, junit, extra_cases)
-        written.append(str(junit))
+    failed: list[str] = []
+
+    def write(option: str, path: str | Path | None, writer: Callable[[], None]) -> None:
+        if not path:
+            return
+        try:
+            writer()
+        except OSError as exc:  # checked before the run, but a disk can fill up: say so, write the rest
+            failed.append(f"--{option} {path}: cannot be written ({exc.strerror or exc})")
+            return
+        written.append(str(path))
+
+    write("report", report, lambda: write_json(stats, report or "", extra_json))
+    write("junit", junit, lambda: write_junit(stats, results, junit or "", extra_cases))
     if html:
         from simulator.report.html import write_html  # deferred: only runs that ask for HTML
 
-        write_html(stats, results, html, extra_cases)
-        written.append(str(html))
+        write("html", html, lambda: write_html(stats, results, html, extra_cases))
+    if failed:
+        raise ReportWriteError("; ".join(failed))
     return written
+
+
+class ReportWriteError(SimulatorError):
+    """A report could not be written after the run (the others were): one line, exit code 2."""
 
 
 def write_json(stats: RunStats, path: str | Path, extra: Mapping[str, Any] | None = None) -> None:
@@ -342,14 +357,9 @@ def _xml_text(text: str) -> str:
 
 @contextmanager
 def _whole_file(path: Path) -> Iterator[BinaryIO]:
-    """Write to ``path.tmp``; rename it onto ``path`` only when the block succeeds."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with tmp.open("wb") as file:
-            yield file
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """A file whose bytes replace ``path`` only when the block succeeds (see ``written_whole``)."""
+    with written_whole(path) as target, target.open("wb") as file:
+        yield file
 
 
 def write_whole(path: Path, text: str) -> None:

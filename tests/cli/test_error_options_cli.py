@@ -184,3 +184,76 @@ def test_an_asgi_app_that_does_not_load_fails_before_the_run_announces_itself(
     lines = [line for line in result.output.strip().splitlines() if not line.startswith("sosim: warning:")]
     assert len(lines) == 1 and lines[0].startswith("sosim: error: cannot load ASGI app from "), result.output
     assert message in lines[0]
+
+
+def test_a_report_in_a_place_that_takes_no_file_is_refused_before_the_run() -> None:
+    """``--report /proc/x.json`` passed the checks (root may write there, says access()) and ended
+    the run in a FileNotFoundError traceback; now it is one line, before anything is sent."""
+    from click.testing import CliRunner
+
+    scenario = str(PACKAGE.parent / "scenarios" / "support-chat.yaml")
+    args = ["run", scenario, "--sessions", "1", "--secret", "s", "-q", "--report", "/proc/sosim-x.json"]
+    result = CliRunner().invoke(main, args, prog_name="sosim")
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [
+        "sosim: error: --report /proc/sosim-x.json: cannot create a file in /proc (No such file or directory)"
+    ]
+
+
+def test_a_report_that_fails_after_the_run_is_one_line_and_the_others_are_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A disk that fills up during the run: the JSON report fails, JUnit is still written, the
+    summary shows, and the error is one line with exit code 2 (exit-codes.md), not a traceback."""
+    import errno
+
+    from click.testing import CliRunner
+
+    from simulator.report import writers
+
+    def disk_full(*_: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(writers, "write_json", disk_full)
+    scenario = str(PACKAGE.parent / "scenarios" / "support-chat.yaml")
+    report, junit = tmp_path / "report.json", tmp_path / "junit.xml"
+    args = [
+        "run",
+        scenario,
+        "--sessions",
+        "1",
+        "--secret",
+        "s",
+        "--report",
+        str(report),
+        "--junit",
+        str(junit),
+    ]
+    result = CliRunner().invoke(main, args, prog_name="sosim")
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines()[-1] == (
+        f"sosim: error: --report {report}: cannot be written (No space left on device)"
+    )
+    assert "Traceback" not in result.output
+    assert "receiver: all requests verified" in result.output
+    assert junit.read_text().startswith("<?xml") and not report.exists()
+
+
+def test_reports_go_through_a_symlink_and_into_dev_null_without_replacing_either(tmp_path: Path) -> None:
+    """The reports were renamed over their path: a symlink became a plain file, and as root
+    ``--report /dev/null`` would have replaced the device. /dev/null may also take every output."""
+    import stat
+
+    from click.testing import CliRunner
+
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    link = tmp_path / "report.json"
+    link.symlink_to(real)
+    scenario = str(PACKAGE.parent / "scenarios" / "support-chat.yaml")
+    outputs = ["--report", str(link), "--junit", "/dev/null", "--html", "/dev/null"]
+    result = CliRunner().invoke(main, ["run", scenario, "--sessions", "1", "--secret", "s", "-q", *outputs])
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and real.read_text().startswith("{")
+    assert stat.S_ISCHR(Path("/dev/null").stat().st_mode)
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
