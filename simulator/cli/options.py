@@ -388,7 +388,8 @@ _REPORT_OPTIONS = (
         "--quiet",
         "-q",
         is_flag=True,
-        help="No live progress and no tables; the threshold, fault and receiver verdicts still print.",
+        help="No live progress and no tables; the threshold, fault and receiver verdicts still print, "
+        "and why a run failed (TooManyErrors, events never delivered).",
     ),
 )
 #: --report, --junit, --html, --fail-if, --quiet (tenant: no recording).

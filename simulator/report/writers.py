@@ -210,17 +210,23 @@ def render_summary(
 ) -> None:
     """Print the end-of-run summary: one table of figures, the webhook's fate, the verdicts.
 
-    ``quiet`` (``--quiet``) keeps only the threshold verdicts: a CI log still says why a run failed.
+    ``quiet`` (``--quiet``) keeps only the threshold verdicts and, when the run failed by itself
+    (its webhook turned TooManyErrors, events were never delivered), how it ended and why: a CI
+    log still says why a run failed.
     """
     from rich.text import Text
 
+    closing = _closing_lines(stats)
     if not quiet:
         console.print(_summary_table(stats))
         if stats.conversation is not None:
             console.print(_conversation_table(stats.conversation))
-        # Sentences stay on one line (soft_wrap): a CI log's 80 columns would cut them up for grep.
-        for line, style in _closing_lines(stats):
-            console.print(Text(line, style=style), soft_wrap=True)
+    else:  # quiet keeps why a run failed: how it ended, with the failure sentences (TooManyErrors)
+        failures = [line for line in closing if "red" in line[1]]
+        closing = closing[:1] + failures if failures and stats.result is not None else failures
+    # Sentences stay on one line (soft_wrap): a CI log's 80 columns would cut them up for grep.
+    for line, style in closing:
+        console.print(Text(line, style=style), soft_wrap=True)
     for result in results:
         verdict = Text(result.verdict, style="bold red" if result.crossed else "bold green")
         console.print(Text.assemble(verdict, "  ", result.describe()), soft_wrap=True)
