@@ -20,7 +20,7 @@ from simulator.cli.options import (
     timeout_option,
     timing_options,
 )
-from simulator.cli.types import SESSION_IDS
+from simulator.cli.types import EVENT, SESSION_IDS
 
 
 @click.command(cls=ExamplesLast)
@@ -36,7 +36,12 @@ from simulator.cli.types import SESSION_IDS
 )
 @click.option("--shift-timestamps", is_flag=True, help="Move Timestamps to now, keeping their spacing.")
 @click.option(
-    "--only", "only_events", multiple=True, metavar="EVENT", help="Replay only this event type (repeatable)."
+    "--only",
+    "only_events",
+    multiple=True,
+    type=EVENT,
+    metavar="EVENT",
+    help="Replay only this event type: created, message, changed or test (repeatable).",
 )
 @click.option("--only-failed", is_flag=True, help="Replay only requests that were never delivered.")
 @click.option(

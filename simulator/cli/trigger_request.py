@@ -47,10 +47,12 @@ _FRESH_SESSION_IDS = 10**9
 
 def event_name(name: str) -> str:
     """``message`` or ``chatsession.message`` -> ``chatsession.message``; anything else is refused."""
-    full = name if name.startswith("chatsession.") else f"chatsession.{name}"
-    if full not in so.CHAT_EVENTS:
-        raise UsageError(f"unknown event {name!r}: use one of {', '.join(EVENT_NAMES[:3])}")
-    return full
+    from simulator.cli.types import full_event_name
+
+    try:
+        return full_event_name(name)
+    except ValueError:
+        raise UsageError(f"unknown event {name!r}: use one of {', '.join(EVENT_NAMES[:3])}") from None
 
 
 def _value(text: str) -> Any:

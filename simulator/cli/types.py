@@ -16,6 +16,7 @@ import click
 __all__ = [
     "DURATION",
     "DURATIONS",
+    "EVENT",
     "EXPECTATION",
     "FAULT",
     "HOST_PORT",
@@ -92,6 +93,21 @@ def _durations(text: str) -> tuple[float, ...]:
     return tuple(parse_duration(part) for part in text.split(",") if part.strip())
 
 
+def full_event_name(name: str, *, test_ok: bool = False) -> str:
+    """``message`` or ``chatsession.message`` -> ``chatsession.message`` (``test``, the ping a
+    registration sends, too when ``test_ok``); ValueError names the choices for anything else."""
+    from simulator.superoffice import facts as so
+
+    known = (*so.CHAT_EVENTS, *((so.EVENT_TEST,) if test_ok else ()))
+    full = name if name.startswith("chatsession.") or name == so.EVENT_TEST else f"chatsession.{name}"
+    if full not in known:
+        short = ", ".join(event.partition(".")[2] for event in so.CHAT_EVENTS)
+        raise ValueError(
+            f"unknown event: use {short}{', test' if test_ok else ''} (or their chatsession.* names)"
+        )
+    return full
+
+
 #: Worker processes allowed per usable core: beyond the cores they only share them, and each
 #: costs a Python interpreter's memory (``--processes 999`` started 999 on a 2-core machine).
 PROCESSES_PER_CORE = 4
@@ -141,6 +157,8 @@ STATUS_SET = Parsed("codes", "simulator.core.units:parse_statuses")
 FAULT = Parsed("fault", "simulator.core.faults:parse_fault")
 #: ``bad-signature=401,403`` -> (fault, allowed answers).
 EXPECTATION = Parsed("expectation", "simulator.core.faults:parse_expectation")
+#: ``created``, ``chatsession.message``, ``test`` -> the event name a request carries (replay --only).
+EVENT = Parsed("event", lambda text: full_event_name(text, test_ok=True))
 #: ``p99 > 250ms`` -> a Threshold.
 THRESHOLD = Parsed("expression", "simulator.report.thresholds:parse_threshold")
 #: ``30s=NEW_SECRET@7`` -> a RotateSpec (the secret read from the variable).

@@ -86,19 +86,27 @@ def test_a_replay_filter_that_matches_nothing_fails_and_says_why(tmp_path: Path)
     recording = tmp_path / "run.jsonl"
     assert sosim(*RUN, "--record", str(recording)).returncode == 0
     report = tmp_path / "report.json"
-    done = sosim("replay", str(recording), "--max-rate", "--only", "message", "--report", str(report))
+    # A run's recording holds no registration ping: --only test matches nothing.
+    done = sosim("replay", str(recording), "--max-rate", "--only", "test", "--report", str(report))
     assert done.returncode == 1, done.stderr
     assert f"{NOTHING_SENT} (check --only and --sessions)" in done.stderr.splitlines()
     assert json.loads(report.read_text(encoding="utf-8"))["totals"]["attempts"] == 0
-    matched = sosim("replay", str(recording), "--max-rate", "--only", "chatsession.message", "--quiet")
-    assert matched.returncode == 0, matched.stderr
-    assert NOTHING_SENT not in matched.stderr
+    for name in ("chatsession.message", "message"):  # the short name, as trigger takes it
+        matched = sosim("replay", str(recording), "--max-rate", "--only", name, "--quiet")
+        assert matched.returncode == 0, matched.stderr
+        assert NOTHING_SENT not in matched.stderr
+    unknown = sosim("replay", str(recording), "--max-rate", "--only", "chatsession.nope")
+    assert unknown.returncode == 2
+    assert one_error_line(unknown) == (
+        "--only 'chatsession.nope': unknown event: use created, message, changed, test "
+        "(or their chatsession.* names)"
+    )
     # Everything was delivered, so --only-failed has nothing to redo: that is no failure.
     redo = sosim("replay", str(recording), "--max-rate", "--only-failed")
     assert redo.returncode == 0, redo.stderr
     assert NOTHING_SENT not in redo.stderr
     # ... but a filter beside it that matches nothing is the typo it always is.
-    typo = sosim("replay", str(recording), "--max-rate", "--only-failed", "--only", "message")
+    typo = sosim("replay", str(recording), "--max-rate", "--only-failed", "--only", "test")
     assert typo.returncode == 1, typo.stderr
 
 
