@@ -60,6 +60,7 @@ def receive(**options: Any) -> None:
       sosim receive --port 8000 --record capture.jsonl --max-requests 100
     """
     from simulator.cli.config import receive_config
+    from simulator.delivery.signals import ignore_stop_signals, signals_noted
     from simulator.engine.receive import receive as serve
     from simulator.report.console import StderrConsole
     from simulator.servers.receiver import verdict_ok
@@ -67,8 +68,12 @@ def receive(**options: Any) -> None:
     secret = resolve_secret(options.pop("secret"), options.pop("secret_env"), options.pop("secret_file"))
     config = receive_config(secret=secret, **options)
     console = StderrConsole()
-    tally = serve(config, console=console)
-    print_verdict(console, tally, table=not config.quiet)  # --quiet keeps the verdict line
+    # The first Ctrl-C stops the receiver; one more while it shuts down and prints its verdict is
+    # only noted: it used to end the command with "interrupted" and no verdict.
+    with signals_noted():
+        tally = serve(config, console=console)
+        print_verdict(console, tally, table=not config.quiet)  # --quiet keeps the verdict line
+    ignore_stop_signals()  # the verdict is out: the exit code is its, whatever comes now
     sys.exit(0 if verdict_ok(tally) else 1)
 
 

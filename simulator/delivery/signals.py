@@ -17,7 +17,14 @@ from typing import Any
 #: What ``signal.signal`` takes: a function of the number and the frame, SIG_IGN or SIG_DFL.
 Handler = Callable[[int, Any], Any] | int | signal.Handlers
 
-__all__ = ["STOP_SIGNALS", "handlers_set", "kept_signal_handlers", "on_main_thread", "signals_noted"]
+__all__ = [
+    "STOP_SIGNALS",
+    "handlers_set",
+    "ignore_stop_signals",
+    "kept_signal_handlers",
+    "on_main_thread",
+    "signals_noted",
+]
 
 #: The signals that stop a command: Ctrl-C and ``kill`` (a service manager, a CI timeout).
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -66,3 +73,12 @@ def signals_noted(on_signal: Callable[[int], None] = lambda number: None) -> Ite
 
     with handlers_set(dict.fromkeys(STOP_SIGNALS, note)):
         yield
+
+
+def ignore_stop_signals() -> None:
+    """From now on, Ctrl-C and SIGTERM do nothing: for a command that has printed its verdict
+    and only exits (interpreter shutdown takes tens of ms, and a signal there would end the
+    process by SIGINT instead of its own exit code)."""
+    if on_main_thread():
+        for number in STOP_SIGNALS:
+            signal.signal(number, signal.SIG_IGN)

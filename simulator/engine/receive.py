@@ -14,6 +14,7 @@ from simulator import __version__
 from simulator.core.checker import Tally
 from simulator.core.errors import UsageError
 from simulator.delivery.lean_protocol import describe_os_error
+from simulator.delivery.signals import kept_signal_handlers
 from simulator.recording.record import OFFSET_KEY, JsonlWriter, encode_body, header_line
 from simulator.report.paths import check_output
 from simulator.servers.receiver import (
@@ -72,7 +73,10 @@ class Capture:
 def receive(config: ReceiveConfig, *, console: Any) -> Tally:
     """Serve until Ctrl-C, SIGTERM or the request limit (the live tally on ``console`` unless
     quiet); return what the receiver found."""
-    receiver = asyncio.run(_serve(config, console))
+    # asyncio.run leaves Python's default Ctrl-C behind when it closes its loop: restore the
+    # caller's handlers (the CLI only notes a second Ctrl-C while the verdict is printed).
+    with kept_signal_handlers():
+        receiver = asyncio.run(_serve(config, console))
     return receiver.checker.tally
 
 
@@ -109,6 +113,11 @@ async def _serve(config: ReceiveConfig, console: Any) -> Receiver:
     try:
         await _wait(stop, receiver, console, config.quiet)
     finally:
+        # Stopping: a further Ctrl-C changes nothing, and the loop must not hear it. asyncio
+        # closes its self-pipe before it unhooks the signals, and a signal between the two wrote
+        # to the closed pipe ("Exception ignored ... signal wakeup fd: Bad file descriptor").
+        with contextlib.suppress(ValueError):  # not the main thread: the loop set no wakeup fd
+            signal.set_wakeup_fd(-1)
         await receiver.stop()
         if capture is not None:
             capture.close()

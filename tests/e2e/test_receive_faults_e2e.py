@@ -152,3 +152,34 @@ def test_a_quiet_receive_still_ends_with_its_verdict_line() -> None:
     code, output = _forge_one(Receive("--quiet"))
     assert code == 1
     assert output == "FAIL: 1 request(s) failed verification"
+
+
+@pytest.mark.parametrize("gap_s", [0.0, 0.005, 0.02])
+def test_a_second_ctrl_c_while_receive_stops_still_gives_the_verdict_and_its_exit_code(gap_s: float) -> None:
+    """Ctrl-C pressed twice: the second came as the loop closed or the verdict printed, ended the
+    command with 'interrupted' (or by SIGINT) and no verdict, in most tries. Now it is noted."""
+    receive = Receive("--quiet")
+    try:
+        receive.process.send_signal(signal.SIGINT)
+        time.sleep(gap_s)  # the gap between two key presses; either order of events is right
+        receive.process.send_signal(signal.SIGINT)
+        code, output = receive.process.wait(timeout=30), receive.process.communicate(timeout=30)[0]
+    finally:
+        receive.kill()
+    assert output.strip().splitlines() == ["PASS: every request verified"], output
+    assert code == 0
+
+
+def test_a_ctrl_c_after_receives_verdict_does_not_change_its_exit_code() -> None:
+    """Once the verdict is printed the exit code is decided: a Ctrl-C while the interpreter shuts
+    down used to end the process by SIGINT (-2) instead."""
+    receive = Receive("--quiet")
+    try:
+        receive.process.send_signal(signal.SIGINT)
+        assert receive.process.stdout is not None
+        assert receive.process.stdout.readline().strip() == "PASS: every request verified"
+        receive.process.send_signal(signal.SIGINT)  # while it exits (a no-op if it already has)
+        code = receive.process.wait(timeout=30)
+    finally:
+        receive.kill()
+    assert code == 0
