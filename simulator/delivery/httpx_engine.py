@@ -22,6 +22,7 @@ from simulator.delivery.transport import (
     TransportError,
     _target_path,
     check_limits,
+    describe_os_error,
     parse_http_target,
 )
 
@@ -201,5 +202,24 @@ def _from_httpx_error(exc: httpx.RequestError) -> TransportError:
     if isinstance(exc, httpx.TimeoutException):
         return TransportError("timeout", detail)
     if isinstance(exc, httpx.NetworkError | httpx.ProxyError):
-        return TransportError("connect", detail)
+        return TransportError("connect", _os_detail(exc) or detail)
     return TransportError("protocol", detail)
+
+
+def _os_detail(exc: BaseException) -> str | None:
+    """``host:port: Connection refused``, as the lean engine says it, from the OS error under an
+    httpx one (whose own words are "All connection attempts failed"); None when there is none."""
+    cause: BaseException | None = exc
+    for _ in range(8):  # the chain is short (httpx, httpcore, anyio, the OS); never loop forever
+        if cause is None:
+            return None
+        if isinstance(cause, OSError) and cause.errno:
+            break
+        cause = cause.__cause__ or cause.__context__
+    else:
+        return None
+    assert isinstance(cause, OSError)
+    request = getattr(exc, "_request", None)  # httpx.RequestError.request raises when unset
+    url = request.url if request is not None else None
+    where = f"{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}: " if url is not None else ""
+    return where + describe_os_error(cause)

@@ -4,8 +4,6 @@ its response parsed by httptools. :class:`~simulator.delivery.lean.LeanTransport
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 from collections.abc import Callable
 from typing import cast
 
@@ -18,6 +16,7 @@ from simulator.delivery.transport import (
     RESPONSE_HEAD_LIMIT,
     RESPONSE_HEAD_LINES_LIMIT,
     TransportError,
+    describe_os_error,
 )
 
 __all__ = ["Connection", "ConnectionResult", "Disconnected", "OnResult", "describe_os_error"]
@@ -37,12 +36,6 @@ class Disconnected(TransportError):
     def __init__(self, kind: ErrorKind, detail: str, *, before_response: bool) -> None:
         super().__init__(kind, detail)
         self.before_response = before_response
-
-
-def describe_os_error(exc: OSError) -> str:
-    if isinstance(exc, socket.gaierror) or not exc.errno:
-        return exc.strerror or str(exc) or type(exc).__name__
-    return os.strerror(exc.errno)
 
 
 class Connection(asyncio.Protocol):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
+import socket
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -156,6 +157,13 @@ def open_transport(
     from simulator.delivery.httpx_engine import HttpxTransport
 
     return HttpxTransport(target, timeout=timeout, concurrency=concurrency, verify=verify)
+
+
+def describe_os_error(exc: OSError) -> str:
+    """An OS error's own words (``Connection refused``), without the errno and address around them."""
+    if isinstance(exc, socket.gaierror) or not exc.errno:
+        return exc.strerror or str(exc) or type(exc).__name__
+    return os.strerror(exc.errno)
 
 
 # --- targets ------------------------------------------------------------------------

@@ -149,6 +149,29 @@ def test_httpx_connect_error_is_a_connect_error() -> None:
     assert str(error) == "connect: ConnectError: Connection refused"
 
 
+def test_a_refused_connection_reads_the_same_through_httpx_as_through_the_lean_engine() -> None:
+    """Through httpx (https, trigger) a refused port said 'ConnectError: All connection attempts
+    failed'; the OS error under it now gives the lean engine's 'host:port: Connection refused'."""
+    import socket
+
+    from simulator.delivery.httpx_engine import HttpxTransport
+
+    with socket.socket() as closed:  # bound and never listening: the connection is refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+
+        async def send() -> None:
+            transport = HttpxTransport(f"http://127.0.0.1:{port}/hook", timeout=5.0)
+            try:
+                await transport.send((("Content-Type", "application/json"),), b"{}")
+            finally:
+                await transport.aclose()
+
+        with pytest.raises(TransportError) as caught:
+            asyncio.run(send())
+    assert str(caught.value) == f"connect: 127.0.0.1:{port}: Connection refused"
+
+
 def test_httpx_reset_connection_is_a_connect_error() -> None:
     """A connection reset while reading is reported as kind "connect"."""
 
