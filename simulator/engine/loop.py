@@ -350,8 +350,10 @@ def _listen(host: str, port: int) -> socket.socket:
         sock.listen(1024)
     except OSError as error:
         sock.close()
+        from simulator.delivery.transport import describe_os_error
+
         raise UsageError(
-            f"cannot serve the mock API on {host}:{port}: {error.strerror or error}", option="serve_api"
+            f"cannot serve the mock API on {host}:{port}: {describe_os_error(error)}", option="serve_api"
         ) from None
     sock.setblocking(False)
     return sock

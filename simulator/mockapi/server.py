@@ -338,7 +338,9 @@ class ApiServerThread(ServerThread):
         try:
             return super().start()
         except OSError as error:
-            raise UsageError(f"cannot serve the mock API on {self.url}: {error.strerror or error}") from None
+            from simulator.delivery.transport import describe_os_error
+
+            raise UsageError(f"cannot serve the mock API on {self.url}: {describe_os_error(error)}") from None
 
 
 # --- sosim run --serve-api ----------------------------------------------------------------------
@@ -469,7 +471,10 @@ def serve_scenarios(
         try:
             await server.start()
         except OSError as exc:
-            raise UsageError(f"cannot listen on {_url(host, port)}: {exc.strerror or exc}") from None
+            from simulator.delivery.transport import describe_os_error
+
+            # asyncio's words repeat the address ("error while attempting to bind on ..."): the errno's
+            raise UsageError(f"cannot listen on {host}:{port}: {describe_os_error(exc)}") from None
         count = len(state.session_ids)
         echo(f"mock SuperOffice chat API on {server.url} ({count} sessions); Ctrl-C stops")
         echo(f"  e.g. GET {server.url}/{tenant}/api/v1/ChatSession/{_first(state)}/Messages?after=0")

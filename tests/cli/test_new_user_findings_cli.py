@@ -39,14 +39,24 @@ def one_error_line(done: subprocess.CompletedProcess[str]) -> str:
     return last.removeprefix("sosim: error: ")
 
 
-def test_receive_on_a_port_in_use_is_a_usage_error() -> None:
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        (("receive", "--quiet"), "cannot listen on 127.0.0.1:{port}"),
+        (("api", SCENARIO), "cannot listen on 127.0.0.1:{port}"),  # said asyncio's bind error
+        (("tenant", SCENARIO), "cannot serve the mock API on http://127.0.0.1:{port}"),
+    ],
+)
+def test_a_server_on_a_port_in_use_is_a_usage_error_in_the_same_words(
+    command: tuple[str, ...], says: str
+) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        done = sosim("receive", "--port", str(port), "--quiet")
+        done = sosim(*command, "--port", str(port))
     assert done.returncode == 2
-    assert one_error_line(done) == f"cannot listen on 127.0.0.1:{port}: Address already in use"
+    assert one_error_line(done) == says.format(port=port) + ": Address already in use"
 
 
 def test_receive_with_a_record_path_it_cannot_create_fails_before_listening(tmp_path: Path) -> None:
