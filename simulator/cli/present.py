@@ -75,22 +75,18 @@ def present(config: RunConfig, produce: Callable[[Any], RunOutcome]) -> int:
 
 def _report(config: RunConfig, outcome: RunOutcome, console: Any) -> None:
     """Write the reports, print the summary, the verdicts and the hints."""
-    from simulator.report.writers import ReportWriteError, write_reports
+    from simulator.report.writers import write_reports_or_error
 
     faults = outcome.faults
-    unwritten: ReportWriteError | None = None
-    try:
-        write_reports(
-            outcome.stats,
-            outcome.thresholds,
-            report=config.report,
-            junit=config.junit,
-            html=config.html,
-            extra_cases=faults.junit_cases() if faults else (),
-            extra_json=_extra_json(outcome),
-        )
-    except ReportWriteError as exc:  # the summary still shows what the run did; then the error
-        unwritten = exc
+    unwritten = write_reports_or_error(  # the summary still shows what the run did; then the error
+        outcome.stats,
+        outcome.thresholds,
+        report=config.report,
+        junit=config.junit,
+        html=config.html,
+        extra_cases=faults.junit_cases() if faults else (),
+        extra_json=_extra_json(outcome),
+    )
     _summarise(config, outcome, console)
     if unwritten is not None:
         raise unwritten

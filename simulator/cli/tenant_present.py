@@ -13,12 +13,12 @@ def present_tenant(config: TenantConfig) -> int:
     """Run the tenant with a console, write --report/--junit/--html, print the summary."""
     from simulator.engine.checks import check_outputs
     from simulator.report.console import StderrConsole
-    from simulator.report.writers import render_summary, write_reports
+    from simulator.report.writers import render_summary, write_reports_or_error
 
     check_outputs(report=config.report, junit=config.junit, html=config.html)
     console = StderrConsole()
     outcome = run_tenant(config, console=console)
-    write_reports(
+    unwritten = write_reports_or_error(  # the summary still shows what the tenant did; then the error
         outcome.stats,
         outcome.thresholds,
         report=config.report,
@@ -32,4 +32,6 @@ def present_tenant(config: TenantConfig) -> int:
         print_webhooks(outcome.hooks, console)
         for message in outcome.messages:
             console.print(f"[yellow]{message}[/]")
+    if unwritten is not None:
+        raise unwritten
     return outcome.exit_code

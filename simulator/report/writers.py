@@ -80,6 +80,18 @@ class ReportWriteError(SimulatorError):
     """A report could not be written after the run (the others were): one line, exit code 2."""
 
 
+def write_reports_or_error(
+    stats: RunStats, results: Sequence[ThresholdResult], **outputs: Any
+) -> ReportWriteError | None:
+    """:func:`write_reports`, its error returned rather than raised: the caller prints the run's
+    summary first, then raises it."""
+    try:
+        write_reports(stats, results, **outputs)
+    except ReportWriteError as exc:
+        return exc
+    return None
+
+
 def write_json(stats: RunStats, path: str | Path, extra: Mapping[str, Any] | None = None) -> None:
     """Write the JSON report (``RunStats.summary()``, threshold verdicts included, plus ``extra``
     sections such as fault verdicts)."""

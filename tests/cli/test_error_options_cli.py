@@ -257,3 +257,44 @@ def test_reports_go_through_a_symlink_and_into_dev_null_without_replacing_either
     assert link.is_symlink() and real.read_text().startswith("{")
     assert stat.S_ISCHR(Path("/dev/null").stat().st_mode)
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+
+
+def test_a_tenant_report_that_fails_after_the_play_is_one_line_after_the_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tenant writes its reports as a run does: the summary, then the one that failed as one
+    line with exit code 2."""
+    import errno
+
+    from click.testing import CliRunner
+
+    from simulator.report import writers
+
+    def disk_full(*_: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(writers, "write_json", disk_full)
+    scenario = str(PACKAGE.parent / "scenarios" / "support-chat.yaml")
+    report, junit = tmp_path / "report.json", tmp_path / "junit.xml"
+    args = [
+        "tenant",
+        scenario,
+        "--port",
+        "0",
+        "--wait-for-webhooks",
+        "0",
+        "--sessions",
+        "1",
+        "--speed",
+        "1000",
+    ]
+    result = CliRunner().invoke(
+        main, [*args, "--report", str(report), "--junit", str(junit)], prog_name="sosim"
+    )
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines()[-1] == (
+        f"sosim: error: --report {report}: cannot be written (No space left on device)"
+    )
+    assert "Traceback" not in result.output
+    assert "Run finished after " in result.output  # the summary came first: what the play did
+    assert junit.read_text().startswith("<?xml") and not report.exists()
