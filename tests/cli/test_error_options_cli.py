@@ -200,14 +200,9 @@ def test_a_report_in_a_place_that_takes_no_file_is_refused_before_the_run() -> N
     ]
 
 
-def test_a_report_that_fails_after_the_run_is_one_line_and_the_others_are_written(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A disk that fills up during the run: the JSON report fails, JUnit is still written, the
-    summary shows, and the error is one line with exit code 2 (exit-codes.md), not a traceback."""
+def _fill_the_disk_for_json_reports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every JSON report write fails as on a full disk (ENOSPC)."""
     import errno
-
-    from click.testing import CliRunner
 
     from simulator.report import writers
 
@@ -215,6 +210,16 @@ def test_a_report_that_fails_after_the_run_is_one_line_and_the_others_are_writte
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(writers, "write_json", disk_full)
+
+
+def test_a_report_that_fails_after_the_run_is_one_line_and_the_others_are_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A disk that fills up during the run: the JSON report fails, JUnit is still written, the
+    summary shows, and the error is one line with exit code 2 (exit-codes.md), not a traceback."""
+    from click.testing import CliRunner
+
+    _fill_the_disk_for_json_reports(monkeypatch)
     scenario = str(PACKAGE.parent / "scenarios" / "support-chat.yaml")
     report, junit = tmp_path / "report.json", tmp_path / "junit.xml"
     args = [
@@ -264,16 +269,9 @@ def test_a_tenant_report_that_fails_after_the_play_is_one_line_after_the_summary
 ) -> None:
     """The tenant writes its reports as a run does: the summary, then the one that failed as one
     line with exit code 2."""
-    import errno
-
     from click.testing import CliRunner
 
-    from simulator.report import writers
-
-    def disk_full(*_: object) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(writers, "write_json", disk_full)
+    _fill_the_disk_for_json_reports(monkeypatch)
     scenario = str(PACKAGE.parent / "scenarios" / "support-chat.yaml")
     report, junit = tmp_path / "report.json", tmp_path / "junit.xml"
     args = [
