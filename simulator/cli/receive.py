@@ -68,8 +68,9 @@ def receive(**options: Any) -> None:
     secret = resolve_secret(options.pop("secret"), options.pop("secret_env"), options.pop("secret_file"))
     config = receive_config(secret=secret, **options)
     console = StderrConsole()
-    # The first Ctrl-C stops the receiver; one more while it shuts down and prints its verdict is
-    # only noted: it used to end the command with "interrupted" and no verdict.
+    # The first Ctrl-C or SIGTERM stops the receiver (serve takes them over while it runs); one
+    # more as it stops or prints its verdict is only noted: it used to end the command with
+    # "interrupted" and no verdict.
     with signals_noted():
         tally = serve(config, console=console)
         print_verdict(console, tally, table=not config.quiet)  # --quiet keeps the verdict line

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from simulator import __version__
 from simulator.core.checker import Tally
 from simulator.core.errors import UsageError
 from simulator.delivery.lean_protocol import describe_os_error
-from simulator.delivery.signals import kept_signal_handlers
+from simulator.delivery.signals import STOP_SIGNALS, handlers_set
 from simulator.recording.record import OFFSET_KEY, JsonlWriter, encode_body, header_line
 from simulator.report.paths import check_output
 from simulator.servers.receiver import (
@@ -70,17 +71,42 @@ class Capture:
         self._writer.close()
 
 
+class _StopSignals:
+    """Ctrl-C and SIGTERM as Python handlers that stop the receiver, for the whole of
+    :func:`receive`, not asyncio's ``add_signal_handler``: asyncio puts Python's default Ctrl-C
+    back when its loop closes, so a second Ctrl-C as the receiver stopped raised
+    KeyboardInterrupt, and a signal just before the loop took over was lost."""
+
+    def __init__(self) -> None:
+        self.noted = False
+        self._wake: Callable[[], object] | None = None
+
+    def note(self, _number: int, _frame: object) -> None:
+        self.noted = True
+        if self._wake is not None:
+            self._wake()
+
+    def attach(self, loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+        """Stop ``stop`` on the next signal (at once if one came already)."""
+        self._wake = partial(loop.call_soon_threadsafe, stop.set)
+        if self.noted:
+            stop.set()
+
+    def detach(self) -> None:
+        """Signals from now on are only noted (the loop is about to close)."""
+        self._wake = None
+
+
 def receive(config: ReceiveConfig, *, console: Any) -> Tally:
     """Serve until Ctrl-C, SIGTERM or the request limit (the live tally on ``console`` unless
-    quiet); return what the receiver found."""
-    # asyncio.run leaves Python's default Ctrl-C behind when it closes its loop: restore the
-    # caller's handlers (the CLI only notes a second Ctrl-C while the verdict is printed).
-    with kept_signal_handlers():
-        receiver = asyncio.run(_serve(config, console))
+    quiet); return what the receiver found. The caller's signal handlers are back afterwards."""
+    signals = _StopSignals()
+    with handlers_set(dict.fromkeys(STOP_SIGNALS, signals.note)):
+        receiver = asyncio.run(_serve(config, console, signals))
     return receiver.checker.tally
 
 
-async def _serve(config: ReceiveConfig, console: Any) -> Receiver:
+async def _serve(config: ReceiveConfig, console: Any, signals: _StopSignals) -> Receiver:
     stop = asyncio.Event()
     count = 0
     capture: Capture | None = None
@@ -95,29 +121,25 @@ async def _serve(config: ReceiveConfig, console: Any) -> Receiver:
 
     if config.record:
         check_output(config.record, "record")  # before listening: a bad path is a usage error
+    # Ctrl-C and SIGTERM stop the receiver from before it listens (a client that waits for the
+    # port may send one at once), and only once: later ones are noted while it stops.
+    signals.attach(asyncio.get_running_loop(), stop)
     receiver = Receiver(config.receiver, on_request=on_request)
     try:
         await receiver.start()
     except OSError as error:  # a port in use, a host that is not this machine's
+        signals.detach()
         where = f"{config.receiver.host}:{config.receiver.port}"
         # asyncio's bind error repeats the address; the errno's own words say what went wrong
         raise UsageError(f"cannot listen on {where}: {describe_os_error(error)}") from None
     if config.record:
         capture = Capture(config.record, receiver.url)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
     if not config.quiet:
         console.print(f"sosim receive: listening on {receiver.url} (Ctrl-C to stop)")
     try:
         await _wait(stop, receiver, console, config.quiet)
     finally:
-        # Stopping: a further Ctrl-C changes nothing, and the loop must not hear it. asyncio
-        # closes its self-pipe before it unhooks the signals, and a signal between the two wrote
-        # to the closed pipe ("Exception ignored ... signal wakeup fd: Bad file descriptor").
-        with contextlib.suppress(ValueError):  # not the main thread: the loop set no wakeup fd
-            signal.set_wakeup_fd(-1)
+        signals.detach()  # stopping: a further Ctrl-C changes nothing, and the closing loop must not hear it
         await receiver.stop()
         if capture is not None:
             capture.close()
