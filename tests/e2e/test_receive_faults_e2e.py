@@ -183,3 +183,15 @@ def test_a_ctrl_c_after_receives_verdict_does_not_change_its_exit_code() -> None
     finally:
         receive.kill()
     assert code == 0
+
+
+def test_sigterm_stops_receive_with_its_verdict() -> None:
+    """A service manager or CI timeout stops the receiver as Ctrl-C does: verdict, exit code 0."""
+    receive = Receive("--quiet")
+    try:
+        receive.process.send_signal(signal.SIGTERM)
+        output, _ = receive.process.communicate(timeout=30)
+    finally:
+        receive.kill()
+    assert output.strip().splitlines() == ["PASS: every request verified"], output
+    assert receive.process.returncode == 0
