@@ -200,9 +200,13 @@ def test_a_report_in_a_place_that_takes_no_file_is_refused_before_the_run() -> N
     ]
 
 
-def _fill_the_disk_for_json_reports(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every JSON report write fails as on a full disk (ENOSPC)."""
+def _outputs_on_a_full_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *command: str) -> str:
+    """Run ``sosim COMMAND --report R --junit J`` with every JSON report write failing as on a full
+    disk (ENOSPC); check what both commands promise, and return the output: JUnit is still
+    written, and the error is one line with exit code 2 (exit-codes.md), not a traceback."""
     import errno
+
+    from click.testing import CliRunner
 
     from simulator.report import writers
 
@@ -210,6 +214,16 @@ def _fill_the_disk_for_json_reports(monkeypatch: pytest.MonkeyPatch) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(writers, "write_json", disk_full)
+    report, junit = tmp_path / "report.json", tmp_path / "junit.xml"
+    outputs = ["--report", str(report), "--junit", str(junit)]
+    result = CliRunner().invoke(main, [*command, *outputs], prog_name="sosim")
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines()[-1] == (
+        f"sosim: error: --report {report}: cannot be written (No space left on device)"
+    )
+    assert "Traceback" not in result.output
+    assert junit.read_text().startswith("<?xml") and not report.exists()
+    return result.output
 
 
 def test_a_report_that_fails_after_the_run_is_one_line_and_the_others_are_written(
@@ -217,31 +231,11 @@ def test_a_report_that_fails_after_the_run_is_one_line_and_the_others_are_writte
 ) -> None:
     """A disk that fills up during the run: the JSON report fails, JUnit is still written, the
     summary shows, and the error is one line with exit code 2 (exit-codes.md), not a traceback."""
-    from click.testing import CliRunner
-
-    _fill_the_disk_for_json_reports(monkeypatch)
     scenario = str(PACKAGE.parent / "scenarios" / "support-chat.yaml")
-    report, junit = tmp_path / "report.json", tmp_path / "junit.xml"
-    args = [
-        "run",
-        scenario,
-        "--sessions",
-        "1",
-        "--secret",
-        "s",
-        "--report",
-        str(report),
-        "--junit",
-        str(junit),
-    ]
-    result = CliRunner().invoke(main, args, prog_name="sosim")
-    assert result.exit_code == 2, result.output
-    assert result.output.strip().splitlines()[-1] == (
-        f"sosim: error: --report {report}: cannot be written (No space left on device)"
+    output = _outputs_on_a_full_disk(
+        tmp_path, monkeypatch, "run", scenario, "--sessions", "1", "--secret", "s"
     )
-    assert "Traceback" not in result.output
-    assert "receiver: all requests verified" in result.output
-    assert junit.read_text().startswith("<?xml") and not report.exists()
+    assert "receiver: all requests verified" in output
 
 
 def test_reports_go_through_a_symlink_and_into_dev_null_without_replacing_either(tmp_path: Path) -> None:
@@ -269,30 +263,7 @@ def test_a_tenant_report_that_fails_after_the_play_is_one_line_after_the_summary
 ) -> None:
     """The tenant writes its reports as a run does: the summary, then the one that failed as one
     line with exit code 2."""
-    from click.testing import CliRunner
-
-    _fill_the_disk_for_json_reports(monkeypatch)
     scenario = str(PACKAGE.parent / "scenarios" / "support-chat.yaml")
-    report, junit = tmp_path / "report.json", tmp_path / "junit.xml"
-    args = [
-        "tenant",
-        scenario,
-        "--port",
-        "0",
-        "--wait-for-webhooks",
-        "0",
-        "--sessions",
-        "1",
-        "--speed",
-        "1000",
-    ]
-    result = CliRunner().invoke(
-        main, [*args, "--report", str(report), "--junit", str(junit)], prog_name="sosim"
-    )
-    assert result.exit_code == 2, result.output
-    assert result.output.strip().splitlines()[-1] == (
-        f"sosim: error: --report {report}: cannot be written (No space left on device)"
-    )
-    assert "Traceback" not in result.output
-    assert "Run finished after " in result.output  # the summary came first: what the play did
-    assert junit.read_text().startswith("<?xml") and not report.exists()
+    play = ("--port", "0", "--wait-for-webhooks", "0", "--sessions", "1", "--speed", "1000")
+    output = _outputs_on_a_full_disk(tmp_path, monkeypatch, "tenant", scenario, *play)
+    assert "Run finished after " in output  # the summary came first: what the play did
