@@ -206,20 +206,25 @@ def _from_httpx_error(exc: httpx.RequestError) -> TransportError:
     return TransportError("protocol", detail)
 
 
-def _os_detail(exc: BaseException) -> str | None:
-    """``host:port: Connection refused``, as the lean engine says it, from the OS error under an
-    httpx one (whose own words are "All connection attempts failed"); None when there is none."""
+def _os_detail(exc: httpx.RequestError) -> str | None:
+    """``host:port: Connection refused``, as the lean engine says it (the URL's authority, then
+    the OS error's words), from the OS error under an httpx one, whose own words are "All
+    connection attempts failed"; None when there is none."""
+    cause = _os_error_under(exc)
+    if cause is None:
+        return None
+    request = getattr(exc, "_request", None)  # httpx.RequestError.request raises when unset
+    where = f"{request.url.netloc.decode('ascii')}: " if request is not None else ""
+    return where + describe_os_error(cause)
+
+
+def _os_error_under(exc: BaseException) -> OSError | None:
+    """The first OS error with an errno in ``exc``'s chain of causes (httpx, httpcore, anyio, the OS)."""
     cause: BaseException | None = exc
-    for _ in range(8):  # the chain is short (httpx, httpcore, anyio, the OS); never loop forever
+    for _ in range(8):  # the chain is short; a cycle must not loop forever
         if cause is None:
             return None
         if isinstance(cause, OSError) and cause.errno:
-            break
+            return cause
         cause = cause.__cause__ or cause.__context__
-    else:
-        return None
-    assert isinstance(cause, OSError)
-    request = getattr(exc, "_request", None)  # httpx.RequestError.request raises when unset
-    url = request.url if request is not None else None
-    where = f"{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}: " if url is not None else ""
-    return where + describe_os_error(cause)
+    return None

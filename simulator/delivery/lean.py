@@ -27,12 +27,12 @@ from simulator.delivery.lean_protocol import (
     ConnectionResult,
     Disconnected,
     OnResult,
-    describe_os_error,
 )
 from simulator.delivery.transport import (
     Headers,
     TransportError,
     check_limits,
+    describe_os_error,
     parse_http_target,
 )
 

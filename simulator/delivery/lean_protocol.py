@@ -19,7 +19,7 @@ from simulator.delivery.transport import (
     describe_os_error,
 )
 
-__all__ = ["Connection", "ConnectionResult", "Disconnected", "OnResult", "describe_os_error"]
+__all__ = ["Connection", "ConnectionResult", "Disconnected", "OnResult"]
 
 #: How an exchange ends on a connection: the response, or the transport error that stopped it.
 ConnectionResult = Response | TransportError

@@ -14,8 +14,8 @@ from typing import Any
 from simulator import __version__
 from simulator.core.checker import Tally
 from simulator.core.errors import UsageError
-from simulator.delivery.lean_protocol import describe_os_error
 from simulator.delivery.signals import STOP_SIGNALS, handlers_set
+from simulator.delivery.transport import describe_os_error
 from simulator.recording.record import OFFSET_KEY, JsonlWriter, encode_body, header_line
 from simulator.report.paths import check_output
 from simulator.servers.receiver import (
