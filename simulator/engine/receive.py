@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 from simulator import __version__
@@ -72,29 +71,41 @@ class Capture:
 
 
 class _StopSignals:
-    """Ctrl-C and SIGTERM as Python handlers that stop the receiver, for the whole of
-    :func:`receive`, not asyncio's ``add_signal_handler``: asyncio puts Python's default Ctrl-C
-    back when its loop closes, so a second Ctrl-C as the receiver stopped raised
-    KeyboardInterrupt, and a signal just before the loop took over was lost."""
+    """Ctrl-C and SIGTERM for the whole of :func:`receive`: noted by Python handlers before and
+    after the loop runs, and through the loop's own handlers while it does. The loop's handlers
+    wake it whichever thread the kernel hands a signal to (a Python handler runs only when the
+    main thread wakes: idle in epoll, it might not); on stopping they are taken off again before
+    the loop closes, so asyncio neither puts Python's default Ctrl-C back (a second Ctrl-C raised
+    KeyboardInterrupt) nor races its closing self-pipe ("signal wakeup fd: Bad file descriptor")."""
 
     def __init__(self) -> None:
         self.noted = False
-        self._wake: Callable[[], object] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
 
-    def note(self, _number: int, _frame: object) -> None:
+    def note(self, _number: int = 0, _frame: object = None) -> None:
         self.noted = True
-        if self._wake is not None:
-            self._wake()
+        if self._stop is not None:
+            self._stop.set()
 
     def attach(self, loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
-        """Stop ``stop`` on the next signal (at once if one came already)."""
-        self._wake = partial(loop.call_soon_threadsafe, stop.set)
+        """Set ``stop`` on the next signal (at once if one came already)."""
+        self._loop, self._stop = loop, stop
+        for number in STOP_SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(number, self.note)
         if self.noted:
             stop.set()
 
     def detach(self) -> None:
         """Signals from now on are only noted (the loop is about to close)."""
-        self._wake = None
+        loop, self._loop, self._stop = self._loop, None, None
+        if loop is None:
+            return
+        for number in STOP_SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(number)  # puts the default back: ours again at once
+                signal.signal(number, self.note)
 
 
 def receive(config: ReceiveConfig, *, console: Any) -> Tally:

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import functools
 import http
+import signal
 import socket
 import threading
 from collections import deque
@@ -479,8 +480,17 @@ def serve_scenarios(
         echo(f"mock SuperOffice chat API on {server.url} ({count} sessions); Ctrl-C stops")
         echo(f"  e.g. GET {server.url}/{tenant}/api/v1/ChatSession/{_first(state)}/Messages?after=0")
         echo("  with Authorization: Bearer <any token>" + (" (only the --token values)" if tokens else ""))
+        # Ctrl-C and SIGTERM end the wait through the loop's own handlers: they wake the loop
+        # whichever thread the kernel hands a signal to. The KeyboardInterrupt of a Python handler
+        # came only when the main thread woke, and idle in epoll it could stay asleep (one-core CI
+        # saw the command ignore SIGTERM). One that comes before this is a KeyboardInterrupt.
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(number, stop.set)
         try:
-            await asyncio.Event().wait()
+            await stop.wait()
         finally:
             await server.stop()
 
